@@ -1,0 +1,143 @@
+"""Small definitions of the standard Frappe/ERPNext DocTypes the pipeline touches.
+
+Same shape as shared/pwcore/data/doctypes.json so one loader builds both. Only the fields the project (and a
+realistic client) uses are present; real ERPNext has many more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _f(fieldname: str, fieldtype: str = "Data", label: str | None = None, **kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"fieldname": fieldname, "fieldtype": fieldtype,
+                         "label": label or fieldname.replace("_", " ").title()}
+    d.update(kw)
+    return d
+
+
+_DOCFIELD_PROPS = [
+    _f("fieldname"), _f("label"), _f("fieldtype", default="Data"), _f("options", "Small Text"),
+    _f("reqd", "Check"), _f("unique", "Check"), _f("default", "Small Text"), _f("length", "Int"),
+    _f("in_list_view", "Check"), _f("read_only", "Check"), _f("hidden", "Check"),
+    _f("allow_on_submit", "Check"), _f("description", "Small Text"), _f("search_index", "Check"),
+    _f("non_negative", "Check"), _f("precision", "Data"),
+]
+
+# Bootstrap DocTypes: needed before any DocType record can be stored.
+BOOTSTRAP: list[dict[str, Any]] = [
+    {"name": "DocField", "istable": 1, "autoname": "hash", "fields": _DOCFIELD_PROPS},
+    {"name": "DocType", "autoname": "prompt", "fields": [
+        _f("module"), _f("custom", "Check"), _f("istable", "Check", "Is Child Table"),
+        _f("issingle", "Check"), _f("is_submittable", "Check"), _f("autoname"), _f("naming_rule"),
+        _f("title_field"), _f("sort_field", default="modified"), _f("sort_order", default="DESC"),
+        _f("track_changes", "Check"), _f("description", "Small Text"),
+        _f("fields", "Table", "Fields", options="DocField"),
+    ]},
+    {"name": "Custom Field", "autoname": "custom_field", "fields": [
+        _f("dt", "Link", "Document", options="DocType", reqd=1), _f("module"),
+        *[p for p in _DOCFIELD_PROPS if p["fieldname"] != "fieldname"],
+        _f("fieldname"), _f("insert_after"),
+    ]},
+]
+
+_SO_STATUS = "\nDraft\nOn Hold\nTo Pay\nTo Deliver and Bill\nTo Bill\nTo Deliver\nCompleted\nCancelled\nClosed"
+
+STANDARD: list[dict[str, Any]] = [
+    {"name": "User", "autoname": "field:email", "fields": [
+        _f("email", reqd=1, unique=1), _f("first_name"), _f("last_name"), _f("full_name"),
+        _f("enabled", "Check", default="1"), _f("user_type", "Select", options="System User\nWebsite User",
+                                                 default="System User"),
+        _f("api_key", unique=1),
+    ]},
+    {"name": "Dynamic Link", "istable": 1, "autoname": "hash", "fields": [
+        _f("link_doctype", "Link", "Link Document Type", options="DocType", reqd=1),
+        _f("link_name", "Data", "Link Name", reqd=1), _f("link_title"),
+    ]},
+    {"name": "Contact", "autoname": "contact", "fields": [
+        _f("first_name", reqd=1), _f("last_name"), _f("full_name"), _f("email_id", label="Email Address"),
+        _f("phone"), _f("mobile_no"), _f("status", "Select", options="Passive\nOpen\nReplied", default="Passive"),
+        _f("links", "Table", "Links", options="Dynamic Link"),
+    ]},
+    {"name": "Customer", "autoname": "field:customer_name", "fields": [
+        _f("customer_name", reqd=1),
+        _f("customer_type", "Select", options="Company\nIndividual\nPartnership", default="Company", reqd=1),
+        _f("customer_group"), _f("territory"), _f("email_id", label="Email Id"), _f("mobile_no"),
+        _f("customer_primary_contact", "Link", "Customer Primary Contact", options="Contact"),
+        _f("disabled", "Check", default="0"),
+    ]},
+    {"name": "Sales Order Item", "istable": 1, "autoname": "hash", "fields": [
+        _f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
+        _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
+    ]},
+    {"name": "Sales Order", "autoname": "naming_series:", "is_submittable": 1, "fields": [
+        _f("naming_series", "Select", "Series", options="SAL-ORD-.YYYY.-", default="SAL-ORD-.YYYY.-", reqd=1),
+        _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
+        _f("transaction_date", "Date", "Date", default="Today", reqd=1), _f("delivery_date", "Date"),
+        _f("items", "Table", "Items", options="Sales Order Item", reqd=1),
+        _f("total", "Currency"), _f("grand_total", "Currency"),
+        _f("status", "Select", options=_SO_STATUS, default="Draft", allow_on_submit=1),
+    ]},
+    {"name": "Sales Invoice Item", "istable": 1, "autoname": "hash", "fields": [
+        _f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
+        _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
+        _f("sales_order", "Link", options="Sales Order"),
+    ]},
+    {"name": "Sales Invoice", "autoname": "naming_series:", "is_submittable": 1, "fields": [
+        _f("naming_series", "Select", "Series", options="ACC-SINV-.YYYY.-", default="ACC-SINV-.YYYY.-", reqd=1),
+        _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
+        _f("posting_date", "Date", "Date", default="Today", reqd=1), _f("due_date", "Date", "Payment Due Date"),
+        _f("items", "Table", "Items", options="Sales Invoice Item", reqd=1),
+        _f("total", "Currency"), _f("grand_total", "Currency"),
+        _f("outstanding_amount", "Currency", allow_on_submit=1),
+        _f("status", "Select", options="\nDraft\nUnpaid\nPaid\nPartly Paid\nOverdue\nCancelled",
+           default="Draft", allow_on_submit=1),
+    ]},
+    {"name": "Comment", "autoname": "hash", "fields": [
+        _f("comment_type", "Select", options="Comment\nLike\nInfo\nLabel\nWorkflow\nCreated\nSubmitted\n"
+           "Cancelled\nUpdated\nDeleted\nAssigned\nAssignment Completed\nAttachment\nAttachment Removed\n"
+           "Shared\nUnshared\nBot\nRelinked\nEdit", default="Comment", reqd=1),
+        _f("reference_doctype", "Link", options="DocType"), _f("reference_name", "Data"),
+        _f("content", "HTML Editor"), _f("comment_email"), _f("comment_by"),
+        _f("published", "Check"), _f("seen", "Check"),
+    ]},
+    {"name": "Communication", "autoname": "hash", "fields": [
+        _f("subject", "Small Text", reqd=1), _f("content", "Text Editor", "Message"),
+        _f("communication_type", "Select", options="Communication\nComment\nAutomated Message",
+           default="Communication"),
+        _f("communication_medium", "Select", "Type",
+           options="\nEmail\nChat\nPhone\nSMS\nEvent\nMeeting\nVisit\nOther"),
+        _f("sent_or_received", "Select", options="Sent\nReceived", default="Sent", reqd=1),
+        _f("sender", label="Sender"), _f("recipients", "Code", "To"), _f("cc", "Code", "CC"),
+        _f("communication_date", "Datetime", "Date", default="Now"),
+        _f("reference_doctype", "Link", options="DocType"), _f("reference_name", "Data"),
+        _f("message_id", "Small Text"),
+        _f("status", "Select", options="\nOpen\nReplied\nClosed\nLinked"),
+        _f("email_status", "Select", options="Open\nSpam\nTrash", default="Open"),
+    ]},
+    {"name": "Webhook Header", "istable": 1, "autoname": "hash", "fields": [
+        _f("key", "Small Text", "Key"), _f("value", "Small Text", "Value"),
+    ]},
+    {"name": "Webhook Data", "istable": 1, "autoname": "hash", "fields": [
+        _f("fieldname", "Data", "Fieldname", reqd=1), _f("key", "Data", "Key", reqd=1),
+    ]},
+    {"name": "Webhook", "autoname": "prompt", "fields": [
+        _f("webhook_doctype", "Link", "DocType", options="DocType", reqd=1),
+        _f("webhook_docevent", "Select", "Doc Event", reqd=1,
+           options="after_insert\non_update\non_submit\non_cancel\non_trash\non_update_after_submit\non_change"),
+        _f("enabled", "Check", default="1"), _f("condition", "Small Text"),
+        _f("request_url", "Small Text", "Request URL", reqd=1), _f("is_dynamic_url", "Check"),
+        _f("timeout", "Int", "Request Timeout", default="5"), _f("background_jobs_queue"),
+        _f("request_method", "Select", options="POST\nPUT\nDELETE", default="POST"),
+        _f("request_structure", "Select", options="\nForm URL-Encoded\nJSON"),
+        _f("webhook_json", "Code", "JSON Request Body"),
+        _f("webhook_data", "Table", "Data", options="Webhook Data"),
+        _f("webhook_headers", "Table", "Headers", options="Webhook Header"),
+        _f("enable_security", "Check"), _f("webhook_secret", "Password", "Webhook Secret"),
+    ]},
+    {"name": "Webhook Request Log", "autoname": "hash", "fields": [
+        _f("webhook", "Link", options="Webhook"), _f("reference_document"), _f("user", "Link", options="User"),
+        _f("url", "Text", "URL"), _f("headers", "Code"), _f("data", "Code"), _f("response", "Code"),
+        _f("error", "Text"),
+    ]},
+]

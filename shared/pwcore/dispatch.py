@@ -1,0 +1,94 @@
+"""Asynchronous invocation of another function.
+
+- openfaas: POST {gateway}/async-function/<name> (the gateway answers 202 and queues the call; the function
+  later sees the same X-Call-Id, our idempotency/log key). The CE queue-worker never retries, so a lost
+  call is found later by `reconcile`.
+- cloudevents: a binary-mode CloudEvent POSTed to the Knative broker (type `net.performancewest.<name>`).
+- local: fire-and-forget POST to {gateway}/function/<name> from a background thread (dev without a queue).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from pwcore.config import DispatchSettings
+from pwcore.logging import get_logger
+
+log = get_logger("pwcore.dispatch")
+
+EVENT_TYPE_PREFIX = "net.performancewest."
+
+
+class DispatchError(Exception):
+    pass
+
+
+class _Retry(Exception):
+    pass
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError | _Retry)
+
+
+class Dispatcher:
+    def __init__(self, settings: DispatchSettings, source: str = "pipeline") -> None:
+        self.settings = settings
+        self.source = source
+        self._http = httpx.Client(timeout=settings.timeout_s)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        def once() -> httpx.Response:
+            response = self._http.post(url, content=body, headers=headers)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise _Retry(f"{response.status_code} from {url}")
+            return response
+
+        retrying = Retrying(stop=stop_after_attempt(3), reraise=True,
+                            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+                            retry=retry_if_exception(_retryable))
+        try:
+            response: httpx.Response = retrying(once)
+        except (httpx.TransportError, _Retry) as exc:
+            raise DispatchError(f"could not dispatch to {url}: {exc}") from None
+        if response.status_code >= 400:
+            raise DispatchError(f"dispatch to {url} refused: {response.status_code} {response.text[:200]}")
+        return response
+
+    def dispatch(self, function: str, payload: dict[str, Any], call_id: str | None = None) -> str:
+        """Queue `function` with `payload`; returns the call id the function will see."""
+        call_id = call_id or str(uuid.uuid4())
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        mode = self.settings.mode
+        base = self.settings.gateway_url.rstrip("/")
+        if mode == "openfaas":
+            self._post(f"{base}/async-function/{function}", body,
+                       {"Content-Type": "application/json", "X-Call-Id": call_id})
+        elif mode == "cloudevents":
+            from cloudevents.conversion import to_binary
+            from cloudevents.http import CloudEvent
+
+            event = CloudEvent({"type": f"{EVENT_TYPE_PREFIX}{function}", "source": f"/pipeline/{self.source}",
+                                "id": call_id, "datacontenttype": "application/json"}, payload)
+            headers, data = to_binary(event)
+            self._post(self.settings.broker_url, data if isinstance(data, bytes) else bytes(data or b""),
+                       dict(headers))
+        else:
+            url = f"{base}/function/{function}"
+            headers = {"Content-Type": "application/json", "X-Call-Id": call_id}
+
+            def fire() -> None:
+                try:
+                    self._http.post(url, content=body, headers=headers, timeout=None)
+                except httpx.HTTPError as exc:  # the sweep will re-dispatch
+                    log.warning("dispatch.local_failed", function=function, call_id=call_id, error=str(exc))
+
+            threading.Thread(target=fire, daemon=True).start()
+        log.info("dispatch.sent", function=function, call_id=call_id, mode=mode)
+        return call_id

@@ -1,0 +1,275 @@
+"""generate-doc's job: one order version rendered, converted, stored, and the order moved to Review.
+
+Exactly one version per generation, whatever crashes or races happen:
+- the version number is `document_version + 1`, and `document_version` only changes in the final CAS to
+  Review, so every retry of the same generation writes to the same `orders/{name}/v{n}/` prefix;
+- a version exists only once its `manifest.json` exists: it is written last, with a conditional create;
+  a retry that finds it skips straight to the final status write;
+- the claim is a CAS to Processing; an order already Processing is taken over (CAS again) only when its
+  lease (`modified` older than PIPELINE_GENERATION_LEASE_S) has run out, i.e. the previous run died.
+On a failure that is not ours to retry, the partial files are deleted and the order goes to Failed with the
+reason as an ERPNext comment. If even that write fails, the order stays Processing for the sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pwcore import __version__
+from pwcore.erpnext import ERPNext, ERPNextError, TimestampMismatch
+from pwcore.logging import get_logger
+from pwcore.orders import InvalidTransition, Status, fail, transition
+from pwcore.storage import Storage
+from pwcore.template_store import TemplateStore
+
+log = get_logger("pwcore.generation")
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
+
+
+class GenerationFailed(Exception):
+    """A failure with a reason an operator can act on (written to ERPNext as the Failed comment)."""
+
+
+@dataclass
+class Outcome:
+    status: str  # review | done | busy | skipped | failed | retry_later
+    order: str
+    version: int = 0
+    detail: str = ""
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
+                "files": self.files}
+
+
+def version_prefix(name: str, version: int) -> str:
+    return f"orders/{name}/v{version}/"
+
+
+def erpnext_now(tz: str) -> datetime:
+    """ERPNext stores naive timestamps in its system time zone (contract B10)."""
+    return datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def parse_modified(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace(" ", "T"))
+
+
+def lease_expired(doc: dict[str, Any], lease_s: int, tz: str) -> bool:
+    return erpnext_now(tz) - parse_modified(str(doc["modified"])) > timedelta(seconds=lease_s)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "document"
+
+
+class Generator:
+    """Collaborators are injected so tests and the local stack use the same code as production."""
+
+    def __init__(self, erp: ERPNext, storage: Storage, templates: TemplateStore, convert: Callable[[bytes], bytes],
+                 lease_s: int = 900, timezone: str = "America/Chicago",
+                 sections: Callable[..., tuple[dict[str, str], dict[str, Any]]] | None = None) -> None:
+        self.erp = erp
+        self.storage = storage
+        self.templates = templates
+        self.convert = convert
+        self.lease_s = lease_s
+        self.timezone = timezone
+        self.sections = sections  # LLM writer for compliance services; None = placeholder text
+
+    # -- claim -----------------------------------------------------------------------------------------
+    def claim(self, doctype: str, name: str) -> tuple[dict[str, Any] | None, Outcome | None]:
+        doc = self.erp.get(doctype, name)
+        status = str(doc.get("status"))
+        if status in (Status.QUEUED, Status.REVISION):
+            try:
+                result = transition(self.erp, doctype, name, Status.PROCESSING, doc=doc,
+                                    allowed_from={Status.QUEUED, Status.REVISION},
+                                    values={"pipeline_retries": 0} if status == Status.QUEUED else None)
+            except InvalidTransition as exc:
+                return None, Outcome("skipped", name, detail=f"order is {exc.current}")
+            if not result.won:
+                return None, Outcome("busy", name, detail="another run claimed it")
+            return result.doc, None
+        if status == Status.PROCESSING:
+            if not lease_expired(doc, self.lease_s, self.timezone):
+                return None, Outcome("busy", name, detail="another run holds the lease")
+            try:  # take over a dead run: a CAS write renews the lease for exactly one taker
+                taken = self.erp.update(doctype, name, {"status": Status.PROCESSING.value},
+                                        modified=str(doc["modified"]))
+            except TimestampMismatch:
+                return None, Outcome("busy", name, detail="another run took over")
+            log.warning("generation.takeover", order=name)
+            return taken, None
+        if status in (Status.REVIEW, Status.APPROVED, Status.READY, Status.DELIVERED):
+            return None, Outcome("done", name, int(doc.get("document_version") or 0), f"order is {status}")
+        return None, Outcome("skipped", name, detail=f"order is {status}")
+
+    # -- the job ---------------------------------------------------------------------------------------
+    def run(self, doctype: str, name: str, invoice: str | None = None, call_id: str = "") -> Outcome:
+        doc, early = self.claim(doctype, name)
+        if early is not None:
+            log.info("generation.skip", order=name, status=early.status, detail=early.detail)
+            return early
+        assert doc is not None
+        version = int(doc.get("document_version") or 0) + 1
+        prefix = version_prefix(name, version)
+        try:
+            manifest = self._existing_manifest(prefix)
+            if manifest is None:
+                manifest = self._produce(doctype, doc, version, prefix, call_id)
+            if invoice:
+                self._ensure_invoice(invoice, doc)
+        except ERPNextError as exc:
+            # ERPNext trouble while reading: leave Processing; the sweep re-dispatches after the lease.
+            log.error("generation.erpnext_error", order=name, status=exc.status, exc_type=exc.exc_type)
+            return self._fail(doctype, name, prefix, f"ERPNext error while generating: {exc.message or exc.status}")
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, GenerationFailed) else f"{type(exc).__name__}: {exc}"
+            return self._fail(doctype, name, prefix, reason[:1000])
+        files = [f["key"] for f in manifest["files"]]
+        try:
+            transition(self.erp, doctype, name, Status.REVIEW, allowed_from={Status.PROCESSING},
+                       values={"minio_path": prefix, "document_version": version})
+        except InvalidTransition as exc:
+            return Outcome("skipped", name, version, f"order became {exc.current} meanwhile", files)
+        except ERPNextError as exc:
+            log.error("generation.final_write_failed", order=name, status=exc.status)
+            return Outcome("retry_later", name, version, "ERPNext unavailable for the final status write", files)
+        self._after_review(doctype, name, manifest)
+        log.info("generation.review", order=name, version=version, files=len(files))
+        return Outcome("review", name, version, "", files)
+
+    def _after_review(self, doctype: str, name: str, manifest: dict[str, Any]) -> None:
+        sections = manifest.get("sections") or {}
+        if not sections:
+            return
+        lines = [f"- {key}: {meta.get('model', '?')}, {meta.get('attempts', 1)} attempt(s)"
+                 f"{' (cached)' if meta.get('cached') else ''}" for key, meta in sections.items()]
+        try:
+            self.erp.add_comment(doctype, name, "Pipeline: version v{} needs human review of the AI-written "
+                                 "sections:\n{}".format(manifest["version"], "\n".join(lines)))
+        except ERPNextError as exc:  # the order is in Review already; the manifest holds the same facts
+            log.warning("generation.review_comment_failed", order=name, status=exc.status)
+
+    def _fail(self, doctype: str, name: str, prefix: str, reason: str) -> Outcome:
+        self._delete_partial(prefix)
+        try:
+            fail(self.erp, doctype, name, reason)
+        except ERPNextError as exc:
+            log.error("generation.fail_write_failed", order=name, status=exc.status)
+            return Outcome("retry_later", name, detail=f"{reason} (and ERPNext unavailable to record it)")
+        return Outcome("failed", name, detail=reason)
+
+    def _delete_partial(self, prefix: str) -> None:
+        try:
+            if self.storage.exists(prefix + "manifest.json"):
+                return  # a complete version is never deleted
+            for obj in list(self.storage.list(prefix)):
+                self.storage.delete(obj.key)
+        except Exception as exc:
+            log.warning("generation.cleanup_failed", prefix=prefix, error=type(exc).__name__)
+
+    def _existing_manifest(self, prefix: str) -> dict[str, Any] | None:
+        if not self.storage.exists(prefix + "manifest.json"):
+            return None
+        return dict(self.storage.get_json(prefix + "manifest.json"))
+
+    def _produce(self, doctype: str, doc: dict[str, Any], version: int, prefix: str,
+                 call_id: str) -> dict[str, Any]:
+        from pwcore.documents import context as ctx
+        from pwcore.documents.render import render_docx
+
+        started = time.perf_counter()
+        name = str(doc["name"])
+        customer = self.erp.get("Customer", str(doc["customer"]))
+        manifest_tpl = self.templates.manifest()
+        service_key = "Formation Order" if doctype == "Formation Order" else str(doc.get("service_type"))
+        template_ids = templates_for(manifest_tpl, service_key)
+        timings: dict[str, float] = {"render_ms": 0.0, "convert_ms": 0.0, "upload_ms": 0.0, "llm_ms": 0.0}
+        section_meta: dict[str, Any] = {}
+        if doctype == "Formation Order":
+            context = ctx.formation_context(doc, customer)
+        else:
+            t0 = time.perf_counter()
+            texts, section_meta = self._sections(doc, manifest_tpl, template_ids)
+            timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+            context = ctx.compliance_context(doc, customer, texts)
+        files: list[dict[str, Any]] = []
+        for template_id in template_ids:
+            template = self.templates.get(template_key(manifest_tpl, template_id))
+            t0 = time.perf_counter()
+            docx = render_docx(template.data, context)
+            t1 = time.perf_counter()
+            pdf = self.convert(docx)
+            t2 = time.perf_counter()
+            base = f"{slug(template_id)}"
+            for data, ext, ctype in ((docx, "docx", DOCX_TYPE), (pdf, "pdf", PDF_TYPE)):
+                key = f"{prefix}{base}.{ext}"
+                self.storage.put_bytes(key, data, ctype)
+                files.append({"key": key, "filename": f"{base}-{slug(name)}.{ext}", "content_type": ctype,
+                              "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                              "template": template.key, "template_sha256": template.sha256,
+                              "template_etag": template.etag})
+            timings["render_ms"] += (t1 - t0) * 1000
+            timings["convert_ms"] += (t2 - t1) * 1000
+            timings["upload_ms"] += (time.perf_counter() - t2) * 1000
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        manifest = {
+            "order": name, "doctype": doctype, "version": version, "customer": doc.get("customer"),
+            "generator_version": __version__, "call_id": call_id,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": files, "timings": {k: round(v, 1) for k, v in timings.items()}, "sections": section_meta,
+        }
+        body = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        if not self.storage.put_if_absent(prefix + "manifest.json", body):
+            # A racing run finished this version first: its manifest describes what is stored.
+            log.warning("generation.manifest_exists", order=name, version=version)
+            return dict(self.storage.get_json(prefix + "manifest.json"))
+        return manifest
+
+    def _sections(self, doc: dict[str, Any], manifest_tpl: dict[str, Any],
+                  template_ids: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+        if self.sections is None:
+            raise GenerationFailed("the LLM section writer is not configured for compliance services")
+        return self.sections(doc)
+
+    def _ensure_invoice(self, invoice_name: str, order: dict[str, Any]) -> None:
+        from pwcore.documents import context as ctx
+        from pwcore.documents.render import render_docx
+
+        key = f"invoices/{slug(invoice_name)}.pdf"
+        if self.storage.exists(key):
+            return
+        invoice = self.erp.get("Sales Invoice", invoice_name)
+        customer = self.erp.get("Customer", str(invoice.get("customer") or order["customer"]))
+        manifest_tpl = self.templates.manifest()
+        template = self.templates.get(template_key(manifest_tpl, "invoice"))
+        pdf = self.convert(render_docx(template.data, ctx.invoice_context(invoice, customer)))
+        self.storage.put_bytes(key, pdf, PDF_TYPE)
+
+
+def templates_for(manifest: dict[str, Any], service_key: str) -> list[str]:
+    services = manifest.get("services", {})
+    if service_key not in services:
+        raise GenerationFailed(f"no templates configured for service {service_key!r}")
+    entry = services[service_key]
+    ids = entry.get("templates", entry) if isinstance(entry, dict) else entry
+    return [str(i) for i in ids]
+
+
+def template_key(manifest: dict[str, Any], template_id: str) -> str:
+    entry = manifest.get("templates", {}).get(template_id, {})
+    filename = entry.get("file", f"{template_id}.docx") if isinstance(entry, dict) else f"{template_id}.docx"
+    return f"templates/{filename}"

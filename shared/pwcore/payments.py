@@ -1,0 +1,94 @@
+"""What a paid Sales Invoice sets in motion. One code path for on-payment and the reconcile sweep.
+
+For every Formation Order / Compliance Service of the invoice's Sales Orders: Ordered -> Queued by CAS and,
+for the winner only, dispatch generate-doc; create the referral commission once. Every step is idempotent, so
+duplicate webhooks, racing replicas and the sweep all converge on the same result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pwcore.commissions import CommissionSettings, ensure_pending_commission
+from pwcore.dispatch import Dispatcher, DispatchError
+from pwcore.erpnext import ERPNext
+from pwcore.logging import get_logger
+from pwcore.orders import ORDER_DOCTYPES, InvalidTransition, Status, transition
+
+log = get_logger("pwcore.payments")
+
+ORDER_FIELDS = ["name", "status", "modified", "sales_order"]
+
+
+class InvoiceNotPaid(Exception):
+    pass
+
+
+def sales_orders_of(invoice: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in invoice.get("items") or []:
+        so = item.get("sales_order")
+        if so:
+            seen[str(so)] = None
+    return list(seen)
+
+
+def orders_of(erp: ERPNext, sales_orders: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for doctype in ORDER_DOCTYPES:
+        for row in erp.list(doctype, fields=ORDER_FIELDS, filters=[["sales_order", "in", sales_orders]]):
+            found.append((doctype, row))
+    return found
+
+
+def generation_call_id(name: str, version: int) -> str:
+    """Same key for every dispatch of one order version (logs and queue correlate on it)."""
+    return f"gen-{name}-v{version}"
+
+
+def queue_and_dispatch(erp: ERPNext, dispatcher: Dispatcher, doctype: str, row: dict[str, Any],
+                       invoice: str | None) -> str:
+    """Ordered -> Queued; only the CAS winner dispatches. Returns queued / duplicate / skipped:<status>."""
+    try:
+        result = transition(erp, doctype, row["name"], Status.QUEUED,
+                            allowed_from={Status.ORDERED}, doc=row if "modified" in row else None,
+                            values={"pipeline_retries": 0})
+    except InvalidTransition as exc:
+        return "duplicate" if exc.current != Status.ORDERED else f"skipped:{exc.current}"
+    if not result.won:
+        return "duplicate"
+    version = int(result.doc.get("document_version") or 0) + 1
+    payload = {"doctype": doctype, "name": row["name"], "invoice": invoice}
+    try:
+        dispatcher.dispatch("generate-doc", payload, call_id=generation_call_id(row["name"], version))
+    except DispatchError as exc:
+        # The order is Queued; the reconcile sweep re-dispatches it after the lease.
+        log.warning("payment.dispatch_failed", order=row["name"], error=str(exc))
+    return "queued"
+
+
+def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str,
+                         commissions: CommissionSettings) -> dict[str, Any]:
+    """Raises erpnext.NotFound for an unknown invoice and InvoiceNotPaid when it is not Paid."""
+    invoice = erp.get("Sales Invoice", invoice_name)
+    if invoice.get("status") != "Paid":
+        raise InvoiceNotPaid(f"Sales Invoice {invoice_name} is {invoice.get('status')!r}, not Paid")
+    sales_orders = sales_orders_of(invoice)
+    outcome: dict[str, list[str]] = {"queued": [], "duplicate": [], "skipped": []}
+    commission: dict[str, str] = {}
+    if sales_orders:
+        for doctype, row in orders_of(erp, sales_orders):
+            what = queue_and_dispatch(erp, dispatcher, doctype, row, invoice_name)
+            outcome["queued" if what == "queued" else "duplicate" if what == "duplicate" else "skipped"].append(
+                row["name"])
+        for so_name in sales_orders:
+            commission[so_name] = ensure_pending_commission(erp, erp.get("Sales Order", so_name), commissions)
+    if outcome["queued"]:
+        status = "queued"
+    elif outcome["duplicate"]:
+        status = "duplicate"
+    else:
+        status = "no_orders"
+    log.info("payment.processed", invoice=invoice_name, status=status, queued=outcome["queued"])
+    return {"status": status, "invoice": invoice_name, "sales_orders": sales_orders, **outcome,
+            "commission": commission}

@@ -1,0 +1,42 @@
+"""Process-wide clients, created on first use so a function's cold start pays only for what it touches."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+from pwcore import config
+from pwcore.dispatch import Dispatcher
+from pwcore.erpnext import ERPNext
+from pwcore.storage import Storage
+
+_lock = threading.Lock()
+
+
+@cache
+def erpnext() -> ERPNext:
+    with _lock:
+        return ERPNext.from_settings(config.load(config.ERPNextSettings))
+
+
+@cache
+def storage() -> Storage:
+    with _lock:
+        return Storage.from_settings(config.load(config.S3Settings))
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    with _lock:
+        return Dispatcher(config.load(config.DispatchSettings))
+
+
+@cache
+def pipeline() -> config.PipelineSettings:
+    return config.load(config.PipelineSettings)
+
+
+def reset() -> None:
+    """Forget cached clients (tests that change the environment)."""
+    for fn in (erpnext, storage, dispatcher, pipeline):
+        fn.cache_clear()
