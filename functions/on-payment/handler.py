@@ -19,10 +19,11 @@ sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./s
 from pwcore import config, services
 from pwcore.commissions import CommissionSettings
 from pwcore.erpnext import ERPNextError, NotFound
+from pwcore.functions_common import signed_payload
 from pwcore.http import entrypoint, error, json_response, method_not_allowed
 from pwcore.logging import bind_context, get_logger
 from pwcore.payments import InvoiceNotPaid, process_paid_invoice
-from pwcore.webhooks import SIGNATURE_HEADER, BadPayload, InvoiceEvent, parse_event, verify_signature
+from pwcore.webhooks import InvoiceEvent
 
 log = get_logger("on-payment")
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="on-payment")
@@ -32,16 +33,9 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="on-payment")
 def handle(event: Any, context: Any) -> dict[str, Any]:
     if event.method != "POST":
         return method_not_allowed("POST")
-    settings = config.load(config.WebhookSettings)
-    body: bytes = event.body or b""
-    if len(body) > settings.max_body_bytes:
-        return error(413, f"body larger than {settings.max_body_bytes} bytes")
-    if not verify_signature(body, event.headers.get(SIGNATURE_HEADER), settings.secret.get_secret_value()):
-        return error(401, f"missing or invalid {SIGNATURE_HEADER}")
-    try:
-        payload = parse_event(body, InvoiceEvent)
-    except BadPayload as exc:
-        return error(400, str(exc), field=exc.field)
+    payload = signed_payload(event, InvoiceEvent)
+    if isinstance(payload, dict):
+        return payload
     bind_context(invoice=payload.name)
 
     future = _pool.submit(process_paid_invoice, services.erpnext(), services.dispatcher(), payload.name,

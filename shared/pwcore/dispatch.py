@@ -19,6 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from pwcore.config import DispatchSettings
 from pwcore.logging import get_logger
+from pwcore.webhooks import SIGNATURE_HEADER, sign
 
 log = get_logger("pwcore.dispatch")
 
@@ -38,9 +39,11 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class Dispatcher:
-    def __init__(self, settings: DispatchSettings, source: str = "pipeline") -> None:
+    def __init__(self, settings: DispatchSettings, source: str = "pipeline", signing_secret: str = "") -> None:
         self.settings = settings
         self.source = source
+        # Bodies are signed like Frappe's webhooks, so every function verifies every caller the same way.
+        self.signing_secret = signing_secret
         self._http = httpx.Client(timeout=settings.timeout_s)
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -65,23 +68,24 @@ class Dispatcher:
         """Queue `function` with `payload`; returns the call id the function will see."""
         call_id = call_id or str(uuid.uuid4())
         body = json.dumps(payload, separators=(",", ":")).encode()
+        signature = {SIGNATURE_HEADER: sign(body, self.signing_secret)} if self.signing_secret else {}
         mode = self.settings.mode
         base = self.settings.gateway_url.rstrip("/")
         if mode == "openfaas":
             self._post(f"{base}/async-function/{function}", body,
-                       {"Content-Type": "application/json", "X-Call-Id": call_id})
+                       {"Content-Type": "application/json", "X-Call-Id": call_id, **signature})
         elif mode == "cloudevents":
             from cloudevents.conversion import to_binary
             from cloudevents.http import CloudEvent
 
             event = CloudEvent({"type": f"{EVENT_TYPE_PREFIX}{function}", "source": f"/pipeline/{self.source}",
                                 "id": call_id, "datacontenttype": "application/json"}, payload)
-            headers, data = to_binary(event)
-            self._post(self.settings.broker_url, data if isinstance(data, bytes) else bytes(data or b""),
-                       dict(headers))
+            headers, _ = to_binary(event)
+            # Send our own serialisation as the data, so the signature covers exactly these bytes.
+            self._post(self.settings.broker_url, body, {**dict(headers), **signature})
         else:
             url = f"{base}/function/{function}"
-            headers = {"Content-Type": "application/json", "X-Call-Id": call_id}
+            headers = {"Content-Type": "application/json", "X-Call-Id": call_id, **signature}
 
             def fire() -> None:
                 try:

@@ -95,8 +95,7 @@ class Generator:
         if status in (Status.QUEUED, Status.REVISION):
             try:
                 result = transition(self.erp, doctype, name, Status.PROCESSING, doc=doc,
-                                    allowed_from={Status.QUEUED, Status.REVISION},
-                                    values={"pipeline_retries": 0} if status == Status.QUEUED else None)
+                                    allowed_from={Status.QUEUED, Status.REVISION})
             except InvalidTransition as exc:
                 return None, Outcome("skipped", name, detail=f"order is {exc.current}")
             if not result.won:
@@ -141,7 +140,7 @@ class Generator:
         files = [f["key"] for f in manifest["files"]]
         try:
             transition(self.erp, doctype, name, Status.REVIEW, allowed_from={Status.PROCESSING},
-                       values={"minio_path": prefix, "document_version": version})
+                       values={"minio_path": prefix, "document_version": version, "pipeline_retries": 0})
         except InvalidTransition as exc:
             return Outcome("skipped", name, version, f"order became {exc.current} meanwhile", files)
         except ERPNextError as exc:

@@ -35,12 +35,13 @@ class Status(StrEnum):
 
 S = Status
 # The one table. Additions to DESIGN.md, on purpose: Queued/Revision/Approved/Ready -> Failed (reconcile gives
-# up after K tries; deliver's pre-flight or SMTP fails), and Delivered -> Refunded (refunds inside the refund
-# window). Refunded is the only final state.
+# up after K tries; deliver's pre-flight or SMTP fails), Processing -> Queued (reconcile re-queues a generation
+# whose process died, once its lease ran out) and Delivered -> Refunded (refunds inside the refund window).
+# Refunded is the only final state.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.ORDERED: frozenset({S.QUEUED, S.REFUNDED}),
     S.QUEUED: frozenset({S.PROCESSING, S.FAILED, S.REFUNDED}),
-    S.PROCESSING: frozenset({S.REVIEW, S.FAILED, S.REFUNDED}),
+    S.PROCESSING: frozenset({S.REVIEW, S.FAILED, S.QUEUED, S.REFUNDED}),
     S.REVIEW: frozenset({S.APPROVED, S.REVISION, S.REFUNDED}),
     S.REVISION: frozenset({S.PROCESSING, S.FAILED, S.REFUNDED}),
     S.APPROVED: frozenset({S.READY, S.FAILED, S.REFUNDED}),

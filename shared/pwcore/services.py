@@ -28,7 +28,8 @@ def storage() -> Storage:
 @cache
 def dispatcher() -> Dispatcher:
     with _lock:
-        return Dispatcher(config.load(config.DispatchSettings))
+        secret = config.load(config.WebhookSettings).secret.get_secret_value()
+        return Dispatcher(config.load(config.DispatchSettings), signing_secret=secret)
 
 
 @cache

@@ -1,0 +1,118 @@
+"""S3 for tests and the local stack: moto's ThreadedMotoServer on 127.0.0.1 with one bucket.
+
+moto keeps its state in process-wide backends, so two S3Server objects in one process share buckets and
+objects; `reset()` clears everything (and re-creates the bucket).
+
+    python -m pwdev.s3 --port 9000 --bucket performancewest
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import httpx
+from minio import Minio
+from moto.server import ThreadedMotoServer
+
+DEV_ACCESS_KEY = "minioadmin"  # moto accepts any credentials; these are MinIO's well-known dev defaults
+DEV_SECRET_KEY = "minioadmin"  # a public dev default, not a secret
+REGION = "us-east-1"
+
+
+class S3Server:
+    def __init__(
+        self,
+        bucket: str = "performancewest",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_key: str = DEV_ACCESS_KEY,
+        secret_key: str = DEV_SECRET_KEY,
+    ) -> None:
+        self.bucket = bucket
+        self.host = host
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._port = 0
+
+    @property
+    def port(self) -> int:
+        if not self._port:
+            raise RuntimeError("S3Server not started")
+        return self._port
+
+    @property
+    def endpoint(self) -> str:
+        """host:port, the form minio.Minio and S3_ENDPOINT take."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def env(self) -> dict[str, str]:
+        """The S3_* settings a function needs to talk to this server."""
+        return {
+            "S3_ENDPOINT": self.endpoint,
+            "S3_ACCESS_KEY": self.access_key,
+            "S3_SECRET_KEY": self.secret_key,
+            "S3_BUCKET": self.bucket,
+            "S3_REGION": REGION,
+            "S3_SECURE": "false",
+        }
+
+    def client(self) -> Minio:
+        return Minio(
+            self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region=REGION
+        )
+
+    def start(self) -> S3Server:
+        self._server.start()
+        self._port = int(self._server.get_host_and_port()[1])
+        self._ensure_bucket()
+        return self
+
+    def _ensure_bucket(self) -> None:
+        client = self.client()
+        if not client.bucket_exists(self.bucket):
+            client.make_bucket(self.bucket)
+
+    def reset(self) -> None:
+        """Forget every bucket and object (moto's reset API), then re-create the bucket."""
+        httpx.post(f"{self.url}/moto-api/reset", timeout=10)
+        self._ensure_bucket()
+
+    def stop(self) -> None:
+        if self._port:
+            self._server.stop()
+            self._port = 0
+
+    def __enter__(self) -> S3Server:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pwdev.s3", description="moto S3 on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--bucket", default="performancewest")
+    args = parser.parse_args(argv)
+    server = S3Server(args.bucket, host=args.host, port=args.port).start()
+    print(f"pwdev.s3: S3 on {server.url} bucket={server.bucket} access_key={server.access_key}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""generate-doc: renders an order version (async from on-payment / reconcile, or the Revision webhook).
+
+Body (signed like Frappe's webhooks): {"doctype": "Formation Order"|"Compliance Service", "name": ...,
+"invoice": optional Sales Invoice name}. The work and its exactly-once rules live in pwcore.generation.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./shared into the build context
+
+from pwcore.functions_common import signed_payload
+from pwcore.generation_service import generator
+from pwcore.http import entrypoint, json_response, method_not_allowed
+from pwcore.logging import bind_context
+from pwcore.webhooks import NAME_PATTERN, OrderEvent
+from pydantic import Field
+
+
+class GenerateRequest(OrderEvent):
+    invoice: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+
+STATUS_CODES = {"review": 200, "done": 200, "busy": 200, "skipped": 200, "failed": 200, "retry_later": 503}
+
+
+@entrypoint("generate-doc")
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    if event.method != "POST":
+        return method_not_allowed("POST")
+    request = signed_payload(event, GenerateRequest)
+    if isinstance(request, dict):
+        return request
+    bind_context(order=request.name)
+    outcome = generator().run(request.doctype, request.name, invoice=request.invoice,
+                              call_id=event.headers.get("X-Call-Id", ""))
+    return json_response(STATUS_CODES.get(outcome.status, 200), outcome.as_dict())

@@ -1,0 +1,27 @@
+"""Request checks shared by the functions that receive signed ERPNext webhooks or our own signed dispatches."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from pwcore import config
+from pwcore.http import error
+from pwcore.webhooks import SIGNATURE_HEADER, BadPayload, parse_event, verify_signature
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def signed_payload(event: Any, model: type[M]) -> M | dict[str, Any]:
+    """The parsed body, or the JSON error answer to return (413 / 401 / 400), in that order of checks."""
+    settings = config.load(config.WebhookSettings)
+    body: bytes = event.body or b""
+    if len(body) > settings.max_body_bytes:
+        return error(413, f"body larger than {settings.max_body_bytes} bytes")
+    if not verify_signature(body, event.headers.get(SIGNATURE_HEADER), settings.secret.get_secret_value()):
+        return error(401, f"missing or invalid {SIGNATURE_HEADER}")
+    try:
+        return parse_event(body, model)
+    except BadPayload as exc:
+        return error(400, str(exc), field=exc.field)

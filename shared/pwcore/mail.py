@@ -1,0 +1,279 @@
+"""SMTP delivery (smtplib) and the delivery email itself (text + HTML from templates, PDFs attached).
+
+`Mailer.send` speaks SMTP step by step instead of `send_message`, so a failure can be classified:
+- before the server answered the DATA transaction (connect, TLS, login, MAIL, RCPT): nothing was accepted,
+  so a retry cannot duplicate the email. Transient ones (connection errors, timeouts, 4xx) are retried with
+  backoff, a bounded number of times; permanent ones (5xx) raise `MailError` at once.
+- the server refused the message body with a code: nothing was accepted either (4xx retried, 5xx not).
+- the connection broke *while* the body was in flight or before the server's final reply: the server may have
+  accepted it. That raises `MailUncertain` and is never retried here: the caller decides (deliver flags it for
+  a human rather than risk a second email).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, parseaddr
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from pwcore.config import SMTPSettings
+from pwcore.logging import get_logger, register_secret
+
+log = get_logger("pwcore.mail")
+
+TEMPLATES_DIR = Path(__file__).parent / "mail_templates"
+
+
+class MailError(Exception):
+    """The email was not accepted by the SMTP server. `transient` says whether a later retry may work."""
+
+    def __init__(self, message: str, transient: bool = False, code: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.code = code
+
+
+class MailUncertain(MailError):
+    """The connection broke during or right after the DATA transfer: the email may or may not be accepted."""
+
+
+class _Transient(Exception):
+    """Internal: a failure before acceptance that a retry may fix."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str
+    recipients: list[str]
+    reply: str  # the server's answer to DATA, e.g. "250 OK queued as 1234"
+    attempts: int
+    accepted_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    fields = [str(v) for h in ("To", "Cc", "Bcc") for v in (message.get_all(h) or [])]
+    return [addr for _name, addr in getaddresses(fields) if addr]
+
+
+class Mailer:
+    """One per process; `send` opens one SMTP connection per message (emails are rare, connections cheap)."""
+
+    def __init__(self, settings: SMTPSettings, attempts: int = 4, max_wait_s: float = 4.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.settings = settings
+        self.attempts = max(1, attempts)
+        self.max_wait_s = max_wait_s
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        register_secret(settings.password.get_secret_value())
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=self.ssl_context)
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        try:
+            smtp.ehlo()
+            if s.security == "starttls":
+                smtp.starttls(context=self.ssl_context)
+                smtp.ehlo()
+            if s.user:
+                smtp.login(s.user, s.password.get_secret_value())
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
+
+    def _once(self, message: EmailMessage, sender: str, rcpts: list[str]) -> str:
+        try:
+            smtp = self._connect()
+        except smtplib.SMTPResponseException as exc:
+            raise _classify(exc.smtp_code, f"SMTP refused the session: {exc.smtp_code}") from None
+        except (OSError, smtplib.SMTPException) as exc:  # refused, reset, timeout, TLS failure
+            raise _Transient(f"SMTP connection to {self.settings.host}:{self.settings.port} failed: "
+                             f"{type(exc).__name__}") from None
+        try:
+            try:
+                code, _ = smtp.mail(sender)
+                if code != 250:
+                    raise _classify(code, f"SMTP refused MAIL FROM: {code}")
+                accepted = 0
+                refused: list[str] = []
+                for rcpt in rcpts:
+                    code, _ = smtp.rcpt(rcpt)
+                    if code in (250, 251):
+                        accepted += 1
+                    else:
+                        refused.append(f"{rcpt}: {code}")
+                        last = code
+                if not accepted:
+                    raise _classify(last, f"SMTP refused every recipient ({'; '.join(refused)})")
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                raise _Transient(f"SMTP connection lost before the message: {type(exc).__name__}") from None
+            try:
+                code, reply = smtp.data(message.as_bytes())
+            except smtplib.SMTPDataError as exc:
+                raise _classify(exc.smtp_code, f"SMTP refused the message: {exc.smtp_code}") from None
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                raise MailUncertain(f"SMTP connection lost during DATA ({type(exc).__name__}): the message "
+                                    "may have been accepted") from None
+            if code != 250:
+                raise _classify(code, f"SMTP refused the message: {code}")
+            return f"{code} {reply.decode(errors='replace')[:200]}"
+        finally:
+            _close(smtp)
+
+    def send(self, message: EmailMessage) -> SendResult:
+        """Send `message` to its To/Cc/Bcc. Raises MailError (not sent) or MailUncertain (maybe sent)."""
+        sender = parseaddr(str(message.get("From") or self.settings.sender))[1]
+        rcpts = _recipients(message)
+        if not rcpts:
+            raise MailError("the message has no recipient")
+        if "Bcc" in message:
+            del message["Bcc"]  # recipients were taken above; the header itself must not travel
+        attempt_no = 0
+
+        def once() -> str:
+            nonlocal attempt_no
+            attempt_no += 1
+            return self._once(message, sender, rcpts)
+
+        retrying = Retrying(stop=stop_after_attempt(self.attempts), reraise=True,
+                            wait=wait_exponential_jitter(initial=0.2, max=self.max_wait_s),
+                            retry=retry_if_exception(lambda e: isinstance(e, _Transient)))
+        started = time.perf_counter()
+        try:
+            reply = retrying(once)
+        except _Transient as exc:
+            raise MailError(f"{exc} (after {attempt_no} attempts)", transient=True, code=exc.code) from None
+        message_id = str(message.get("Message-ID", ""))
+        log.info("mail.sent", message_id=message_id, recipients=len(rcpts), attempts=attempt_no,
+                 ms=round((time.perf_counter() - started) * 1000, 1))
+        return SendResult(message_id, rcpts, reply, attempt_no)
+
+
+def _classify(code: int | None, message: str) -> Exception:
+    if code is not None and 400 <= code < 500:
+        return _Transient(message, code)
+    return MailError(message, transient=False, code=code)
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        try:
+            smtp.close()
+        except OSError:
+            pass
+
+
+# --- the delivery email -----------------------------------------------------------------------------------
+
+@cache
+def _env() -> Environment:
+    # Autoescape for .html only: customer-provided names must not become markup in the HTML part.
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), undefined=StrictUndefined,
+                       autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context: Any) -> str:
+    return _env().get_template(template).render(**context)
+
+
+def domain_of(address: str) -> str:
+    addr = parseaddr(address)[1]
+    return addr.rsplit("@", 1)[1] if "@" in addr else "performancewest.net"
+
+
+def message_id_for(order: str, version: int, domain: str = "performancewest.net") -> str:
+    """Stable per order version: a resend by an operator carries the same id, so support and mail clients
+    can see it is the same email."""
+    local = re.sub(r"[^A-Za-z0-9.-]+", "-", order).strip("-")
+    return f"<order-{local}-v{version}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DeliveryEmail:
+    message: EmailMessage
+    attached: list[str]  # filenames attached
+    linked: list[str]  # filenames only reachable through the portal
+    portal_link: str
+
+
+def portal_link(settings: SMTPSettings, order: str) -> str:
+    base = settings.portal_url
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({'order': order})}"
+
+
+def build_delivery_email(settings: SMTPSettings, *, order: str, version: int, order_kind: str, service: str,
+                         customer_name: str, to: str, files: Sequence[Attachment],
+                         listed: Sequence[str] = (), now: datetime | None = None) -> DeliveryEmail:
+    """The email of one order version. PDFs are attached in manifest order while their total raw size stays
+    within `max_attachments_bytes` (base64 makes the message about 4/3 of that); the rest is linked."""
+    attached: list[Attachment] = []
+    linked: list[str] = list(listed)
+    total = 0
+    for f in files:
+        if total + len(f.data) <= settings.max_attachments_bytes:
+            attached.append(f)
+            total += len(f.data)
+        else:
+            linked.append(f.filename)
+    link = portal_link(settings, order)
+    context = {"order": order, "version": version, "order_kind": order_kind, "service": service,
+               "customer_name": customer_name, "attached": [a.filename for a in attached], "linked": linked,
+               "portal_link": link, "reply_to": settings.reply_to}
+    msg = EmailMessage()
+    msg["Subject"] = render("delivery_subject.txt", **context).strip()
+    msg["From"] = settings.sender
+    msg["To"] = to
+    if settings.reply_to:
+        msg["Reply-To"] = settings.reply_to
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(order, version, domain_of(settings.sender))
+    msg["X-PW-Order"] = order
+    msg["X-PW-Version"] = str(version)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(render("delivery.txt", **context))
+    msg.add_alternative(render("delivery.html", **context), subtype="html")
+    for a in attached:
+        maintype, _, subtype = a.content_type.partition("/")
+        msg.add_attachment(a.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                           filename=a.filename)
+    return DeliveryEmail(msg, [a.filename for a in attached], linked, link)
+
+
+def smtp_reachable(settings: SMTPSettings, timeout_s: float = 2.0) -> bool:
+    """A cheap TCP check for health endpoints (no SMTP conversation)."""
+    try:
+        with socket.create_connection((settings.host, settings.port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,242 @@
+"""The reconcile sweep: find orders a lost webhook, a lost async call or a killed function left behind.
+
+Per run (every 5 minutes by cron, or by hand with dry_run):
+1. lost payment webhooks: orders still `Ordered` whose Sales Order has a Paid invoice -> the very code path of
+   on-payment (pwcore.payments.process_paid_invoice), same CAS and idempotency keys;
+2. `Queued` / `Processing` for longer than the generation lease -> re-dispatch generate-doc (a dead
+   Processing run is first re-queued by CAS, Processing -> Queued);
+3. `Approved` / `Ready` for longer than the delivery grace -> re-dispatch deliver (deliver's own marker
+   decides whether an email may still go out);
+4. every re-dispatch increments the order's `pipeline_retries` by CAS (which is also what stops two sweeps
+   from dispatching the same order twice); at K without progress the order goes to `Failed` with a comment
+   naming what was tried. Reaching Review / Delivered resets the count.
+A short lease object in S3 (conditional create) keeps two sweeps from running at once. Reads are paginated
+and ask for only the fields used; filters select the few stranded rows, so requests stay near
+orders/500 + stranded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic_settings import SettingsConfigDict
+
+from pwcore.commissions import CommissionSettings
+from pwcore.config import _Base
+from pwcore.dispatch import Dispatcher, DispatchError
+from pwcore.erpnext import ERPNext, ERPNextError, TimestampMismatch
+from pwcore.generation import erpnext_now
+from pwcore.logging import get_logger
+from pwcore.orders import ORDER_DOCTYPES, Status, fail
+from pwcore.payments import InvoiceNotPaid, generation_call_id, process_paid_invoice
+from pwcore.storage import Storage
+
+log = get_logger("pwcore.reconcile")
+
+LOCK_KEY = "locks/reconcile.json"
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+STUCK_FIELDS = ["name", "status", "modified", "pipeline_retries", "document_version", "sales_order"]
+
+
+class ReconcileSettings(_Base):
+    model_config = SettingsConfigDict(env_prefix="RECONCILE_")
+    invoice_days: int = 14  # how far back to look for paid invoices whose orders are still Ordered
+    payment_grace_s: int = 60  # leave a webhook in flight alone for this long
+    generation_lease_s: int = 900  # longer than the slowest generation
+    delivery_grace_s: int = 600
+    max_redispatch: int = 3  # K
+    lock_ttl_s: int = 240  # shorter than the 5-minute period
+
+
+@dataclass
+class Summary:
+    dry_run: bool
+    found: dict[str, int] = field(default_factory=lambda: {"payment": 0, "generation": 0, "delivery": 0})
+    redispatched: dict[str, int] = field(default_factory=lambda: {"payment": 0, "generation": 0, "delivery": 0})
+    failed: dict[str, int] = field(default_factory=lambda: {"payment": 0, "generation": 0, "delivery": 0})
+    errors: list[str] = field(default_factory=list)
+    actions: list[dict[str, str]] = field(default_factory=list)
+    status: str = "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "dry_run": self.dry_run, "found": self.found,
+                "redispatched": self.redispatched, "failed": self.failed, "errors": self.errors,
+                "actions": self.actions[:200]}
+
+
+class Reconciler:
+    def __init__(self, erp: ERPNext, storage: Storage, dispatcher: Dispatcher, settings: ReconcileSettings,
+                 commissions: CommissionSettings, timezone: str = "America/Chicago") -> None:
+        self.erp = erp
+        self.storage = storage
+        self.dispatcher = dispatcher
+        self.settings = settings
+        self.commissions = commissions
+        self.timezone = timezone
+
+    # -- the lock --------------------------------------------------------------------------------------
+    def _acquire(self, owner: str) -> bool:
+        now = datetime.now(UTC)
+        body = json.dumps({"owner": owner, "expires_at": (now + timedelta(seconds=self.settings.lock_ttl_s))
+                           .isoformat()}).encode()
+        if self.storage.put_if_absent(LOCK_KEY, body):
+            return True
+        try:
+            held = json.loads(self.storage.get_bytes(LOCK_KEY))
+            expired = datetime.fromisoformat(held["expires_at"]) < now
+        except Exception:
+            expired = True
+        if not expired:
+            return False
+        self.storage.delete(LOCK_KEY)  # a dead sweep's lock; the conditional create below decides the race
+        return self.storage.put_if_absent(LOCK_KEY, body)
+
+    def _release(self) -> None:
+        try:
+            self.storage.delete(LOCK_KEY)
+        except Exception as exc:
+            log.warning("reconcile.unlock_failed", error=type(exc).__name__)
+
+    # -- the sweep -------------------------------------------------------------------------------------
+    def run(self, dry_run: bool = False, owner: str = "") -> dict[str, Any]:
+        summary = Summary(dry_run)
+        if not dry_run and not self._acquire(owner or "reconcile"):
+            summary.status = "busy"
+            log.info("reconcile.busy")
+            return summary.as_dict()
+        try:
+            now = erpnext_now(self.timezone)
+            for step in (self._payments, self._generations, self._deliveries):
+                try:
+                    step(now, summary)
+                except ERPNextError as exc:
+                    summary.status = "error"
+                    summary.errors.append(f"{step.__name__.strip('_')}: ERPNext {exc.status} {exc.exc_type}".strip())
+                    log.error("reconcile.step_failed", step=step.__name__, status=exc.status)
+        finally:
+            if not dry_run:
+                self._release()
+        log.info("reconcile.done", **{k: v for k, v in summary.as_dict().items() if k != "actions"})
+        return summary.as_dict()
+
+    def _act(self, summary: Summary, kind: str, order: str, action: str, detail: str = "") -> None:
+        summary.actions.append({"kind": kind, "order": order, "action": action, "detail": detail})
+        log.info("reconcile.action", kind=kind, order=order, action=action, detail=detail,
+                 dry_run=summary.dry_run)
+
+    def _payments(self, now: datetime, summary: Summary) -> None:
+        since = (now - timedelta(days=self.settings.invoice_days)).strftime(FMT)
+        grace = (now - timedelta(seconds=self.settings.payment_grace_s)).strftime(FMT)
+        by_so: dict[str, list[str]] = {}
+        for doctype in ORDER_DOCTYPES:
+            for row in self.erp.list(doctype, fields=["name", "sales_order"], filters=[
+                    ["status", "=", Status.ORDERED.value], ["creation", ">=", since], ["modified", "<", grace],
+                    ["sales_order", "is", "set"]]):
+                by_so.setdefault(str(row["sales_order"]), []).append(str(row["name"]))
+        sales_orders = sorted(by_so)
+        invoices: set[str] = set()
+        for i in range(0, len(sales_orders), 100):
+            chunk = sales_orders[i:i + 100]
+            for inv in self.erp.list("Sales Invoice", fields=["name"], filters=[
+                    ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "in", chunk]]):
+                invoices.add(str(inv["name"]))
+        for invoice in sorted(invoices):
+            summary.found["payment"] += 1
+            if summary.dry_run:
+                self._act(summary, "payment", invoice, "would_process")
+                continue
+            try:
+                result = process_paid_invoice(self.erp, self.dispatcher, invoice, self.commissions)
+            except InvoiceNotPaid:
+                continue
+            summary.redispatched["payment"] += len(result["queued"])
+            self._act(summary, "payment", invoice, "processed", ",".join(result["queued"]))
+
+    def _stuck(self, statuses: list[str], older_than: datetime) -> list[tuple[str, dict[str, Any]]]:
+        rows = []
+        for doctype in ORDER_DOCTYPES:
+            for row in self.erp.list(doctype, fields=STUCK_FIELDS, filters=[
+                    ["status", "in", statuses], ["modified", "<", older_than.strftime(FMT)]]):
+                rows.append((doctype, row))
+        return rows
+
+    def _give_up(self, doctype: str, row: dict[str, Any], kind: str, summary: Summary) -> bool:
+        tries = int(row.get("pipeline_retries") or 0)
+        if tries < self.settings.max_redispatch:
+            return False
+        what = "generate-doc" if kind == "generation" else "deliver"
+        reason = (f"reconcile re-dispatched {what} {tries} times while the order stayed {row['status']} "
+                  f"(since {row['modified']}); no progress, needs a person")
+        if not summary.dry_run:
+            fail(self.erp, doctype, str(row["name"]), reason, doc=row)
+        summary.failed[kind] += 1
+        self._act(summary, kind, str(row["name"]), "failed", reason)
+        return True
+
+    def _bump(self, doctype: str, row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
+        """CAS write of pipeline_retries + 1; None when another sweep or the function moved first."""
+        values = {**values, "pipeline_retries": int(row.get("pipeline_retries") or 0) + 1}
+        try:
+            return self.erp.update(doctype, str(row["name"]), values, modified=str(row["modified"]))
+        except TimestampMismatch:
+            return None
+
+    def _generations(self, now: datetime, summary: Summary) -> None:
+        cutoff = now - timedelta(seconds=self.settings.generation_lease_s)
+        for doctype, row in self._stuck([Status.QUEUED.value, Status.PROCESSING.value], cutoff):
+            name = str(row["name"])
+            summary.found["generation"] += 1
+            if self._give_up(doctype, row, "generation", summary):
+                continue
+            if summary.dry_run:
+                self._act(summary, "generation", name, "would_redispatch", str(row["status"]))
+                continue
+            values: dict[str, Any] = {}
+            if row["status"] == Status.PROCESSING.value:
+                values["status"] = Status.QUEUED.value  # the run died: its lease is over
+            if self._bump(doctype, row, values) is None:
+                continue
+            invoice = self._invoice_of(str(row.get("sales_order") or ""))
+            version = int(row.get("document_version") or 0) + 1
+            call_id = f"{generation_call_id(name, version)}-r{int(row.get('pipeline_retries') or 0) + 1}"
+            payload = {"doctype": doctype, "name": name, "invoice": invoice}
+            try:
+                self.dispatcher.dispatch("generate-doc", payload, call_id=call_id)
+            except DispatchError as exc:
+                summary.errors.append(f"dispatch generate-doc {name}: {exc}")
+                continue
+            summary.redispatched["generation"] += 1
+            self._act(summary, "generation", name, "redispatched", str(row["status"]))
+
+    def _invoice_of(self, sales_order: str) -> str | None:
+        if not sales_order:
+            return None
+        rows = self.erp.list_page("Sales Invoice", fields=["name"], limit_page_length=1, filters=[
+            ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "=", sales_order]])
+        return str(rows[0]["name"]) if rows else None
+
+    def _deliveries(self, now: datetime, summary: Summary) -> None:
+        cutoff = now - timedelta(seconds=self.settings.delivery_grace_s)
+        for doctype, row in self._stuck([Status.APPROVED.value, Status.READY.value], cutoff):
+            name = str(row["name"])
+            summary.found["delivery"] += 1
+            if self._give_up(doctype, row, "delivery", summary):
+                continue
+            if summary.dry_run:
+                self._act(summary, "delivery", name, "would_redispatch", str(row["status"]))
+                continue
+            if self._bump(doctype, row, {}) is None:
+                continue
+            try:
+                self.dispatcher.dispatch("deliver", {"doctype": doctype, "name": name},
+                                         call_id=f"deliver-{name}-v{row.get('document_version') or 0}"
+                                                 f"-r{row.get('pipeline_retries') or 0}")
+            except DispatchError as exc:
+                summary.errors.append(f"dispatch deliver {name}: {exc}")
+                continue
+            summary.redispatched["delivery"] += 1
+            self._act(summary, "delivery", name, "redispatched", str(row["status"]))
+

@@ -1,0 +1,1018 @@
+"""Generate the DOCX templates in templates/ and templates/manifest.json (deterministic output).
+
+    .venv/bin/python tools/make_templates.py            # write templates/
+    .venv/bin/python tools/make_templates.py --check    # exit 1 if templates/ differs from the generator
+
+The templates are built with python-docx and carry docxtpl Jinja tags. Rules kept here so the templates
+render: `{%tr %}` tags sit in a row of their own, `{%p %}` tags in a paragraph of their own, and every
+`{{ }}` tag is written as one run. Sample contexts in the manifest are produced by the real context
+builders (pwcore.documents.context) from the sample ERPNext documents in pwcore.documents.samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Inches, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from pwcore.documents import context as ctx
+from pwcore.documents import samples
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "templates"
+NAVY = RGBColor(0x1F, 0x38, 0x64)
+GRAY = RGBColor(0x59, 0x59, 0x59)
+BODY_FONT = "Times New Roman"  # metric-compatible Liberation Serif in LibreOffice
+HEAD_FONT = "Arial"
+TEXT_WIDTH = Inches(6.5)
+FIXED_TIME = datetime(2026, 1, 1, 0, 0, 0)
+ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+# --- low-level helpers ------------------------------------------------------------------------------
+
+
+def _set_fonts(style_font: Any, name: str) -> None:
+    style_font.name = name
+    rpr = style_font.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), name)
+    for theme_attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        if rfonts.get(qn(theme_attr)) is not None:
+            del rfonts.attrib[qn(theme_attr)]
+
+
+def _shade(cell: _Cell, fill: str) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tcpr.append(shd)
+
+
+def _border_bottom(paragraph: Paragraph, color: str = "1F3864", size: str = "6") -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    bdr = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for k, v in (("w:val", "single"), ("w:sz", size), ("w:space", "4"), ("w:color", color)):
+        bottom.set(qn(k), v)
+    bdr.append(bottom)
+    ppr.append(bdr)
+
+
+def _field(paragraph: Paragraph, instr: str, size: Pt | None = None) -> None:
+    """A complex field (PAGE, NUMPAGES) that Word and LibreOffice update when laying out pages."""
+
+    def run_with(el: Any) -> None:
+        r = paragraph.add_run()
+        if size:
+            r.font.size = size
+        r._r.append(el)
+
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run_with(begin)
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instr} "
+    run_with(text)
+    sep = OxmlElement("w:fldChar")
+    sep.set(qn("w:fldCharType"), "separate")
+    run_with(sep)
+    r = paragraph.add_run("1")
+    if size:
+        r.font.size = size
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run_with(end)
+
+
+def _repeat_header(row: Any) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    trpr.append(el)
+
+
+def _cant_split(row: Any) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(OxmlElement("w:cantSplit"))
+
+
+# --- document builder ---------------------------------------------------------------------------------
+
+
+class Builder:
+    def __init__(self, title: str, header_left: str, header_right: str, footer_left: str) -> None:
+        self.doc: DocumentObject = Document()
+        self._styles()
+        props = self.doc.core_properties
+        props.author = "Performance West"
+        props.last_modified_by = "Performance West"
+        props.title = title
+        props.subject = ""
+        props.comments = ""
+        props.keywords = ""
+        props.revision = 1
+        props.created = FIXED_TIME
+        props.modified = FIXED_TIME
+        props.last_printed = FIXED_TIME
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = Inches(8.5), Inches(11)
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Inches(1))
+        section.top_margin, section.bottom_margin = Inches(1), Inches(0.9)
+        section.header_distance, section.footer_distance = Inches(0.45), Inches(0.45)
+        self._header(header_left, header_right)
+        self._footer(footer_left)
+
+    def _styles(self) -> None:
+        styles = self.doc.styles
+        normal = styles["Normal"]
+        _set_fonts(normal.font, BODY_FONT)
+        normal.font.size = Pt(11)
+        normal.paragraph_format.space_after = Pt(6)
+        normal.paragraph_format.line_spacing = 1.15
+        for name, size, before, after in (("Heading 1", 13, 18, 6), ("Heading 2", 11.5, 12, 4)):
+            st = styles[name]
+            _set_fonts(st.font, HEAD_FONT)
+            st.font.size = Pt(size)
+            st.font.bold = True
+            st.font.italic = False
+            st.font.color.rgb = NAVY
+            st.paragraph_format.space_before = Pt(before)
+            st.paragraph_format.space_after = Pt(after)
+            st.paragraph_format.keep_with_next = True
+        title = styles["Title"]
+        _set_fonts(title.font, HEAD_FONT)
+        title.font.size = Pt(24)
+        title.font.bold = True
+        title.font.color.rgb = NAVY
+        title.paragraph_format.space_after = Pt(4)
+        subtitle = styles["Subtitle"]
+        _set_fonts(subtitle.font, HEAD_FONT)
+        subtitle.font.size = Pt(13)
+        subtitle.font.italic = False
+        subtitle.font.color.rgb = GRAY
+        _set_fonts(styles["Table Grid"].font, BODY_FONT)
+
+    def _header(self, left: str, right: str) -> None:
+        header = self.doc.sections[0].header
+        p = header.paragraphs[0]
+        # The Header/Footer styles carry a centre tab at 3.25"; clear it so "\t" jumps to the right edge.
+        p.paragraph_format.tab_stops.add_tab_stop(Inches(3.25), WD_TAB_ALIGNMENT.CLEAR)
+        p.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+        r = p.add_run(left)
+        r.bold = True
+        r.font.size = Pt(9)
+        r.font.color.rgb = NAVY
+        r = p.add_run("\t" + right)
+        r.font.size = Pt(9)
+        r.font.color.rgb = GRAY
+        _border_bottom(p, size="4")
+
+    def _footer(self, left: str) -> None:
+        footer = self.doc.sections[0].footer
+        p = footer.paragraphs[0]
+        p.paragraph_format.tab_stops.add_tab_stop(Inches(3.25), WD_TAB_ALIGNMENT.CLEAR)
+        p.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+        r = p.add_run(left + "\t")
+        r.font.size = Pt(8.5)
+        r.font.color.rgb = GRAY
+        r = p.add_run("Page ")
+        r.font.size = Pt(8.5)
+        _field(p, "PAGE", Pt(8.5))
+        r = p.add_run(" of ")
+        r.font.size = Pt(8.5)
+        _field(p, "NUMPAGES", Pt(8.5))
+
+    # blocks
+    def title(self, text: str, subtitle: str | None = None) -> None:
+        self.doc.add_paragraph(text, style="Title")
+        if subtitle:
+            self.doc.add_paragraph(subtitle, style="Subtitle")
+
+    def h1(self, text: str) -> None:
+        self.doc.add_paragraph(text, style="Heading 1")
+
+    def h2(self, text: str) -> None:
+        self.doc.add_paragraph(text, style="Heading 2")
+
+    def p(
+        self,
+        text: str = "",
+        *,
+        lead: str | None = None,
+        align: WD_ALIGN_PARAGRAPH | None = WD_ALIGN_PARAGRAPH.JUSTIFY,
+        italic: bool = False,
+        bold: bool = False,
+        size: float | None = None,
+        color: RGBColor | None = None,
+        keep: bool = False,
+        indent: float | None = None,
+    ) -> Paragraph:
+        para = self.doc.add_paragraph()
+        if align is not None:
+            para.alignment = align
+        if keep:
+            para.paragraph_format.keep_with_next = True
+        if indent:
+            para.paragraph_format.left_indent = Inches(indent)
+        if lead:
+            r = para.add_run(lead + " ")
+            r.bold = True
+            if size:
+                r.font.size = Pt(size)
+        if text:
+            r = para.add_run(text)
+            r.italic = italic
+            r.bold = bold
+            if size:
+                r.font.size = Pt(size)
+            if color:
+                r.font.color.rgb = color
+        return para
+
+    def tag(self, tag: str) -> None:
+        """A paragraph holding only a {%p %} tag (docxtpl removes the paragraph)."""
+        self.doc.add_paragraph(tag)
+
+    def clause(self, number: str, heading: str, text: str) -> None:
+        self.p(text, lead=f"{number}\u2002{heading}.")
+
+    def spacer(self) -> None:
+        para = self.doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(0)
+
+    def page_break(self) -> None:
+        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def table(
+        self,
+        headers: Sequence[str],
+        cells: Sequence[str],
+        widths: Sequence[float],
+        loop: str | None = None,
+        totals: Sequence[str] | None = None,
+        right: Sequence[int] = (),
+        extra_rows: Sequence[tuple[str | None, Sequence[str], bool]] = (),
+    ) -> Table:
+        """Header row, then (with `loop`) a `{%tr for %}` row, the data row, a `{%tr endfor %}` row, then
+        `extra_rows` (each optionally wrapped in `{%tr if %}` rows) and a bold totals row."""
+        n = len(headers)
+        table = self.doc.add_table(rows=0, cols=n)
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        for i, w in enumerate(widths):
+            table.columns[i].width = Inches(w)
+
+        def add_row(values: Sequence[str], *, bold: bool = False, fill: str | None = None,
+                    color: RGBColor | None = None, size: float = 10) -> Any:
+            row = table.add_row()
+            _cant_split(row)
+            for i, value in enumerate(values):
+                cell = row.cells[i]
+                cell.width = Inches(widths[i])
+                para = cell.paragraphs[0]
+                para.paragraph_format.space_after = Pt(2)
+                para.paragraph_format.space_before = Pt(2)
+                para.paragraph_format.line_spacing = 1.0
+                if i in right:
+                    para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                if value:
+                    r = para.add_run(value)
+                    r.bold = bold
+                    r.font.size = Pt(size)
+                    if color:
+                        r.font.color.rgb = color
+                if fill:
+                    _shade(cell, fill)
+            return row
+
+        head = add_row(headers, bold=True, fill="1F3864", color=RGBColor(0xFF, 0xFF, 0xFF), size=9.5)
+        _repeat_header(head)
+        if loop:
+            add_row([f"{{%tr for {loop} %}}"] + [""] * (n - 1))
+            add_row(cells)
+            add_row(["{%tr endfor %}"] + [""] * (n - 1))
+        else:
+            add_row(cells)
+        for condition, values, bold in extra_rows:
+            if condition:
+                add_row([f"{{%tr if {condition} %}}"] + [""] * (n - 1))
+            add_row(values, bold=bold, fill="F2F2F2" if bold else None)
+            if condition:
+                add_row(["{%tr endif %}"] + [""] * (n - 1))
+        if totals:
+            add_row(totals, bold=True, fill="D9E2F3")
+        self.spacer()
+        return table
+
+    def facts(self, rows: Sequence[tuple[str, str, str | None]]) -> None:
+        """Two-column label/value table. A row with a condition is wrapped in `{%tr if %}` rows."""
+        table = self.doc.add_table(rows=0, cols=2)
+        table.style = self.doc.styles["Table Grid"]
+        table.autofit = False
+        table.columns[0].width, table.columns[1].width = Inches(1.9), Inches(4.6)
+        for label, value, condition in rows:
+            if condition:
+                row = table.add_row()
+                row.cells[0].paragraphs[0].add_run(f"{{%tr if {condition} %}}")
+            row = table.add_row()
+            for i, (text, width) in enumerate(((label, 1.9), (value, 4.6))):
+                cell = row.cells[i]
+                cell.width = Inches(width)
+                para = cell.paragraphs[0]
+                para.paragraph_format.space_after = Pt(2)
+                para.paragraph_format.space_before = Pt(2)
+                r = para.add_run(text)
+                r.font.size = Pt(10)
+                if i == 0:
+                    r.bold = True
+                    _shade(cell, "F2F2F2")
+            if condition:
+                row = table.add_row()
+                row.cells[0].paragraphs[0].add_run("{%tr endif %}")
+        self.spacer()
+
+    def signature(self, name: str, title: str, extra: str | None = None) -> None:
+        sp = self.p("", align=None, keep=True)
+        sp.paragraph_format.space_before = Pt(18)
+        line = self.p("_" * 42, align=None, keep=True)
+        line.paragraph_format.space_after = Pt(0)
+        n = self.p(name, align=None, bold=True, keep=True)
+        n.paragraph_format.space_after = Pt(0)
+        t = self.p(title, align=None, keep=extra is not None or True)
+        t.paragraph_format.space_after = Pt(0)
+        if extra:
+            e = self.p(extra, align=None, size=10, color=GRAY, keep=True)
+            e.paragraph_format.space_after = Pt(0)
+        self.p("Date: ____________________", align=None)
+
+    def bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return deterministic_zip(buf.getvalue())
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """python-docx stamps zip entries with the current time; rewrite them with a fixed one."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+# --- the operating agreement / bylaws ------------------------------------------------------------------
+
+
+def operating_agreement() -> bytes:
+    b = Builder("Operating Agreement", "{{ entity_name }}", "{{ document_title }}", "{{ order_name }}")
+    b.title("{{ document_title }}", "of {{ entity_name }}")
+    b.p("A {{ state }} {{ entity_type }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b.p("Effective {{ effective_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b.spacer()
+    b.tag("{%p if is_llc %}")
+    b.p(
+        "This Operating Agreement (the \u201cAgreement\u201d) of {{ entity_name }} (the \u201cCompany\u201d) "
+        "is entered into and effective as of {{ effective_date }} by and among the persons listed in "
+        "Schedule A as Members. The Members agree as follows:"
+    )
+    b.tag("{%p else %}")
+    b.p(
+        "These Bylaws govern the internal affairs of {{ entity_name }} (the \u201cCorporation\u201d), a "
+        "{{ state }} {% if is_nonprofit %}nonprofit {% endif %}corporation, and are adopted effective {{ effective_date }}."
+    )
+    b.tag("{%p endif %}")
+
+    b.h1("Article I \u2014 Formation")
+    b.clause("1.1", "Name", "The name of the entity is {{ entity_name }}.")
+    b.clause(
+        "1.2",
+        "Formation",
+        "The entity was organized under the laws of the State of {{ state }} by the filing of its formation "
+        "document with the Secretary of State{% if filing_number is defined %} under filing number "
+        "{{ filing_number }}{% endif %}.",
+    )
+    b.clause(
+        "1.3",
+        "Registered Agent",
+        "The registered agent and registered office in the State of {{ state }} are: {{ registered_agent }}. "
+        "The {{ governing_body }} may change the registered agent as permitted by law.",
+    )
+    b.clause(
+        "1.4",
+        "Purpose",
+        "The purpose of the entity is to engage in any lawful act or activity for which entities of its "
+        "kind may be organized under the laws of the State of {{ state }}.",
+    )
+    b.tag("{%p if is_nonprofit %}")
+    b.clause(
+        "1.5",
+        "Nonprofit Purpose",
+        "The entity is organized and shall be operated exclusively for charitable, educational and other "
+        "purposes permitted under section 501(c)(3) of the Internal Revenue Code. No part of its net "
+        "earnings shall inure to the benefit of any private person.",
+    )
+    b.tag("{%p endif %}")
+
+    b.h1("Article II \u2014 {{ owners_term }} and Capital")
+    b.clause(
+        "2.1",
+        "Initial {{ owners_term }}",
+        "The initial {{ owners_term }}, their {{ interest_term }} and their capital contributions are set "
+        "out in the table below (Schedule A).",
+    )
+    b.table(
+        ["{{ owner_term }}", "Address", "Role", "Ownership", "Capital Contribution"],
+        ["{{ m.name }}", "{{ m.address }}", "{{ m.role }}", "{{ m.ownership_pct }}", "{{ m.capital }}"],
+        widths=[1.6, 2.0, 0.9, 0.9, 1.1],
+        loop="m in members",
+        totals=["Total", "", "", "{{ total_ownership_pct }}", "{{ total_capital }}"],
+        right=(3, 4),
+    )
+    b.clause(
+        "2.2",
+        "Additional Contributions",
+        "No {{ owner_term }} is required to make any additional capital contribution. Additional "
+        "contributions may be made only with the consent of {{ owners_term }} holding a majority of the "
+        "ownership interests.",
+    )
+    b.clause(
+        "2.3",
+        "No Interest on Capital",
+        "No {{ owner_term }} shall be paid interest on any capital contribution, and no {{ owner_term }} "
+        "may withdraw a capital contribution except as provided in this document.",
+    )
+    b.clause(
+        "2.4",
+        "Limited Liability",
+        "No {{ owner_term }} shall be personally liable for the debts, obligations or liabilities of the "
+        "entity solely by reason of being a {{ owner_term }}.",
+    )
+
+    b.h1("Article III \u2014 Management")
+    b.tag("{%p if management_type == 'Manager-Managed' %}")
+    b.clause(
+        "3.1",
+        "Management by Managers",
+        "The business and affairs of the Company shall be managed by one or more Managers appointed by "
+        "Members holding a majority of the ownership interests. Managers need not be Members.",
+    )
+    b.tag("{%p elif management_type == 'Member-Managed' %}")
+    b.clause(
+        "3.1",
+        "Management by Members",
+        "The Company is member-managed. Each Member has authority to act for the Company in the ordinary "
+        "course of business. Decisions outside the ordinary course require the consent of Members "
+        "holding a majority of the ownership interests.",
+    )
+    b.tag("{%p else %}")
+    b.clause(
+        "3.1",
+        "Board of Directors",
+        "The business and affairs of the entity shall be managed by or under the direction of a Board of "
+        "Directors elected by the {{ owners_term }} at each annual meeting.",
+    )
+    b.tag("{%p endif %}")
+    b.clause(
+        "3.2",
+        "Major Decisions",
+        "The following require the written consent of {{ owners_term }} holding at least two-thirds of "
+        "the ownership interests: (a) the sale of all or substantially all assets; (b) a merger or "
+        "conversion; (c) the admission of a new {{ owner_term }}; and (d) the amendment of this document.",
+    )
+    b.clause(
+        "3.3",
+        "Officers",
+        "The {{ governing_body }} may appoint officers with such titles and duties as it determines.",
+    )
+
+    b.h1("Article IV \u2014 Allocations and Distributions")
+    b.clause(
+        "4.1",
+        "Allocations",
+        "Profits and losses shall be allocated among the {{ owners_term }} in proportion to their "
+        "ownership percentages shown in Schedule A.",
+    )
+    b.clause(
+        "4.2",
+        "Distributions",
+        "Distributions shall be made at the times and in the amounts determined by the "
+        "{{ governing_body }}, in proportion to ownership percentages, and only if the entity remains "
+        "able to pay its debts as they come due.",
+    )
+
+    b.h1("Article V \u2014 Transfers")
+    b.clause(
+        "5.1",
+        "Restrictions",
+        "No {{ owner_term }} may sell, assign or otherwise transfer all or part of their "
+        "{{ interest_term }} without the prior written consent of the other {{ owners_term }}.",
+    )
+    b.clause(
+        "5.2",
+        "Right of First Refusal",
+        "A {{ owner_term }} who receives a bona fide offer for their {{ interest_term }} shall first offer "
+        "it to the entity and then to the other {{ owners_term }} on the same terms for thirty (30) days.",
+    )
+
+    b.h1("Article VI \u2014 Records, Accounting and Dissolution")
+    b.clause(
+        "6.1",
+        "Books and Records",
+        "The entity shall keep complete books and records at its principal office, open to inspection by "
+        "any {{ owner_term }} on reasonable notice.",
+    )
+    b.clause("6.2", "Fiscal Year", "The fiscal year of the entity is the calendar year.")
+    b.clause(
+        "6.3",
+        "Dissolution",
+        "The entity shall be dissolved upon the written consent of {{ owners_term }} holding a majority of "
+        "the ownership interests or as required by the laws of the State of {{ state }}. On dissolution, "
+        "assets shall be applied first to creditors and then distributed to the {{ owners_term }}.",
+    )
+
+    b.h1("Article VII \u2014 General Provisions")
+    b.clause(
+        "7.1",
+        "Governing Law",
+        "This document is governed by the laws of the State of {{ state }}, without regard to its "
+        "conflict-of-laws rules.",
+    )
+    b.clause(
+        "7.2",
+        "Entire Agreement",
+        "This document constitutes the entire agreement of the {{ owners_term }} regarding its subject "
+        "matter and supersedes all prior agreements.",
+    )
+    b.clause(
+        "7.3",
+        "Severability",
+        "If any provision is held invalid, the remaining provisions remain in full force and effect.",
+    )
+
+    b.h1("Signatures")
+    b.p(
+        "IN WITNESS WHEREOF, the undersigned {{ owners_term }} have executed this {{ document_title }} "
+        "effective as of {{ effective_date }}.",
+        keep=True,
+    )
+    b.tag("{%p for m in members %}")
+    b.signature("{{ m.name }}", "{{ m.role }} \u2014 {{ m.ownership_pct }}", "{{ m.address }}")
+    b.tag("{%p endfor %}")
+    b.spacer()
+    b.p(
+        "Prepared by Performance West for {{ customer_name }} (order {{ order_name }}). This document "
+        "is a form based on the information provided and is not legal advice; consult an attorney "
+        "licensed in {{ state }} about your circumstances.",
+        size=8.5,
+        italic=True,
+        color=GRAY,
+    )
+    return b.bytes()
+
+
+# --- compliance reports --------------------------------------------------------------------------------
+
+
+DISCLAIMER = (
+    "This document was prepared by Performance West from information supplied by {{ entity_name }} and "
+    "reflects the law as of {{ report_date }}. It is provided for general compliance purposes and does "
+    "not constitute legal advice or create an attorney-client relationship. Portions of the analysis were "
+    "drafted with the assistance of software and reviewed before delivery. Laws and regulations change "
+    "frequently; consult qualified counsel licensed in {{ state }} before acting on any recommendation."
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    title: str
+    intro: str
+    variable: str
+    headers: tuple[str, ...]
+    columns: tuple[str, ...]
+    widths: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    service_type: str
+    title: str
+    scope: str
+    facts: tuple[tuple[str, str, str | None], ...]
+    # (heading, body) where body is a section key, a TableSpec, or literal boilerplate text
+    body: tuple[tuple[str, Any], ...]
+
+
+def _report(spec: ReportSpec) -> bytes:
+    b = Builder(spec.title, "{{ entity_name }}", spec.title, "Confidential \u2014 {{ order_name }}")
+    b.title(spec.title, "Prepared for {{ entity_name }}")
+    b.p("{{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b.spacer()
+    b.facts(
+        (
+            ("Client", "{{ entity_name }}", None),
+            ("Jurisdiction", "{{ state }}", None),
+            ("Service", "{{ service_type }}", None),
+            ("Reference", "{{ order_name }}", None),
+            ("Report date", "{{ report_date }}", None),
+            *spec.facts,
+        )
+    )
+    number = 0
+    for heading, body in spec.body:
+        number += 1
+        b.h1(f"{number}.\u2002{heading}")
+        if isinstance(body, TableSpec):
+            b.p(body.intro)
+            b.table(
+                body.headers,
+                [f"{{{{ r.{c} }}}}" for c in body.columns],
+                widths=body.widths,
+                loop=f"r in {body.variable}",
+            )
+        elif body.startswith("sections."):
+            b.p(f"{{{{ {body} }}}}")
+        else:
+            b.p(body)
+    number += 1
+    b.h1(f"{number}.\u2002Scope and Limitations")
+    b.p(spec.scope)
+    b.p(DISCLAIMER, size=9.5, italic=True, color=GRAY)
+    b.h1("Acknowledgment")
+    b.p(
+        "Prepared by Performance West. Please direct questions about this report to "
+        "support@performancewest.net, quoting reference {{ order_name }}.",
+        keep=True,
+    )
+    b.signature("Performance West Compliance Team", "Reviewer")
+    b.signature("Received for {{ entity_name }}", "Authorized representative")
+    return b.bytes()
+
+
+ROLES = TableSpec(
+    "Roles Reviewed",
+    "The following roles were reported in the intake questionnaire ({{ employee_count }} employees in total).",
+    "roles",
+    ("Role", "Headcount", "Classification", "Pay Basis", "Annual Pay", "Weekly Hours"),
+    ("title", "headcount", "classification", "pay_basis", "annual_pay", "weekly_hours"),
+    (1.5, 0.9, 1.1, 0.9, 1.1, 1.0),
+)
+CONTRACTORS = TableSpec(
+    "Workers Assessed",
+    "The following worker groups engaged as independent contractors were assessed.",
+    "contractors",
+    ("Role", "Count", "Tenure", "Current Classification", "Degree of Control"),
+    ("role", "count", "tenure", "current_classification", "control_level"),
+    (1.8, 0.7, 1.1, 1.5, 1.4),
+)
+DATA_CATEGORIES = TableSpec(
+    "Categories of Personal Information",
+    "The categories of personal information collected in the preceding twelve months:",
+    "data_categories",
+    ("Category", "Examples", "Source", "Purpose", "Sold / Shared", "Retention"),
+    ("category", "examples", "source", "purpose", "sold_or_shared", "retention"),
+    (1.2, 1.4, 1.0, 1.2, 0.8, 0.9),
+)
+CHANNELS = TableSpec(
+    "Outreach Channels",
+    "The marketing and outreach channels in scope:",
+    "channels",
+    ("Channel", "Monthly Volume", "Consent Method", "DNC Scrubbing", "Vendor"),
+    ("channel", "monthly_volume", "consent_method", "dnc_scrubbing", "vendor"),
+    (1.4, 1.1, 1.6, 1.1, 1.3),
+)
+POLICIES = TableSpec(
+    "Policies Reviewed",
+    "Status of the policies reviewed in the {{ handbook_version }} handbook:",
+    "policies",
+    ("Policy", "Status", "Notes"),
+    ("policy", "status", "notes"),
+    (2.0, 1.2, 3.3),
+)
+SYSTEMS = TableSpec(
+    "Systems Holding Personal Information",
+    "Systems in scope of this plan and the personal information they hold:",
+    "systems",
+    ("System", "Data Held", "Owner"),
+    ("system", "data_types", "owner"),
+    (1.8, 3.0, 1.7),
+)
+TEAM = TableSpec(
+    "Incident Response Team",
+    "The incident response team and how to reach them. Keep this table current.",
+    "response_team",
+    ("Role", "Name", "Contact"),
+    ("role", "name", "contact"),
+    (1.8, 2.2, 2.5),
+)
+
+REPORTS: dict[str, ReportSpec] = {
+    "FLSA Audit": ReportSpec(
+        "FLSA Audit",
+        "FLSA Wage and Hour Compliance Audit",
+        "This audit reviewed exemption classification, salary basis and level, overtime and recordkeeping "
+        "practices under the Fair Labor Standards Act (29 U.S.C. \u00a7 201 et seq.) and its regulations "
+        "(29 C.F.R. Part 541), and the wage and hour law of {{ state }}, for the roles listed in Section 2. "
+        "It did not include a payroll-level audit of individual time records.",
+        (("Employees", "{{ employee_count }}", None),),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            (ROLES.title, ROLES),
+            ("Classification Analysis", "sections.classification_analysis"),
+            ("Remediation Plan", "sections.remediation_plan"),
+        ),
+    ),
+    "CCPA Audit": ReportSpec(
+        "CCPA Audit",
+        "CCPA/CPRA Privacy Compliance Audit",
+        "This audit assessed applicability of and compliance with the California Consumer Privacy Act as "
+        "amended by the California Privacy Rights Act (Cal. Civ. Code \u00a7 1798.100 et seq.) and its "
+        "regulations, based on the intake questionnaire and a review of the public website.",
+        (
+            ("Annual revenue", "{{ annual_revenue }}", "annual_revenue is defined"),
+            ("California consumers", "{{ consumer_count }}", "consumer_count is defined"),
+            ("Website", "{{ website }}", "website is defined"),
+        ),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            ("Applicability Analysis", "sections.applicability_analysis"),
+            (DATA_CATEGORIES.title, DATA_CATEGORIES),
+            ("Gap Analysis", "sections.gap_analysis"),
+            ("Remediation Plan", "sections.remediation_plan"),
+        ),
+    ),
+    "TCPA Audit": ReportSpec(
+        "TCPA Audit",
+        "TCPA Telemarketing Compliance Audit",
+        "This audit reviewed consent capture, do-not-call practices and calling and texting practices "
+        "under the Telephone Consumer Protection Act (47 U.S.C. \u00a7 227), the FCC's implementing rules "
+        "(47 C.F.R. \u00a7 64.1200) and the Telemarketing Sales Rule, for the channels listed in Section 2.",
+        (),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            (CHANNELS.title, CHANNELS),
+            ("Consent Analysis", "sections.consent_analysis"),
+            ("Risk Assessment", "sections.risk_assessment"),
+            ("Remediation Plan", "sections.remediation_plan"),
+        ),
+    ),
+    "Contractor Assessment": ReportSpec(
+        "Contractor Assessment",
+        "Independent Contractor Classification Assessment",
+        "This assessment applied the economic-realities test under the Fair Labor Standards Act, the IRS "
+        "common-law control factors and the classification rules of {{ state }} to the worker groups "
+        "listed in Section 2. It is based on the facts reported in the intake questionnaire.",
+        (),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            (CONTRACTORS.title, CONTRACTORS),
+            ("Classification Analysis", "sections.classification_analysis"),
+            ("Recommendations", "sections.recommendations"),
+        ),
+    ),
+    "Handbook Review": ReportSpec(
+        "Handbook Review",
+        "Employee Handbook Compliance Review",
+        "This review compared the employee handbook supplied by the client against federal requirements "
+        "and the employment law of {{ state }} in effect on the report date.",
+        (("Handbook", "{{ handbook_version }}", "handbook_version is defined"),),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            (POLICIES.title, POLICIES),
+            ("Policy Gaps", "sections.policy_gaps"),
+            ("Recommendations", "sections.recommendations"),
+        ),
+    ),
+    "Breach Response Plan": ReportSpec(
+        "Breach Response Plan",
+        "Data Breach Response Plan",
+        "This plan addresses incidents affecting personal information held by {{ entity_name }}, including "
+        "the breach notification law of {{ state }}. Test the plan at least once a year and after any "
+        "significant change to the systems listed in Section 2.",
+        (
+            ("Security contact", "{{ contact_email }}", "contact_email is defined"),
+            ("Phone", "{{ contact_phone }}", "contact_phone is defined"),
+        ),
+        (
+            ("Executive Summary", "sections.executive_summary"),
+            (SYSTEMS.title, SYSTEMS),
+            (TEAM.title, TEAM),
+            ("Response Procedures", "sections.response_procedures"),
+            ("Notification Plan", "sections.notification_plan"),
+        ),
+    ),
+}
+
+
+def privacy_policy() -> bytes:
+    b = Builder("Privacy Policy", "{{ entity_name }}", "Privacy Policy", "{{ website }}")
+    b.title("Privacy Policy", "{{ entity_name }}")
+    b.p("Effective {{ effective_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b.spacer()
+    b.h1("1.\u2002Overview")
+    b.p("{{ sections.overview }}")
+    b.h1("2.\u2002Information We Collect")
+    b.p(DATA_CATEGORIES.intro)
+    b.table(
+        DATA_CATEGORIES.headers,
+        [f"{{{{ r.{c} }}}}" for c in DATA_CATEGORIES.columns],
+        widths=DATA_CATEGORIES.widths,
+        loop="r in data_categories",
+    )
+    b.h1("3.\u2002How We Use and Share Information")
+    b.p("{{ sections.data_practices }}")
+    b.h1("4.\u2002Your Rights and Choices")
+    b.p("{{ sections.consumer_rights }}")
+    b.h1("5.\u2002How to Exercise Your Rights")
+    b.p(
+        "To make a request, email {{ contact_email }} or use the contact options on {{ website }}. We will "
+        "confirm receipt within ten (10) business days and respond within forty-five (45) days. We may "
+        "need to verify your identity before acting on a request. You may use an authorized agent."
+    )
+    b.h1("6.\u2002Security and Retention")
+    b.p(
+        "We use reasonable administrative, technical and physical safeguards to protect personal "
+        "information, and keep it only as long as needed for the purposes described above or as required "
+        "by law."
+    )
+    b.h1("7.\u2002Children")
+    b.p("Our services are not directed to children under 16, and we do not knowingly collect their data.")
+    b.h1("8.\u2002Changes to This Policy")
+    b.p(
+        "We may update this policy from time to time. The effective date above shows when it was last "
+        "changed. Material changes will be posted on {{ website }}."
+    )
+    b.h1("9.\u2002Contact Us")
+    b.p("{{ entity_name }} \u2014 {{ contact_email }} \u2014 {{ website }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    b.spacer()
+    b.p(
+        "Note for {{ entity_name }} (remove before publishing): this policy was prepared by Performance West "
+        "({{ order_name }}, {{ report_date }}) from the information you provided and is not legal advice. "
+        "Review it against your actual practices and the law of {{ state }} and every state where your "
+        "customers live before you publish it.",
+        size=9,
+        italic=True,
+        color=GRAY,
+    )
+    return b.bytes()
+
+
+# --- invoice -------------------------------------------------------------------------------------------
+
+
+def invoice() -> bytes:
+    b = Builder("Invoice", "Performance West", "Invoice {{ invoice_number }}", "Performance West")
+    b.title("Invoice")
+    b.p("Performance West \u00b7 support@performancewest.net \u00b7 performancewest.net",
+        align=WD_ALIGN_PARAGRAPH.LEFT, color=GRAY, size=10)
+    b.spacer()
+    b.facts(
+        (
+            ("Invoice number", "{{ invoice_number }}", None),
+            ("Invoice date", "{{ invoice_date }}", None),
+            ("Due date", "{{ due_date }}", None),
+            ("Order reference", "{{ order_reference }}", "order_reference is defined"),
+            ("Bill to", "{{ customer_name }}", None),
+            ("Address", "{{ bill_to_address }}", "bill_to_address is defined"),
+            ("Email", "{{ customer_email }}", "customer_email is defined"),
+        )
+    )
+    b.h2("Services")
+    b.table(
+        ["Description", "Quantity", "Rate", "Amount"],
+        ["{{ l.description }}", "{{ l.quantity }}", "{{ l.rate }}", "{{ l.amount }}"],
+        widths=[3.4, 0.9, 1.1, 1.1],
+        loop="l in lines",
+        right=(1, 2, 3),
+        extra_rows=(
+            (None, ["Subtotal", "", "", "{{ subtotal }}"], True),
+            ("has_surcharge", ["Card processing surcharge ({{ surcharge_pct }})", "", "", "{{ surcharge_amount }}"],
+             False),
+            ("has_taxes", ["Taxes", "", "", "{{ taxes }}"], False),
+            (None, ["Total ({{ currency }})", "", "", "{{ total }}"], True),
+            (None, ["Amount paid", "", "", "{{ amount_paid }}"], False),
+        ),
+        totals=["Balance due", "", "", "{{ balance_due }}"],
+    )
+    b.tag("{%p if is_paid %}")
+    b.p("PAID \u2014 thank you. This invoice has been paid in full.", align=WD_ALIGN_PARAGRAPH.LEFT, bold=True,
+        color=NAVY)
+    b.tag("{%p else %}")
+    b.p("Payment of {{ balance_due }} is due by {{ due_date }}.", align=WD_ALIGN_PARAGRAPH.LEFT, bold=True)
+    b.tag("{%p endif %}")
+    b.tag("{%p if payment_gateway is defined %}")
+    b.p("Payments processed by {{ payment_gateway }}.", align=WD_ALIGN_PARAGRAPH.LEFT, size=10, color=GRAY)
+    b.tag("{%p endif %}")
+    b.h2("Terms")
+    b.p(
+        "A card processing surcharge, where shown, is applied to card payments at the rate stated above "
+        "and does not exceed our cost of acceptance. Government filing fees are passed through at cost. "
+        "Questions about this invoice: support@performancewest.net.",
+        size=10,
+    )
+    return b.bytes()
+
+
+# --- manifest ------------------------------------------------------------------------------------------
+
+
+def build() -> dict[str, bytes]:
+    files: dict[str, bytes] = {"operating-agreement.docx": operating_agreement(), "invoice.docx": invoice()}
+    for service, spec in REPORTS.items():
+        files[f"{samples.SLUGS[service]}.docx"] = _report(spec)
+    files["privacy-policy.docx"] = privacy_policy()
+    manifest = {
+        "about": "Which service uses which template, the LLM section keys of each compliance template, and a "
+        "full sample render context per template. Generated by tools/make_templates.py; do not edit.",
+        "formation": {"entity_types": ["LLC", "Corporation", "Nonprofit"], "templates": ["operating-agreement"]},
+        "compliance": {
+            service: {"template": samples.SLUGS[service], "sections": keys}
+            for service, keys in ctx.SERVICE_SECTIONS.items()
+        },
+        "invoice": {"template": "invoice"},
+        "templates": {},
+    }
+    contexts: dict[str, tuple[str, dict[str, Any]]] = {
+        "operating-agreement": (
+            "formation",
+            ctx.formation_context(samples.FORMATION_ORDER, samples.CUSTOMER, as_of=samples.SAMPLE_DATE),
+        ),
+        "invoice": ("invoice", ctx.invoice_context(samples.SALES_INVOICE, samples.CUSTOMER)),
+    }
+    for service in ctx.SERVICE_SECTIONS:
+        contexts[samples.SLUGS[service]] = (
+            "compliance",
+            ctx.compliance_context(
+                samples.compliance_order(service),
+                samples.CUSTOMER,
+                samples.SECTIONS[service],
+                as_of=samples.SAMPLE_DATE,
+            ),
+        )
+    for name in sorted(contexts):
+        kind, sample = contexts[name]
+        data = files[f"{name}.docx"]
+        service = next((s for s, slug in samples.SLUGS.items() if slug == name), None)
+        manifest["templates"][name] = {
+            "file": f"{name}.docx",
+            "context": kind,
+            "service_type": service,
+            "sections": ctx.SERVICE_SECTIONS.get(service or "", []),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sample": sample,
+        }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    return files
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="fail if templates/ is not up to date")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    files = build()
+    stale = [n for n, d in files.items() if not (args.out / n).is_file() or (args.out / n).read_bytes() != d]
+    if args.check:
+        for n in stale:
+            print(f"stale: {n}", file=sys.stderr)
+        return 1 if stale else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (args.out / name).write_bytes(data)
+    print(f"wrote {len(files)} files to {args.out} ({len(stale)} changed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
