@@ -65,9 +65,7 @@ class S3Server:
         }
 
     def client(self) -> Minio:
-        return Minio(
-            self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region=REGION
-        )
+        return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region=REGION)
 
     def start(self) -> S3Server:
         self._server.start()

@@ -16,6 +16,7 @@ import email.policy
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -101,6 +102,8 @@ class SMTPSink:
         port = self._requested_port or _free_port(self.host)
         kwargs: dict[str, Any] = {"hostname": self.host, "port": port, "ready_timeout": 10.0}
         if self.credentials is not None:
+            # Plain-text AUTH is what a dev sink needs (SMTP_SECURITY=none); silence aiosmtpd's warning.
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
             kwargs.update(auth_require_tls=False, auth_required=True, authenticator=self._authenticate)
         self._controller = _Controller(self, **kwargs)
         self._controller.start()
@@ -117,7 +120,7 @@ class SMTPSink:
             return AuthResult(success=False, handled=False)
         user, password = self.credentials
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # let aiosmtpd answer 235 or 535
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -96,6 +96,10 @@ class _Fatal(Exception):
     """One attempt failed in a way retrying will not fix (e.g. 400 bad request)."""
 
 
+class _Aborted(Exception):
+    """Another section of the same document failed for good: do not spend calls on this one."""
+
+
 # --- cache ------------------------------------------------------------------------------------------------
 
 
@@ -493,12 +497,13 @@ class SectionGenerator:
                 todo.append(key)
 
         errors: dict[str, BaseException] = {}
+        abort = threading.Event()
         if todo:
             with ThreadPoolExecutor(
                 max_workers=min(self.concurrency, len(todo)), thread_name_prefix="llm-section"
             ) as pool:
                 futures: dict[Future[SectionResult], str] = {
-                    pool.submit(self._one, spec.section(k), prompts[k]): k for k in todo
+                    pool.submit(self._one, spec.section(k), prompts[k], abort): k for k in todo
                 }
                 for fut in _completed(futures):
                     key = futures[fut]
@@ -506,7 +511,8 @@ class SectionGenerator:
                     if exc is None:
                         results[key] = fut.result()
                         continue
-                    errors[key] = exc
+                    if not isinstance(exc, _Aborted):
+                        errors[key] = exc
                     # Stop starting new sections; running ones finish and land in the cache for the retry.
                     for other in futures:
                         other.cancel()
@@ -520,15 +526,31 @@ class SectionGenerator:
 
     # -- one section --
 
-    def _one(self, section: SectionSpec, prompt: Prompt) -> SectionResult:
+    def _one(self, section: SectionSpec, prompt: Prompt, abort: threading.Event) -> SectionResult:
         hit = self._cache_get(section, prompt)
         if hit is not None:
             log.info("llm.section.cache_hit", section=section.key, prompt_sha256=prompt.sha256)
             return hit
+        try:
+            result = self._call_with_retries(section, prompt, abort)
+        except (SectionFailed, ModelMissing):
+            abort.set()  # set from the worker itself, before the pool hands it the next section
+            raise
+        log.info(
+            "llm.section.done",
+            section=section.key,
+            attempts=result.attempts,
+            duration_ms=result.duration_ms,
+            eval_count=result.completion_tokens,  # a key named *token* is redacted by the logger
+        )
+        self._cache_put(result)
+        return result
+
+    def _call_with_retries(self, section: SectionSpec, prompt: Prompt, abort: threading.Event) -> SectionResult:
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential_jitter(
-                initial=self.backoff_initial_s, max=self.backoff_max_s, jitter=self.backoff_initial_s
+                multiplier=self.backoff_initial_s, max=self.backoff_max_s, jitter=self.backoff_initial_s
             ),
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
@@ -538,6 +560,8 @@ class SectionGenerator:
             for attempt in retrying:
                 with attempt:
                     number = attempt.retry_state.attempt_number
+                    if abort.is_set():
+                        raise _Aborted()
                     try:
                         result = self._attempt(section, prompt, number)
                     except _Retryable as exc:
@@ -549,14 +573,6 @@ class SectionGenerator:
             raise SectionFailed(section.key, str(exc), number) from None
         except _Fatal as exc:
             raise SectionFailed(section.key, str(exc), number) from None
-        log.info(
-            "llm.section.done",
-            section=section.key,
-            attempts=result.attempts,
-            duration_ms=result.duration_ms,
-            eval_count=result.completion_tokens,  # a key named *token* is redacted by the logger
-        )
-        self._cache_put(result)
         return result
 
     def _attempt(self, section: SectionSpec, prompt: Prompt, number: int) -> SectionResult:

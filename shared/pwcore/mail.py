@@ -116,6 +116,7 @@ class Mailer:
                 if code != 250:
                     raise _classify(code, f"SMTP refused MAIL FROM: {code}")
                 accepted = 0
+                last: int | None = None
                 refused: list[str] = []
                 for rcpt in rcpts:
                     code, _ = smtp.rcpt(rcpt)

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from pwdev.procs import FunctionProcess
 
 # One handler with many behaviours, chosen by path, so a single runner process covers contract part A.
 HANDLER = textwrap.dedent(
-    '''
+    """
     import datetime
     import decimal
     import json
@@ -120,7 +119,7 @@ HANDLER = textwrap.dedent(
         if count <= fail:
             return {"statusCode": int(event.query.get("code", "500")), "body": {"error": "try again"}}
         return {"statusCode": 200, "body": {"ok": True, "attempt": count}}
-    '''
+    """
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from pwdev.gateway import CronError, CronSchedule, Gateway
 from pwdev.procs import FunctionProcess, free_port
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from .conftest import read_records
 
@@ -37,10 +40,29 @@ def test_sync_proxy_adds_call_id_and_forwarding_headers(gw: Gateway) -> None:
     assert str(uuid.UUID(headers["x-call-id"])) == headers["x-call-id"]
     assert r.headers["x-call-id"] == headers["x-call-id"]  # generated: echoed back to the caller
     assert headers["x-start-time"].isdigit()
-    assert headers["x-forwarded-for"] == "127.0.0.1"
-    assert headers["x-forwarded-host"] == f"127.0.0.1:{gw.port}"
+    # waitress (the template's server, default settings) drops untrusted X-Forwarded-* headers, so a
+    # handler never sees them; the gateway does send them (next test).
+    assert "x-forwarded-for" not in headers
     assert r.headers["x-served-by"].startswith("openfaas-ce/")
     assert "x-duration-seconds" in r.headers
+
+
+def test_gateway_sends_forwarded_headers(gw: Gateway) -> None:
+    @Request.application
+    def echo(request: Request) -> Response:
+        return Response(json.dumps({k.lower(): v for k, v in request.headers.items()}), mimetype="application/json")
+
+    server = make_server("127.0.0.1", 0, echo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    gw.register("raw", f"http://127.0.0.1:{server.server_port}")
+    try:
+        seen = httpx.get(f"{gw.url}/function/raw", headers={"X-Forwarded-For": "10.0.0.1"}).json()
+    finally:
+        gw.unregister("raw")
+        server.shutdown()
+    assert seen["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+    assert seen["x-forwarded-host"] == f"127.0.0.1:{gw.port}"
 
 
 def test_sync_proxy_keeps_given_call_id_path_query_status_and_binary(gw: Gateway) -> None:
@@ -70,8 +92,11 @@ def test_sync_unknown_or_unreachable_function_is_503_json(gw: Gateway) -> None:
 
 
 def test_async_202_then_post_with_same_call_id(gw: Gateway, record_file: Path) -> None:
-    r = httpx.post(f"{gw.url}/async-function/fn/record?k=v", content=b'{"doctype":"X"}',
-                   headers={"Content-Type": "application/json", "X-Custom": "kept"})
+    r = httpx.post(
+        f"{gw.url}/async-function/fn/record?k=v",
+        content=b'{"doctype":"X"}',
+        headers={"Content-Type": "application/json", "X-Custom": "kept"},
+    )
     assert r.status_code == 202 and r.content == b""
     call_id = r.headers["x-call-id"]
     assert gw.wait_idle(10)
@@ -109,8 +134,9 @@ def test_ce_mode_never_retries(gw: Gateway, record_file: Path) -> None:
 def test_pro_mode_retries_with_backoff_and_callback(fn: FunctionProcess, record_file: Path) -> None:
     with Gateway({"fn": fn.url}, retry_mode="pro", initial_retry_wait=0.05, max_attempts=4) as pro:
         callback = f"{fn.url}/callback-sink"
-        r = pro_post = httpx.post(f"{pro.url}/async-function/fn/record?fail=2&code=502", content=b"x",
-                                  headers={"X-Callback-Url": callback})
+        r = pro_post = httpx.post(
+            f"{pro.url}/async-function/fn/record?fail=2&code=502", content=b"x", headers={"X-Callback-Url": callback}
+        )
         call_id = pro_post.headers["x-call-id"]
         assert r.status_code == 202
         assert pro.wait_idle(10)
@@ -138,8 +164,7 @@ def test_queue_is_bounded_and_reports_counts(fn: FunctionProcess) -> None:
         deadline = time.monotonic() + 5
         while small.queue_stats()["inflight"] != 1 and time.monotonic() < deadline:
             time.sleep(0.01)
-        codes = [httpx.post(f"{small.url}/async-function/fn/sleep?s=0.01", content=b"").status_code
-                 for _ in range(3)]
+        codes = [httpx.post(f"{small.url}/async-function/fn/sleep?s=0.01", content=b"").status_code for _ in range(3)]
         assert codes == [202, 202, 429]
         stats = httpx.get(f"{small.url}/system/queue").json()
         assert stats["pending"] == 2 and stats["inflight"] == 1
@@ -162,8 +187,6 @@ def test_cron_ticks_post_empty_body_with_connector_headers(fn: FunctionProcess, 
     assert call["method"] == "POST" and call["path"] == "/" and call["body"] == ""
     assert call["headers"]["x-connector"] == "cron-connector"
     assert "content-type" not in call["headers"]
-    listed = {f["name"]: f for f in httpx.get(f"{fn.url}/_/health").text and []} or None
-    assert listed is None
 
 
 def test_cron_async_goes_through_the_queue(fn: FunctionProcess, record_file: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from pwdev.procs import FunctionProcess
 from pwdev.runner import parse_duration
 

@@ -505,8 +505,6 @@ class Store:
             if meta_dt and not self.exists("Custom Field", cf_name) and meta_dt.get_field(str(doc.get("fieldname"))):
                 raise throw("ValidationError",
                             f"A field with the name {doc.get('fieldname')} already exists in {doc.get('dt')}")
-        elif name == "DocType" and not doc.get("custom") and doc.get("name") not in self.metas:
-            doc["custom"] = 1
 
     def _validate_webhook(self, doc: dict[str, Any]) -> None:
         target = self.metas.get(str(doc.get("webhook_doctype")))

@@ -1,0 +1,49 @@
+# Two entry points for a fresh machine (Debian 12, Python 3.11, root or sudo):
+#   make demo  - install what is needed, start the local stack, run the main job end to end
+#   make test  - install what is needed and run the whole suite (what .ci/run calls)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils fonts-dejavu-core
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint stack system-deps venv requirements clean
+
+system-deps:
+	@if command -v soffice >/dev/null && command -v gpg >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
+	  echo "system packages present"; \
+	else \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[http,documents,pdfcheck,llm,presign,backup,events,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: system-deps venv
+	$(PY) -m pwdev.demo
+
+stack: system-deps venv
+	$(PY) -m pwdev.stack
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pwcore.cli requirements --check
+
+test: system-deps venv
+	$(MAKE) lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+requirements: venv
+	$(PY) -m pwcore.cli requirements
+
+clean:
+	rm -rf $(VENV) .stack build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,211 @@
+"""The local stack: every outside system as a faithful stand-in on 127.0.0.1, and every function served the
+way OpenFaaS serves it (python3-http runner processes behind a gateway-like router).
+
+Started in this order: S3 (moto, bucket + templates), SMTP sink (aiosmtpd), Ollama stand-in (unless
+OLLAMA_HOST points at a real Ollama), ERPNext stand-in (an empty site), the gateway, the function processes;
+then `pw erpnext-setup`'s code creates the DocTypes, custom fields and webhooks through the REST API, so the
+pipeline is driven by webhooks exactly as in production. `stop()` ends everything (also on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pwdev.gateway import Gateway
+from pwdev.procs import FunctionProcess
+from pwdev.s3 import S3Server
+from pwdev.smtp_sink import SMTPSink
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile")
+API_KEY = "pw-dev-key"
+API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secret files
+WEBHOOK_SECRET = "pw-dev-webhook-secret-7b21"
+JWT_SECRET = "pw-dev-presign-jwt-secret-51e0"
+
+
+class LocalStack:
+    def __init__(
+        self,
+        workdir: str | Path | None = None,
+        *,
+        functions: tuple[str, ...] = FUNCTIONS,
+        gateway_workers: int = 2,
+        retry_mode: str = "ce",
+        extra_env: dict[str, str] | None = None,
+        token_latency_s: float = 0.0,
+        webhook_retry_sleep_scale: float = 1.0,
+        ports: dict[str, int] | None = None,
+        log_dir: str | Path | None = None,
+    ) -> None:
+        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="pw-stack-")
+        self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.function_names = functions
+        self.gateway_workers = gateway_workers
+        self.retry_mode = retry_mode
+        self.extra_env = dict(extra_env or {})
+        self.token_latency_s = token_latency_s
+        self.webhook_retry_sleep_scale = webhook_retry_sleep_scale
+        self.ports = dict(ports or {})
+        self.log_dir = Path(log_dir) if log_dir else self.workdir / "logs"
+        self.s3: S3Server | None = None
+        self.smtp: SMTPSink | None = None
+        self.ollama: Any = None
+        self.ollama_url = os.environ.get("OLLAMA_HOST", "")
+        self.erpnext: Any = None
+        self.gateway: Gateway | None = None
+        self.functions: dict[str, FunctionProcess] = {}
+
+    # -- settings the functions (and in-process clients) use ----------------------------------------------
+    def env(self) -> dict[str, str]:
+        assert self.s3 and self.smtp and self.erpnext and self.gateway
+        secrets = self.workdir / "secrets"
+        return {
+            **self.s3.env(), **self.smtp.env(),
+            "ERPNEXT_URL": self.erpnext.url, "ERPNEXT_TIMEZONE": "America/Chicago",
+            "DISPATCH_MODE": "openfaas", "DISPATCH_GATEWAY_URL": self.gateway.url,
+            "OLLAMA_HOST": self.ollama_url,
+            "SECRETS_DIR": str(secrets),
+            "PRESIGN_AUDIENCE": "performancewest-portal",
+            "PRESIGN_ALLOWED_ORIGINS": "http://127.0.0.1:4321,http://localhost:4321",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    def _write_secrets(self) -> None:
+        secrets = self.workdir / "secrets"
+        secrets.mkdir(exist_ok=True)
+        for name, value in {"erpnext-api-key": API_KEY, "erpnext-api-secret": API_SECRET,
+                            "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET}.items():
+            (secrets / name).write_text(value + "\n")  # faas-cli secret files often end with a newline
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from pwdev.erpnext import ERPNextStandin
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.s3 = S3Server(port=self.ports.get("s3", 0)).start()
+        self.smtp = SMTPSink(port=self.ports.get("smtp", 0), folder=self.workdir / "mail").start()
+        if not self.ollama_url:
+            from pwdev.ollama_standin import OllamaStandin
+
+            self.ollama = OllamaStandin(token_latency_s=self.token_latency_s).start(port=self.ports.get("ollama", 0))
+            self.ollama_url = self.ollama.url
+        self.erpnext = ERPNextStandin(
+            db_path=str(self.workdir / "erpnext.sqlite"), seeded=False,
+            users=[{"user": "Administrator", "api_key": API_KEY, "api_secret": API_SECRET}],
+            retry_sleep_scale=self.webhook_retry_sleep_scale,
+        )
+        self.erpnext.start(host="127.0.0.1", port=self.ports.get("erpnext", 0))
+        self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode).start(
+            port=self.ports.get("gateway", 0))
+        self._write_secrets()
+        env = self.env()
+        with ThreadPoolExecutor(max_workers=len(self.function_names)) as pool:
+            procs = list(pool.map(lambda n: self._start_function(n, env), self.function_names))
+        for proc in procs:
+            self.functions[proc.name] = proc
+            self.gateway.register(proc.name, proc.url)
+        self._setup_erpnext()
+        self._upload_templates()
+
+    def _start_function(self, name: str, env: dict[str, str]) -> FunctionProcess:
+        proc = FunctionProcess(name, ROOT / "functions" / name, env=env, port=self.ports.get(name, 0),
+                               log_path=self.log_dir / f"{name}.log", startup_timeout=60.0)
+        return proc.start()
+
+    def _client_env(self) -> None:
+        """Point this process's own pwcore clients (setup, demo) at the stack."""
+        os.environ.update(self.env())
+        from pwcore import services
+
+        services.reset()
+
+    def _setup_erpnext(self) -> None:
+        from pwcore import services
+        from pwcore.erpnext_setup import Setup
+
+        self._client_env()
+        assert self.gateway is not None
+        Setup(services.erpnext(), self.gateway.url, WEBHOOK_SECRET).plan_and_apply(apply=True)
+
+    def _upload_templates(self) -> None:
+        from pwcore import services
+
+        storage = services.storage()
+        for path in sorted((ROOT / "templates").iterdir()):
+            if path.suffix in {".docx", ".json"} and path.is_file():
+                storage.put_bytes(f"templates/{path.name}", path.read_bytes())
+
+    def stop(self) -> None:
+        for proc in self.functions.values():
+            try:
+                proc.stop()
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                pass
+        for part in (self.gateway, self.erpnext, self.ollama, self.smtp, self.s3):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:  # noqa: BLE001
+                    pass
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def describe(self) -> dict[str, Any]:
+        assert self.gateway and self.erpnext and self.s3 and self.smtp
+        return {"gateway": self.gateway.url, "erpnext": self.erpnext.url, "s3": self.s3.url,
+                "smtp": f"127.0.0.1:{self.smtp.port}", "ollama": self.ollama_url,
+                "functions": {n: p.url for n, p in self.functions.items()}, "logs": str(self.log_dir)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pw-stack", description="run the local stack until Ctrl-C")
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--gateway-port", type=int, default=8080)
+    parser.add_argument("--erpnext-port", type=int, default=8000)
+    parser.add_argument("--s3-port", type=int, default=9000)
+    parser.add_argument("--smtp-port", type=int, default=2525)
+    parser.add_argument("--ollama-port", type=int, default=11434)
+    args = parser.parse_args(argv)
+    ports = {"gateway": args.gateway_port, "erpnext": args.erpnext_port, "s3": args.s3_port,
+             "smtp": args.smtp_port, "ollama": args.ollama_port}
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalStack(args.workdir, ports=ports) as stack:
+        print(json.dumps(stack.describe()), flush=True)
+        try:
+            while not stop.is_set():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

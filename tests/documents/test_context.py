@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+
+from pwcore.documents import context as ctx
+from pwcore.documents import samples
+
+
+def test_formatting_helpers() -> None:
+    assert ctx.money(1234.5) == "$1,234.50"
+    assert ctx.money("0.005") == "$0.01"
+    assert ctx.money(-5) == "-$5.00"
+    assert ctx.percent(33.333) == "33.33%"
+    assert ctx.percent(50) == "50%"
+    assert ctx.long_date(date(2026, 11, 25)) == "November 25, 2026"
+    assert ctx.long_date("2026-03-05") == "March 5, 2026"
+    assert ctx.section_text("a\nb\n\n\nc\x00\x07") == "a\nb\ac"
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "title", "owner"),
+    [("LLC", "Operating Agreement", "Member"), ("Corporation", "Bylaws", "Shareholder"),
+     ("Nonprofit", "Bylaws", "Member")],
+)
+def test_formation_context_adapts_to_entity_type(entity_type: str, title: str, owner: str) -> None:
+    order = dict(samples.FORMATION_ORDER, entity_type=entity_type)
+    c = ctx.formation_context(order, samples.CUSTOMER, as_of=date(2026, 11, 25))
+    assert c["document_title"] == title and c["owner_term"] == owner
+    assert c["effective_date"] == "November 25, 2026"
+    assert c["total_ownership_pct"] == "100%" and c["total_capital"] == "$50,000.00"
+    assert [m["capital"] for m in c["members"]] == ["$25,000.00", "$15,000.00", "$10,000.00"]
+    assert "filing_number" not in c  # absent facts are left out, never blanked
+    ctx.FormationContext.model_validate(c)
+
+
+def test_sensitive_values_never_reach_a_context() -> None:
+    ssn, ein = "123-45-6789", "98-7654321"
+    order = copy.deepcopy(samples.FORMATION_ORDER)
+    order.update(id_value=ssn, ein=ein, sensitive_ids=[{"id_type": "SSN", "id_value": ssn}])
+    order["members"][0]["ssn"] = ssn
+    customer = dict(samples.CUSTOMER, tax_id=ein)
+    dumped = json.dumps(ctx.formation_context(order, customer))
+    assert ssn not in dumped and ein not in dumped
+
+    service = samples.compliance_order("FLSA Audit")
+    intake = dict(samples.INTAKE["FLSA Audit"], ein=ein, owner_ssn=ssn)
+    intake["roles"] = [dict(r, ssn=ssn) for r in intake["roles"]]
+    service["intake_data"] = intake  # a dict works as well as a JSON string
+    dumped = json.dumps(ctx.compliance_context(service, customer, samples.SECTIONS["FLSA Audit"]))
+    assert ssn not in dumped and ein not in dumped
+
+
+def test_compliance_context_keeps_only_the_services_sections() -> None:
+    sections = dict(samples.SECTIONS["TCPA Audit"], executive_summary="One.\n\nTwo.", stray="leak")
+    c = ctx.compliance_context(samples.compliance_order("TCPA Audit"), samples.CUSTOMER, sections)
+    assert set(c["sections"]) == set(ctx.SERVICE_SECTIONS["TCPA Audit"])
+    assert c["sections"]["executive_summary"] == "One.\aTwo."
+    assert c["report_title"] == "TCPA Telemarketing Compliance Audit"
+    assert c["channels"][0]["channel"] == "SMS marketing"
+
+
+def test_invoice_totals_include_surcharge() -> None:
+    c = ctx.invoice_context(samples.SALES_INVOICE, samples.CUSTOMER)
+    assert c["subtotal"] == "$527.00"
+    assert c["surcharge_pct"] == "3%" and c["surcharge_amount"] == "$15.81"
+    assert c["total"] == "$542.81" and c["balance_due"] == "$0.00" and c["is_paid"] is True
+    assert c["lines"][3] == {"description": "Certified copy of Articles", "quantity": "2", "rate": "$25.00",
+                             "amount": "$50.00"}
+    assert c["bill_to_address"] == "418 Pearl Street\nBoulder, CO 80302\nUnited States"
+    unpaid = ctx.invoice_context(dict(samples.SALES_INVOICE, outstanding_amount=542.81), samples.CUSTOMER)
+    assert unpaid["is_paid"] is False and unpaid["balance_due"] == "$542.81"
+
+
+def test_missing_required_fact_names_it() -> None:
+    with pytest.raises(ctx.ContextError, match="registered_agent"):
+        ctx.formation_context(dict(samples.FORMATION_ORDER, registered_agent=""), samples.CUSTOMER)
+    with pytest.raises(ctx.ContextError, match="not valid JSON"):
+        ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"),
+                               samples.CUSTOMER, {})
