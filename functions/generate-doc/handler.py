@@ -7,6 +7,7 @@ Body (signed like Frappe's webhooks): {"doctype": "Formation Order"|"Compliance 
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./s
 from pwcore.functions_common import signed_payload
 from pwcore.generation_service import generator
 from pwcore.http import entrypoint, json_response, method_not_allowed
-from pwcore.logging import bind_context
+from pwcore.logging import bind_context, get_logger
 from pwcore.webhooks import NAME_PATTERN, OrderEvent
 from pydantic import Field
 
@@ -23,6 +24,18 @@ from pydantic import Field
 class GenerateRequest(OrderEvent):
     invoice: str | None = Field(default=None, pattern=NAME_PATTERN)
 
+
+def _warm_libreoffice() -> None:
+    """Start the warm LibreOffice while the function waits for its first call, not during it."""
+    try:
+        from pwcore.documents.pdf import get_converter
+
+        get_converter().start()
+    except Exception as exc:  # noqa: BLE001 - the first conversion retries, then falls back to cold soffice
+        get_logger("generate-doc").warning("libreoffice.warmup_failed", error=type(exc).__name__)
+
+
+threading.Thread(target=_warm_libreoffice, name="warm-libreoffice", daemon=True).start()
 
 STATUS_CODES = {"review": 200, "done": 200, "busy": 200, "skipped": 200, "failed": 200, "retry_later": 503}
 

@@ -109,8 +109,8 @@ class PipelineSettings(_Base):
     on_payment_budget_s: float = 2.0  # well inside Frappe's 5 s webhook timeout
     generation_lease_s: int = 900  # longer than the slowest generation
     soffice_timeout_s: float = 120.0
-    unoserver_port: int = 2003
-    unoserver_uno_port: int = 2002
+    unoserver_port: int = 0  # 0: a free port, picked per process (one warm LibreOffice per function process)
+    unoserver_uno_port: int = 0
 
 
 class OllamaSettings(_Base):

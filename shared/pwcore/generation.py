@@ -254,21 +254,23 @@ class Generator:
         invoice = self.erp.get("Sales Invoice", invoice_name)
         customer = self.erp.get("Customer", str(invoice.get("customer") or order["customer"]))
         manifest_tpl = self.templates.manifest()
-        template = self.templates.get(template_key(manifest_tpl, "invoice"))
+        template = self.templates.get(template_key(manifest_tpl, templates_for(manifest_tpl, "invoice")[0]))
         pdf = self.convert(render_docx(template.data, ctx.invoice_context(invoice, customer)))
         self.storage.put_bytes(key, pdf, PDF_TYPE)
 
 
 def templates_for(manifest: dict[str, Any], service_key: str) -> list[str]:
-    services = manifest.get("services", {})
-    if service_key not in services:
+    """Template ids of a service, from templates/manifest.json (tools/make_templates.py writes it)."""
+    if service_key == "Formation Order":
+        return [str(t) for t in manifest.get("formation", {}).get("templates", [])]
+    if service_key == "invoice":
+        return [str(manifest.get("invoice", {}).get("template", "invoice"))]
+    entry = manifest.get("compliance", {}).get(service_key)
+    if not entry:
         raise GenerationFailed(f"no templates configured for service {service_key!r}")
-    entry = services[service_key]
-    ids = entry.get("templates", entry) if isinstance(entry, dict) else entry
-    return [str(i) for i in ids]
+    return [str(entry["template"])]
 
 
 def template_key(manifest: dict[str, Any], template_id: str) -> str:
-    entry = manifest.get("templates", {}).get(template_id, {})
-    filename = entry.get("file", f"{template_id}.docx") if isinstance(entry, dict) else f"{template_id}.docx"
-    return f"templates/{filename}"
+    entry = manifest.get("templates", {}).get(template_id) or {}
+    return f"templates/{entry.get('file', f'{template_id}.docx')}"

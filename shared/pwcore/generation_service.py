@@ -15,6 +15,11 @@ def generator() -> Generator:
 
     pipeline = services.pipeline()
     erp_settings = config.load(config.ERPNextSettings)
+    from pwcore.llm import SectionGenerator
+    from pwcore.sections import S3SectionCache, make_section_writer
+
     converter = get_converter()
+    llm = SectionGenerator.from_settings(config.load(config.OllamaSettings), cache=S3SectionCache(services.storage()))
     return Generator(services.erpnext(), services.storage(), TemplateStore(services.storage()), converter.convert,
-                     lease_s=pipeline.generation_lease_s, timezone=erp_settings.timezone)
+                     lease_s=pipeline.generation_lease_s, timezone=erp_settings.timezone,
+                     sections=make_section_writer(llm))

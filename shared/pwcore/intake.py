@@ -328,9 +328,7 @@ def parse_intake(service_type: str, intake_data: str | bytes | dict[str, Any] | 
         raise IntakeInvalid(["intake_data: must be a JSON object"], ["intake_data"])
     size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
     if size > MAX_INTAKE_BYTES:
-        raise IntakeInvalid(
-            [f"intake_data: too large ({size} bytes, limit {MAX_INTAKE_BYTES})"], ["intake_data"]
-        )
+        raise IntakeInvalid([f"intake_data: too large ({size} bytes, limit {MAX_INTAKE_BYTES})"], ["intake_data"])
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -345,5 +343,3 @@ def parse_intake(service_type: str, intake_data: str | bytes | dict[str, Any] | 
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{path}: {msg[:160]}")
         raise IntakeInvalid(problems, fields) from None
-
-

@@ -75,9 +75,7 @@ class ModelMissing(LLMError):
     def __init__(self, model: str, host: str) -> None:
         self.model = model
         self.host = host
-        super().__init__(
-            f"model '{model}' is not available on the Ollama server at {host}: run `ollama pull {model}`"
-        )
+        super().__init__(f"model '{model}' is not available on the Ollama server at {host}: run `ollama pull {model}`")
 
 
 class SectionFailed(LLMError):
@@ -565,9 +563,7 @@ class SectionGenerator:
                     try:
                         result = self._attempt(section, prompt, number)
                     except _Retryable as exc:
-                        log.warning(
-                            "llm.section.attempt_failed", section=section.key, attempt=number, reason=str(exc)
-                        )
+                        log.warning("llm.section.attempt_failed", section=section.key, attempt=number, reason=str(exc))
                         raise
         except _Retryable as exc:
             raise SectionFailed(section.key, str(exc), number) from None

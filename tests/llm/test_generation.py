@@ -8,7 +8,6 @@ from collections.abc import Callable
 import httpx
 import ollama
 import pytest
-
 from pwcore.intake import parse_intake
 from pwcore.llm import (
     MemoryCache,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pwcore.intake import (
     INTAKE_MODELS,
     MAX_INTAKE_BYTES,

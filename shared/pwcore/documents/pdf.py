@@ -333,7 +333,7 @@ def get_converter() -> PdfConverter:
 
             s = config.load(config.PipelineSettings)
             _shared = PdfConverter(
-                s.unoserver_port, s.unoserver_uno_port, soffice_timeout_s=s.soffice_timeout_s
+                s.unoserver_port or None, s.unoserver_uno_port or None, soffice_timeout_s=s.soffice_timeout_s
             )
         return _shared
 

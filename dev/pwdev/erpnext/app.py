@@ -1,0 +1,477 @@
+"""The HTTP side: Frappe v1 routes, auth, error bodies, dev controls, fault knobs (contract part B)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import standard
+from .errors import FrappeError, not_found, permission, throw
+from .meta import STD_FIELDS, Clock, cint
+from .store import Store, as_dict
+from .webhooks import WebhookSender
+
+DOCTYPES_JSON = Path(__file__).resolve().parents[3] / "shared" / "pwcore" / "data" / "doctypes.json"
+DEFAULT_USERS = [{"user": "Administrator", "api_key": "dev-key", "api_secret": "dev-secret"}]
+_WRITE_METHODS = {"frappe.client.insert", "frappe.client.insert_many", "frappe.client.set_value",
+                  "frappe.desk.form.utils.add_comment", "frappe.client.delete", "frappe.client.cancel"}
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(json.dumps(obj, separators=(",", ":"), default=str), status=status,
+                    mimetype="application/json")
+
+
+def _sbool(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() not in ("", "0", "false", "no", "off", "none", "null")
+    return bool(v)
+
+
+class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like a real reverse proxy in front of Frappe
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+class _Drop(ConnectionResetError):
+    pass
+
+
+class ERPNextStandin:
+    """A Frappe/ERPNext v15 REST + webhook stand-in backed by SQLite."""
+
+    def __init__(self, db_path: str = ":memory:", users: list[dict[str, Any]] | None = None, *,
+                 seeded: bool = True, fixtures: str | Path | dict[str, list[dict[str, Any]]] | None = None,
+                 retry_sleep_scale: float = 1.0, dev_controls: bool = True, time_zone: str = "America/Chicago",
+                 webhook_workers: int = 4, doctypes_path: str | Path | None = None) -> None:
+        self.clock = Clock(time_zone)
+        self.dev_controls = dev_controls
+        self.users = {u["api_key"]: u for u in (users if users is not None else DEFAULT_USERS)}
+        self.store = Store(db_path, self.clock)
+        self.sender = WebhookSender(self._insert_log, workers=webhook_workers, retry_sleep_scale=retry_sleep_scale)
+        self.store.on_commit = self.sender.enqueue
+        self._stats: collections.Counter[str] = collections.Counter()
+        self._stats_lock = threading.Lock()
+        self._faults: list[dict[str, Any]] = []
+        self._faults_lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self._bootstrap(seeded, Path(doctypes_path) if doctypes_path else DOCTYPES_JSON)
+        if fixtures is not None:
+            self.load_fixtures(fixtures)
+
+    # ---- setup --------------------------------------------------------------------------------------
+    def _bootstrap(self, seeded: bool, doctypes_path: Path) -> None:
+        s = self.store
+        s.reload_metas()
+        with s.txn("Administrator", fire=False) as t:
+            for d in standard.BOOTSTRAP + standard.STANDARD:
+                if not s.exists("DocType", d["name"]):
+                    s.insert(t, "DocType", {"custom": 0, **d}, import_mode=True)
+            for email in ["Administrator", "Guest", *[u["user"] for u in self.users.values()]]:
+                if not s.exists("User", email):
+                    s.insert(t, "User", {"email": email, "first_name": email}, import_mode=True)
+            if seeded:
+                spec = json.loads(doctypes_path.read_text())
+                for d in spec.get("doctypes", []):
+                    if not s.exists("DocType", d["name"]):
+                        s.insert(t, "DocType", d, import_mode=True)
+                for cf in spec.get("custom_fields", []):
+                    if not s.exists("Custom Field", f"{cf['dt']}-{cf['fieldname']}"):
+                        s.insert(t, "Custom Field", cf)
+
+    def load_fixtures(self, fixtures: str | Path | dict[str, list[dict[str, Any]]]) -> None:
+        data = fixtures if isinstance(fixtures, dict) else json.loads(Path(fixtures).read_text())
+        with self.store.txn("Administrator", fire=False) as t:
+            for doctype, docs in data.items():
+                for d in docs:
+                    if d.get("name") and self.store.exists(doctype, str(d["name"])):
+                        continue
+                    self.store.insert(t, doctype, {k: v for k, v in d.items() if k != "doctype"},
+                                      import_mode=True)
+
+    def insert_many(self, doctype: str, docs: Iterable[dict[str, Any]], *, fire_webhooks: bool = False,
+                    user: str = "Administrator") -> list[str]:
+        """Bulk load for benchmarks (one transaction); names/creation/modified in the docs are kept."""
+        with self.store.txn(user, fire=fire_webhooks) as t:
+            return [str(self.store.insert(t, doctype, d, import_mode=True)["name"]) for d in docs]
+
+    def _insert_log(self, log: dict[str, Any]) -> None:
+        try:
+            with self.store.txn(log.get("user") or "Administrator", fire=False) as t:
+                if not self.store.exists("User", str(log.get("user"))):
+                    log["user"] = None
+                if not self.store.exists("Webhook", str(log.get("webhook"))):
+                    log["webhook"] = None
+                self.store.insert(t, "Webhook Request Log", log)
+        except FrappeError:  # a log that cannot be written must not stop delivery
+            pass
+
+    # ---- server -------------------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> ERPNextStandin:
+        self._server = make_server(host, port, self.wsgi, threaded=True, request_handler=_Handler)
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="erpnext-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.sender.stop()
+
+    def serve_forever(self, host: str, port: int) -> None:
+        self.start(host, port)
+        assert self._thread is not None
+        self._thread.join()
+
+    def __enter__(self) -> ERPNextStandin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- WSGI ---------------------------------------------------------------------------------------
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        req = Request(environ)
+        path = req.path
+        try:
+            if path.startswith("/_standin/"):
+                resp = self._control(req) if self.dev_controls else _json({"exc_type": "DoesNotExistError"}, 404)
+            else:
+                self._count(req)
+                fault = self._take_fault(req)
+                if fault is not None:
+                    if fault.get("drop"):
+                        sock = environ.get("werkzeug.socket")
+                        if sock is not None:
+                            sock.shutdown(socket.SHUT_RDWR)
+                        raise _Drop("fault: connection dropped")
+                    if fault.get("delay_s"):
+                        time.sleep(float(fault["delay_s"]))
+                    if fault.get("status"):
+                        st = int(fault["status"])
+                        body = fault.get("body") or f"<html><head><title>{st}</title></head><body><center><h1>" \
+                            f"{st}</h1></center><hr><center>nginx</center></body></html>"
+                        return Response(body, status=st, mimetype=fault.get("content_type") or "text/html")(
+                            environ, start_response)
+                resp = self._api(req)
+        except FrappeError as e:
+            resp = _json(e.body(), e.status)
+        return resp(environ, start_response)
+
+    def _route_key(self, req: Request) -> str:
+        p = req.path
+        for pre in ("/api/v1/", "/api/"):
+            if p.startswith(pre):
+                rest = p[len(pre):].rstrip("/")
+                parts = rest.split("/", 2)
+                if parts[0] == "resource" and len(parts) == 3:
+                    return f"{req.method} /api/resource/{parts[1]}/<name>"
+                return f"{req.method} /api/{rest}"
+        return f"{req.method} {p}"
+
+    def _count(self, req: Request) -> None:
+        with self._stats_lock:
+            self._stats[self._route_key(req)] += 1
+
+    def _take_fault(self, req: Request) -> dict[str, Any] | None:
+        with self._faults_lock:
+            for f in self._faults:
+                prefix = f.get("path_prefix") or ""
+                if prefix and not (req.path.startswith(prefix) or req.path.startswith(unquote(prefix))):
+                    continue
+                if f.get("method") and str(f["method"]).upper() != req.method:
+                    continue
+                f["count"] = int(f.get("count", 1)) - 1
+                if f["count"] <= 0:
+                    self._faults.remove(f)
+                return dict(f)
+        return None
+
+    # ---- dev controls -------------------------------------------------------------------------------
+    def _control(self, req: Request) -> Response:
+        p = req.path.rstrip("/")
+        m = req.method
+        args = req.args
+        body = req.get_json(silent=True) or {}
+        if p == "/_standin/health":
+            return _json({"ok": True})
+        if p == "/_standin/webhooks/pause" and m == "POST":
+            self.sender.pause(discard=_sbool(args.get("discard") or body.get("discard")))
+            return _json(self.sender.state())
+        if p == "/_standin/webhooks/resume" and m == "POST":
+            self.sender.resume()
+            return _json(self.sender.state())
+        if p == "/_standin/webhooks/drop_next" and m == "POST":
+            self.sender.drop_next(cint(args.get("count") or body.get("count") or 1))
+            return _json(self.sender.state())
+        if p == "/_standin/webhooks/pending":
+            return _json(self.sender.state())
+        if p == "/_standin/stats" and m == "GET":
+            with self._stats_lock:
+                by_route = dict(self._stats)
+            by_method: collections.Counter[str] = collections.Counter()
+            for k, v in by_route.items():
+                by_method[k.split(" ", 1)[0]] += v
+            return _json({"total": sum(by_route.values()), "by_method": dict(by_method), "by_route": by_route})
+        if p == "/_standin/stats/reset" and m == "POST":
+            with self._stats_lock:
+                self._stats.clear()
+            return _json({"ok": True})
+        if p == "/_standin/faults":
+            with self._faults_lock:
+                if m == "POST":
+                    rules = body if isinstance(body, list) else [body]
+                    for r in rules:
+                        r.setdefault("count", 1)
+                        self._faults.append(dict(r))
+                elif m == "DELETE":
+                    self._faults.clear()
+                return _json({"faults": list(self._faults)})
+        return _json({"exc_type": "DoesNotExistError"}, 404)
+
+    # ---- API ----------------------------------------------------------------------------------------
+    def _auth(self, req: Request) -> dict[str, Any] | None:
+        header = req.headers.get("Authorization")
+        if not header:
+            return None
+        parts = header.split(" ")
+        if len(parts) != 2:
+            return None  # Frappe ignores it: the request runs as Guest
+        scheme, token = parts[0].lower(), parts[1]
+        if scheme == "basic":
+            try:
+                token = base64.b64decode(token, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                raise throw("InvalidAuthorizationToken",
+                            "Failed to decode token, please provide a valid base64-encoded token.") from None
+        if scheme in ("token", "basic") and ":" in token:
+            key, secret = token.split(":", 1)
+            user = self.users.get(key)
+            if user is not None and user.get("api_secret") == secret:
+                return user
+        raise FrappeError("AuthenticationError", "")
+
+    def _form_dict(self, req: Request) -> dict[str, Any]:
+        raw = req.get_data(as_text=True)
+        if raw and req.is_json:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                raise throw("ValidationError", "Invalid JSON body") from None
+            return parsed if isinstance(parsed, dict) else {"data": parsed}
+        out: dict[str, Any] = dict(req.args.items())
+        out.update(req.form.items())
+        return out
+
+    def _doc_data(self, req: Request, form: dict[str, Any]) -> dict[str, Any]:
+        data: Any = form.get("data")
+        if data is None:
+            data = req.get_data(as_text=True)
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                data = form
+        if not isinstance(data, dict):
+            raise throw("ValidationError", "Request body must be a JSON object")
+        return data
+
+    def _api(self, req: Request) -> Response:
+        path = req.path
+        if path.startswith("/api/v1/"):
+            rest = path[len("/api/v1/"):]
+        elif path.startswith("/api/") and not path.startswith("/api/v2/"):
+            rest = path[len("/api/"):]
+        else:
+            raise not_found("Page", path)
+        rest = rest.rstrip("/")
+        user = self._auth(req)
+        username = user["user"] if user else "Guest"
+        form = self._form_dict(req)
+        kind, _, tail = rest.partition("/")
+        if kind == "method" and tail:
+            return self._method(req, tail, form, user, username)
+        if kind == "resource" and tail:
+            doctype, _, name = tail.partition("/")
+            doctype = unquote(doctype)
+            if user is None:
+                raise permission(username, doctype)
+            self.store.get_meta(doctype)
+            m = req.method
+            if not name:
+                if m == "GET":
+                    return _json({"data": self._list(doctype, form)})
+                if m == "POST":
+                    self._require_write(user, doctype)
+                    data = self._doc_data(req, form)
+                    data.pop("doctype", None)
+                    with self.store.txn(username) as t:
+                        doc = self.store.insert(t, doctype, data)
+                    return _json({"data": as_dict(doc, no_nulls=True)})
+            else:
+                name = unquote(name)
+                if m == "GET":
+                    return _json({"data": as_dict(self.store.get(doctype, name), no_nulls=True)})
+                if m == "PUT":
+                    self._require_write(user, doctype)
+                    data = self._doc_data(req, form)
+                    with self.store.txn(username) as t:
+                        doc = self.store.update(t, doctype, name, data)
+                    return _json({"data": as_dict(doc, no_nulls=True)})
+                if m == "DELETE":
+                    self._require_write(user, doctype)
+                    with self.store.txn(username) as t:
+                        self.store.delete(t, doctype, name)
+                    return _json({"data": "ok"}, 202)
+                if m == "POST":
+                    raise throw("ValidationError", "run_method is not supported by the stand-in")
+        raise throw("DoesNotExistError", "Not Found")
+
+    def _require_write(self, user: dict[str, Any], doctype: str) -> None:
+        if user.get("read_only") or "Read Only" in (user.get("roles") or []):
+            raise permission(user["user"], doctype, "write")
+
+    def _list(self, doctype: str, form: dict[str, Any]) -> list[Any]:
+        if "limit_page_length" in form:
+            page = form["limit_page_length"]
+        else:
+            page = form.get("limit") or 20
+        return self.store.query(doctype, fields=form.get("fields"), filters=form.get("filters"),
+                                or_filters=form.get("or_filters"), order_by=form.get("order_by"),
+                                start=cint(form.get("limit_start") or 0), page_length=cint(page),
+                                as_dict_rows=_sbool(form.get("as_dict", True)))
+
+    def _method(self, req: Request, method: str, form: dict[str, Any], user: dict[str, Any] | None,
+                username: str) -> Response:
+        if method == "frappe.auth.get_logged_user" and user is not None:
+            return _json({"message": username})
+        known = {"frappe.auth.get_logged_user", "frappe.client.get_list", "frappe.client.get_count",
+                 "frappe.client.get_value", "frappe.client.get", "frappe.client.get_password", *_WRITE_METHODS}
+        if method not in known:
+            module = method.rsplit(".", 1)[0]
+            raise throw("ValidationError", f"Failed to get method for command {method} with "
+                        f"No module named '{module}'")
+        if user is None:
+            raise FrappeError("PermissionError", "Not permitted", messages=[
+                throw("PermissionError", "Not permitted").messages[0]])
+        if method in _WRITE_METHODS:
+            if req.method not in ("POST", "PUT", "DELETE"):
+                raise FrappeError("PermissionError", "Not permitted", messages=[
+                    throw("PermissionError", "Not permitted").messages[0]])
+            self._require_write(user, str(form.get("doctype") or form.get("reference_doctype") or method))
+        s = self.store
+
+        def arg(name: str) -> Any:
+            if name not in form:
+                fn = method.rsplit(".", 1)[1]
+                raise FrappeError("TypeError", f"{fn}() missing 1 required positional argument: '{name}'",
+                                  module="")
+            return form[name]
+
+        def parse(v: Any) -> Any:
+            if isinstance(v, str):
+                try:
+                    return json.loads(v)
+                except ValueError:
+                    return v
+            return v
+
+        if method == "frappe.client.get_list":
+            doctype = arg("doctype")
+            page = form.get("limit_page_length", form.get("limit", 20))
+            return _json({"message": s.query(doctype, fields=form.get("fields"), filters=form.get("filters"),
+                                             or_filters=form.get("or_filters"), order_by=form.get("order_by"),
+                                             start=cint(form.get("limit_start") or 0), page_length=cint(page),
+                                             as_dict_rows=_sbool(form.get("as_dict", True)))})
+        if method == "frappe.client.get_count":
+            return _json({"message": s.count(arg("doctype"), form.get("filters"))})
+        if method == "frappe.client.get_value":
+            doctype = arg("doctype")
+            fieldname = parse(arg("fieldname"))
+            fields = fieldname if isinstance(fieldname, list) else [fieldname]
+            filters = parse(form.get("filters"))
+            if isinstance(filters, str):
+                filters = {"name": filters}
+            as_d = _sbool(form.get("as_dict", True))
+            rows = s.query(doctype, fields=fields, filters=filters, order_by=None, page_length=1,
+                           as_dict_rows=as_d)
+            if as_d:
+                return _json({"message": rows[0] if rows else {}})
+            if not rows:
+                return _json({})
+            return _json({"message": rows[0] if len(fields) > 1 else rows[0][0]})
+        if method == "frappe.client.get":
+            doctype = arg("doctype")
+            name = form.get("name")
+            if not name and form.get("filters"):
+                rows = s.query(doctype, filters=parse(form["filters"]), page_length=1)
+                if not rows:
+                    raise not_found(doctype, str(form["filters"]))
+                name = rows[0]["name"]
+            return _json({"message": as_dict(s.get(doctype, str(name)))})
+        if method == "frappe.client.get_password":
+            if user.get("read_only"):
+                raise permission(username, str(form.get("doctype")))
+            s.get(arg("doctype"), arg("name"))
+            return _json({"message": s.get_password(arg("doctype"), arg("name"), arg("fieldname"))})
+        if method == "frappe.client.insert":
+            doc = parse(arg("doc"))
+            if not isinstance(doc, dict) or not doc.get("doctype"):
+                raise throw("ValidationError", "doc must be a JSON object with a doctype")
+            self._require_write(user, str(doc["doctype"]))
+            with s.txn(username) as t:
+                out = s.insert(t, str(doc["doctype"]), {k: v for k, v in doc.items() if k != "doctype"})
+            return _json({"message": as_dict(out)})
+        if method == "frappe.client.insert_many":
+            docs = parse(arg("docs"))
+            if len(docs) > 200:
+                raise throw("ValidationError", "Only 200 inserts allowed in one request")
+            with s.txn(username) as t:
+                names = [s.insert(t, str(d["doctype"]), {k: v for k, v in d.items() if k != "doctype"})["name"]
+                         for d in docs]
+            return _json({"message": names})
+        if method == "frappe.client.set_value":
+            doctype, name, fieldname = arg("doctype"), arg("name"), parse(arg("fieldname"))
+            values = fieldname if isinstance(fieldname, dict) else {fieldname: form.get("value")}
+            if any(k in STD_FIELDS for k in values):
+                raise throw("ValidationError", "Cannot edit standard fields")
+            with s.txn(username) as t:
+                out = s.update(t, doctype, name, values)
+            return _json({"message": as_dict(out)})
+        if method == "frappe.client.delete":
+            with s.txn(username) as t:
+                s.delete(t, arg("doctype"), arg("name"))
+            return _json({})
+        if method == "frappe.client.cancel":
+            with s.txn(username) as t:
+                s.update(t, arg("doctype"), arg("name"), {"docstatus": 2})
+            return _json({})
+        # frappe.desk.form.utils.add_comment: every argument is required.
+        ref_dt, ref_name = arg("reference_doctype"), arg("reference_name")
+        content, email, by = arg("content"), arg("comment_email"), arg("comment_by")
+        s.get(ref_dt, ref_name)
+        with s.txn(username) as t:
+            out = s.insert(t, "Comment", {"comment_type": "Comment", "reference_doctype": ref_dt,
+                                          "reference_name": ref_name, "content": content, "comment_email": email,
+                                          "comment_by": by})
+        return _json({"message": as_dict(out)})
