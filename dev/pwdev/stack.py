@@ -160,13 +160,13 @@ class LocalStack:
         for proc in self.functions.values():
             try:
                 proc.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:  # keep stopping the rest
                 pass
         for part in (self.gateway, self.erpnext, self.ollama, self.smtp, self.s3):
             if part is not None:
                 try:
                     part.stop()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -31,7 +31,7 @@ def _warm_libreoffice() -> None:
         from pwcore.documents.pdf import get_converter
 
         get_converter().start()
-    except Exception as exc:  # noqa: BLE001 - the first conversion retries, then falls back to cold soffice
+    except Exception as exc:  # the first conversion retries, then falls back to cold soffice
         get_logger("generate-doc").warning("libreoffice.warmup_failed", error=type(exc).__name__)
 
 

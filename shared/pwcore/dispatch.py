@@ -54,7 +54,7 @@ class Dispatcher:
             return response
 
         retrying = Retrying(stop=stop_after_attempt(3), reraise=True,
-                            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+                            wait=wait_exponential_jitter(multiplier=0.05, max=1.0),
                             retry=retry_if_exception(_retryable))
         try:
             response: httpx.Response = retrying(once)

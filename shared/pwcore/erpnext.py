@@ -172,7 +172,7 @@ class ERPNext:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retries),
-            wait=wait_exponential_jitter(initial=0.1, max=self.max_wait_s),
+            wait=wait_exponential_jitter(multiplier=0.1, max=self.max_wait_s),
             retry=retry_if_exception(_retryable),
             reraise=True,
         )

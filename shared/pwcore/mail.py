@@ -19,9 +19,9 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,7 @@ class Mailer:
             return self._once(message, sender, rcpts)
 
         retrying = Retrying(stop=stop_after_attempt(self.attempts), reraise=True,
-                            wait=wait_exponential_jitter(initial=0.2, max=self.max_wait_s),
+                            wait=wait_exponential_jitter(multiplier=0.2, max=self.max_wait_s),
                             retry=retry_if_exception(lambda e: isinstance(e, _Transient)))
         started = time.perf_counter()
         try:

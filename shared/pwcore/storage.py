@@ -75,7 +75,7 @@ class Storage:
 
     def _retry(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         retrying = Retrying(stop=stop_after_attempt(self.retries), reraise=True,
-                            wait=wait_exponential_jitter(initial=0.1, max=2.0),
+                            wait=wait_exponential_jitter(multiplier=0.1, max=2.0),
                             retry=retry_if_exception(_retryable))
         return retrying(fn, *args, **kwargs)
 

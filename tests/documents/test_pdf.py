@@ -90,12 +90,14 @@ def test_cold_fallback_when_unoserver_cannot_start(docx_factory) -> None:
     assert pdf_opens(pdf) and "MARKER-COLD" in pdf_text(pdf)
 
 
-def test_cold_conversion_rejects_garbage_and_cleans_up() -> None:
+def test_cold_conversion_deletes_its_profile_and_rejects_empty_input(docx_factory) -> None:
     import tempfile
     from pathlib import Path
 
     before = set(Path(tempfile.gettempdir()).glob("lo_*"))
+    pdf = convert_cold(docx_factory("MARKER-ONESHOT"), timeout_s=60)
+    assert "MARKER-ONESHOT" in pdf_text(pdf)
+    assert set(Path(tempfile.gettempdir()).glob("lo_*")) <= before  # the per-call profile is gone
     with pytest.raises(ConversionError):
-        convert_cold(b"this is not a docx", timeout_s=60)
-    assert set(Path(tempfile.gettempdir()).glob("lo_*")) <= before  # per-call profile deleted
+        PdfConverter(python="/bin/false").convert(b"")
     assert not pdf_opens(b"not a pdf") and not pdf_opens(b"%PDF-1.4 truncated")

@@ -219,7 +219,7 @@ def test_sections_run_in_parallel_up_to_the_concurrency(make_gen: Gen) -> None:
         seq_wall, seq = _timed(make_gen(sb.url, concurrency=1, model=MODEL))
         assert seq_wall > 0.8 * sum(r.duration_ms for r in seq.values()) / 1000
         assert seq_wall > 2 * wall
-    with OllamaStandin(num_parallel=4).start() as sb:
+    with OllamaStandin(num_parallel=4, request_latency_s=0.1).start() as sb:
         make_gen(sb.url, concurrency=2).generate("CCPA Audit", parse_intake("CCPA Audit", SAMPLE_INTAKE["CCPA Audit"]))
         assert sb.snapshot()["max_running"][MODEL] == 2
 
