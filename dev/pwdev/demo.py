@@ -156,6 +156,9 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
 
 def main() -> int:
+    from pwcore.logging import configure
+
+    configure("WARNING")  # the demo narrates on stderr; the functions' JSON logs go to the stack's log folder
     say("== starting the local stack (ERPNext, S3, SMTP, Ollama stand-ins; gateway; 7 functions)")
     import shutil
 

@@ -152,7 +152,12 @@ class OllamaStandin:
         server = _Server((host, port), _Handler)
         server.standin = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="ollama-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll; keep tests snappy
+            name="ollama-standin",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -581,7 +581,7 @@ class SectionGenerator:
         parts: list[str] = []
         final: ollama.ChatResponse | None = None
         try:
-            digest = self._model_digest()
+            digest = self.model_digest()
             stream = cast(
                 Generator[ollama.ChatResponse, None, None],
                 self._client.chat(
@@ -651,7 +651,7 @@ class SectionGenerator:
             return _Retryable(f"Ollama error {status}: {reason}")
         return _Fatal(f"Ollama refused the request ({status}): {reason}")
 
-    def _model_digest(self) -> str | None:
+    def model_digest(self) -> str | None:
         """The digest of the model as /api/tags lists it, fetched once per generator."""
         with self._digest_lock:
             if self._digest is not None:

@@ -71,6 +71,9 @@ def configure(level: str = "INFO") -> None:
     if _configured:
         return
     std_logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # Libraries log every request at INFO (with URLs that may carry names); our own events say what matters.
+    for noisy in ("httpx", "httpcore", "urllib3", "werkzeug", "mail.log", "waitress"):
+        std_logging.getLogger(noisy).setLevel(std_logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

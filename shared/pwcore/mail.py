@@ -130,7 +130,7 @@ class Mailer:
             except (OSError, smtplib.SMTPServerDisconnected) as exc:
                 raise _Transient(f"SMTP connection lost before the message: {type(exc).__name__}") from None
             try:
-                code, reply = smtp.data(message.as_bytes())
+                code, reply = smtp.data(_wire_bytes(message))
             except smtplib.SMTPDataError as exc:
                 raise _classify(exc.smtp_code, f"SMTP refused the message: {exc.smtp_code}") from None
             except (OSError, smtplib.SMTPServerDisconnected) as exc:
@@ -169,6 +169,11 @@ class Mailer:
         log.info("mail.sent", message_id=message_id, recipients=len(rcpts), attempts=attempt_no,
                  ms=round((time.perf_counter() - started) * 1000, 1))
         return SendResult(message_id, rcpts, reply, attempt_no)
+
+
+def _wire_bytes(message: EmailMessage) -> bytes:
+    # SMTP lines end in CRLF (what smtplib.send_message does); bare LF makes servers see one endless line.
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
 def _classify(code: int | None, message: str) -> Exception:

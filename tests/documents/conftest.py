@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from docx import Document
-
 from pwcore.documents.pdf import PdfConverter
 
 
@@ -28,5 +27,5 @@ def make_docx(*paragraphs: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def docx_factory():  # type: ignore[no-untyped-def]
+def docx_factory() -> Callable[..., bytes]:
     return make_docx

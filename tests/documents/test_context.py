@@ -5,7 +5,6 @@ import json
 from datetime import date
 
 import pytest
-
 from pwcore.documents import context as ctx
 from pwcore.documents import samples
 
@@ -23,8 +22,11 @@ def test_formatting_helpers() -> None:
 
 @pytest.mark.parametrize(
     ("entity_type", "title", "owner"),
-    [("LLC", "Operating Agreement", "Member"), ("Corporation", "Bylaws", "Shareholder"),
-     ("Nonprofit", "Bylaws", "Member")],
+    [
+        ("LLC", "Operating Agreement", "Member"),
+        ("Corporation", "Bylaws", "Shareholder"),
+        ("Nonprofit", "Bylaws", "Member"),
+    ],
 )
 def test_formation_context_adapts_to_entity_type(entity_type: str, title: str, owner: str) -> None:
     order = dict(samples.FORMATION_ORDER, entity_type=entity_type)
@@ -68,8 +70,12 @@ def test_invoice_totals_include_surcharge() -> None:
     assert c["subtotal"] == "$527.00"
     assert c["surcharge_pct"] == "3%" and c["surcharge_amount"] == "$15.81"
     assert c["total"] == "$542.81" and c["balance_due"] == "$0.00" and c["is_paid"] is True
-    assert c["lines"][3] == {"description": "Certified copy of Articles", "quantity": "2", "rate": "$25.00",
-                             "amount": "$50.00"}
+    assert c["lines"][3] == {
+        "description": "Certified copy of Articles",
+        "quantity": "2",
+        "rate": "$25.00",
+        "amount": "$50.00",
+    }
     assert c["bill_to_address"] == "418 Pearl Street\nBoulder, CO 80302\nUnited States"
     unpaid = ctx.invoice_context(dict(samples.SALES_INVOICE, outstanding_amount=542.81), samples.CUSTOMER)
     assert unpaid["is_paid"] is False and unpaid["balance_due"] == "$542.81"
@@ -79,5 +85,4 @@ def test_missing_required_fact_names_it() -> None:
     with pytest.raises(ctx.ContextError, match="registered_agent"):
         ctx.formation_context(dict(samples.FORMATION_ORDER, registered_agent=""), samples.CUSTOMER)
     with pytest.raises(ctx.ContextError, match="not valid JSON"):
-        ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"),
-                               samples.CUSTOMER, {})
+        ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"), samples.CUSTOMER, {})

@@ -7,20 +7,22 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from pwcore.documents.pdf import ConversionError, PdfConverter, convert_cold, pdf_opens, pdf_text
 
 
-def _big_docx(docx_factory, marker: str) -> bytes:
-    # About 2 s of LibreOffice work, so a kill lands mid-conversion.
+def _big_docx(docx_factory: Callable[..., bytes], marker: str) -> bytes:
+    # About 1.4 s of warm LibreOffice work, so a kill lands mid-conversion.
     filler = "lorem ipsum dolor sit amet consectetur " * 12
-    return docx_factory(marker, *(f"Paragraph {i} {filler}" for i in range(1500)), f"END {marker}")
+    return docx_factory(marker, *(f"Paragraph {i} {filler}" for i in range(900)), f"END {marker}")
 
 
-def test_unoserver_killed_mid_conversion_restarts_and_returns_pdf(converter: PdfConverter, docx_factory) -> None:
+def test_unoserver_killed_mid_conversion_restarts_and_returns_pdf(
+    converter: PdfConverter, docx_factory: Callable[..., bytes]
+) -> None:
     data = _big_docx(docx_factory, "MARKER-KILLED")
     old_pid = converter.server_pid
     restarts = converter.restarts
@@ -35,7 +37,7 @@ def test_unoserver_killed_mid_conversion_restarts_and_returns_pdf(converter: Pdf
 
     worker = threading.Thread(target=run)
     worker.start()
-    time.sleep(0.6)
+    time.sleep(0.4)
     assert worker.is_alive(), "conversion finished before the kill; make the document bigger"
     os.kill(old_pid, signal.SIGKILL)
     worker.join(120)
@@ -48,7 +50,7 @@ def test_unoserver_killed_mid_conversion_restarts_and_returns_pdf(converter: Pdf
     assert converter.cold_conversions == 0
 
 
-def test_hung_unoserver_times_out_and_is_replaced(converter: PdfConverter, docx_factory) -> None:
+def test_hung_unoserver_times_out_and_is_replaced(converter: PdfConverter, docx_factory: Callable[..., bytes]) -> None:
     pid = converter.server_pid
     assert pid is not None
     restarts = converter.restarts
@@ -72,7 +74,9 @@ def test_hung_unoserver_times_out_and_is_replaced(converter: PdfConverter, docx_
         os.kill(pid, 0)
 
 
-def test_four_concurrent_conversions_get_their_own_pdf(converter: PdfConverter, docx_factory) -> None:
+def test_four_concurrent_conversions_get_their_own_pdf(
+    converter: PdfConverter, docx_factory: Callable[..., bytes]
+) -> None:
     docs = {f"CONCURRENT-MARKER-{i}": docx_factory(f"CONCURRENT-MARKER-{i}", "body " * 200) for i in range(4)}
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(zip(docs, pool.map(converter.convert, docs.values()), strict=True))
@@ -82,7 +86,7 @@ def test_four_concurrent_conversions_get_their_own_pdf(converter: PdfConverter, 
         assert [m for m in docs if m in text] == [marker]
 
 
-def test_cold_fallback_when_unoserver_cannot_start(docx_factory) -> None:
+def test_cold_fallback_when_unoserver_cannot_start(docx_factory: Callable[..., bytes]) -> None:
     with PdfConverter(python="/bin/false", start_timeout_s=10) as conv:
         pdf = conv.convert(docx_factory("MARKER-COLD"))
         assert conv.cold_conversions == 1
@@ -90,7 +94,7 @@ def test_cold_fallback_when_unoserver_cannot_start(docx_factory) -> None:
     assert pdf_opens(pdf) and "MARKER-COLD" in pdf_text(pdf)
 
 
-def test_cold_conversion_deletes_its_profile_and_rejects_empty_input(docx_factory) -> None:
+def test_cold_conversion_deletes_its_profile_and_rejects_empty_input(docx_factory: Callable[..., bytes]) -> None:
     import tempfile
     from pathlib import Path
 
@@ -99,5 +103,6 @@ def test_cold_conversion_deletes_its_profile_and_rejects_empty_input(docx_factor
     assert "MARKER-ONESHOT" in pdf_text(pdf)
     assert set(Path(tempfile.gettempdir()).glob("lo_*")) <= before  # the per-call profile is gone
     with pytest.raises(ConversionError):
-        PdfConverter(python="/bin/false").convert(b"")
+        with PdfConverter(python="/bin/false") as conv:
+            conv.convert(b"")
     assert not pdf_opens(b"not a pdf") and not pdf_opens(b"%PDF-1.4 truncated")

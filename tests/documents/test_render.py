@@ -6,10 +6,10 @@ import copy
 import io
 import re
 import zipfile
+from collections.abc import Callable
 
 import pytest
 from docx import Document
-
 from pwcore.documents import registry
 from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
 from pwcore.documents.render import TemplateError, TemplateFieldMissing, declared_fields, render_docx
@@ -99,7 +99,7 @@ def test_missing_field_names_it() -> None:
     assert exc.value.field == "remediation_plan"
 
 
-def test_syntax_error_is_a_template_error_with_context(docx_factory) -> None:
+def test_syntax_error_is_a_template_error_with_context(docx_factory: Callable[..., bytes]) -> None:
     broken = docx_factory("Intro paragraph", "Hello {{ name ", "{% if x %}never closed")
     with pytest.raises(TemplateError) as exc:
         render_docx(broken, {"name": "n", "x": True})
@@ -107,7 +107,7 @@ def test_syntax_error_is_a_template_error_with_context(docx_factory) -> None:
     assert "syntax" in str(exc.value)
 
 
-def test_sandbox_blocks_unsafe_attribute_access(docx_factory) -> None:
+def test_sandbox_blocks_unsafe_attribute_access(docx_factory: Callable[..., bytes]) -> None:
     evil = docx_factory("{{ name.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(TemplateError):
         render_docx(evil, {"name": "x"})

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from pwcore.documents import context as ctx
 from pwcore.documents import registry, samples
 from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
@@ -20,8 +19,15 @@ from pwcore.documents.render import declared_fields, render_docx
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = registry.template_names()
 EXPECTED_TEMPLATES = {
-    "operating-agreement", "privacy-policy", "breach-response-plan", "flsa-audit-report",
-    "contractor-assessment", "handbook-review", "ccpa-audit-report", "tcpa-audit-report", "invoice",
+    "operating-agreement",
+    "privacy-policy",
+    "breach-response-plan",
+    "flsa-audit-report",
+    "contractor-assessment",
+    "handbook-review",
+    "ccpa-audit-report",
+    "tcpa-audit-report",
+    "invoice",
 }
 
 
@@ -60,8 +66,8 @@ def test_template_fields_exist_in_context_model(name: str) -> None:
     # LLM sections referenced by the template are exactly the service's keys.
     xml = "".join(
         zipfile.ZipFile(io.BytesIO(data)).read(n).decode()
-        for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.startswith("word/")
-        and n.endswith(".xml")
+        for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+        if n.startswith("word/") and n.endswith(".xml")
     )
     assert sorted(set(re.findall(r"sections\.(\w+)", xml))) == sorted(spec.sections)
     # Header carries the entity name (or the sender on the invoice) and the footer a PAGE field.
@@ -103,7 +109,9 @@ def test_sample_contexts_come_from_the_builders() -> None:
     assert registry.template("invoice").sample == ctx.invoice_context(samples.SALES_INVOICE, samples.CUSTOMER)
     for service, slug in samples.SLUGS.items():
         built = ctx.compliance_context(
-            samples.compliance_order(service), samples.CUSTOMER, samples.SECTIONS[service],
+            samples.compliance_order(service),
+            samples.CUSTOMER,
+            samples.SECTIONS[service],
             as_of=samples.SAMPLE_DATE,
         )
         assert registry.template(slug).sample == built

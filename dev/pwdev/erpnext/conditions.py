@@ -80,4 +80,4 @@ def eval_condition(condition: str, doc: dict[str, Any], before: dict[str, Any] |
     env["doc"] = DocView(doc, before)
     env["utils"] = UTILS
     code = compile(tree, "<condition>", "eval")
-    return bool(eval(code, {"__builtins__": {}}, env))  # noqa: S307 - restricted: no builtins, no dunders
+    return bool(eval(code, {"__builtins__": {}}, env))

@@ -53,9 +53,9 @@ def timespan_range(span: str, today: dt.date) -> tuple[dt.date, dt.date]:
         "last quarter": lambda: (today + rd(months=-3), today),
         "last 6 months": lambda: (today + rd(months=-6), today),
         "last year": lambda: (today + rd(years=-1), today),
-        "yesterday": lambda: (today - dt.timedelta(days=1),) * 2,  # type: ignore[return-value]
+        "yesterday": lambda: (today - dt.timedelta(days=1),) * 2,
         "today": lambda: (today, today),
-        "tomorrow": lambda: (today + dt.timedelta(days=1),) * 2,  # type: ignore[return-value]
+        "tomorrow": lambda: (today + dt.timedelta(days=1),) * 2,
         "this week": lambda: (_week_start(today), _week_start(today) + dt.timedelta(days=6)),
         "this month": lambda: (today.replace(day=1), today.replace(day=1) + rd(months=1, days=-1)),
         "this quarter": lambda: (_quarter_start(today), _quarter_start(today) + rd(months=3, days=-1)),

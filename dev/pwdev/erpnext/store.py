@@ -180,7 +180,7 @@ class Store:
     def _row_to_doc(self, meta: Meta, row: sqlite3.Row | tuple[Any, ...], names: list[str]) -> dict[str, Any]:
         doc: dict[str, Any] = {}
         for k, v in zip(names, row, strict=True):
-            if isinstance(v, str) and k in ("creation", "modified") or (
+            if (isinstance(v, str) and k in ("creation", "modified")) or (
                     isinstance(v, str) and meta.fieldtype(k) == "Datetime"):
                 v = db_str(v)
             doc[k] = v

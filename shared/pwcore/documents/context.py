@@ -12,6 +12,7 @@ other unknown key in an order or its intake data can never reach a document.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -51,21 +52,15 @@ REPORT_TITLES: dict[str, str] = {
 # Table rows per service: intake key -> columns copied (all as display strings).
 INTAKE_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "FLSA Audit": {"roles": ("title", "headcount", "classification", "pay_basis", "annual_pay", "weekly_hours")},
-    "Contractor Assessment": {
-        "contractors": ("role", "count", "tenure", "current_classification", "control_level")
-    },
-    "CCPA Audit": {
-        "data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")
-    },
+    "Contractor Assessment": {"contractors": ("role", "count", "tenure", "current_classification", "control_level")},
+    "CCPA Audit": {"data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")},
     "TCPA Audit": {"channels": ("channel", "monthly_volume", "consent_method", "dnc_scrubbing", "vendor")},
     "Handbook Review": {"policies": ("policy", "status", "notes")},
     "Breach Response Plan": {
         "systems": ("system", "data_types", "owner"),
         "response_team": ("role", "name", "contact"),
     },
-    "Privacy Policy": {
-        "data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")
-    },
+    "Privacy Policy": {"data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")},
 }
 # Scalar intake facts a template may print (formatted as text).
 INTAKE_SCALARS: tuple[str, ...] = (
@@ -131,7 +126,7 @@ def percent(value: Any) -> str:
 
 
 def long_date(value: date | datetime | str | None) -> str:
-    """"November 25, 2026" (no zero padding, English month names regardless of locale)."""
+    """ "November 25, 2026" (no zero padding, English month names regardless of locale)."""
     if value is None or value == "":
         raise ContextError("date missing")
     if isinstance(value, str):
@@ -433,7 +428,7 @@ def compliance_context(
 def _address(value: Any) -> str:
     """ERPNext's address_display is HTML with <br> line breaks; keep the lines, drop the tags."""
     text = re.sub(r"(?i)<br\s*/?>", "\n", str(value or ""))
-    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
     return "\n".join(line.strip() for line in clean_text(text).splitlines() if line.strip())
 
 
@@ -453,8 +448,9 @@ def invoice_context(
         subtotal += amount
         desc = clean_text(item.get("item_name") or item.get("description") or item.get("item_code"))
         lines.append(
-            InvoiceLine(description=desc, quantity=quantity(qty), rate=money(rate, currency),
-                        amount=money(amount, currency))
+            InvoiceLine(
+                description=desc, quantity=quantity(qty), rate=money(rate, currency), amount=money(amount, currency)
+            )
         )
     if not lines:
         raise ContextError("Sales Invoice has no items")

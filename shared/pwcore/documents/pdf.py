@@ -118,9 +118,7 @@ def convert_cold(docx_bytes: bytes, timeout_s: float = 120.0, soffice: str = "so
             str(work),
             str(src),
         ]
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         try:
             _, err = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -216,12 +214,18 @@ class PdfConverter:
             self.python,
             "-m",
             "unoserver.server",
-            "--interface", "127.0.0.1",
-            "--uno-interface", "127.0.0.1",
-            "--port", str(self.port),
-            "--uno-port", str(self.uno_port),
-            "--user-installation", str(profile),
-            "--executable", self.soffice if os.path.isabs(self.soffice) else shutil.which(self.soffice) or self.soffice,
+            "--interface",
+            "127.0.0.1",
+            "--uno-interface",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--uno-port",
+            str(self.uno_port),
+            "--user-installation",
+            str(profile),
+            "--executable",
+            self.soffice if os.path.isabs(self.soffice) else shutil.which(self.soffice) or self.soffice,
         ]
         started = time.monotonic()
         with open(self._log_path, "ab") as logf:
@@ -241,8 +245,13 @@ class PdfConverter:
                 if self._starts > 1:
                     self.restarts += 1
                 self._start_failed_at = None
-                log.info("unoserver_started", pid=self._proc.pid, port=self.port,
-                         seconds=round(time.monotonic() - started, 2), restarts=self.restarts)
+                log.info(
+                    "unoserver_started",
+                    pid=self._proc.pid,
+                    port=self.port,
+                    seconds=round(time.monotonic() - started, 2),
+                    restarts=self.restarts,
+                )
                 return
             time.sleep(0.2)
         code = self._proc.poll()
@@ -307,8 +316,9 @@ class PdfConverter:
                     try:
                         return self._warm_once(docx_bytes)
                     except Exception as exc:  # any failure (down, hung, crashed, garbage): restart
-                        log.warning("unoserver_failed", attempt=attempt, error=type(exc).__name__,
-                                    detail=str(exc)[:200])
+                        log.warning(
+                            "unoserver_failed", attempt=attempt, error=type(exc).__name__, detail=str(exc)[:200]
+                        )
                         # Kill the whole group: a hung LibreOffice must not survive into the next try.
                         self._stop_server()
                         if self._closed:

@@ -28,18 +28,34 @@ FORMATION_ORDER: dict[str, Any] = {
     "management_type": "Member-Managed",
     "registered_agent": "Front Range Registered Agents, Inc., 1600 Broadway, Suite 400, Denver, CO 80202",
     "members": [
-        {"idx": 1, "member_name": "Alicia M. Fernández", "ownership_pct": 50, "capital": 25000,
-         "address": "418 Pearl Street, Boulder, CO 80302", "role": "Member"},
-        {"idx": 2, "member_name": "Marcus T. Okafor", "ownership_pct": 30, "capital": 15000,
-         "address": "92 Larimer Square, Denver, CO 80202", "role": "Member"},
-        {"idx": 3, "member_name": "Harbor Lane Holdings LLC", "ownership_pct": 20, "capital": 10000,
-         "address": "2100 Blake Street, Denver, CO 80205", "role": "Member"},
+        {
+            "idx": 1,
+            "member_name": "Alicia M. Fernández",
+            "ownership_pct": 50,
+            "capital": 25000,
+            "address": "418 Pearl Street, Boulder, CO 80302",
+            "role": "Member",
+        },
+        {
+            "idx": 2,
+            "member_name": "Marcus T. Okafor",
+            "ownership_pct": 30,
+            "capital": 15000,
+            "address": "92 Larimer Square, Denver, CO 80202",
+            "role": "Member",
+        },
+        {
+            "idx": 3,
+            "member_name": "Harbor Lane Holdings LLC",
+            "ownership_pct": 20,
+            "capital": 10000,
+            "address": "2100 Blake Street, Denver, CO 80205",
+            "role": "Member",
+        },
     ],
     "add_ons": [
-        {"idx": 1, "add_on": "EIN Filing", "description": "Federal employer identification number",
-         "amount": 79},
-        {"idx": 2, "add_on": "Operating Agreement", "description": "Custom operating agreement",
-         "amount": 99},
+        {"idx": 1, "add_on": "EIN Filing", "description": "Federal employer identification number", "amount": 79},
+        {"idx": 2, "add_on": "Operating Agreement", "description": "Custom operating agreement", "amount": 99},
     ],
     "status": "Processing",
 }
@@ -78,7 +94,7 @@ SECTIONS: dict[str, dict[str, str]] = {
             "behavioral advertising, which the CPRA treats as sharing."
         ),
         "gap_analysis": (
-            "No \"Do Not Sell or Share My Personal Information\" link is displayed.\n"
+            'No "Do Not Sell or Share My Personal Information" link is displayed.\n'
             "Global Privacy Control signals are not honored.\n\nRetention periods are not disclosed "
             "for each category of personal information."
         ),
@@ -167,42 +183,103 @@ SECTIONS: dict[str, dict[str, str]] = {
 }
 
 _DATA_CATEGORIES = [
-    {"category": "Identifiers", "examples": "Name, email, IP address", "source": "Customers, website",
-     "purpose": "Order fulfilment, marketing", "sold_or_shared": "Shared", "retention": "5 years"},
-    {"category": "Commercial information", "examples": "Purchase history", "source": "Customers",
-     "purpose": "Order fulfilment", "sold_or_shared": "No", "retention": "7 years"},
-    {"category": "Internet activity", "examples": "Browsing on our site", "source": "Cookies",
-     "purpose": "Analytics, advertising", "sold_or_shared": "Shared", "retention": "13 months"},
+    {
+        "category": "Identifiers",
+        "examples": "Name, email, IP address",
+        "source": "Customers, website",
+        "purpose": "Order fulfilment, marketing",
+        "sold_or_shared": "Shared",
+        "retention": "5 years",
+    },
+    {
+        "category": "Commercial information",
+        "examples": "Purchase history",
+        "source": "Customers",
+        "purpose": "Order fulfilment",
+        "sold_or_shared": "No",
+        "retention": "7 years",
+    },
+    {
+        "category": "Internet activity",
+        "examples": "Browsing on our site",
+        "source": "Cookies",
+        "purpose": "Analytics, advertising",
+        "sold_or_shared": "Shared",
+        "retention": "13 months",
+    },
 ]
 
 INTAKE: dict[str, dict[str, Any]] = {
     "FLSA Audit": {
-        "employee_count": 42, "industry": "Food and beverage",
+        "employee_count": 42,
+        "industry": "Food and beverage",
         "roles": [
-            {"title": "Shift Lead", "headcount": 6, "classification": "Exempt", "pay_basis": "Salary",
-             "annual_pay": 41600, "weekly_hours": "45-50"},
-            {"title": "Barista", "headcount": 24, "classification": "Non-exempt", "pay_basis": "Hourly",
-             "annual_pay": 35360, "weekly_hours": "25-40"},
-            {"title": "Roaster", "headcount": 4, "classification": "Non-exempt", "pay_basis": "Hourly",
-             "annual_pay": 47840, "weekly_hours": "40-44"},
+            {
+                "title": "Shift Lead",
+                "headcount": 6,
+                "classification": "Exempt",
+                "pay_basis": "Salary",
+                "annual_pay": 41600,
+                "weekly_hours": "45-50",
+            },
+            {
+                "title": "Barista",
+                "headcount": 24,
+                "classification": "Non-exempt",
+                "pay_basis": "Hourly",
+                "annual_pay": 35360,
+                "weekly_hours": "25-40",
+            },
+            {
+                "title": "Roaster",
+                "headcount": 4,
+                "classification": "Non-exempt",
+                "pay_basis": "Hourly",
+                "annual_pay": 47840,
+                "weekly_hours": "40-44",
+            },
         ],
     },
-    "CCPA Audit": {"annual_revenue": 31500000, "consumer_count": 120000,
-                   "website": "https://juniperridge.example", "data_categories": _DATA_CATEGORIES},
+    "CCPA Audit": {
+        "annual_revenue": 31500000,
+        "consumer_count": 120000,
+        "website": "https://juniperridge.example",
+        "data_categories": _DATA_CATEGORIES,
+    },
     "TCPA Audit": {
         "channels": [
-            {"channel": "SMS marketing", "monthly_volume": "18,000", "consent_method": "Checkout checkbox",
-             "dnc_scrubbing": "No", "vendor": "TextBlast"},
-            {"channel": "Outbound calls", "monthly_volume": "1,200", "consent_method": "Web form",
-             "dnc_scrubbing": "Monthly", "vendor": "In-house"},
+            {
+                "channel": "SMS marketing",
+                "monthly_volume": "18,000",
+                "consent_method": "Checkout checkbox",
+                "dnc_scrubbing": "No",
+                "vendor": "TextBlast",
+            },
+            {
+                "channel": "Outbound calls",
+                "monthly_volume": "1,200",
+                "consent_method": "Web form",
+                "dnc_scrubbing": "Monthly",
+                "vendor": "In-house",
+            },
         ],
     },
     "Contractor Assessment": {
         "contractors": [
-            {"role": "Delivery driver", "count": 4, "tenure": "2 years", "current_classification": "1099",
-             "control_level": "High"},
-            {"role": "Web developer", "count": 1, "tenure": "8 months", "current_classification": "1099",
-             "control_level": "Low"},
+            {
+                "role": "Delivery driver",
+                "count": 4,
+                "tenure": "2 years",
+                "current_classification": "1099",
+                "control_level": "High",
+            },
+            {
+                "role": "Web developer",
+                "count": 1,
+                "tenure": "8 months",
+                "current_classification": "1099",
+                "control_level": "Low",
+            },
         ],
     },
     "Handbook Review": {
@@ -214,7 +291,8 @@ INTAKE: dict[str, dict[str, Any]] = {
         ],
     },
     "Breach Response Plan": {
-        "contact_email": "security@juniperridge.example", "contact_phone": "(303) 555-0142",
+        "contact_email": "security@juniperridge.example",
+        "contact_phone": "(303) 555-0142",
         "systems": [
             {"system": "Shopify store", "data_types": "Names, addresses, order history", "owner": "Marcus Okafor"},
             {"system": "Payroll (Gusto)", "data_types": "Employee SSNs, bank details", "owner": "Alicia Fernández"},
@@ -224,8 +302,12 @@ INTAKE: dict[str, dict[str, Any]] = {
             {"role": "Legal Counsel", "name": "Performance West", "contact": "support@performancewest.net"},
         ],
     },
-    "Privacy Policy": {"website": "https://juniperridge.example", "contact_email": "privacy@juniperridge.example",
-                       "effective_date": "2026-12-01", "data_categories": _DATA_CATEGORIES},
+    "Privacy Policy": {
+        "website": "https://juniperridge.example",
+        "contact_email": "privacy@juniperridge.example",
+        "effective_date": "2026-12-01",
+        "data_categories": _DATA_CATEGORIES,
+    },
 }
 
 SLUGS: dict[str, str] = {
@@ -264,14 +346,42 @@ SALES_INVOICE: dict[str, Any] = {
     "custom_payment_gateway": "Stripe",
     "address_display": "418 Pearl Street<br>Boulder, CO 80302<br>United States",
     "items": [
-        {"idx": 1, "item_code": "FORMATION-LLC", "item_name": "LLC Formation (Colorado)", "qty": 1,
-         "rate": 299, "amount": 299, "sales_order": "SAL-ORD-2026-00042"},
-        {"idx": 2, "item_code": "EIN", "item_name": "EIN Filing", "qty": 1, "rate": 79, "amount": 79,
-         "sales_order": "SAL-ORD-2026-00042"},
-        {"idx": 3, "item_code": "OA", "item_name": "Custom Operating Agreement", "qty": 1, "rate": 99,
-         "amount": 99, "sales_order": "SAL-ORD-2026-00042"},
-        {"idx": 4, "item_code": "CERT-COPY", "item_name": "Certified copy of Articles", "qty": 2,
-         "rate": 25, "amount": 50, "sales_order": "SAL-ORD-2026-00042"},
+        {
+            "idx": 1,
+            "item_code": "FORMATION-LLC",
+            "item_name": "LLC Formation (Colorado)",
+            "qty": 1,
+            "rate": 299,
+            "amount": 299,
+            "sales_order": "SAL-ORD-2026-00042",
+        },
+        {
+            "idx": 2,
+            "item_code": "EIN",
+            "item_name": "EIN Filing",
+            "qty": 1,
+            "rate": 79,
+            "amount": 79,
+            "sales_order": "SAL-ORD-2026-00042",
+        },
+        {
+            "idx": 3,
+            "item_code": "OA",
+            "item_name": "Custom Operating Agreement",
+            "qty": 1,
+            "rate": 99,
+            "amount": 99,
+            "sales_order": "SAL-ORD-2026-00042",
+        },
+        {
+            "idx": 4,
+            "item_code": "CERT-COPY",
+            "item_name": "Certified copy of Articles",
+            "qty": 2,
+            "rate": 25,
+            "amount": 50,
+            "sales_order": "SAL-ORD-2026-00042",
+        },
     ],
     "total_taxes_and_charges": 0,
     "outstanding_amount": 0,

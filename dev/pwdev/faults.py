@@ -1,0 +1,99 @@
+"""A TCP proxy on 127.0.0.1 that can be told to misbehave: the fault injector between a function and one of
+its dependencies (S3, ERPNext, Ollama, SMTP). Modes: pass, refuse (close new connections at once), drop
+(accept, read, then close without answering), slow (delay every chunk). Connections in flight are cut when
+the mode leaves `pass`."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Literal
+
+Mode = Literal["pass", "refuse", "drop", "slow"]
+
+
+class TcpProxy:
+    def __init__(self, target_host: str, target_port: int, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.target = (target_host, target_port)
+        self.mode: Mode = "pass"
+        self.delay_s = 0.0
+        self.connections = 0
+        self._sock = socket.create_server((host, port))
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._stop = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> TcpProxy:
+        threading.Thread(target=self._accept, daemon=True, name="tcp-proxy").start()
+        return self
+
+    def set_mode(self, mode: Mode, delay_s: float = 0.0) -> None:
+        self.mode = mode
+        self.delay_s = delay_s
+        if mode != "pass":
+            with self._lock:
+                for s in list(self._open):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self.set_mode("refuse")
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            if self.mode == "refuse":
+                client.close()
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        if self.mode == "drop":
+            try:
+                client.recv(65536)
+            finally:
+                client.close()
+            return
+        try:
+            upstream = socket.create_connection(self.target, timeout=10)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._open.update({client, upstream})
+        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+        self._pipe(client, upstream)
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or self.mode in ("refuse", "drop"):
+                    break
+                if self.mode == "slow" and self.delay_s:
+                    time.sleep(self.delay_s)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with self._lock:
+                    self._open.discard(s)
+                try:
+                    s.close()
+                except OSError:
+                    pass
