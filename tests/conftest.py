@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from pwcore.erpnext import ERPNext
 
 API_KEY = "pw-test-key"

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from pwcore.erpnext import (
     AuthError,
     DuplicateEntry,
@@ -110,23 +109,20 @@ def test_typed_errors(erp: ERPNext, customer: str) -> None:
     assert de.value.status == 409
 
 
-def _requests_to(standin: Any, prefix: str) -> int:
-    stats = httpx.get(f"{standin.url}/_standin/stats").json()
-    return sum(int(v) for k, v in stats.get("requests", stats).items() if prefix in k) if isinstance(
-        stats.get("requests", stats), dict) else 0
+CUSTOMER_PATH = "/api/resource/Customer"
 
 
 def test_retries_on_502_503_and_dropped_connection(standin: Any, erp: ERPNext, customer: str) -> None:
-    httpx.post(f"{standin.url}/_standin/faults", json={"status": 502, "count": 1, "path_prefix": "/api/resource/Customer"})
-    httpx.post(f"{standin.url}/_standin/faults", json={"status": 503, "count": 1, "path_prefix": "/api/resource/Customer"})
+    httpx.post(f"{standin.url}/_standin/faults", json={"status": 502, "count": 1, "path_prefix": CUSTOMER_PATH})
+    httpx.post(f"{standin.url}/_standin/faults", json={"status": 503, "count": 1, "path_prefix": CUSTOMER_PATH})
     assert erp.get("Customer", customer)["name"] == customer
-    httpx.post(f"{standin.url}/_standin/faults", json={"drop": True, "count": 1, "path_prefix": "/api/resource/Customer"})
+    httpx.post(f"{standin.url}/_standin/faults", json={"drop": True, "count": 1, "path_prefix": CUSTOMER_PATH})
     assert erp.get("Customer", customer)["name"] == customer
 
 
 def test_gives_up_after_bounded_retries(standin: Any, make_client: Any) -> None:
     client = make_client(standin, retries=3)
-    httpx.post(f"{standin.url}/_standin/faults", json={"status": 502, "count": 3, "path_prefix": "/api/resource/Customer"})
+    httpx.post(f"{standin.url}/_standin/faults", json={"status": 502, "count": 3, "path_prefix": CUSTOMER_PATH})
     with pytest.raises(ServerError):
         client.get("Customer", "anything")
     closed = ERPNext("http://127.0.0.1:9", "k", "s", retries=2, timeout_s=1)

@@ -6,7 +6,6 @@ import threading
 from typing import Any
 
 import pytest
-
 from pwcore.erpnext import ERPNext
 from pwcore.orders import TRANSITIONS, InvalidTransition, Status, fail, transition
 

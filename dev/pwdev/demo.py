@@ -55,12 +55,12 @@ FLSA_INTAKE = {
 def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool) -> dict[str, Any]:
     customer = erp.insert("Customer", {"customer_name": customer_name, "customer_type": "Company",
                                        "email_id": email})
-    items = [{"item_code": "LLC-FORMATION", "item_name": "LLC formation (Texas)", "qty": 1, "rate": 499.0,
-              "amount": 499.0}]
+    items: list[dict[str, Any]] = [{"item_code": "LLC-FORMATION", "item_name": "LLC formation (Texas)", "qty": 1,
+                                    "rate": 499.0, "amount": 499.0}]
     if compliance:
         items.append({"item_code": "FLSA-AUDIT", "item_name": "FLSA audit", "qty": 1, "rate": 1500.0,
                       "amount": 1500.0})
-    total = sum(i["amount"] for i in items)
+    total = float(sum(float(i["amount"]) for i in items))
     so = erp.insert("Sales Order", {"customer": customer["name"], "transaction_date": date.today().isoformat(),
                                     "items": items, "grand_total": total, "docstatus": 1,
                                     "custom_order_type": "bundle" if compliance else "formation"})
@@ -123,7 +123,8 @@ def run(stack: LocalStack) -> dict[str, Any]:
     say(f"== order 2 after its lost webhook: {fo2['name']} is {fo2['status']}; running the reconcile sweep")
     sweep = httpx.post(f"{stack.gateway.url}/function/reconcile", timeout=60).json()  # type: ignore[union-attr]
     reconciled = int(sweep.get("redispatched", {}).get("payment", 0))
-    doc = wait_status(erp, *second["orders"][0], {"Review"})
+    doctype2, name2 = second["orders"][0]
+    doc = wait_status(erp, doctype2, name2, {"Review"})
     results[doc["name"]] = {"doctype": "Formation Order", "status": doc["status"],
                             "minio_path": doc.get("minio_path"), "recovered_by": "reconcile"}
     say(f"   {doc['name']}: {doc['status']} (reconciled {reconciled})")
@@ -142,7 +143,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
         files[name] = [obj.key for obj in storage.list(prefix)]
     invoices = [obj.key for obj in storage.list("invoices/")]
     say("== files in s3://" + storage.bucket)
-    for name, keys in files.items():
+    for keys in files.values():
         for key in keys:
             say(f"   {key}")
     for key in invoices:

@@ -18,7 +18,10 @@ sweep, operator) does:
   log, then either sets the order to Delivered, or sets it back to Approved and invokes deliver with
   `"resend": true` (the only way to send again). W2 is one S3 PUT wide; W1 is the SMTP conversation.
 - W3, marker "sent", the Communication or the Delivered CAS not written: the retry sees "sent", sends
-  nothing, records the email in ERPNext (once: it looks for the Message-ID first) and sets Delivered.
+  nothing, records the email in ERPNext and sets Delivered. Recording is once too: a second conditional
+  marker `delivery/recorded.json` is the claim to insert the Communication; runs that lose it while the
+  holder is alive answer "busy" (the holder finishes); a holder that died before inserting is replaced
+  after DELIVER_RECORD_LEASE_S (an ERPNext error drops the claim at once, so the retry records).
 - W4, after Delivered: the retry answers "done" (and repeats the idempotent Listmonk subscription).
 SMTP failures that prove nothing was accepted (connection refused, 4xx after the retries, 5xx) delete the
 marker, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
@@ -61,6 +64,8 @@ class DeliverySettings(_Base):
     model_config = SettingsConfigDict(env_prefix="DELIVER_")
     # A "sending" marker younger than this may belong to a run that is still talking to the SMTP server.
     sending_lease_s: int = 600
+    # A recording claim (delivery/recorded.json) older than this without an ERPNext record: its run died.
+    record_lease_s: int = 120
     check_pdfs: bool = True
     # Shared token of the Listmonk unsubscribe webhook (POST /listmonk/unsubscribe); empty = route disabled.
     unsubscribe_token: SecretStr = SecretStr("")
@@ -430,10 +435,12 @@ class Deliverer:
         name = str(doc["name"])
         version = int(marker.get("version") or 0)
         message_id = str(marker.get("message_id") or email.message["Message-ID"])
-        self._record(doctype, doc, email, message_id)
-        self.checkpoint("recorded")
         out = Outcome("delivered", name, version, "", message_id, list(marker.get("attached") or email.attached),
                       list(marker.get("linked") or email.linked))
+        if not self._record_once(doctype, doc, email, message_id, version):
+            out.status, out.detail = "busy", "another run is recording the email in ERPNext"
+            return out
+        self.checkpoint("recorded")
         try:
             result = transition(self.erp, doctype, name, Status.DELIVERED, allowed_from={Status.READY})
         except InvalidTransition as exc:
@@ -445,18 +452,49 @@ class Deliverer:
         out.listmonk = self._subscribe(doctype, result.doc)
         return out
 
-    def _record(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str) -> None:
-        """The email in ERPNext, once: a Communication on the order (timeline link to the customer), or a
-        Comment when Communication cannot be inserted."""
-        name = str(doc["name"])
-        existing = self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
-            ["reference_doctype", "=", doctype], ["reference_name", "=", name], ["message_id", "=", message_id]])
-        if existing:
-            return
-        comments = self.erp.list_page("Comment", fields=["name"], limit_page_length=1, filters=[
+    def _recorded(self, doctype: str, name: str, message_id: str) -> bool:
+        if self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
+                ["reference_doctype", "=", doctype], ["reference_name", "=", name], ["message_id", "=", message_id]]):
+            return True
+        return bool(self.erp.list_page("Comment", fields=["name"], limit_page_length=1, filters=[
             ["reference_doctype", "=", doctype], ["reference_name", "=", name],
-            ["content", "like", f"%{message_id}%"]])
-        if comments:
+            ["content", "like", f"%{message_id}%"]]))
+
+    def _record_once(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str,
+                     version: int) -> bool:
+        """Record the email in ERPNext exactly once; False if another live run holds the recording claim.
+
+        ERPNext has no unique key to make "insert if absent" atomic, so the claim is a second conditional S3
+        marker (`delivery/recorded.json`). Its holder inserts; on an ERPNext error it drops the claim so a
+        retry can record. A claim older than DELIVER_RECORD_LEASE_S without a record belongs to a dead run:
+        the next run records (after checking ERPNext once more)."""
+        name = str(doc["name"])
+        key = f"{version_prefix(name, version)}delivery/recorded.json"
+        claim = json.dumps({"message_id": message_id, "at": _now().isoformat(timespec="seconds")}).encode()
+        if not self.storage.put_if_absent(key, claim, "application/json"):
+            if self._recorded(doctype, name, message_id):
+                return True
+            held = self._read_marker(key)
+            if held is not None:
+                age = (_now() - datetime.fromisoformat(str(held.get("at")))).total_seconds()
+                if age <= self.settings.record_lease_s:
+                    return False
+            self._write_marker(key, json.loads(claim))
+        try:
+            self._record(doctype, doc, email, message_id)
+        except BaseException:
+            try:
+                self.storage.delete(key)
+            except Exception as exc:
+                log.warning("delivery.record_claim_delete_failed", order=name, error=type(exc).__name__)
+            raise
+        return True
+
+    def _record(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str) -> None:
+        """The email in ERPNext: a Communication on the order (timeline link to the customer), or a Comment
+        when Communication cannot be inserted."""
+        name = str(doc["name"])
+        if self._recorded(doctype, name, message_id):
             return
         msg = email.message
         text = msg.get_body(preferencelist=("plain",))

@@ -133,9 +133,9 @@ class Setup:
         if apply:
             merged = [dict(f) for f in dt["fields"]]
             merged += [f for f in current.get("fields", []) if f.get("fieldname") not in wanted]
-            body: dict[str, Any] = {"fields": merged}
-            body.update({k: dt[k] for k in meta_differs})
-            self.erp.update("DocType", dt["name"], body, modified=str(current["modified"]))
+            update: dict[str, Any] = {"fields": merged}
+            update.update({k: dt[k] for k in meta_differs})
+            self.erp.update("DocType", dt["name"], update, modified=str(current["modified"]))
         return Change("DocType", dt["name"], "update", diff)
 
     def _custom_field(self, cf: dict[str, Any], apply: bool) -> Change:

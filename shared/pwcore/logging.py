@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging as std_logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -57,7 +57,7 @@ def _redact_value(key: str, value: Any) -> Any:
     return redact_text(str(value))
 
 
-def redact_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     return {key: (redact_text(v) if key == "event" and isinstance(v, str) else _redact_value(key, v))
             for key, v in event_dict.items()}
 

@@ -132,16 +132,18 @@ class Reconciler:
         grace = (now - timedelta(seconds=self.settings.payment_grace_s)).strftime(FMT)
         by_so: dict[str, list[str]] = {}
         for doctype in ORDER_DOCTYPES:
-            for row in self.erp.list(doctype, fields=["name", "sales_order"], filters=[
-                    ["status", "=", Status.ORDERED.value], ["creation", ">=", since], ["modified", "<", grace],
-                    ["sales_order", "is", "set"]]):
+            filters: list[list[Any]] = [
+                ["status", "=", Status.ORDERED.value], ["creation", ">=", since], ["modified", "<", grace],
+                ["sales_order", "is", "set"]]
+            for row in self.erp.list(doctype, fields=["name", "sales_order"], filters=filters):
                 by_so.setdefault(str(row["sales_order"]), []).append(str(row["name"]))
         sales_orders = sorted(by_so)
         invoices: set[str] = set()
         for i in range(0, len(sales_orders), 100):
             chunk = sales_orders[i:i + 100]
-            for inv in self.erp.list("Sales Invoice", fields=["name"], filters=[
-                    ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "in", chunk]]):
+            paid: list[list[Any]] = [["Sales Invoice", "status", "=", "Paid"],
+                                     ["Sales Invoice Item", "sales_order", "in", chunk]]
+            for inv in self.erp.list("Sales Invoice", fields=["name"], filters=paid):
                 invoices.add(str(inv["name"]))
         for invoice in sorted(invoices):
             summary.found["payment"] += 1
@@ -158,8 +160,8 @@ class Reconciler:
     def _stuck(self, statuses: list[str], older_than: datetime) -> list[tuple[str, dict[str, Any]]]:
         rows = []
         for doctype in ORDER_DOCTYPES:
-            for row in self.erp.list(doctype, fields=STUCK_FIELDS, filters=[
-                    ["status", "in", statuses], ["modified", "<", older_than.strftime(FMT)]]):
+            filters: list[list[Any]] = [["status", "in", statuses], ["modified", "<", older_than.strftime(FMT)]]
+            for row in self.erp.list(doctype, fields=STUCK_FIELDS, filters=filters):
                 rows.append((doctype, row))
         return rows
 

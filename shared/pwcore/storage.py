@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any, cast
+from typing import IO, Any, BinaryIO, cast
 
 import urllib3
 from minio import Minio
@@ -98,7 +98,7 @@ class Storage:
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
         """Create `key` only if it does not exist. True if we created it, False if it was already there."""
-        headers = {"Content-Type": content_type, "If-None-Match": "*"}
+        headers: dict[str, Any] = {"Content-Type": content_type, "If-None-Match": "*"}
 
         def put() -> bool:
             try:
@@ -113,7 +113,7 @@ class Storage:
     def put_stream(self, key: str, stream: IO[bytes], content_type: str = "application/octet-stream",
                    metadata: dict[str, str] | None = None, part_size: int = MIN_PART_SIZE) -> str:
         """Multipart upload of a stream of unknown length; memory stays at about one part."""
-        result = self.client.put_object(self.bucket, key, stream, -1, content_type=content_type,
+        result = self.client.put_object(self.bucket, key, cast(BinaryIO, stream), -1, content_type=content_type,
                                         metadata=cast(Any, metadata), part_size=part_size,
                                         num_parallel_uploads=1)
         return str(result.etag)
@@ -160,7 +160,7 @@ class Storage:
     # -- links -----------------------------------------------------------------------------------------
     def presign_get(self, key: str, ttl_s: int, filename: str | None = None) -> str:
         """A GET URL valid for ttl_s seconds, signed locally (the client knows its region)."""
-        headers = None
+        headers: dict[str, Any] | None = None
         if filename:
             safe = filename.replace('"', "").replace("\r", "").replace("\n", "")
             headers = {"response-content-disposition": f'attachment; filename="{safe}"'}

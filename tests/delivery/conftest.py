@@ -4,7 +4,6 @@ Listmonk (pwdev). Orders are created through the ERPNext REST API and their file
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import threading
@@ -12,29 +11,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from delivery_helpers import pdf_bytes
 from moto.s3.responses import S3Response
+from pwcore.config import SMTPSettings
+from pwcore.erpnext import ERPNext
+from pwcore.storage import Storage
 from pwdev.erpnext import ERPNextStandin
 from pwdev.listmonk_standin import ListmonkStandin
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
-from pypdf import PdfWriter
-
-from pwcore.config import SMTPSettings
-from pwcore.erpnext import ERPNext
-from pwcore.storage import Storage
 
 _seq = itertools.count(1)
-
-
-def pdf_bytes(pages: int = 1, pad: int = 0) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    if pad:
-        writer.add_metadata({"/Padding": "x" * pad})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pwdev.smtp_sink import SMTPSink
-
-from conftest import pdf_bytes
+from delivery_helpers import pdf_bytes
 from pwcore.config import SMTPSettings
 from pwcore.delivery import Deliverer, DeliverySettings, Listmonk, ListmonkSettings, SimulatedCrash, marker_key
 from pwcore.erpnext import ERPNext
 from pwcore.mail import Mailer
 from pwcore.storage import Storage
+from pwdev.smtp_sink import SMTPSink
 
 Order = dict[str, Any]
 

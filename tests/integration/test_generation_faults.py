@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from docx import Document
-
 from pwcore.documents.pdf import get_converter
 from pwcore.generation import Generator
 from pwcore.orders import Status
