@@ -15,6 +15,7 @@ Why this shape (see contracts/ollama-docxtpl-libreoffice-s3.md part C and measur
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import logging
@@ -44,6 +45,23 @@ log = get_logger("pwcore.documents.pdf")
 logging.getLogger("unoserver").setLevel(logging.WARNING)
 
 DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+# Runs unoserver's main under LibreOffice's Python, plus a watchdog: when the process that started it
+# dies without close() (crash, SIGKILL, a test run that never tears down), the server kills its own
+# process group instead of living on as an orphan. (PR_SET_PDEATHSIG would fire when the *thread* that
+# started it exits, which a worker-thread pool does routinely.)
+_LAUNCHER = """
+import os, runpy, signal, sys, threading, time
+parent = int(sys.argv[1])
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = ["unoserver"] + sys.argv[2:]
+runpy.run_module("unoserver.server", run_name="__main__", alter_sys=True)
+"""
 
 
 class ConversionError(RuntimeError):
@@ -184,6 +202,7 @@ class PdfConverter:
         self._closed = False
         # Worker threads for the RPC so a hung server cannot block the caller past the timeout.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="unoclient")
+        atexit.register(self.close)  # a normal interpreter exit stops the server too
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -212,8 +231,9 @@ class PdfConverter:
         env["PYTHONPATH"] = str(_unoserver_pythonpath(self._root))
         cmd = [
             self.python,
-            "-m",
-            "unoserver.server",
+            "-c",
+            _LAUNCHER,
+            str(os.getpid()),
             "--interface",
             "127.0.0.1",
             "--uno-interface",
@@ -278,6 +298,8 @@ class PdfConverter:
             _kill_group(proc)
 
     def close(self) -> None:
+        if self._closed:
+            return
         with self._lock:
             self._closed = True
             self._stop_server()
