@@ -1,0 +1,89 @@
+"""End-to-end formation orders on the local stack, measured against the work they contain.
+
+1. Latency: 20 orders one after the other, from "invoice marked paid" (ERPNext sends the signed webhook) to
+   the order in Review with DOCX + PDF stored; p50 divided by the in-process cost of the same documents
+   (docxtpl render + warm LibreOffice conversion of the operating agreement and the invoice), measured in the
+   same run. Target <= 1.5.
+2. Throughput: N orders paid at once (the queue full), orders per minute until all are in Review.
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from pwcore.documents import context as ctx
+from pwcore.documents.pdf import PdfConverter
+from pwcore.documents.render import render_docx
+from pwdev.demo import mark_paid, place_order, wait_status
+from pwdev.stack import ROOT, LocalStack
+
+ORDERS = 20
+BURST = 24
+
+
+def baseline_ms(erp: Any, order: dict[str, Any], converter: PdfConverter, runs: int = 5) -> float:
+    doctype, name = order["orders"][0]
+    doc = erp.get(doctype, name)
+    customer = erp.get("Customer", doc["customer"])
+    invoice = erp.get("Sales Invoice", order["invoice"])
+    oa = (ROOT / "templates" / "operating-agreement.docx").read_bytes()
+    inv = (ROOT / "templates" / "invoice.docx").read_bytes()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        converter.convert(render_docx(oa, ctx.formation_context(doc, customer)))
+        converter.convert(render_docx(inv, ctx.invoice_context(invoice, customer)))
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    from pwcore import services
+
+    with LocalStack(functions=("on-payment", "generate-doc"), gateway_workers=2) as stack:
+        erp = services.erpnext()
+        warm = place_order(erp, "Warmup LLC", "w@example.com", compliance=False)
+        mark_paid(erp, warm["invoice"])
+        wait_status(erp, *warm["orders"][0], {"Review"})
+
+        latencies = []
+        last: dict[str, Any] = warm
+        for i in range(ORDERS):
+            last = place_order(erp, f"Bench Latency {i} LLC", f"l{i}@example.com", compliance=False)
+            t0 = time.perf_counter()
+            mark_paid(erp, last["invoice"])
+            doc = wait_status(erp, *last["orders"][0], {"Review"})
+            latencies.append((time.perf_counter() - t0) * 1000)
+            assert doc["status"] == "Review", doc
+
+        with PdfConverter() as converter:
+            converter.start()
+            base = baseline_ms(erp, last, converter)
+
+        burst = [place_order(erp, f"Bench Burst {i} LLC", f"b{i}@example.com", compliance=False)
+                 for i in range(BURST)]
+        t0 = time.perf_counter()
+        for order in burst:
+            mark_paid(erp, order["invoice"])
+        for order in burst:
+            wait_status(erp, *order["orders"][0], {"Review"}, timeout=600)
+        burst_s = time.perf_counter() - t0
+
+    p50 = statistics.median(latencies)
+    result = {
+        "orders": ORDERS, "e2e_p50_ms": round(p50, 1), "e2e_p90_ms": round(sorted(latencies)[int(ORDERS * 0.9) - 1], 1),
+        "baseline_render_plus_warm_convert_ms": round(base, 1), "ratio_p50_to_baseline": round(p50 / base, 2),
+        "target_ratio": 1.5, "burst_orders": BURST, "burst_seconds": round(burst_s, 1),
+        "throughput_orders_per_minute": round(BURST / burst_s * 60, 1),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

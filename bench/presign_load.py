@@ -1,0 +1,180 @@
+"""presign under load, served as in production: `python -m pwdev.runner functions/presign` (waitress, the
+template's Flask, 4 handler threads) in its own process, with ERPNext and S3 stand-ins on loopback.
+
+Phase 1 (the target): 200 concurrent keep-alive clients, open loop at --rate requests/s in total, each client
+sending on its own schedule; latency is measured from the scheduled send time (no coordinated omission).
+Phase 2: the same 200 clients closed-loop (send as fast as answers come) for the saturation throughput.
+S3 requests are counted at the moto server during both phases (must be 0: manifest cached, URLs signed
+locally). The load generator is a minimal asyncio HTTP/1.1 client so that it costs less CPU than httpx
+(both share the machine's 2 cores with the server). Last line: one JSON object.
+
+    .venv/bin/python bench/presign_load.py [--rate 1000] [--seconds 8] [--clients 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from pwdev.erpnext import ERPNextStandin
+from pwdev.procs import FunctionProcess
+from pwdev.s3 import S3Server
+
+from pwcore.erpnext import ERPNext
+from pwcore.storage import Storage
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "delivery"))
+from delivery_helpers import pdf_bytes  # noqa: E402
+
+SECRET = "bench-presign-secret-0123456789abcdef-xyz"
+AUD = "pw-portal"
+
+_s3_requests = 0
+_lock = threading.Lock()
+
+
+def _count_s3() -> None:
+    original = DomainDispatcherApplication.__call__
+
+    def counting(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        global _s3_requests
+        with _lock:
+            _s3_requests += 1
+        return original(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = counting  # type: ignore[method-assign]
+
+
+def setup(erp: ERPNext, storage: Storage) -> tuple[str, str]:
+    customer = erp.insert("Customer", {"customer_name": "Bench Customer", "email_id": "bench@example.com"})["name"]
+    order = erp.insert("Formation Order", {"customer": customer, "entity_name": "Bench LLC", "entity_type": "LLC",
+                                           "state": "TX", "status": "Delivered"})["name"]
+    prefix = f"orders/{order}/v1/"
+    erp.update("Formation Order", order, {"document_version": 1, "minio_path": prefix})
+    files = []
+    for fname, data in (("articles.pdf", pdf_bytes(1)), ("operating-agreement.pdf", pdf_bytes(3)),
+                        ("articles.docx", b"PK fake docx")):
+        storage.put_bytes(prefix + fname, data)
+        files.append({"key": prefix + fname, "filename": fname, "size": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest(), "content_type": "application/pdf"})
+    storage.put_bytes(prefix + "manifest.json", json.dumps({"order": order, "version": 1, "files": files}).encode())
+    return customer, order
+
+
+async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def client(port: int, raw: bytes, start: float, stop: float, interval: float | None, offset: float,
+                 lat: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    scheduled = start + offset
+    try:
+        while True:
+            if interval is not None:
+                delay = scheduled - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                t0 = scheduled
+            else:
+                t0 = loop.time()
+            if t0 >= stop:
+                return
+            status = await _request(reader, writer, raw)
+            lat.append(loop.time() - t0)
+            if status != 200:
+                errors.append(status)
+            if interval is not None:
+                scheduled += interval
+    finally:
+        writer.close()
+
+
+async def phase(port: int, raw: bytes, clients: int, seconds: float, rate: float | None) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.5
+    stop = start + seconds
+    lat: list[float] = []
+    errors: list[int] = []
+    interval = clients / rate if rate else None
+    tasks = [client(port, raw, start, stop, interval, (i / clients) * (interval or 0), lat, errors)
+             for i in range(clients)]
+    t0 = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
+    wall = time.perf_counter() - t0 - 0.5
+    lat.sort()
+
+    def pct(p: float) -> float:
+        return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 2) if lat else 0.0
+
+    return {"requests": len(lat), "errors": len(errors), "rps": round(len(lat) / max(wall, 1e-9), 1),
+            "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99), "max_ms": pct(1.0),
+            "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=200)
+    args = parser.parse_args()
+    _count_s3()
+    with tempfile.TemporaryDirectory() as tmp:
+        erp_standin = ERPNextStandin().start()
+        s3 = S3Server(bucket="pw-bench").start()
+        try:
+            erp = ERPNext(erp_standin.url, "dev-key", "dev-secret")
+            storage = Storage(s3.endpoint, s3.access_key, s3.secret_key, s3.bucket)
+            customer, order = setup(erp, storage)
+            env = {**s3.env(), "ERPNEXT_URL": erp_standin.url, "ERPNEXT_API_KEY": "dev-key",
+                   "ERPNEXT_API_SECRET": "dev-secret", "PRESIGN_JWT_SECRET": SECRET, "PRESIGN_AUDIENCE": AUD,
+                   "PRESIGN_ORDER_CACHE_S": "60", "SECRETS_DIR": tmp, "LOG_LEVEL": "WARNING"}
+            fn = FunctionProcess("presign", ROOT / "functions" / "presign", env,
+                                 log_path=Path(tmp) / "presign.log").start()
+            try:
+                tok = jwt.encode({"sub": customer, "aud": AUD, "exp": int(time.time()) + 3600}, SECRET, "HS256")
+                raw = (f"GET /?order={order} HTTP/1.1\r\nHost: 127.0.0.1:{fn.port}\r\n"
+                       f"Authorization: Bearer {tok}\r\n\r\n").encode()
+                warm = asyncio.run(phase(fn.port, raw, 8, 1.0, None))  # fills the order + manifest caches
+                assert warm["errors"] == 0, warm
+                before = _s3_requests
+                open_loop = asyncio.run(phase(fn.port, raw, args.clients, args.seconds, args.rate))
+                closed_loop = asyncio.run(phase(fn.port, raw, args.clients, min(args.seconds, 5.0), None))
+                s3_during = _s3_requests - before
+            finally:
+                fn.stop()
+        finally:
+            s3.stop()
+            erp_standin.stop()
+    result = {"bench": "presign_load", "clients": args.clients, "target_rps": args.rate,
+              "rps": open_loop["rps"], "p50_ms": open_loop["p50_ms"], "p99_ms": open_loop["p99_ms"],
+              "errors": open_loop["errors"], "s3_requests_during_run": s3_during,
+              "open_loop": open_loop, "closed_loop_saturation": closed_loop,
+              "meets_target": open_loop["rps"] >= 1000 * 0.98 and open_loop["p99_ms"] <= 10
+              and s3_during == 0 and open_loop["errors"] == 0}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
