@@ -28,7 +28,7 @@ from typing import Any
 import jwt
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from pwdev.erpnext import ERPNextStandin
-from pwdev.procs import FunctionProcess
+from pwdev.procs import start_process, stop_process
 from pwdev.s3 import S3Server
 
 from pwcore.erpnext import ERPNext
@@ -42,6 +42,12 @@ SECRET = "bench-presign-secret-0123456789abcdef-xyz"
 AUD = "pw-portal"
 
 _s3_requests = 0
+
+
+class _Port:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
 _lock = threading.Lock()
 
 
@@ -85,9 +91,9 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     return status
 
 
-async def client(port: int, raw: bytes, start: float, stop: float, interval: float | None, offset: float,
-                 lat: list[float], errors: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def client(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], raw: bytes, start: float, stop: float,
+                 interval: float | None, offset: float, lat: list[float], errors: list[int]) -> None:
+    reader, writer = conn
     loop = asyncio.get_running_loop()
     scheduled = start + offset
     try:
@@ -113,12 +119,15 @@ async def client(port: int, raw: bytes, start: float, stop: float, interval: flo
 
 async def phase(port: int, raw: bytes, clients: int, seconds: float, rate: float | None) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
+    conns = []
+    for _ in range(clients):  # connect first, a few at a time: the run measures requests, not SYN backlogs
+        conns.append(await asyncio.open_connection("127.0.0.1", port))
     start = loop.time() + 0.5
     stop = start + seconds
     lat: list[float] = []
     errors: list[int] = []
     interval = clients / rate if rate else None
-    tasks = [client(port, raw, start, stop, interval, (i / clients) * (interval or 0), lat, errors)
+    tasks = [client(conns[i], raw, start, stop, interval, (i / clients) * (interval or 0), lat, errors)
              for i in range(clients)]
     t0 = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
@@ -133,11 +142,36 @@ async def phase(port: int, raw: bytes, clients: int, seconds: float, rate: float
             "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else 0.0}
 
 
+def serve(folder: str, ready_file: str, stack: str) -> None:
+    """pwdev.runner's app (the template's Flask + the watchdog layer) on waitress with connection_limit raised.
+
+    waitress accepts at most 100 connections by default; in production the 200 client connections end at
+    of-watchdog (Go), which forwards to waitress over a few upstream connections. `python -m pwdev.runner`
+    has no flag for it, so the bench builds the same app itself."""
+    from pwdev.runner import HANDLER_THREADS, build, create_app, load_handler
+    from waitress import create_server
+
+    if stack == "runner":  # the runner's Python watchdog layer in front: 16 front threads + 4 handler threads
+        app: Any = build(Path(folder), exec_timeout=30.0)
+        threads = max(16, HANDLER_THREADS)
+    else:  # "template": what runs in the container behind the Go watchdog: Flask on waitress' 4 threads
+        app = create_app(load_handler(Path(folder)))
+        threads = HANDLER_THREADS
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                connection_limit=1000, backlog=2048, ident="pwdev-runner")
+    Path(ready_file).write_text(str(server.effective_port))
+    server.run()
+
+
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--stack", choices=["runner", "template"], default="runner")
     args = parser.parse_args()
     _count_s3()
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,8 +184,16 @@ def main() -> None:
             env = {**s3.env(), "ERPNEXT_URL": erp_standin.url, "ERPNEXT_API_KEY": "dev-key",
                    "ERPNEXT_API_SECRET": "dev-secret", "PRESIGN_JWT_SECRET": SECRET, "PRESIGN_AUDIENCE": AUD,
                    "PRESIGN_ORDER_CACHE_S": "60", "SECRETS_DIR": tmp, "LOG_LEVEL": "WARNING"}
-            fn = FunctionProcess("presign", ROOT / "functions" / "presign", env,
-                                 log_path=Path(tmp) / "presign.log").start()
+            ready = Path(tmp) / "port"
+            proc = start_process([sys.executable, __file__, "--serve", str(ROOT / "functions" / "presign"),
+                                  str(ready), args.stack], env, log=(Path(tmp) / "presign.log").open("ab"))
+            deadline = time.monotonic() + 30
+            while not ready.exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("presign server did not start")
+                time.sleep(0.05)
+            time.sleep(0.05)
+            fn = _Port(int(ready.read_text()))
             try:
                 tok = jwt.encode({"sub": customer, "aud": AUD, "exp": int(time.time()) + 3600}, SECRET, "HS256")
                 raw = (f"GET /?order={order} HTTP/1.1\r\nHost: 127.0.0.1:{fn.port}\r\n"
@@ -163,11 +205,11 @@ def main() -> None:
                 closed_loop = asyncio.run(phase(fn.port, raw, args.clients, min(args.seconds, 5.0), None))
                 s3_during = _s3_requests - before
             finally:
-                fn.stop()
+                stop_process(proc)
         finally:
             s3.stop()
             erp_standin.stop()
-    result = {"bench": "presign_load", "clients": args.clients, "target_rps": args.rate,
+    result = {"bench": "presign_load", "stack": args.stack, "clients": args.clients, "target_rps": args.rate,
               "rps": open_loop["rps"], "p50_ms": open_loop["p50_ms"], "p99_ms": open_loop["p99_ms"],
               "errors": open_loop["errors"], "s3_requests_during_run": s3_during,
               "open_loop": open_loop, "closed_loop_saturation": closed_loop,

@@ -5,10 +5,14 @@ the mode leaves `pass`."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
 from typing import Literal
+
+import httpx
 
 Mode = Literal["pass", "refuse", "drop", "slow"]
 
@@ -97,3 +101,77 @@ class TcpProxy:
                     s.close()
                 except OSError:
                     pass
+
+
+# --- small helpers the reliability suite uses to misbehave on purpose ---------------------------------------
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid`, by walking /proc (children before grandchildren)."""
+    by_parent: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+        except OSError:
+            continue  # the process ended while we looked
+        # Field 4 is the parent; the name (field 2) may contain spaces, so split after its closing paren.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        by_parent.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in by_parent.get(todo.pop(0), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def kill_descendants(pid: int, contains: str, sig: int = signal.SIGKILL) -> list[int]:
+    """Signal the descendants of `pid` whose command line contains `contains` (e.g. "unoserver", "soffice").
+    Returns the pids signalled; an empty list when none was running."""
+    killed = []
+    for child in descendants(pid):
+        if contains in cmdline(child):
+            try:
+                os.kill(child, sig)
+                killed.append(child)
+            except ProcessLookupError:
+                pass
+    return killed
+
+
+class ERPNextFaults:
+    """The ERPNext stand-in's /_standin/faults knobs: `rule(status=502, count=3, path_prefix=..., method=...)`,
+    `{drop: true}` for a cut connection, `{delay_s: n}` for a slow answer. Paths are matched quoted or not."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def add(self, *, count: int = 1, path_prefix: str = "", method: str = "", status: int = 0,
+            drop: bool = False, delay_s: float = 0.0) -> None:
+        rule: dict[str, object] = {"count": count}
+        if path_prefix:
+            rule["path_prefix"] = path_prefix
+        if method:
+            rule["method"] = method
+        if status:
+            rule["status"] = status
+        if drop:
+            rule["drop"] = True
+        if delay_s:
+            rule["delay_s"] = delay_s
+        httpx.post(f"{self.base_url}/_standin/faults", json=rule, timeout=5).raise_for_status()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.base_url}/_standin/faults", timeout=5).raise_for_status()

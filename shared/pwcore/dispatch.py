@@ -3,7 +3,9 @@
 - openfaas: POST {gateway}/async-function/<name> (the gateway answers 202 and queues the call; the function
   later sees the same X-Call-Id, our idempotency/log key). The CE queue-worker never retries, so a lost
   call is found later by `reconcile`.
-- cloudevents: a binary-mode CloudEvent POSTed to the Knative broker (type `net.performancewest.<name>`).
+- cloudevents: a binary-mode CloudEvent POSTed to the Knative broker (type `net.performancewest.<name>`, id = the
+  call id). A Broker forwards CloudEvent attributes but not arbitrary HTTP headers, so the body signature also
+  travels as the extension `pwsignature` (header `ce-pwsignature`); pwcore.events hands it to the function.
 - local: fire-and-forget POST to {gateway}/function/<name> from a background thread (dev without a queue).
 """
 
@@ -24,6 +26,22 @@ from pwcore.webhooks import SIGNATURE_HEADER, sign
 log = get_logger("pwcore.dispatch")
 
 EVENT_TYPE_PREFIX = "net.performancewest."
+
+
+def cloudevent_headers(function: str, source: str, call_id: str, signature: dict[str, str]) -> dict[str, str]:
+    """Binary-mode CloudEvent headers for invoking `function` (the body is sent as we serialised and signed it)."""
+    from cloudevents.core.bindings.http import to_binary_event
+    from cloudevents.core.v1.event import CloudEvent
+
+    from pwcore.events import SIGNATURE_EXTENSION
+
+    attributes: dict[str, Any] = {"type": f"{EVENT_TYPE_PREFIX}{function}", "source": f"/pipeline/{source}",
+                                  "id": call_id, "datacontenttype": "application/json"}
+    if signature:
+        attributes[SIGNATURE_EXTENSION] = signature[SIGNATURE_HEADER]
+    message = to_binary_event(CloudEvent(attributes, None))
+    # Keep the plain header too: a direct POST to the Service (no Broker) verifies the same way.
+    return {**message.headers, **signature}
 
 
 class DispatchError(Exception):
@@ -75,14 +93,7 @@ class Dispatcher:
             self._post(f"{base}/async-function/{function}", body,
                        {"Content-Type": "application/json", "X-Call-Id": call_id, **signature})
         elif mode == "cloudevents":
-            from cloudevents.conversion import to_binary
-            from cloudevents.http import CloudEvent
-
-            event = CloudEvent({"type": f"{EVENT_TYPE_PREFIX}{function}", "source": f"/pipeline/{self.source}",
-                                "id": call_id, "datacontenttype": "application/json"}, payload)
-            headers, _ = to_binary(event)
-            # Send our own serialisation as the data, so the signature covers exactly these bytes.
-            self._post(self.settings.broker_url, body, {**dict(headers), **signature})
+            self._post(self.settings.broker_url, body, cloudevent_headers(function, self.source, call_id, signature))
         else:
             url = f"{base}/function/{function}"
             headers = {"Content-Type": "application/json", "X-Call-Id": call_id, **signature}

@@ -1,7 +1,9 @@
 """Helpers for thin OpenFaaS python3-http handlers: JSON answers and one place that turns errors into them.
 
 The template jsonifies a dict body and str()s anything else, and turns an uncaught exception into an HTML 500
-(contract A), so every handler answers through `json_response` and is wrapped by `entrypoint`.
+(contract A), so every handler answers through `json_response` and is wrapped by `entrypoint`. `entrypoint` also
+turns a CloudEvent (Knative Broker / PingSource, binary or structured mode) into the plain request the handler
+expects (pwcore.events), so handlers need no Knative-specific code.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pwcore import events
 from pwcore.config import ConfigError
 from pwcore.logging import bind_context, clear_context, get_logger
 
@@ -41,8 +44,18 @@ def entrypoint(function: str) -> Callable[[Handler], Handler]:
         @functools.wraps(fn)
         def handle(event: Any, context: Any) -> dict[str, Any]:
             clear_context()
+            try:
+                cloud_event = events.parse(event)
+            except events.StructuredTooLarge as exc:
+                return error(413, str(exc))
+            except events.BadCloudEvent as exc:
+                return error(400, str(exc))
+            if cloud_event is not None:
+                event = cloud_event
             call_id = call_id_of(event)
             bind_context(function=function, call_id=call_id)
+            if cloud_event is not None:
+                log.info("cloudevent.received", ce_type=cloud_event.type, ce_mode=cloud_event.mode)
             try:
                 return fn(event, context)
             except ConfigError as exc:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 from pwcore.backup import (
@@ -131,7 +131,7 @@ class _BrokenSource(io.RawIOBase):
 
 def test_source_failing_midway_leaves_no_backup(storage: Storage, settings: BackupSettings) -> None:
     with pytest.raises(BackupError, match="source failed"):
-        encrypt_and_upload(storage, settings, _BrokenSource(7 * 1024 * 1024), DAY)
+        encrypt_and_upload(storage, settings, cast(IO[bytes], _BrokenSource(7 * 1024 * 1024)), DAY)
     assert _keys_under(storage, settings.prefix) == []
 
 

@@ -111,8 +111,9 @@ def test_stale_staging_objects_are_cleaned(storage: Storage, settings: BackupSet
 def test_lifecycle_rules_applied(storage: Storage) -> None:
     config = lifecycle_config("backups")
     by_id = {r.rule_id: r for r in config.rules}
-    assert by_id["pw-backups-daily"].expiration.days == 31
-    assert by_id["pw-backups-monthly"].expiration.days == 366
+    daily, monthly = by_id["pw-backups-daily"].expiration, by_id["pw-backups-monthly"].expiration
+    assert daily is not None and daily.days == 31
+    assert monthly is not None and monthly.days == 366
     assert "pw-backups-yearly" not in by_id  # yearly: forever
     apply_lifecycle(storage, "backups")
     stored = storage.client.get_bucket_lifecycle(storage.bucket)

@@ -96,12 +96,14 @@ class Event:
 
 @pytest.fixture()
 def handler(env: Env, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    from conftest import API_KEY, API_SECRET  # the project's root conftest
     from pwcore import services
+
+    # The credentials of the root conftest's client ("token key:secret").
+    api_key, api_secret = env.erp._http.headers["Authorization"].removeprefix("token ").split(":", 1)
 
     monkeypatch.setenv("SECRETS_DIR", str(tmp_path))
     for k, v in {**s3.env(), **env.sink.env(), "S3_BUCKET": env.storage.bucket, "ERPNEXT_URL": env.site.url,
-                 "ERPNEXT_API_KEY": API_KEY, "ERPNEXT_API_SECRET": API_SECRET}.items():
+                 "ERPNEXT_API_KEY": api_key, "ERPNEXT_API_SECRET": api_secret}.items():
         monkeypatch.setenv(k, v)
     services.reset()
     spec = importlib.util.spec_from_file_location(

@@ -1,0 +1,109 @@
+"""Bench: stream a 1 GiB dump through gpg into S3 (moto in a separate process), then verify-free stats.
+
+The backup runs in a child process so its peak RSS is its own (moto's memory is not counted). The source is
+generated on the fly (incompressible bytes), never held whole. Prints one JSON object as its last line.
+
+    .venv/bin/python bench/backup_stream.py [--mib 1024] [--timeout 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import IO, Any, cast
+
+BUCKET = "bench-backup"
+
+
+class Generated(io.RawIOBase):
+    """`size` bytes of a repeating random 1 MiB block, produced on demand."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.block = os.urandom(1 << 20)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = min(self.left, len(self.block) if n is None or n < 0 else n, len(self.block))
+        self.left -= n
+        return self.block[:n]
+
+
+def _child(endpoint: str, public_keys: str, size: int, out: Any) -> None:
+    from pwcore.backup import BackupSettings, encrypt_and_upload
+    from pwcore.storage import Storage
+
+    storage = Storage(endpoint, "minioadmin", "minioadmin", BUCKET, timeout_s=120)
+    settings = BackupSettings(public_keys=public_keys, prefix="bench-backups")
+    result = encrypt_and_upload(storage, settings, cast(IO[bytes], Generated(size)), dt.date(2026, 1, 1))
+    info = storage.stat(result["key"])
+    out.put({**result, "stored_bytes": info.size if info else None,
+             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def _public_key(home: str) -> str:
+    base = ["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run([*base, "--quick-gen-key", "Bench <bench@example.com>", "ed25519", "cert", "never"],
+                   check=True, capture_output=True)
+    fpr = next(line.split(":")[9] for line in subprocess.run(
+        ["gpg", "--homedir", home, "--with-colons", "--list-keys"], check=True, capture_output=True,
+        text=True).stdout.splitlines() if line.startswith("fpr:"))
+    subprocess.run([*base, "--quick-add-key", fpr, "cv25519", "encr", "never"], check=True, capture_output=True)
+    return subprocess.run(["gpg", "--homedir", home, "--armor", "--export", fpr], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="pwbench-gpg-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    moto = subprocess.Popen([sys.executable, "-m", "pwdev.s3", "--port", str(port), "--bucket", BUCKET],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert moto.stdout is not None
+        moto.stdout.readline()  # "pwdev.s3: S3 on ..." once it is up
+        public = _public_key(home)
+        ctx = mp.get_context("spawn")
+        out: Any = ctx.Queue()
+        size = args.mib << 20
+        started = time.perf_counter()
+        proc = ctx.Process(target=_child, args=(f"127.0.0.1:{port}", public, size, out))
+        proc.start()
+        result = out.get(timeout=args.timeout)
+        wall = time.perf_counter() - started
+        proc.join(60)
+        report = {
+            "bench": "backup_stream", "plaintext_mib": args.mib, "ciphertext_bytes": result["ciphertext_bytes"],
+            "stored_bytes": result["stored_bytes"], "encrypt_upload_s": result["seconds"],
+            "wall_s": round(wall, 1), "mib_per_s": result["mib_per_s"],
+            "peak_rss_mb": round(result["peak_rss_mb"], 1), "rss_ok": result["peak_rss_mb"] <= 100,
+            "key": result["key"],
+        }
+        print(json.dumps(report), flush=True)
+    finally:
+        moto.terminate()
+        moto.wait(30)
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

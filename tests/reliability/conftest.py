@@ -1,0 +1,51 @@
+"""One local stack for the reliability suite, with a TcpProxy between every function and S3 (moto), short
+leases so the reconcile sweep can finish stranded orders within the test, and one log folder that the
+log scan reads at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pwdev.faults import TcpProxy
+from pwdev.procs import free_port
+from pwdev.stack import LocalStack
+
+# Recovery knobs production sets to minutes, shortened so a sweep can act within the test.
+SHORT_LEASES = {
+    "RECONCILE_PAYMENT_GRACE_S": "0",
+    "RECONCILE_GENERATION_LEASE_S": "3",
+    "PIPELINE_GENERATION_LEASE_S": "3",
+    "RECONCILE_DELIVERY_GRACE_S": "2",
+    "RECONCILE_MAX_REDISPATCH": "5",
+    "DELIVER_SENDING_LEASE_S": "5",
+    "DELIVER_RECORD_LEASE_S": "5",
+    "OLLAMA_SECTION_TIMEOUT_S": "4",
+    "OLLAMA_RETRIES": "2",
+    "SMTP_TIMEOUT_S": "5",
+}
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reliability-logs")
+
+
+@pytest.fixture(scope="session")
+def s3_proxy() -> Iterator[TcpProxy]:
+    # The proxy needs moto's port before the stack starts moto, so the port is picked here.
+    proxy = TcpProxy("127.0.0.1", free_port()).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path, s3_proxy: TcpProxy) -> Iterator[LocalStack]:
+    workdir = tmp_path_factory.mktemp("reliability-stack")
+    env = {**SHORT_LEASES, "S3_ENDPOINT": s3_proxy.endpoint}
+    with LocalStack(workdir, gateway_workers=4, extra_env=env, webhook_retry_sleep_scale=0.01,
+                    ports={"s3": s3_proxy.target[1]}, log_dir=log_dir) as s:
+        assert s.ollama is not None
+        s.ollama.hang_s = 6.0  # a hung model answer outlasts OLLAMA_SECTION_TIMEOUT_S, then ends
+        yield s
