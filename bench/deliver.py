@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 
 import httpx
+from pwcore.erpnext import ERPNext
+from pwcore.storage import Storage
+from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
-
-from pwcore.erpnext import ERPNext
-from pwcore.storage import Storage
-from pwcore.webhooks import SIGNATURE_HEADER, sign
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "delivery"))

@@ -27,12 +27,11 @@ from typing import Any
 
 import jwt
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from pwcore.erpnext import ERPNext
+from pwcore.storage import Storage
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import start_process, stop_process
 from pwdev.s3 import S3Server
-
-from pwcore.erpnext import ERPNext
-from pwcore.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "delivery"))

@@ -10,14 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from pwcore.erpnext import ERPNext
+from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.erpnext import ERPNextStandin
 from pwdev.listmonk_standin import ListmonkStandin
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
-
-from pwcore.erpnext import ERPNext
-from pwcore.webhooks import SIGNATURE_HEADER, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "webhook-secret-for-tests-0123456789"

@@ -19,14 +19,13 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from pwcore.erpnext import ERPNext
+from pwcore.presign import Presigner, PresignSettings
+from pwcore.storage import Storage
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import FunctionProcess
 from pwdev.runner import load_handler
 from pwdev.s3 import S3Server
-
-from pwcore.erpnext import ERPNext
-from pwcore.presign import Presigner, PresignSettings
-from pwcore.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "presign-jwt-secret-for-tests-0123456789abcdef"
