@@ -93,6 +93,8 @@ class Dispatcher:
             self._post(f"{base}/async-function/{function}", body,
                        {"Content-Type": "application/json", "X-Call-Id": call_id, **signature})
         elif mode == "cloudevents":
+            if not self.settings.broker_url:
+                raise DispatchError("DISPATCH_BROKER_URL is not set (required in cloudevents mode)")
             self._post(self.settings.broker_url, body, cloudevent_headers(function, self.source, call_id, signature))
         else:
             url = f"{base}/function/{function}"
