@@ -22,7 +22,7 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[http,documents,pdfcheck,llm,presign,backup,events,dev]'
+	$(VENV)/bin/pip install -q -e '.[http,documents,pdfcheck,mail,llm,presign,backup,events,dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -9,16 +9,34 @@ objects; `reset()` clears everything (and re-creates the bucket).
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from typing import Any
 
 import httpx
 from minio import Minio
+from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 
 DEV_ACCESS_KEY = "minioadmin"  # moto accepts any credentials; these are MinIO's well-known dev defaults
 DEV_SECRET_KEY = "minioadmin"  # a public dev default, not a secret
 REGION = "us-east-1"
+
+
+_put_lock = threading.Lock()
+_original_put_object = S3Response.put_object
+
+
+def _atomic_put_object(self: S3Response) -> Any:
+    with _put_lock:
+        return _original_put_object(self)
+
+
+def make_conditional_puts_atomic() -> None:
+    """moto's `If-None-Match: *` is check-then-put (contract D), while MinIO and S3 decide it atomically.
+    Serialising moto's PutObject gives the stand-in the real servers' semantics under concurrency, which is
+    what every exactly-once marker of the pipeline relies on. Idempotent; applies process-wide."""
+    S3Response.put_object = _atomic_put_object  # type: ignore[method-assign]
 
 
 class S3Server:
@@ -68,6 +86,7 @@ class S3Server:
         return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False, region=REGION)
 
     def start(self) -> S3Server:
+        make_conditional_puts_atomic()
         self._server.start()
         self._port = int(self._server.get_host_and_port()[1])
         self._ensure_bucket()

@@ -12,9 +12,9 @@ from typing import Any
 FUNCTION_EXTRAS: dict[str, list[str]] = {
     "on-payment": ["events"],
     "generate-doc": ["documents", "llm", "events"],
-    "deliver": ["pdfcheck", "events"],
+    "deliver": ["pdfcheck", "mail", "events"],
     "presign": ["presign", "events"],
-    "calendar-tick": ["events"],
+    "calendar-tick": ["mail", "events"],
     "backup": ["backup", "events"],
     "reconcile": ["events"],
 }

@@ -79,7 +79,9 @@ def desired_webhooks(gateway_url: str) -> list[dict[str, Any]]:
         out.append({
             "name": hook["name"], "webhook_doctype": hook["webhook_doctype"],
             "webhook_docevent": hook["webhook_docevent"], "condition": hook["condition"],
-            "request_url": f"{gateway_url.rstrip('/')}/function/{hook['function']}", "request_method": "POST",
+            "request_url": f"{gateway_url.rstrip('/')}/{'async-function' if hook.get('async') else 'function'}/"
+                           f"{hook['function']}",
+            "request_method": "POST",
             "request_structure": "JSON", "webhook_json": hook["webhook_json"], "enable_security": 1,
             "timeout": 5, "enabled": 1,
             # Frappe adds no Content-Type by itself when a webhook is made through the API (contract A1/A5).

@@ -49,34 +49,131 @@ REPORT_TITLES: dict[str, str] = {
     "Privacy Policy": "Privacy Policy",
 }
 
-# Table rows per service: intake key -> columns copied (all as display strings).
-INTAKE_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "FLSA Audit": {"roles": ("title", "headcount", "classification", "pay_basis", "annual_pay", "weekly_hours")},
-    "Contractor Assessment": {"contractors": ("role", "count", "tenure", "current_classification", "control_level")},
-    "CCPA Audit": {"data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")},
-    "TCPA Audit": {"channels": ("channel", "monthly_volume", "consent_method", "dnc_scrubbing", "vendor")},
-    "Handbook Review": {"policies": ("policy", "status", "notes")},
-    "Breach Response Plan": {
-        "systems": ("system", "data_types", "owner"),
-        "response_team": ("role", "name", "contact"),
-    },
-    "Privacy Policy": {"data_categories": ("category", "examples", "source", "purpose", "sold_or_shared", "retention")},
-}
-# Scalar intake facts a template may print (formatted as text).
-INTAKE_SCALARS: tuple[str, ...] = (
-    "employee_count",
-    "industry",
-    "annual_revenue",
-    "consumer_count",
-    "website",
-    "contact_email",
-    "contact_phone",
-    "handbook_version",
-    "effective_date",
-)
-_MONEY_SCALARS = {"annual_revenue"}
-_DATE_SCALARS = {"effective_date"}
+# Display labels for the intake models' enumerations (pwcore.intake is the source of truth for the keys;
+# tests check every Literal value has a label here).
+NOT_PROVIDED = "Not provided"
+NONE_LISTED = "None listed"
 
+STATE_NAMES: dict[str, str] = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
+    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
+    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
+    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia", "PR": "Puerto Rico", "GU": "Guam",
+    "VI": "U.S. Virgin Islands", "AS": "American Samoa", "MP": "Northern Mariana Islands",
+}  # fmt: skip
+
+EXEMPTION_LABELS: dict[str, str] = {
+    "none": "None (non-exempt)",
+    "executive": "Executive",
+    "administrative": "Administrative",
+    "professional": "Professional",
+    "computer": "Computer employee",
+    "outside_sales": "Outside sales",
+    "highly_compensated": "Highly compensated",
+}
+# Statutory examples of each category (Cal. Civ. Code § 1798.140(v)); also used by the privacy policy.
+DATA_CATEGORY_LABELS: dict[str, tuple[str, str]] = {
+    "identifiers": ("Identifiers", "Name, postal address, email address, IP address, account name or similar"),
+    "customer_records": (
+        "Customer records",
+        "Information listed in Cal. Civ. Code § 1798.80(e), such as name, signature, telephone number or "
+        "financial information",
+    ),
+    "protected_classifications": (
+        "Protected classifications",
+        "Characteristics protected under California or federal law, such as age, sex or disability",
+    ),
+    "commercial_information": (
+        "Commercial information",
+        "Products or services purchased, obtained or considered, and purchasing history",
+    ),
+    "biometric": ("Biometric information", "Fingerprints, faceprints, voiceprints or similar"),
+    "internet_activity": (
+        "Internet or network activity",
+        "Browsing and search history, interactions with a website, app or advertisement",
+    ),
+    "geolocation": ("Geolocation data", "Device or physical location"),
+    "sensory": ("Sensory data", "Audio, electronic, visual or similar information, such as call recordings"),
+    "professional": ("Professional or employment information", "Job title, employer, work history"),
+    "education": ("Education information", "Education records that are not publicly available"),
+    "inferences": ("Inferences", "Profiles reflecting preferences, characteristics or behavior"),
+    "sensitive_personal_information": (
+        "Sensitive personal information",
+        "Government identifiers, account log-ins, precise geolocation, health or similar information",
+    ),
+}
+CHANNEL_LABELS: dict[str, str] = {
+    "voice": "Live voice calls",
+    "sms": "SMS text messages",
+    "mms": "MMS multimedia messages",
+    "fax": "Fax",
+    "prerecorded_voice": "Prerecorded or artificial-voice calls",
+    "ringless_voicemail": "Ringless voicemail",
+}
+CONSENT_LABELS: dict[str, str] = {
+    "prior_express_written": "Prior express written consent",
+    "prior_express": "Prior express consent",
+    "web_form": "Web form",
+    "verbal": "Verbal consent",
+    "purchased_leads": "Purchased leads",
+    "none": "No consent captured",
+    "unknown": "Unknown",
+}
+DIALER_LABELS: dict[str, str] = {
+    "manual": "Manual dialing",
+    "preview": "Preview dialer",
+    "progressive": "Progressive dialer",
+    "predictive": "Predictive dialer",
+    "autodialer": "Autodialer",
+    "none": "No dialer",
+    "unknown": "Unknown",
+}
+PAID_BY_LABELS: dict[str, str] = {
+    "project": "Per project",
+    "hourly": "Hourly",
+    "daily": "Daily rate",
+    "retainer": "Retainer",
+    "commission": "Commission",
+    "salary": "Salary",
+}
+POLICY_LABELS: dict[str, str] = {
+    "at_will": "At-will employment",
+    "equal_employment": "Equal employment opportunity",
+    "anti_harassment": "Anti-harassment",
+    "complaint_procedure": "Complaint procedure",
+    "leave": "Leave of absence",
+    "paid_time_off": "Paid time off",
+    "sick_leave": "Sick leave",
+    "overtime": "Overtime",
+    "meal_rest_breaks": "Meal and rest breaks",
+    "timekeeping": "Timekeeping",
+    "remote_work": "Remote work",
+    "social_media": "Social media",
+    "drug_alcohol": "Drug and alcohol",
+    "discipline": "Discipline",
+    "confidentiality": "Confidentiality",
+    "workplace_safety": "Workplace safety",
+    "accommodation": "Reasonable accommodation",
+    "expense_reimbursement": "Expense reimbursement",
+}
+BREACH_DATA_LABELS: dict[str, str] = {
+    "ssn": "Social Security numbers",
+    "drivers_license": "Driver's license or state ID numbers",
+    "financial_account": "Financial account numbers",
+    "payment_card": "Payment card numbers",
+    "health": "Health or medical information",
+    "biometric": "Biometric data",
+    "login_credentials": "Login credentials",
+    "contact_information": "Contact information",
+    "dates_of_birth": "Dates of birth",
+    "employee_records": "Employee records",
+}
 
 class ContextError(ValueError):
     """The ERPNext document lacks something every document of its kind needs (names the field)."""
