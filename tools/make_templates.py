@@ -622,6 +622,8 @@ DISCLAIMER = (
 
 @dataclass(frozen=True)
 class TableSpec:
+    """A table with one row per item of the list `variable` (a `{%tr for %}` loop)."""
+
     title: str
     intro: str
     variable: str
@@ -631,13 +633,39 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class FormTable:
+    """A fixed table for the client to complete (no context fields)."""
+
+    title: str
+    intro: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """One paragraph per item of `variable` (a `{%p for %}` loop): bold `lead`, then `text`."""
+
+    title: str
+    intro: str
+    variable: str
+    lead: str
+    text: str
+
+
+Fact = tuple[str, str, str | None]
+# (heading, body): body is a "sections.<key>" field, a TableSpec / FormTable / ItemList, or literal text.
+Body = tuple[str, "str | TableSpec | FormTable | ItemList"]
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     service_type: str
     title: str
     scope: str
-    facts: tuple[tuple[str, str, str | None], ...]
-    # (heading, body) where body is a section key, a TableSpec, or literal boilerplate text
-    body: tuple[tuple[str, Any], ...]
+    facts: tuple[Fact, ...]
+    body: tuple[Body, ...]
 
 
 def _report(spec: ReportSpec) -> bytes:
@@ -653,6 +681,8 @@ def _report(spec: ReportSpec) -> bytes:
             ("Reference", "{{ order_name }}", None),
             ("Report date", "{{ report_date }}", None),
             *spec.facts,
+            # Every intake model has free-text notes; "Not provided" when the client left them empty.
+            ("Client notes", "{{ notes }}", None),
         )
     )
     number = 0
@@ -667,6 +697,15 @@ def _report(spec: ReportSpec) -> bytes:
                 widths=body.widths,
                 loop=f"r in {body.variable}",
             )
+        elif isinstance(body, FormTable):
+            b.p(body.intro)
+            first, *rest = body.rows
+            b.table(body.headers, first, widths=body.widths, extra_rows=[(None, row, False) for row in rest])
+        elif isinstance(body, ItemList):
+            b.p(body.intro)
+            b.tag(f"{{%p for r in {body.variable} %}}")
+            b.p(body.text, lead=body.lead, indent=0.25)
+            b.tag("{%p endfor %}")
         elif body.startswith("sections."):
             b.p(f"{{{{ {body} }}}}")
         else:
@@ -686,60 +725,79 @@ def _report(spec: ReportSpec) -> bytes:
     return b.bytes()
 
 
+# Tables and lists read the rows compliance_context() builds from the validated intake (pwcore.intake).
 ROLES = TableSpec(
     "Roles Reviewed",
-    "The following roles were reported in the intake questionnaire ({{ employee_count }} employees in total).",
+    "The following roles were reported in the intake questionnaire ({{ employee_count }} employees in total). "
+    "Annual pay marked (est.) is an estimate for hourly roles: the hourly rate times the reported weekly "
+    "hours times 52 weeks, at straight time.",
     "roles",
-    ("Role", "Headcount", "Classification", "Pay Basis", "Annual Pay", "Weekly Hours"),
-    ("title", "headcount", "classification", "pay_basis", "annual_pay", "weekly_hours"),
-    (1.5, 0.9, 1.1, 0.9, 1.1, 1.0),
+    ("Role", "Headcount", "Exemption Claimed", "Pay Basis", "Pay Rate", "Annual Pay", "Weekly Hours"),
+    ("title", "headcount", "exemption", "pay_basis", "pay_rate", "annual_pay", "weekly_hours"),
+    (1.2, 0.8, 1.0, 0.7, 1.1, 1.0, 0.7),
 )
-CONTRACTORS = TableSpec(
+DUTIES = ItemList(
+    "Duties Reported",
+    "The primary duties of each role, as described by the client:",
+    "roles",
+    "{{ r.title }}:",
+    "{{ r.duties }}",
+)
+WORKERS = TableSpec(
     "Workers Assessed",
-    "The following worker groups engaged as independent contractors were assessed.",
-    "contractors",
-    ("Role", "Count", "Tenure", "Current Classification", "Degree of Control"),
-    ("role", "count", "tenure", "current_classification", "control_level"),
-    (1.8, 0.7, 1.1, 1.5, 1.4),
+    "The following worker groups engaged as independent contractors were assessed ({{ worker_count }} "
+    "workers in total).",
+    "workers",
+    ("Role", "Count", "State", "Engagement", "Hours / Week", "Paid By"),
+    ("role", "count", "state", "engagement", "hours_per_week", "paid_by"),
+    (1.6, 0.6, 1.0, 1.1, 0.9, 1.3),
+)
+CONTROL = TableSpec(
+    "Control and Independence Factors",
+    "The client's answers on the factors that weigh most in the classification tests:",
+    "workers",
+    ("Role", "Company Sets Schedule", "Company Provides Tools", "Works Only for Company", "Core Business Work",
+     "Has Own Business"),
+    ("role", "controls_schedule", "provides_tools", "exclusive", "core_business", "own_business"),
+    (1.5, 1.0, 1.0, 1.0, 1.0, 1.0),
+)  # fmt: skip
+WORK_DESCRIPTIONS = ItemList(
+    "Work Described",
+    "The work of each group, as described by the client:",
+    "workers",
+    "{{ r.role }}:",
+    "{{ r.description }}",
 )
 DATA_CATEGORIES = TableSpec(
     "Categories of Personal Information",
-    "The categories of personal information collected in the preceding twelve months:",
+    "The categories of personal information the client reported collecting, with the statutory examples "
+    "of each category:",
     "data_categories",
-    ("Category", "Examples", "Source", "Purpose", "Sold / Shared", "Retention"),
-    ("category", "examples", "source", "purpose", "sold_or_shared", "retention"),
-    (1.2, 1.4, 1.0, 1.2, 0.8, 0.9),
-)
-CHANNELS = TableSpec(
-    "Outreach Channels",
-    "The marketing and outreach channels in scope:",
-    "channels",
-    ("Channel", "Monthly Volume", "Consent Method", "DNC Scrubbing", "Vendor"),
-    ("channel", "monthly_volume", "consent_method", "dnc_scrubbing", "vendor"),
-    (1.4, 1.1, 1.6, 1.1, 1.3),
+    ("Category", "Examples"),
+    ("category", "examples"),
+    (2.1, 4.4),
 )
 POLICIES = TableSpec(
     "Policies Reviewed",
-    "Status of the policies reviewed in the {{ handbook_version }} handbook:",
+    "The standard policy set reviewed, and whether the client reported each policy as included in its "
+    "handbook ({{ policies_included }} included):",
     "policies",
-    ("Policy", "Status", "Notes"),
-    ("policy", "status", "notes"),
-    (2.0, 1.2, 3.3),
+    ("Policy", "Status"),
+    ("policy", "status"),
+    (3.5, 3.0),
 )
-SYSTEMS = TableSpec(
-    "Systems Holding Personal Information",
-    "Systems in scope of this plan and the personal information they hold:",
-    "systems",
-    ("System", "Data Held", "Owner"),
-    ("system", "data_types", "owner"),
-    (1.8, 3.0, 1.7),
-)
-TEAM = TableSpec(
+TEAM = FormTable(
     "Incident Response Team",
-    "The incident response team and how to reach them. Keep this table current.",
-    "response_team",
+    "Complete this table with the people who will act on an incident, and keep it current. The plan relies "
+    "on each role being assigned before an incident occurs.",
     ("Role", "Name", "Contact"),
-    ("role", "name", "contact"),
+    (
+        ("Incident Lead", "To be assigned", "To be assigned"),
+        ("Legal Counsel", "To be assigned", "To be assigned"),
+        ("IT and Security", "To be assigned", "To be assigned"),
+        ("Communications", "To be assigned", "To be assigned"),
+        ("Cyber Insurance Carrier", "To be assigned", "To be assigned"),
+    ),
     (1.8, 2.2, 2.5),
 )
 
@@ -751,10 +809,18 @@ REPORTS: dict[str, ReportSpec] = {
         "practices under the Fair Labor Standards Act (29 U.S.C. \u00a7 201 et seq.) and its regulations "
         "(29 C.F.R. Part 541), and the wage and hour law of {{ state }}, for the roles listed in Section 2. "
         "It did not include a payroll-level audit of individual time records.",
-        (("Employees", "{{ employee_count }}", None),),
+        (
+            ("Employees", "{{ employee_count }}", None),
+            ("Work states", "{{ states_covered }}", None),
+            ("Industry", "{{ industry }}", None),
+            ("Tracks hours worked", "{{ tracks_hours_worked }}", None),
+            ("Overtime policy", "{{ overtime_policy }}", None),
+            ("Pays bonuses or commissions", "{{ pays_bonuses_or_commissions }}", None),
+        ),
         (
             ("Executive Summary", "sections.executive_summary"),
             (ROLES.title, ROLES),
+            (DUTIES.title, DUTIES),
             ("Classification Analysis", "sections.classification_analysis"),
             ("Remediation Plan", "sections.remediation_plan"),
         ),
@@ -766,9 +832,16 @@ REPORTS: dict[str, ReportSpec] = {
         "amended by the California Privacy Rights Act (Cal. Civ. Code \u00a7 1798.100 et seq.) and its "
         "regulations, based on the intake questionnaire and a review of the public website.",
         (
-            ("Annual revenue", "{{ annual_revenue }}", "annual_revenue is defined"),
-            ("California consumers", "{{ consumer_count }}", "consumer_count is defined"),
-            ("Website", "{{ website }}", "website is defined"),
+            ("Annual revenue", "{{ annual_revenue }}", None),
+            ("California consumers or households a year", "{{ consumer_count }}", None),
+            ("Revenue share from selling or sharing", "{{ revenue_share_from_selling }}", None),
+            ("Sells or shares personal information", "{{ sells_or_shares }}", None),
+            ("Uses sensitive personal information", "{{ uses_sensitive_pi }}", None),
+            ("Has a privacy policy", "{{ has_privacy_policy }}", None),
+            ("Honors opt-out preference signals", "{{ honors_opt_out_signals }}", None),
+            ("Service providers", "{{ service_providers }}", None),
+            ("States of operation", "{{ states_covered }}", None),
+            ("Industry", "{{ industry }}", None),
         ),
         (
             ("Executive Summary", "sections.executive_summary"),
@@ -783,11 +856,23 @@ REPORTS: dict[str, ReportSpec] = {
         "TCPA Telemarketing Compliance Audit",
         "This audit reviewed consent capture, do-not-call practices and calling and texting practices "
         "under the Telephone Consumer Protection Act (47 U.S.C. \u00a7 227), the FCC's implementing rules "
-        "(47 C.F.R. \u00a7 64.1200) and the Telemarketing Sales Rule, for the channels listed in Section 2.",
-        (),
+        "(47 C.F.R. \u00a7 64.1200) and the Telemarketing Sales Rule, for the channels and practices "
+        "reported in the intake questionnaire and summarized at the start of this report.",
+        (
+            ("Channels", "{{ channels }}", None),
+            ("Monthly volume (calls and messages)", "{{ monthly_volume }}", None),
+            ("Consent capture", "{{ consent_capture }}", None),
+            ("Consent process described", "{{ consent_description }}", None),
+            ("Dialing technology", "{{ dialer_type }}", None),
+            ("Scrubs National DNC Registry", "{{ scrubs_national_dnc }}", None),
+            ("Keeps internal DNC list", "{{ keeps_internal_dnc }}", None),
+            ("Opt-out requests honored", "{{ opt_out_timing }}", None),
+            ("Calling hours policy", "{{ calling_hours_policy }}", None),
+            ("Uses third-party vendors", "{{ uses_third_party_vendors }}", None),
+            ("States called or texted", "{{ states_covered }}", None),
+        ),
         (
             ("Executive Summary", "sections.executive_summary"),
-            (CHANNELS.title, CHANNELS),
             ("Consent Analysis", "sections.consent_analysis"),
             ("Risk Assessment", "sections.risk_assessment"),
             ("Remediation Plan", "sections.remediation_plan"),
@@ -799,10 +884,18 @@ REPORTS: dict[str, ReportSpec] = {
         "This assessment applied the economic-realities test under the Fair Labor Standards Act, the IRS "
         "common-law control factors and the classification rules of {{ state }} to the worker groups "
         "listed in Section 2. It is based on the facts reported in the intake questionnaire.",
-        (),
+        (
+            ("Workers assessed", "{{ worker_count }}", None),
+            ("W-2 employees", "{{ employee_count }}", None),
+            ("States", "{{ states_covered }}", None),
+            ("Industry", "{{ industry }}", None),
+            ("Written contractor agreements", "{{ written_agreements }}", None),
+        ),
         (
             ("Executive Summary", "sections.executive_summary"),
-            (CONTRACTORS.title, CONTRACTORS),
+            (WORKERS.title, WORKERS),
+            (CONTROL.title, CONTROL),
+            (WORK_DESCRIPTIONS.title, WORK_DESCRIPTIONS),
             ("Classification Analysis", "sections.classification_analysis"),
             ("Recommendations", "sections.recommendations"),
         ),
@@ -810,9 +903,17 @@ REPORTS: dict[str, ReportSpec] = {
     "Handbook Review": ReportSpec(
         "Handbook Review",
         "Employee Handbook Compliance Review",
-        "This review compared the employee handbook supplied by the client against federal requirements "
+        "This review compared the employee handbook described by the client against federal requirements "
         "and the employment law of {{ state }} in effect on the report date.",
-        (("Handbook", "{{ handbook_version }}", "handbook_version is defined"),),
+        (
+            ("Employees", "{{ employee_count }}", None),
+            ("Work states", "{{ states_covered }}", None),
+            ("Handbook last updated", "{{ handbook_last_updated }}", None),
+            ("Union employees", "{{ has_union_employees }}", None),
+            ("Industry", "{{ industry }}", None),
+            ("Policies included", "{{ policies_included }}", None),
+            ("Client concerns", "{{ concerns }}", None),
+        ),
         (
             ("Executive Summary", "sections.executive_summary"),
             (POLICIES.title, POLICIES),
@@ -824,15 +925,21 @@ REPORTS: dict[str, ReportSpec] = {
         "Breach Response Plan",
         "Data Breach Response Plan",
         "This plan addresses incidents affecting personal information held by {{ entity_name }}, including "
-        "the breach notification law of {{ state }}. Test the plan at least once a year and after any "
-        "significant change to the systems listed in Section 2.",
+        "the breach notification law of {{ state }} and of the states where affected individuals live. "
+        "Test the plan at least once a year and after any significant change to the systems listed above.",
         (
-            ("Security contact", "{{ contact_email }}", "contact_email is defined"),
-            ("Phone", "{{ contact_phone }}", "contact_phone is defined"),
+            ("Personal information held", "{{ data_types }}", None),
+            ("Records held", "{{ record_count }}", None),
+            ("States where individuals live", "{{ resident_states }}", None),
+            ("Systems holding the data", "{{ systems }}", None),
+            ("Incident response team in place", "{{ has_incident_response_team }}", None),
+            ("Cyber insurance", "{{ has_cyber_insurance }}", None),
+            ("IT provider", "{{ it_provider }}", None),
+            ("Encrypts data at rest", "{{ encrypts_data_at_rest }}", None),
+            ("Past incidents", "{{ past_incidents }}", None),
         ),
         (
             ("Executive Summary", "sections.executive_summary"),
-            (SYSTEMS.title, SYSTEMS),
             (TEAM.title, TEAM),
             ("Response Procedures", "sections.response_procedures"),
             ("Notification Plan", "sections.notification_plan"),
@@ -842,22 +949,48 @@ REPORTS: dict[str, ReportSpec] = {
 
 
 def privacy_policy() -> bytes:
-    b = Builder("Privacy Policy", "{{ entity_name }}", "Privacy Policy", "{{ website }}")
-    b.title("Privacy Policy", "{{ entity_name }}")
-    b.p("Effective {{ effective_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b = Builder("Privacy Policy", "{{ business_name }}", "Privacy Policy", "{{ website }}")
+    b.title("Privacy Policy", "{{ business_name }}")
+    b.p("Last updated {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
     b.h1("1.\u2002Overview")
     b.p("{{ sections.overview }}")
     b.h1("2.\u2002Information We Collect")
-    b.p(DATA_CATEGORIES.intro)
+    b.p(DATA_CATEGORIES.intro.replace("the client reported collecting", "we collect"))
     b.table(
         DATA_CATEGORIES.headers,
         [f"{{{{ r.{c} }}}}" for c in DATA_CATEGORIES.columns],
         widths=DATA_CATEGORIES.widths,
         loop="r in data_categories",
     )
+    b.p("How we collect it: {{ collection_methods }}.")
+    b.p("Why we use it: {{ purposes }}.")
     b.h1("3.\u2002How We Use and Share Information")
     b.p("{{ sections.data_practices }}")
+    # Sale/sharing, cookies and children are facts the policy must state; when the client did not answer
+    # (cookies, analytics), a bracketed note tells them to before publishing, rather than staying silent.
+    b.tag("{%p if sells_or_shares == 'Yes' %}")
+    b.p(
+        "We sell or share personal information, including for cross-context behavioral advertising. You "
+        "may opt out at any time, as described in Section 5."
+    )
+    b.tag("{%p else %}")
+    b.p("We do not sell or share personal information.")
+    b.tag("{%p endif %}")
+    b.tag("{%p if uses_cookies == 'Yes' %}")
+    b.p("We use cookies and similar technologies on {{ website }}.")
+    b.tag("{%p elif uses_cookies == 'No' %}")
+    b.p("We do not use cookies on {{ website }}.")
+    b.tag("{%p else %}")
+    b.p("[Cookies: not provided. State whether {{ website }} uses cookies before publishing.]", italic=True)
+    b.tag("{%p endif %}")
+    b.tag("{%p if uses_analytics_or_ads == 'Yes' %}")
+    b.p("We use analytics or advertising services that may collect information about your visits.")
+    b.tag("{%p elif uses_analytics_or_ads == 'No' %}")
+    b.p("We do not use third-party analytics or advertising services.")
+    b.tag("{%p else %}")
+    b.p("[Analytics and advertising: not provided. State whether you use them before publishing.]", italic=True)
+    b.tag("{%p endif %}")
     b.h1("4.\u2002Your Rights and Choices")
     b.p("{{ sections.consumer_rights }}")
     b.h1("5.\u2002How to Exercise Your Rights")
@@ -873,20 +1006,28 @@ def privacy_policy() -> bytes:
         "by law."
     )
     b.h1("7.\u2002Children")
-    b.p("Our services are not directed to children under 16, and we do not knowingly collect their data.")
+    b.tag("{%p if children_under_13 == 'Yes' %}")
+    b.p(
+        "Some of our services may be used by children under 13. We collect personal information from a "
+        "child under 13 only with verifiable parental consent, as the Children's Online Privacy Protection "
+        "Act requires. A parent may review or delete their child's information by emailing {{ contact_email }}."
+    )
+    b.tag("{%p else %}")
+    b.p("Our services are not directed to children under 13, and we do not knowingly collect their data.")
+    b.tag("{%p endif %}")
     b.h1("8.\u2002Changes to This Policy")
     b.p(
-        "We may update this policy from time to time. The effective date above shows when it was last "
-        "changed. Material changes will be posted on {{ website }}."
+        "We may update this policy from time to time. The date above shows when it was last changed. "
+        "Material changes will be posted on {{ website }}."
     )
     b.h1("9.\u2002Contact Us")
-    b.p("{{ entity_name }} \u2014 {{ contact_email }} \u2014 {{ website }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    b.p("{{ business_name }} \u2014 {{ contact_email }} \u2014 {{ website }}", align=WD_ALIGN_PARAGRAPH.LEFT)
     b.spacer()
     b.p(
         "Note for {{ entity_name }} (remove before publishing): this policy was prepared by Performance West "
         "({{ order_name }}, {{ report_date }}) from the information you provided and is not legal advice. "
         "Review it against your actual practices and the law of {{ state }} and every state where your "
-        "customers live before you publish it.",
+        "customers live ({{ states_covered }}) before you publish it.",
         size=9,
         italic=True,
         color=GRAY,

@@ -37,7 +37,9 @@ def _warm_libreoffice() -> None:
 
 threading.Thread(target=_warm_libreoffice, name="warm-libreoffice", daemon=True).start()
 
-STATUS_CODES = {"review": 200, "done": 200, "busy": 200, "skipped": 200, "failed": 200, "retry_later": 503}
+# 503 only where a retry can help (OpenFaaS Pro / Knative retry it); a failed order is an answer, not an error.
+STATUS_CODES = {"not_found": 404, "review": 200, "done": 200, "busy": 200, "skipped": 200, "failed": 200,
+                "retry_later": 503}
 
 
 @entrypoint("generate-doc")

@@ -54,7 +54,9 @@ class Plan:
 
 
 def _norm(value: Any) -> Any:
-    if value in (None, ""):
+    # Frappe returns every Check/Int property of a DocField/DocType (0 when unset) while the declarative files
+    # omit unset ones: 0 and "absent" are the same setting, else every second run would "update" everything.
+    if value is None or value == "" or (isinstance(value, int | float) and value == 0):
         return ""
     if isinstance(value, bool):
         return int(value)

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pwcore import __version__
-from pwcore.erpnext import ERPNext, ERPNextError, TimestampMismatch
+from pwcore.erpnext import ERPNext, ERPNextError, NotFound, TimestampMismatch
 from pwcore.logging import get_logger
 from pwcore.orders import InvalidTransition, Status, fail, transition
 from pwcore.storage import Storage
@@ -117,7 +117,13 @@ class Generator:
 
     # -- the job ---------------------------------------------------------------------------------------
     def run(self, doctype: str, name: str, invoice: str | None = None, call_id: str = "") -> Outcome:
-        doc, early = self.claim(doctype, name)
+        try:
+            doc, early = self.claim(doctype, name)
+        except NotFound:
+            return Outcome("not_found", name, detail=f"{doctype} {name} not found")
+        except ERPNextError as exc:  # nothing claimed yet: the caller (queue, sweep) retries later
+            log.error("generation.claim_failed", order=name, status=exc.status, exc_type=exc.exc_type)
+            return Outcome("retry_later", name, detail="ERPNext unavailable")
         if early is not None:
             log.info("generation.skip", order=name, status=early.status, detail=early.detail)
             return early

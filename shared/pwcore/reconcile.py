@@ -3,7 +3,7 @@
 Per run (every 5 minutes by cron, or by hand with dry_run):
 1. lost payment webhooks: orders still `Ordered` whose Sales Order has a Paid invoice -> the very code path of
    on-payment (pwcore.payments.process_paid_invoice), same CAS and idempotency keys;
-2. `Queued` / `Processing` for longer than the generation lease -> re-dispatch generate-doc (a dead
+2. `Queued` / `Processing` / `Revision` for longer than the generation lease -> re-dispatch generate-doc (a dead
    Processing run is first re-queued by CAS, Processing -> Queued);
 3. `Approved` / `Ready` for longer than the delivery grace -> re-dispatch deliver (deliver's own marker
    decides whether an email may still go out);
@@ -188,7 +188,9 @@ class Reconciler:
 
     def _generations(self, now: datetime, summary: Summary) -> None:
         cutoff = now - timedelta(seconds=self.settings.generation_lease_s)
-        for doctype, row in self._stuck([Status.QUEUED.value, Status.PROCESSING.value], cutoff):
+        # Revision too: a lost Revision webhook strands the order there exactly like a lost async call.
+        stuck = [Status.QUEUED.value, Status.PROCESSING.value, Status.REVISION.value]
+        for doctype, row in self._stuck(stuck, cutoff):
             name = str(row["name"])
             summary.found["generation"] += 1
             if self._give_up(doctype, row, "generation", summary):

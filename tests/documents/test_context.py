@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from pwcore.documents import context as ctx
 from pwcore.documents import samples
+from pwcore.intake import IntakeInvalid
 
 
 def test_formatting_helpers() -> None:
@@ -51,9 +52,14 @@ def test_sensitive_values_never_reach_a_context() -> None:
     service = samples.compliance_order("FLSA Audit")
     intake = dict(samples.INTAKE["FLSA Audit"], ein=ein, owner_ssn=ssn)
     intake["roles"] = [dict(r, ssn=ssn) for r in intake["roles"]]
+    # Typed into free text by the customer: masked, the rest of the text kept.
+    intake["roles"][0] = dict(intake["roles"][0], duties=f"Payroll contact, SSN {ssn}, EIN {ein}")
+    intake["notes"] = f"Owner SSN is {ssn.replace('-', '')}"
     service["intake_data"] = intake  # a dict works as well as a JSON string
-    dumped = json.dumps(ctx.compliance_context(service, customer, samples.SECTIONS["FLSA Audit"]))
-    assert ssn not in dumped and ein not in dumped
+    c = ctx.compliance_context(service, customer, samples.SECTIONS["FLSA Audit"])
+    dumped = json.dumps(c)
+    assert ssn not in dumped and ein not in dumped and ssn.replace("-", "") not in dumped
+    assert c["roles"][0]["duties"] == "Payroll contact, SSN [number removed], EIN [number removed]"
 
 
 def test_compliance_context_keeps_only_the_services_sections() -> None:
@@ -62,7 +68,7 @@ def test_compliance_context_keeps_only_the_services_sections() -> None:
     assert set(c["sections"]) == set(ctx.SERVICE_SECTIONS["TCPA Audit"])
     assert c["sections"]["executive_summary"] == "One.\aTwo."
     assert c["report_title"] == "TCPA Telemarketing Compliance Audit"
-    assert c["channels"][0]["channel"] == "SMS marketing"
+    assert c["channels"] == "SMS text messages; Live voice calls"
 
 
 def test_invoice_totals_include_surcharge() -> None:
@@ -84,5 +90,11 @@ def test_invoice_totals_include_surcharge() -> None:
 def test_missing_required_fact_names_it() -> None:
     with pytest.raises(ctx.ContextError, match="registered_agent"):
         ctx.formation_context(dict(samples.FORMATION_ORDER, registered_agent=""), samples.CUSTOMER)
-    with pytest.raises(ctx.ContextError, match="not valid JSON"):
+    with pytest.raises(ctx.ContextError, match="intake invalid") as exc:
         ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"), samples.CUSTOMER, {})
+    assert isinstance(exc.value.__cause__, IntakeInvalid)
+    secret = "jane.doe@private.example"
+    bad = dict(samples.INTAKE["Privacy Policy"], contact_email=secret.replace("@", " at "))
+    with pytest.raises(ctx.ContextError, match="contact_email") as exc:
+        ctx.compliance_context(dict(samples.compliance_order("Privacy Policy"), intake_data=bad), samples.CUSTOMER, {})
+    assert "jane.doe" not in str(exc.value)  # names the field, never echoes the value

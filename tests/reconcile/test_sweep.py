@@ -427,3 +427,24 @@ def test_dry_run_reports_and_changes_nothing(stack: LocalStack, erp: Any, storag
     assert code == 200 and summary["status"] == "ok"
     wait_status(erp, doctype, name, Status.REVIEW)
     wait_status(erp, q_doctype, q_name, Status.REVIEW)
+
+
+def test_lost_revision_webhook_is_recovered_with_one_new_version(stack: LocalStack, erp: Any,
+                                                                 storage: Any) -> None:
+    order = place_order(erp, "Lost Revision LLC", "owner@example.com", compliance=False)
+    doctype, name = order["orders"][0]
+    mark_paid(erp, order["invoice"])
+    wait_status(erp, doctype, name, Status.REVIEW)
+    wait_for(lambda: webhooks_idle(stack), what="webhooks so far")
+    httpx.post(f"{stack.erpnext.url}/_standin/webhooks/drop_next", params={"count": 1}, timeout=5)
+    erp.update(doctype, name, {"status": "Revision", "review_notes": "Use the full legal name"})
+    wait_for(lambda: webhooks_idle(stack), what="the dropped Revision webhook")
+    time.sleep(LEASE_S + 0.2)
+    assert status_of(erp, doctype, name) == Status.REVISION
+    code, summary = sweep(stack)
+    assert code == 200 and actions_for(summary, name) == [
+        {"kind": "generation", "order": name, "action": "redispatched", "detail": "Revision"}], summary
+    doc = wait_status(erp, doctype, name, Status.REVIEW)
+    assert int(doc["document_version"]) == 2 and doc["minio_path"] == f"orders/{name}/v2/"
+    found = versions(storage, name)
+    assert sorted(found) == ["v1", "v2"] and all("manifest.json" in files for files in found.values())

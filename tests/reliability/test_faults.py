@@ -6,7 +6,9 @@ reason comment; no order version twice; no email twice."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -17,7 +19,7 @@ import httpx
 import pytest
 from pwcore.storage import Storage
 from pwdev.demo import FLSA_INTAKE, place_order
-from pwdev.faults import ERPNextFaults, TcpProxy, kill_descendants
+from pwdev.faults import ERPNextFaults, TcpProxy, cmdline, descendants, kill_descendants
 from pwdev.stack import LocalStack
 
 SEED = 20260517
@@ -101,6 +103,7 @@ class Chaos(threading.Thread):
         self.kinds = kinds
         self.stop_event = threading.Event()
         self.process_kills = 0
+        self.unoserver_kills = 0
 
     def run(self) -> None:
         while not self.stop_event.wait(self.rng.uniform(3.0, 6.0)):
@@ -113,13 +116,22 @@ class Chaos(threading.Thread):
                 self.rec.add("s3", kind, step)
                 time.sleep(2.0 if kind == "slow" else 1.0)
                 self.proxy.set_mode("pass")
-            elif kind == "kill-unoserver":
+            elif kind == "kill-unoserver" and self.unoserver_kills < 2:
+                # The warm server only (unoserver and the soffice it runs), not a cold fallback soffice.
                 proc = self.stack.functions["generate-doc"]
                 assert proc.pid is not None
-                killed = kill_descendants(proc.pid, "unoserver") + kill_descendants(proc.pid, "soffice")
+                servers = [p for p in descendants(proc.pid) if "unoserver" in cmdline(p)]
+                killed = [k for p in servers for k in kill_descendants(p, "")]
+                for p in servers:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                        killed.append(p)
+                    except ProcessLookupError:
+                        pass
                 if killed:
+                    self.unoserver_kills += 1
                     self.rec.add("libreoffice", "kill-unoserver", step, pids=killed)
-            elif kind == "kill-function" and self.process_kills < 2:
+            elif kind == "kill-function" and self.process_kills < 1:
                 proc = self.stack.functions["generate-doc"]
                 proc.kill()
                 self.rec.add("libreoffice", "kill-9 generate-doc", step)

@@ -2,18 +2,20 @@
 
 Every value a template prints is produced here, already formatted (money "$1,250.00", dates
 "November 25, 2026", percentages "33.33%"), so templates hold no formatting logic. The models list every
-field a template may use (the lint checks templates against them). Optional facts that are absent in the
-order are left out of the dict rather than blanked, so a template that needs them fails with
-TemplateFieldMissing instead of printing an empty line in a legal document.
+field a template may use (the lint checks templates against them). Formation and invoice facts that are
+absent are left out of the dict rather than blanked, so a template that needs them fails with
+TemplateFieldMissing instead of printing an empty line in a legal document. Compliance facts come from the
+validated intake model (pwcore.intake, the source of truth for `intake_data`); an optional fact the customer
+did not give reads "Not provided", so a report states the gap instead of failing or printing a blank.
 
 Only whitelisted keys are copied out of the ERPNext documents: Sensitive ID values (SSN/EIN/ITIN) and any
-other unknown key in an order or its intake data can never reach a document.
+other unknown key in an order or its intake data can never reach a document (the intake models ignore
+unknown keys).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -23,11 +25,24 @@ from typing import Any
 from dateutil import parser as date_parser
 from pydantic import BaseModel, ConfigDict
 
+from pwcore.intake import (
+    BreachResponsePlanIntake,
+    CCPAAuditIntake,
+    ContractorAssessmentIntake,
+    FLSAAuditIntake,
+    HandbookReviewIntake,
+    IntakeInvalid,
+    IntakeModel,
+    PrivacyPolicyIntake,
+    TCPAAuditIntake,
+    intake_model_for,
+    parse_intake,
+)
+from pwcore.logging import EIN_PATTERN, SSN_PATTERN
+
 # XML 1.0 forbids these code points; \t \n \r are allowed. docxtpl turns \a (0x07) into a paragraph
 # break, so customer text loses it here and only section text gets it back, on blank lines.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-# Key names that must never be copied out of intake data even if someone nests them in a row.
-_SENSITIVE_KEY = re.compile(r"(ssn|ein|itin|id_value|tax_id|password|secret)", re.IGNORECASE)
 
 SERVICE_SECTIONS: dict[str, list[str]] = {
     "FLSA Audit": ["executive_summary", "classification_analysis", "remediation_plan"],
@@ -53,6 +68,7 @@ REPORT_TITLES: dict[str, str] = {
 # tests check every Literal value has a label here).
 NOT_PROVIDED = "Not provided"
 NONE_LISTED = "None listed"
+MASKED_ID = "[number removed]"
 
 STATE_NAMES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
@@ -175,6 +191,7 @@ BREACH_DATA_LABELS: dict[str, str] = {
     "employee_records": "Employee records",
 }
 
+
 class ContextError(ValueError):
     """The ERPNext document lacks something every document of its kind needs (names the field)."""
 
@@ -285,7 +302,47 @@ class FormationContext(_Model):
     filing_number: str | None = None
 
 
+class RoleRow(_Model):
+    title: str
+    headcount: str
+    exemption: str
+    pay_basis: str
+    pay_rate: str
+    annual_pay: str
+    weekly_hours: str
+    duties: str
+
+
+class WorkerRow(_Model):
+    role: str
+    count: str
+    state: str
+    engagement: str
+    hours_per_week: str
+    paid_by: str
+    controls_schedule: str
+    provides_tools: str
+    exclusive: str
+    core_business: str
+    own_business: str
+    description: str
+
+
+class CategoryRow(_Model):
+    category: str
+    examples: str
+
+
+class PolicyRow(_Model):
+    policy: str
+    status: str
+
+
 class ComplianceContext(_Model):
+    """Every intake fact a report prints. Facts of the order's own service are always present: a fact
+    the customer did not give reads NOT_PROVIDED (an empty list NONE_LISTED), never a blank. Facts of the
+    other services are absent (a template reading them fails the lint's render test)."""
+
     order_name: str
     service_type: str
     report_title: str
@@ -295,24 +352,66 @@ class ComplianceContext(_Model):
     customer_name: str
     customer_email: str | None = None
     sections: dict[str, str]
-    # Intake facts (present only when the intake has them).
-    employee_count: str | None = None
+    notes: str
+    # Shared by several services.
     industry: str | None = None
+    states_covered: str | None = None
+    employee_count: str | None = None
+    sells_or_shares: str | None = None
+    data_categories: list[CategoryRow] | None = None
+    # FLSA Audit
+    tracks_hours_worked: str | None = None
+    overtime_policy: str | None = None
+    pays_bonuses_or_commissions: str | None = None
+    roles: list[RoleRow] | None = None
+    # CCPA Audit
     annual_revenue: str | None = None
     consumer_count: str | None = None
+    revenue_share_from_selling: str | None = None
+    uses_sensitive_pi: str | None = None
+    has_privacy_policy: str | None = None
+    honors_opt_out_signals: str | None = None
+    service_providers: str | None = None
+    # TCPA Audit
+    channels: str | None = None
+    consent_capture: str | None = None
+    consent_description: str | None = None
+    dialer_type: str | None = None
+    monthly_volume: str | None = None
+    scrubs_national_dnc: str | None = None
+    keeps_internal_dnc: str | None = None
+    opt_out_timing: str | None = None
+    calling_hours_policy: str | None = None
+    uses_third_party_vendors: str | None = None
+    # Contractor Assessment
+    worker_count: str | None = None
+    written_agreements: str | None = None
+    workers: list[WorkerRow] | None = None
+    # Handbook Review
+    handbook_last_updated: str | None = None
+    has_union_employees: str | None = None
+    concerns: str | None = None
+    policies_included: str | None = None
+    policies: list[PolicyRow] | None = None
+    # Breach Response Plan
+    data_types: str | None = None
+    record_count: str | None = None
+    resident_states: str | None = None
+    systems: str | None = None
+    has_incident_response_team: str | None = None
+    has_cyber_insurance: str | None = None
+    it_provider: str | None = None
+    encrypts_data_at_rest: str | None = None
+    past_incidents: str | None = None
+    # Privacy Policy
+    business_name: str | None = None
     website: str | None = None
     contact_email: str | None = None
-    contact_phone: str | None = None
-    handbook_version: str | None = None
-    effective_date: str | None = None
-    # Intake tables (rows are dicts of display strings).
-    roles: list[dict[str, str]] | None = None
-    contractors: list[dict[str, str]] | None = None
-    data_categories: list[dict[str, str]] | None = None
-    channels: list[dict[str, str]] | None = None
-    policies: list[dict[str, str]] | None = None
-    systems: list[dict[str, str]] | None = None
-    response_team: list[dict[str, str]] | None = None
+    collection_methods: str | None = None
+    purposes: str | None = None
+    uses_cookies: str | None = None
+    uses_analytics_or_ads: str | None = None
+    children_under_13: str | None = None
 
 
 class InvoiceLine(_Model):
@@ -440,50 +539,218 @@ def formation_context(
     return ctx.model_dump(exclude_none=True)
 
 
-def _intake(order: Mapping[str, Any]) -> dict[str, Any]:
-    raw = order.get("intake_data")
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ContextError(f"Compliance Service intake_data is not valid JSON (line {exc.lineno})") from exc
-    if not isinstance(raw, dict):
-        raise ContextError("Compliance Service intake_data must be a JSON object")
-    return raw
+# --- compliance intake -> display facts ----------------------------------------------------------------
 
 
-def _scalar(key: str, value: Any) -> str | None:
-    if value is None or value == "" or isinstance(value, (dict, list)):
-        return None
-    if key in _MONEY_SCALARS:
-        return money(value)
-    if key in _DATE_SCALARS:
-        return long_date(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,}"
-    return clean_text(value)
+def _free_text(value: Any) -> str:
+    """Customer free text from the intake, with SSN/EIN-shaped numbers masked: a customer who types one into
+    a duties or notes box must not see it printed in a report that is emailed and stored."""
+    text = EIN_PATTERN.sub(MASKED_ID, clean_text(value))
+    return SSN_PATTERN.sub(MASKED_ID, text)
 
 
-def _rows(value: Any, columns: Iterable[str]) -> list[dict[str, str]]:
-    if not isinstance(value, list):
-        return []
-    rows = []
-    for item in value:
-        if not isinstance(item, Mapping):
-            continue
-        row = {}
-        for col in columns:
-            if _SENSITIVE_KEY.search(col):
-                continue
-            cell = item.get(col)
-            if col in {"annual_pay"} and cell not in (None, ""):
-                row[col] = money(cell)
-            else:
-                row[col] = clean_text(cell) if cell not in (None, "") else "—"
-        rows.append(row)
-    return rows
+def _opt(value: Any) -> str:
+    """An optional text fact: the text, or NOT_PROVIDED."""
+    return _free_text(value) or NOT_PROVIDED
+
+
+def _yes_no(value: bool | None) -> str:
+    return NOT_PROVIDED if value is None else ("Yes" if value else "No")
+
+
+def _count(value: int | float | None) -> str:
+    if value is None:
+        return NOT_PROVIDED
+    return f"{value:,}" if isinstance(value, int) else quantity(value)
+
+
+def _join(values: Iterable[str], labels: Mapping[str, str] | None = None, empty: str = NONE_LISTED) -> str:
+    shown = [labels.get(v, v) if labels else _free_text(v) for v in values]
+    return "; ".join(v for v in shown if v) or empty
+
+
+def _states(codes: Iterable[str], empty: str = NOT_PROVIDED) -> str:
+    return ", ".join(STATE_NAMES.get(c, c) for c in codes) or empty
+
+
+def _categories(values: Iterable[str]) -> list[CategoryRow]:
+    return [CategoryRow(category=DATA_CATEGORY_LABELS[v][0], examples=DATA_CATEGORY_LABELS[v][1]) for v in values]
+
+
+def _flsa(m: FLSAAuditIntake) -> dict[str, Any]:
+    roles = []
+    for r in m.roles:
+        if r.pay_basis == "salary" and r.annual_salary is not None:
+            rate = f"{money(r.annual_salary)} per year"
+            annual = money(r.annual_salary)
+        else:
+            hourly = r.hourly_rate or 0
+            rate = f"{money(hourly)} per hour"
+            # Straight time for the reported hours; overtime premiums are not included in the estimate.
+            annual = f"{money(Decimal(str(hourly)) * Decimal(str(r.weekly_hours)) * 52)} (est.)"
+        roles.append(
+            RoleRow(
+                title=_free_text(r.title),
+                headcount=_count(r.headcount),
+                exemption=EXEMPTION_LABELS[r.exemption_claimed],
+                pay_basis=r.pay_basis.capitalize(),
+                pay_rate=rate,
+                annual_pay=annual,
+                weekly_hours=quantity(r.weekly_hours),
+                duties=_opt(r.duties),
+            )
+        )
+    return {
+        "employee_count": _count(m.headcount),
+        "states_covered": _states(m.states),
+        "industry": _opt(m.industry),
+        "tracks_hours_worked": _yes_no(m.tracks_hours_worked),
+        "overtime_policy": _opt(m.overtime_policy),
+        "pays_bonuses_or_commissions": _yes_no(m.pays_bonuses_or_commissions),
+        "roles": roles,
+    }
+
+
+def _ccpa(m: CCPAAuditIntake) -> dict[str, Any]:
+    share = m.revenue_share_from_selling_pct
+    return {
+        "annual_revenue": money(m.annual_revenue),
+        "consumer_count": _count(m.consumer_records),
+        "revenue_share_from_selling": NOT_PROVIDED if share is None else percent(share),
+        "sells_or_shares": _yes_no(m.sells_or_shares),
+        "uses_sensitive_pi": _yes_no(m.uses_sensitive_pi),
+        "has_privacy_policy": _yes_no(m.has_privacy_policy),
+        "honors_opt_out_signals": _yes_no(m.honors_opt_out_signals),
+        "service_providers": _join(m.service_providers),
+        "states_covered": _states(m.states),
+        "industry": _opt(m.industry),
+        "data_categories": _categories(m.data_categories),
+    }
+
+
+def _tcpa(m: TCPAAuditIntake) -> dict[str, Any]:
+    days = m.honors_opt_out_within_days
+    timing = (
+        NOT_PROVIDED
+        if days is None
+        else "Same day"
+        if days == 0
+        else f"Within {days} business day{'s' if days != 1 else ''}"
+    )
+    return {
+        "channels": _join(m.channels, CHANNEL_LABELS),
+        "consent_capture": CONSENT_LABELS[m.consent_capture],
+        "consent_description": _opt(m.consent_description),
+        "dialer_type": DIALER_LABELS[m.dialer_type],
+        "monthly_volume": _count(m.monthly_volume),
+        "scrubs_national_dnc": _yes_no(m.scrubs_national_dnc),
+        "keeps_internal_dnc": _yes_no(m.keeps_internal_dnc),
+        "opt_out_timing": timing,
+        "calling_hours_policy": _opt(m.calling_hours_policy),
+        "uses_third_party_vendors": _yes_no(m.uses_third_party_vendors),
+        "states_covered": _states(m.states),
+    }
+
+
+def _contractor(m: ContractorAssessmentIntake) -> dict[str, Any]:
+    workers = [
+        WorkerRow(
+            role=_free_text(w.role),
+            count=_count(w.count),
+            state=STATE_NAMES.get(w.state, w.state) if w.state else NOT_PROVIDED,
+            engagement=NOT_PROVIDED
+            if w.engagement_months is None
+            else f"{w.engagement_months} month{'s' if w.engagement_months != 1 else ''}",
+            hours_per_week=NOT_PROVIDED if w.hours_per_week is None else quantity(w.hours_per_week),
+            paid_by=PAID_BY_LABELS[w.paid_by] if w.paid_by else NOT_PROVIDED,
+            controls_schedule=_yes_no(w.company_controls_schedule),
+            provides_tools=_yes_no(w.company_provides_tools),
+            exclusive=_yes_no(w.exclusive_to_company),
+            core_business=_yes_no(w.work_is_core_business),
+            own_business=_yes_no(w.has_own_business),
+            description=_opt(w.description),
+        )
+        for w in m.workers
+    ]
+    return {
+        "worker_count": _count(sum(w.count for w in m.workers)),
+        "employee_count": _count(m.employee_headcount),
+        "states_covered": _states(m.states),
+        "industry": _opt(m.industry),
+        "written_agreements": _yes_no(m.written_agreements),
+        "workers": workers,
+    }
+
+
+def _handbook(m: HandbookReviewIntake) -> dict[str, Any]:
+    present = set(m.policies_present)
+    policies = [
+        PolicyRow(policy=label, status="Included" if key in present else "Not reported")
+        for key, label in POLICY_LABELS.items()
+    ]
+    return {
+        "employee_count": _count(m.headcount),
+        "states_covered": _states(m.states),
+        "handbook_last_updated": long_date(m.handbook_last_updated) if m.handbook_last_updated else NOT_PROVIDED,
+        "has_union_employees": _yes_no(m.has_union_employees),
+        "industry": _opt(m.industry),
+        "concerns": _opt(m.concerns),
+        "policies_included": f"{len(present)} of {len(POLICY_LABELS)}",
+        "policies": policies,
+    }
+
+
+def _breach(m: BreachResponsePlanIntake) -> dict[str, Any]:
+    return {
+        "data_types": _join(m.data_types, BREACH_DATA_LABELS),
+        "record_count": _count(m.record_count),
+        "resident_states": _states(m.resident_states),
+        "systems": _join(m.systems),
+        "has_incident_response_team": _yes_no(m.has_incident_response_team),
+        "has_cyber_insurance": _yes_no(m.has_cyber_insurance),
+        "it_provider": _opt(m.it_provider),
+        "encrypts_data_at_rest": _yes_no(m.encrypts_data_at_rest),
+        "past_incidents": _opt(m.past_incidents),
+    }
+
+
+def _privacy(m: PrivacyPolicyIntake) -> dict[str, Any]:
+    return {
+        "business_name": _free_text(m.business_name),
+        "website": _free_text(m.website),
+        "contact_email": clean_text(m.contact_email),
+        "data_categories": _categories(m.data_categories),
+        "collection_methods": _join(m.collection_methods),
+        "purposes": _join(m.purposes),
+        "uses_cookies": _yes_no(m.uses_cookies),
+        "uses_analytics_or_ads": _yes_no(m.uses_analytics_or_ads),
+        "sells_or_shares": _yes_no(m.sells_or_shares),
+        "children_under_13": _yes_no(m.children_under_13),
+        "states_covered": _states(m.states),
+    }
+
+
+def intake_facts(intake: IntakeModel) -> dict[str, Any]:
+    """The display facts and tables of a validated intake (keys are ComplianceContext fields)."""
+    facts: dict[str, Any]
+    if isinstance(intake, FLSAAuditIntake):
+        facts = _flsa(intake)
+    elif isinstance(intake, CCPAAuditIntake):
+        facts = _ccpa(intake)
+    elif isinstance(intake, TCPAAuditIntake):
+        facts = _tcpa(intake)
+    elif isinstance(intake, ContractorAssessmentIntake):
+        facts = _contractor(intake)
+    elif isinstance(intake, HandbookReviewIntake):
+        facts = _handbook(intake)
+    elif isinstance(intake, BreachResponsePlanIntake):
+        facts = _breach(intake)
+    elif isinstance(intake, PrivacyPolicyIntake):
+        facts = _privacy(intake)
+    else:
+        raise ContextError(f"no report facts for intake model {type(intake).__name__}")
+    facts["notes"] = _opt(intake.notes)
+    return facts
 
 
 def compliance_context(
@@ -491,21 +758,24 @@ def compliance_context(
     customer: Mapping[str, Any],
     sections: Mapping[str, str],
     as_of: date | None = None,
+    intake: IntakeModel | None = None,
 ) -> dict[str, Any]:
-    """Compliance Service + Customer + LLM sections -> context for the service's report template."""
+    """Compliance Service + Customer + LLM sections -> context for the service's report template.
+
+    The facts come from the validated intake (pwcore.intake): pass `intake` when the caller has parsed it
+    already, otherwise `order["intake_data"]` (JSON text or dict) is parsed here. An invalid intake raises
+    ContextError naming the fields (never their values)."""
     dt = "Compliance Service"
     service_type = _require(order, "service_type", dt)
     if service_type not in SERVICE_SECTIONS:
         raise ContextError(f"unknown service_type {service_type[:60]!r}")
-    intake = _intake(order)
-    facts: dict[str, Any] = {}
-    for key in INTAKE_SCALARS:
-        value = _scalar(key, intake.get(key))
-        if value:
-            facts[key] = value
-    for key, columns in INTAKE_TABLES[service_type].items():
-        if key in intake:
-            facts[key] = _rows(intake[key], columns)
+    if intake is None:
+        try:
+            intake = parse_intake(service_type, order.get("intake_data"))
+        except IntakeInvalid as exc:
+            raise ContextError(f"{dt} {exc}") from exc
+    elif not isinstance(intake, intake_model_for(service_type)):
+        raise ContextError(f"intake model {type(intake).__name__} does not belong to {service_type!r}")
     # Keep only the service's own sections: a stray key must not leak another service's text.
     wanted = SERVICE_SECTIONS[service_type]
     ctx = ComplianceContext(
@@ -516,7 +786,7 @@ def compliance_context(
         state=_require(order, "state", dt),
         report_date=long_date(_as_of(as_of)),
         sections={k: section_text(sections[k]) for k in wanted if k in sections},
-        **facts,
+        **intake_facts(intake),
         **_customer(customer),
     )
     return ctx.model_dump(exclude_none=True)
