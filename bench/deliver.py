@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from pwcore.erpnext import ERPNext
 from pwcore.storage import Storage
 from pwcore.webhooks import SIGNATURE_HEADER, sign

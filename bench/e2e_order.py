@@ -45,7 +45,7 @@ def baseline_ms(erp: Any, order: dict[str, Any], converter: PdfConverter, runs: 
 def main() -> int:
     from pwcore import services
 
-    with LocalStack(functions=("on-payment", "generate-doc"), gateway_workers=2) as stack:
+    with LocalStack(functions=("on-payment", "generate-doc"), gateway_workers=2):
         erp = services.erpnext()
         warm = place_order(erp, "Warmup LLC", "w@example.com", compliance=False)
         mark_paid(erp, warm["invoice"])

@@ -22,7 +22,7 @@ N = 200
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * len(ordered))) - 1)]
+    return ordered[min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1)]
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ from typing import Any
 
 import jwt
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
 from pwcore.erpnext import ERPNext
 from pwcore.storage import Storage
 from pwdev.erpnext import ERPNextStandin
@@ -147,8 +148,9 @@ def serve(folder: str, ready_file: str, stack: str) -> None:
     waitress accepts at most 100 connections by default; in production the 200 client connections end at
     of-watchdog (Go), which forwards to waitress over a few upstream connections. `python -m pwdev.runner`
     has no flag for it, so the bench builds the same app itself."""
-    from pwdev.runner import HANDLER_THREADS, build, create_app, load_handler
     from waitress import create_server
+
+    from pwdev.runner import HANDLER_THREADS, build, create_app, load_handler
 
     if stack == "runner":  # the runner's Python watchdog layer in front: 16 front threads + 4 handler threads
         app: Any = build(Path(folder), exec_timeout=30.0)

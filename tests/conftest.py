@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from pwcore.erpnext import ERPNext
 
 API_KEY = "pw-test-key"

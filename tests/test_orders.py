@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+
 from pwcore.erpnext import ERPNext
 from pwcore.orders import TRANSITIONS, InvalidTransition, Status, fail, transition
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pwdev.gateway import CronSchedule
 from pwdev.runner import parse_duration
 

@@ -8,6 +8,7 @@ import hmac
 import json
 
 import pytest
+
 from pwcore.webhooks import BadPayload, InvoiceEvent, OrderEvent, parse_event, sign, verify_signature
 
 SECRET = "s3cret-webhook-key"

@@ -32,6 +32,7 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+
 from pwcore.documents import context as ctx
 from pwcore.documents import samples
 

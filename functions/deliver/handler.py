@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./s
 
 import urllib3
 from minio.error import S3Error
+
 from pwcore import config, services
 from pwcore.delivery import Deliverer, DeliverySettings, Listmonk, ListmonkSettings, unsubscribe_contacts
 from pwcore.erpnext import ERPNextError

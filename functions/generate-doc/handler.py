@@ -13,12 +13,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./shared into the build context
 
+from pydantic import Field
+
 from pwcore.functions_common import signed_payload
 from pwcore.generation_service import generator
 from pwcore.http import entrypoint, json_response, method_not_allowed
 from pwcore.logging import bind_context, get_logger
 from pwcore.webhooks import NAME_PATTERN, OrderEvent
-from pydantic import Field
 
 
 class GenerateRequest(OrderEvent):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from pwcore.backup import BackupSettings
 from pwcore.storage import Storage
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import pytest
+from pydantic import SecretStr
+
 from pwcore.backup import (
     META_CIPHER,
     META_PLAIN,
@@ -25,7 +27,6 @@ from pwcore.backup import (
     verify_newest,
 )
 from pwcore.storage import Storage
-from pydantic import SecretStr
 
 from .conftest import CuttingProxy, KeyPair
 

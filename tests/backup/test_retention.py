@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from minio.commonconfig import ENABLED
+
 from pwcore.backup import (
     BackupSettings,
     apply_lifecycle,

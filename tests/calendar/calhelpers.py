@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
 from pwcore.calendar import CalendarSettings, CalendarTick
 from pwcore.erpnext import ERPNext
 from pwcore.mail import Mailer

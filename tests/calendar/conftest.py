@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from calhelpers import Env
+
 from pwcore.config import SMTPSettings
 from pwcore.erpnext import ERPNext
 from pwcore.mail import Mailer

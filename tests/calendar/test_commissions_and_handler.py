@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from calhelpers import Env
+
 from pwcore.commissions import CommissionSettings, sweep_commissions
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)  # naive, ERPNext's zone

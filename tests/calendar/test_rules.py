@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from pwcore.calendar import DUE_SOON, OVERDUE, UPCOMING, next_due, status_for, today_in
 
 UTC = dt.UTC

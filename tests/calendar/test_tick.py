@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from calhelpers import MAIL_FROM, Env
+
 from pwcore.calendar import CalendarSettings, CalendarTick
 
 TODAY = dt.date(2028, 2, 28)

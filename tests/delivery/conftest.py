@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from delivery_helpers import pdf_bytes
 from moto.s3.responses import S3Response
+
 from pwcore.config import SMTPSettings
 from pwcore.erpnext import ERPNext
 from pwcore.storage import Storage

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from delivery_helpers import pdf_bytes
+
 from pwcore.config import SMTPSettings
 from pwcore.delivery import Deliverer, DeliverySettings, Listmonk, ListmonkSettings, SimulatedCrash, marker_key
 from pwcore.erpnext import ERPNext

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pwcore.erpnext import ERPNext
 from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.erpnext import ERPNextStandin

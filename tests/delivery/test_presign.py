@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
 from pwcore.erpnext import ERPNext
 from pwcore.presign import Presigner, PresignSettings
 from pwcore.storage import Storage

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from docx import Document
+
 from pwcore.documents.pdf import PdfConverter
 
 

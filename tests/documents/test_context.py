@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 import pytest
+
 from pwcore.documents import context as ctx
 from pwcore.documents import samples
 from pwcore.intake import IntakeInvalid

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from pwcore.documents import context as ctx
 from pwcore.documents import registry, samples
 from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
@@ -72,7 +73,7 @@ REALISTIC_FACTS: dict[str, list[str]] = {
         "Runs one café",
     ],
     "CCPA Audit": ["$31,500,000.00", "120,000", "Klaviyo", "Internet or network activity", "Commercial information"],
-    "TCPA Audit": ["SMS text messages; Live voice calls", "19,200", "Predictive dialer", "Within 10 business days",
+    "TCPA Audit": ["SMS text messages; Live voice calls", "19,200", "Predictive dialer", "Within 10 days",
                    "Pre-checked box at checkout", "Texas"],
     "Contractor Assessment": ["Delivery driver", "Web developer", "Bookkeeper", "24 months", "Daily rate",
                               "Retainer", "Fixed delivery routes", "9 workers in total"],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from pwcore.documents.pdf import ConversionError, PdfConverter, convert_cold, pdf_opens, pdf_text
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from docx import Document
+
 from pwcore.documents import registry
 from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
 from pwcore.documents.render import TemplateError, TemplateFieldMissing, declared_fields, render_docx

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from pwcore.documents import context as ctx
 from pwcore.documents import registry, samples
 from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text

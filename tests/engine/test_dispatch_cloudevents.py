@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pwcore import events
 from pwcore.config import DispatchSettings
 from pwcore.dispatch import EVENT_TYPE_PREFIX, Dispatcher, DispatchError

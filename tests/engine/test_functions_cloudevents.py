@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pwcore.events import PING_TYPE, signed_data
 from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.demo import place_order

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pwcore.dispatch import EVENT_TYPE_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from docx import Document
+
 from pwcore.documents.pdf import get_converter
 from pwcore.generation import Generator
 from pwcore.orders import Status

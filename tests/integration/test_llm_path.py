@@ -71,7 +71,7 @@ def _generator(erp: Any, storage: Any, stack: LocalStack, model: str = "qwen2.5:
 
 
 def test_invalid_intake_fails_before_any_llm_call(stack: LocalStack, erp: Any, storage: Any) -> None:
-    order, name = compliance_order(erp, "Bad Intake Co")
+    _order, name = compliance_order(erp, "Bad Intake Co")
     bad = dict(FLSA_INTAKE, headcount=-3)
     bad["roles"] = [dict(FLSA_INTAKE["roles"][0], pay_basis="barter")]
     erp.update("Compliance Service", name, {"intake_data": json.dumps(bad), "status": "Queued"})
@@ -83,7 +83,7 @@ def test_invalid_intake_fails_before_any_llm_call(stack: LocalStack, erp: Any, s
 
 
 def test_missing_model_fails_with_operator_message(stack: LocalStack, erp: Any, storage: Any) -> None:
-    order, name = compliance_order(erp, "No Model Co")
+    _order, name = compliance_order(erp, "No Model Co")
     erp.update("Compliance Service", name, {"status": "Queued"})
     outcome = _generator(erp, storage, stack, model="qwen9:404b").run("Compliance Service", name)
     assert outcome.status == "failed"
@@ -92,7 +92,7 @@ def test_missing_model_fails_with_operator_message(stack: LocalStack, erp: Any, 
 
 
 def test_two_generations_at_once_make_one_version(stack: LocalStack, erp: Any, storage: Any) -> None:
-    order, name = compliance_order(erp, "Twin Runs Co")
+    _order, name = compliance_order(erp, "Twin Runs Co")
     erp.update("Compliance Service", name, {"status": "Queued"})
     generator = _generator(erp, storage, stack)
     barrier = threading.Barrier(2)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pwcore.documents.pdf import pdf_opens, pdf_text
 from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.demo import mark_paid, place_order, wait_status

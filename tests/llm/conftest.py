@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from pwcore.llm import MemoryCache, SectionGenerator
 from pwdev.ollama_standin import OllamaStandin
 

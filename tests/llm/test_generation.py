@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import ollama
 import pytest
+
 from pwcore.intake import IntakeModel, parse_intake
 from pwcore.llm import (
     MemoryCache,

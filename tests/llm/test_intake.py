@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from pwcore.intake import (
     INTAKE_MODELS,
     MAX_INTAKE_BYTES,

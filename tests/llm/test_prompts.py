@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from pwcore.intake import INTAKE_MODELS, parse_intake
 from pwcore.llm import (
     build_prompt,

@@ -287,7 +287,7 @@ def test_deliver_killed_after_email_before_status_write(stack: LocalStack, erp: 
 
 # ---- concurrency and ERPNext errors -------------------------------------------------------------------------
 def test_two_sweeps_at_once_dispatch_once(stack: LocalStack, erp: Any, storage: Any) -> None:
-    order, doctype, name = strand_queued(stack, erp, "Two Sweeps LLC")
+    _order, doctype, name = strand_queued(stack, erp, "Two Sweeps LLC")
     time.sleep(LEASE_S + 0.2)
     barrier = threading.Barrier(2)
     out: list[tuple[int, dict[str, Any]]] = []
@@ -318,7 +318,7 @@ def test_two_sweeps_without_the_lock_still_dispatch_once(stack: LocalStack, erp:
     from pwcore.storage import Storage
 
     assert stack.s3 is not None
-    order, doctype, name = strand_queued(stack, erp, "No Lock LLC")
+    _order, doctype, name = strand_queued(stack, erp, "No Lock LLC")
     time.sleep(LEASE_S + 0.2)
     settings = ReconcileSettings(generation_lease_s=int(LEASE_S), payment_grace_s=0)
     reconcilers = []
@@ -373,7 +373,7 @@ def test_sweep_while_erpnext_answers_502_changes_nothing(stack: LocalStack, erp:
 # ---- giving up -------------------------------------------------------------------------------------------------
 def test_redispatched_k_times_without_progress_fails_with_a_comment(stack: LocalStack, erp: Any) -> None:
     assert stack.gateway is not None
-    order, doctype, name = strand_queued(stack, erp, "Never Generated LLC")
+    _order, doctype, name = strand_queued(stack, erp, "Never Generated LLC")
     stack.gateway.unregister("generate-doc")  # every re-dispatch goes nowhere
     try:
         kinds = []

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from pwdev.faults import TcpProxy
 from pwdev.procs import free_port
 from pwdev.stack import LocalStack

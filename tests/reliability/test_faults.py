@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pwcore.storage import Storage
 from pwdev.demo import FLSA_INTAKE, place_order
 from pwdev.faults import ERPNextFaults, TcpProxy, cmdline, descendants, kill_descendants

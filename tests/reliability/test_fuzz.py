@@ -24,6 +24,7 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.runner import create_app, load_handler
 from pwdev.stack import JWT_SECRET, ROOT, WEBHOOK_SECRET, LocalStack

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from pwdev.procs import FunctionProcess
 
 # One handler with many behaviours, chosen by path, so a single runner process covers contract part A.

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pwdev.gateway import CronError, CronSchedule, Gateway
-from pwdev.procs import FunctionProcess, free_port
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from pwdev.gateway import CronError, CronSchedule, Gateway
+from pwdev.procs import FunctionProcess, free_port
 
 from .conftest import read_records
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from pwdev.gateway import Gateway
 from pwdev.procs import FunctionProcess
 

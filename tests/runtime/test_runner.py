@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from pwdev.procs import FunctionProcess
 from pwdev.runner import parse_duration
 

@@ -7,6 +7,7 @@ import io
 import httpx
 from minio import Minio
 from minio.error import S3Error
+
 from pwdev.s3 import S3Server
 
 

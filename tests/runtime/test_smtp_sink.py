@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
 from pwdev.smtp_sink import SMTPSink
 
 

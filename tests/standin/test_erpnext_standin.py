@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from pwdev.erpnext import ERPNextStandin
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from pwdev.erpnext import ERPNextStandin
 
 AUTH = {"Authorization": "token dev-key:dev-secret"}
 USERS = [{"user": "Administrator", "api_key": "dev-key", "api_secret": "dev-secret"},

@@ -635,7 +635,7 @@ def _tcpa(m: TCPAAuditIntake) -> dict[str, Any]:
         if days is None
         else "Same day"
         if days == 0
-        else f"Within {days} business day{'s' if days != 1 else ''}"
+        else f"Within {days} day{'s' if days != 1 else ''}"
     )
     return {
         "channels": _join(m.channels, CHANNEL_LABELS),
