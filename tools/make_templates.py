@@ -964,8 +964,16 @@ def privacy_policy() -> bytes:
         widths=DATA_CATEGORIES.widths,
         loop="r in data_categories",
     )
+    b.tag("{%p if collection_methods != 'Not provided' %}")
     b.p("How we collect it: {{ collection_methods }}.")
+    b.tag("{%p else %}")
+    b.p("[How you collect personal information: not provided. Describe it before publishing.]", italic=True)
+    b.tag("{%p endif %}")
+    b.tag("{%p if purposes != 'Not provided' %}")
     b.p("Why we use it: {{ purposes }}.")
+    b.tag("{%p else %}")
+    b.p("[Why you use personal information: not provided. Describe it before publishing.]", italic=True)
+    b.tag("{%p endif %}")
     b.h1("3.\u2002How We Use and Share Information")
     b.p("{{ sections.data_practices }}")
     # Sale/sharing, cookies and children are facts the policy must state; when the client did not answer

@@ -92,6 +92,7 @@ MINIMAL_FACTS: dict[str, list[str]] = {
     "Handbook Review": ["Oregon", "0 of 18"],
     "Breach Response Plan": ["Health or medical information", "900", "Nevada", "None listed"],
     "Privacy Policy": ["Tiny Shop LLC", "hi@tinyshop.example", "Cookies: not provided",
+                       "How you collect personal information: not provided",
                        "Analytics and advertising: not provided"],
 }  # fmt: skip
 

@@ -631,11 +631,7 @@ def _ccpa(m: CCPAAuditIntake) -> dict[str, Any]:
 def _tcpa(m: TCPAAuditIntake) -> dict[str, Any]:
     days = m.honors_opt_out_within_days
     timing = (
-        NOT_PROVIDED
-        if days is None
-        else "Same day"
-        if days == 0
-        else f"Within {days} day{'s' if days != 1 else ''}"
+        NOT_PROVIDED if days is None else "Same day" if days == 0 else f"Within {days} day{'s' if days != 1 else ''}"
     )
     return {
         "channels": _join(m.channels, CHANNEL_LABELS),
@@ -720,8 +716,9 @@ def _privacy(m: PrivacyPolicyIntake) -> dict[str, Any]:
         "website": _free_text(m.website),
         "contact_email": clean_text(m.contact_email),
         "data_categories": _categories(m.data_categories),
-        "collection_methods": _join(m.collection_methods),
-        "purposes": _join(m.purposes),
+        # Empty lists are gaps the published policy must not paper over: the template prints a note instead.
+        "collection_methods": _join(m.collection_methods, empty=NOT_PROVIDED),
+        "purposes": _join(m.purposes, empty=NOT_PROVIDED),
         "uses_cookies": _yes_no(m.uses_cookies),
         "uses_analytics_or_ads": _yes_no(m.uses_analytics_or_ads),
         "sells_or_shares": _yes_no(m.sells_or_shares),
