@@ -31,7 +31,7 @@ FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick"
 API_KEY = "pw-dev-key"
 API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secret files
 WEBHOOK_SECRET = "pw-dev-webhook-secret-7b21"
-JWT_SECRET = "pw-dev-presign-jwt-secret-51e0"
+JWT_SECRET = "pw-dev-presign-jwt-secret-51e0-2b7d9c"  # >= 32 chars, as presign requires
 
 
 class LocalStack:

@@ -66,6 +66,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
             body: bytes = event.body or b""
             if body:
                 result["backup"] = encrypt_and_upload(storage, settings, io.BytesIO(body), day, dry_run=dry_run)
+            elif not settings.source_url:  # the caller sent nothing to back up: its request, not our fault
+                return error(400, "nothing to back up: POST the dump as the body or set BACKUP_SOURCE_URL",
+                             mode=mode)
             else:
                 with open_source_url(settings) as source:
                     result["backup"] = encrypt_and_upload(storage, settings, source, day, dry_run=dry_run)

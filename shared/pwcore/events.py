@@ -133,7 +133,10 @@ def parse(event: Any) -> CloudEventRequest | None:
     except (BaseCloudEventException, ValueError, TypeError, AttributeError) as exc:
         raise BadCloudEvent(f"malformed CloudEvent ({mode} mode): {_reason(exc)}") from None
     attributes = _attributes_text(parsed.get_attributes())
-    merged = httpx.Headers(items)
+    try:  # WSGI hands header values over as latin-1 text; anything else is not a header we can use
+        merged = httpx.Headers(items, encoding="latin-1")
+    except UnicodeError:
+        raise BadCloudEvent("malformed CloudEvent: header values must be latin-1 text") from None
     signature = attributes.get(SIGNATURE_EXTENSION)
     if signature and not merged.get(SIGNATURE_HEADER):
         merged[SIGNATURE_HEADER] = signature

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pwcore import __version__
 from pwcore.erpnext import ERPNext, ERPNextError, NotFound, TimestampMismatch
-from pwcore.logging import get_logger
+from pwcore.logging import get_logger, redact_text
 from pwcore.orders import InvalidTransition, Status, fail, transition
 from pwcore.storage import Storage
 from pwcore.template_store import TemplateStore
@@ -51,6 +51,20 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
                 "files": self.files}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures a later retry can fix (outages), as opposed to failures of the order itself."""
+    import urllib3
+    from minio.error import S3Error
+
+    from pwcore.documents.pdf import ConversionError
+
+    if isinstance(exc, ERPNextError):
+        return exc.status == 0 or exc.status == 429 or exc.status >= 500
+    if isinstance(exc, S3Error):
+        return exc.code in {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+    return isinstance(exc, ConversionError | urllib3.exceptions.HTTPError | ConnectionError | TimeoutError)
 
 
 def version_prefix(name: str, version: int) -> str:
@@ -134,14 +148,15 @@ class Generator:
             manifest = self._existing_manifest(prefix)
             if manifest is None:
                 manifest = self._produce(doctype, doc, version, prefix, call_id)
-            if invoice:
-                self._ensure_invoice(invoice, doc)
-        except ERPNextError as exc:
-            # ERPNext trouble while reading: leave Processing; the sweep re-dispatches after the lease.
-            log.error("generation.erpnext_error", order=name, status=exc.status, exc_type=exc.exc_type)
-            return self._fail(doctype, name, prefix, f"ERPNext error while generating: {exc.message or exc.status}")
+            self._ensure_invoice(invoice, doc)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, GenerationFailed) else f"{type(exc).__name__}: {exc}"
+            if is_transient(exc):
+                # An outage, not a property of the order: leave it Processing; after the lease the sweep
+                # re-queues it, and after K tries fails it with a comment naming what was tried.
+                self._delete_partial(prefix)
+                log.warning("generation.interrupted", order=name, version=version, reason=redact_text(reason[:300]))
+                return Outcome("retry_later", name, version, f"interrupted, will be retried: {reason[:300]}")
             return self._fail(doctype, name, prefix, reason[:1000])
         files = [f["key"] for f in manifest["files"]]
         try:
@@ -250,10 +265,21 @@ class Generator:
             raise GenerationFailed("the LLM section writer is not configured for compliance services")
         return self.sections(doc)
 
-    def _ensure_invoice(self, invoice_name: str, order: dict[str, Any]) -> None:
+    def _ensure_invoice(self, invoice_name: str | None, order: dict[str, Any]) -> None:
+        """invoices/{invoice}.pdf once per invoice. Without a name (a re-dispatch by the sweep, a revision),
+        the paid invoice of the order's Sales Order is looked up here, so the sweep need not."""
         from pwcore.documents import context as ctx
         from pwcore.documents.render import render_docx
 
+        if not invoice_name:
+            if int(order.get("document_version") or 0) > 0 or not order.get("sales_order"):
+                return  # a revision: the invoice was made with the first version
+            paid: list[list[Any]] = [["Sales Invoice", "status", "=", "Paid"],
+                                     ["Sales Invoice Item", "sales_order", "=", order["sales_order"]]]
+            rows = self.erp.list_page("Sales Invoice", fields=["name"], limit_page_length=1, filters=paid)
+            if not rows:
+                return
+            invoice_name = str(rows[0]["name"])
         key = f"invoices/{slug(invoice_name)}.pdf"
         if self.storage.exists(key):
             return

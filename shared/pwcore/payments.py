@@ -17,7 +17,7 @@ from pwcore.orders import ORDER_DOCTYPES, InvalidTransition, Status, transition
 
 log = get_logger("pwcore.payments")
 
-ORDER_FIELDS = ["name", "status", "modified", "sales_order"]
+ORDER_FIELDS = ["name", "status", "modified", "sales_order", "document_version"]
 
 
 class InvoiceNotPaid(Exception):
@@ -68,8 +68,13 @@ def queue_and_dispatch(erp: ERPNext, dispatcher: Dispatcher, doctype: str, row: 
 
 
 def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str,
-                         commissions: CommissionSettings) -> dict[str, Any]:
-    """Raises erpnext.NotFound for an unknown invoice and InvoiceNotPaid when it is not Paid."""
+                         commissions: CommissionSettings,
+                         known_orders: dict[str, list[tuple[str, dict[str, Any]]]] | None = None) -> dict[str, Any]:
+    """Raises erpnext.NotFound for an unknown invoice and InvoiceNotPaid when it is not Paid.
+
+    known_orders (Sales Order -> (doctype, row with ORDER_FIELDS)) spares the order lists when the caller (the
+    sweep) has just read those rows; the CAS re-checks each row anyway.
+    """
     invoice = erp.get("Sales Invoice", invoice_name)
     if invoice.get("status") != "Paid":
         raise InvoiceNotPaid(f"Sales Invoice {invoice_name} is {invoice.get('status')!r}, not Paid")
@@ -77,7 +82,9 @@ def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str
     outcome: dict[str, list[str]] = {"queued": [], "duplicate": [], "skipped": []}
     commission: dict[str, str] = {}
     if sales_orders:
-        for doctype, row in orders_of(erp, sales_orders):
+        rows = ([pair for so in sales_orders for pair in known_orders.get(so, [])] if known_orders is not None
+                else orders_of(erp, sales_orders))
+        for doctype, row in rows:
             what = queue_and_dispatch(erp, dispatcher, doctype, row, invoice_name)
             outcome["queued" if what == "queued" else "duplicate" if what == "duplicate" else "skipped"].append(
                 row["name"])

@@ -31,7 +31,7 @@ from pwcore.erpnext import ERPNext, ERPNextError, TimestampMismatch
 from pwcore.generation import erpnext_now
 from pwcore.logging import get_logger
 from pwcore.orders import ORDER_DOCTYPES, Status, fail
-from pwcore.payments import InvoiceNotPaid, generation_call_id, process_paid_invoice
+from pwcore.payments import ORDER_FIELDS, InvoiceNotPaid, generation_call_id, process_paid_invoice
 from pwcore.storage import Storage
 
 log = get_logger("pwcore.reconcile")
@@ -44,11 +44,11 @@ STUCK_FIELDS = ["name", "status", "modified", "pipeline_retries", "document_vers
 class ReconcileSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="RECONCILE_")
     invoice_days: int = 14  # how far back to look for paid invoices whose orders are still Ordered
-    payment_grace_s: int = 60  # leave a webhook in flight alone for this long
+    payment_grace_s: int = 0  # on-payment's CAS makes racing a webhook in flight harmless
     generation_lease_s: int = 900  # longer than the slowest generation
     delivery_grace_s: int = 600
     max_redispatch: int = 3  # K
-    lock_ttl_s: int = 240  # shorter than the 5-minute period
+    lock_ttl_s: int = 60  # a sweep of 50,000 orders takes ~15 s; a lock left by a dead sweep expires soon
 
 
 @dataclass
@@ -130,13 +130,13 @@ class Reconciler:
     def _payments(self, now: datetime, summary: Summary) -> None:
         since = (now - timedelta(days=self.settings.invoice_days)).strftime(FMT)
         grace = (now - timedelta(seconds=self.settings.payment_grace_s)).strftime(FMT)
-        by_so: dict[str, list[str]] = {}
+        by_so: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for doctype in ORDER_DOCTYPES:
             filters: list[list[Any]] = [
                 ["status", "=", Status.ORDERED.value], ["creation", ">=", since], ["modified", "<", grace],
                 ["sales_order", "is", "set"]]
-            for row in self.erp.list(doctype, fields=["name", "sales_order"], filters=filters):
-                by_so.setdefault(str(row["sales_order"]), []).append(str(row["name"]))
+            for row in self.erp.list(doctype, fields=ORDER_FIELDS, filters=filters):
+                by_so.setdefault(str(row["sales_order"]), []).append((doctype, row))
         sales_orders = sorted(by_so)
         invoices: set[str] = set()
         for i in range(0, len(sales_orders), 100):
@@ -151,8 +151,13 @@ class Reconciler:
                 self._act(summary, "payment", invoice, "would_process")
                 continue
             try:
-                result = process_paid_invoice(self.erp, self.dispatcher, invoice, self.commissions)
+                # The rows listed above are handed over, so the shared path need not list them again.
+                result = process_paid_invoice(self.erp, self.dispatcher, invoice, self.commissions,
+                                              known_orders=by_so)
             except InvoiceNotPaid:
+                continue
+            except ERPNextError as exc:  # one bad invoice must not stop the sweep for every other order
+                summary.errors.append(f"payment {invoice}: ERPNext {exc.status} {exc.exc_type}".strip())
                 continue
             summary.redispatched["payment"] += len(result["queued"])
             self._act(summary, "payment", invoice, "processed", ",".join(result["queued"]))
@@ -173,7 +178,11 @@ class Reconciler:
         reason = (f"reconcile re-dispatched {what} {tries} times while the order stayed {row['status']} "
                   f"(since {row['modified']}); no progress, needs a person")
         if not summary.dry_run:
-            fail(self.erp, doctype, str(row["name"]), reason, doc=row)
+            try:
+                fail(self.erp, doctype, str(row["name"]), reason, doc=row)
+            except ERPNextError as exc:
+                summary.errors.append(f"{kind} {row['name']}: could not record Failed: ERPNext {exc.status}")
+                return True
         summary.failed[kind] += 1
         self._act(summary, kind, str(row["name"]), "failed", reason)
         return True
@@ -201,9 +210,13 @@ class Reconciler:
             values: dict[str, Any] = {}
             if row["status"] == Status.PROCESSING.value:
                 values["status"] = Status.QUEUED.value  # the run died: its lease is over
-            if self._bump(doctype, row, values) is None:
+            try:
+                if self._bump(doctype, row, values) is None:
+                    continue
+            except ERPNextError as exc:
+                summary.errors.append(f"generation {name}: ERPNext {exc.status} {exc.exc_type}".strip())
                 continue
-            invoice = self._invoice_of(str(row.get("sales_order") or ""))
+            invoice = None  # generate-doc finds the order's paid invoice itself
             version = int(row.get("document_version") or 0) + 1
             call_id = f"{generation_call_id(name, version)}-r{int(row.get('pipeline_retries') or 0) + 1}"
             payload = {"doctype": doctype, "name": name, "invoice": invoice}
@@ -215,13 +228,6 @@ class Reconciler:
             summary.redispatched["generation"] += 1
             self._act(summary, "generation", name, "redispatched", str(row["status"]))
 
-    def _invoice_of(self, sales_order: str) -> str | None:
-        if not sales_order:
-            return None
-        rows = self.erp.list_page("Sales Invoice", fields=["name"], limit_page_length=1, filters=[
-            ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "=", sales_order]])
-        return str(rows[0]["name"]) if rows else None
-
     def _deliveries(self, now: datetime, summary: Summary) -> None:
         cutoff = now - timedelta(seconds=self.settings.delivery_grace_s)
         for doctype, row in self._stuck([Status.APPROVED.value, Status.READY.value], cutoff):
@@ -232,7 +238,11 @@ class Reconciler:
             if summary.dry_run:
                 self._act(summary, "delivery", name, "would_redispatch", str(row["status"]))
                 continue
-            if self._bump(doctype, row, {}) is None:
+            try:
+                if self._bump(doctype, row, {}) is None:
+                    continue
+            except ERPNextError as exc:
+                summary.errors.append(f"delivery {name}: ERPNext {exc.status} {exc.exc_type}".strip())
                 continue
             try:
                 self.dispatcher.dispatch("deliver", {"doctype": doctype, "name": name},

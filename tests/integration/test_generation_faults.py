@@ -71,7 +71,7 @@ def test_missing_template_field_fails_with_its_name(stack: LocalStack, erp: Any,
     assert not list(broken.list(f"orders/{name}/"))  # the partial upload does not count
 
 
-def test_s3_down_during_upload(stack: LocalStack, erp: Any, storage: Any, proxy: TcpProxy,
+def test_s3_down_during_upload_is_retried_not_failed(stack: LocalStack, erp: Any, storage: Any, proxy: TcpProxy,
                                proxied_storage: Storage) -> None:
     doctype, name = queued_order(erp, "S3 Outage LLC")
     generator = make_generator(erp, proxied_storage)
@@ -88,13 +88,15 @@ def test_s3_down_during_upload(stack: LocalStack, erp: Any, storage: Any, proxy:
         outcome = generator.run(doctype, name)
     finally:
         proxy.set_mode("pass")
-    assert outcome.status == "failed"
-    assert erp.get(doctype, name)["status"] == Status.FAILED
-    assert any("Pipeline: order failed" in c for c in comments(erp, name))
+    # An outage is not the order's fault: it stays Processing (no partial version) for the sweep to retry.
+    assert outcome.status == "retry_later", outcome
+    assert erp.get(doctype, name)["status"] == Status.PROCESSING
     assert not storage.exists(f"orders/{name}/v1/manifest.json")
-    # The operator retries (Failed -> Queued): the same version completes, exactly once.
-    erp.update(doctype, name, {"status": "Queued"})
-    assert make_generator(erp, storage).run(doctype, name).status == "review"
+    assert not list(storage.list(f"orders/{name}/"))
+    # After the lease (the sweep's re-queue), the same version completes, exactly once.
+    retry = make_generator(erp, storage)
+    retry.lease_s = 0
+    assert retry.run(doctype, name).status == "review"
     assert [o.key for o in storage.list(f"orders/{name}/") if o.key.endswith("manifest.json")] == [
         f"orders/{name}/v1/manifest.json"]
 

@@ -8,7 +8,10 @@ a later test finds nothing of an earlier one; assertions look at the test's own 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +23,7 @@ import pytest
 
 from pwcore.orders import Status
 from pwdev.demo import mark_paid, place_order
-from pwdev.faults import TcpProxy
+from pwdev.faults import TcpProxy, cmdline, descendants
 from pwdev.stack import LocalStack
 
 pytestmark = pytest.mark.timeout(300)
@@ -197,13 +200,29 @@ def test_setup_made_the_webhooks_that_drive_the_stack(stack: LocalStack, erp: An
 # ---- generate-doc killed --------------------------------------------------------------------------------------
 def test_generate_doc_killed_mid_conversion(stack: LocalStack, erp: Any, storage: Any) -> None:
     gen = stack.functions["generate-doc"]
+    gen.restart()
+    assert gen.pid is not None
+    # Freeze the function's LibreOffice (SIGSTOP): the conversion cannot finish, so the kill below lands
+    # inside convert() deterministically, whatever the machine's speed.
+    deadline = time.monotonic() + 30
+    frozen: list[int] = []
+    while not frozen and time.monotonic() < deadline:
+        frozen = [p for p in descendants(gen.pid) if "soffice" in cmdline(p)]
+        time.sleep(0.05)
+    assert frozen, "generate-doc started no LibreOffice"
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
     order = place_order(erp, "Killed In Conversion LLC", "owner@example.com", compliance=False)
     doctype, name = order["orders"][0]
     mark_paid(erp, order["invoice"])
     wait_status(erp, doctype, name, Status.PROCESSING, timeout=30)
-    time.sleep(0.2)  # past the claim and the reads: rendering / LibreOffice conversion
+    time.sleep(0.5)  # past the claim, the reads and the rendering: now waiting on LibreOffice
+    assert versions(storage, name) == {}  # nothing uploaded yet: the run is in the conversion
     gen.kill()
-    assert versions(storage, name) == {}  # killed before the first upload
+    for pid in frozen:  # let the orphans see their parent is gone (they exit by themselves), or end them
+        for sig in (signal.SIGCONT, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
     assert status_of(erp, doctype, name) == Status.PROCESSING
     gen.restart()
     code, early = sweep(stack)  # inside the lease: a live run must not be disturbed

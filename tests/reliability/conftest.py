@@ -20,6 +20,7 @@ SHORT_LEASES = {
     "PIPELINE_GENERATION_LEASE_S": "3",
     "RECONCILE_DELIVERY_GRACE_S": "2",
     "RECONCILE_MAX_REDISPATCH": "5",
+    "RECONCILE_LOCK_TTL_S": "10",  # a sweep cut off from S3 cannot release its lock; production: 240
     "DELIVER_SENDING_LEASE_S": "5",
     "DELIVER_RECORD_LEASE_S": "5",
     "OLLAMA_SECTION_TIMEOUT_S": "4",
