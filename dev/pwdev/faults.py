@@ -159,8 +159,10 @@ class ERPNextFaults:
         self.base_url = base_url.rstrip("/")
 
     def add(self, *, count: int = 1, path_prefix: str = "", method: str = "", status: int = 0,
-            drop: bool = False, delay_s: float = 0.0) -> None:
+            drop: bool = False, delay_s: float = 0.0, tag: str = "") -> None:
         rule: dict[str, object] = {"count": count}
+        if tag:  # the stand-in keeps unknown keys, so `remaining()` tells which rule was (not) hit
+            rule["tag"] = tag
         if path_prefix:
             rule["path_prefix"] = path_prefix
         if method:
@@ -172,6 +174,12 @@ class ERPNextFaults:
         if delay_s:
             rule["delay_s"] = delay_s
         httpx.post(f"{self.base_url}/_standin/faults", json=rule, timeout=5).raise_for_status()
+
+    def remaining(self) -> list[dict[str, object]]:
+        """The rules not used up yet, each with its count left (a rule leaves the list at count 0)."""
+        r = httpx.get(f"{self.base_url}/_standin/faults", timeout=5)
+        r.raise_for_status()
+        return list(r.json()["faults"])
 
     def clear(self) -> None:
         httpx.delete(f"{self.base_url}/_standin/faults", timeout=5).raise_for_status()

@@ -156,7 +156,7 @@ def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, setting
     assert handler.handle(Event(b"", {"mode": "nope"}), None)["statusCode"] == 400
     dry = handler.handle(Event(b"", {"mode": "lifecycle", "dry_run": "1"}), None)
     assert dry["statusCode"] == 200 and len(dry["body"]["rules"]) == 4
-    empty = handler.handle(Event(b"", {}), None)  # cron with no source configured: a clear 500
-    assert empty["statusCode"] == 500 and "BACKUP_SOURCE_URL" in empty["body"]["error"]
+    empty = handler.handle(Event(b"", {}), None)  # nothing posted and no source configured: a clear 400
+    assert empty["statusCode"] == 400 and "BACKUP_SOURCE_URL" in empty["body"]["error"]
     services.reset()
 

@@ -4,12 +4,12 @@ log scan reads at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from pwdev.faults import TcpProxy
+from pwdev.faults import ERPNextFaults, TcpProxy
 from pwdev.procs import free_port
 from pwdev.stack import LocalStack
 
@@ -51,3 +51,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path, s3_proxy: Tcp
         assert s.ollama is not None
         s.ollama.hang_s = 6.0  # a hung model answer outlasts OLLAMA_SECTION_TIMEOUT_S, then ends
         yield s
+
+
+@pytest.fixture(scope="session")
+def end_faults(stack: LocalStack, s3_proxy: TcpProxy) -> Callable[[], None]:
+    """Ends every fault the suite can inject: S3 proxy back to pass, ERPNext rules cleared, SMTP refusals and
+    DATA failures reset, queued Ollama faults dropped. What follows starts from healthy dependencies."""
+
+    def end() -> None:
+        assert stack.erpnext is not None and stack.smtp is not None and stack.ollama is not None
+        s3_proxy.set_mode("pass")
+        ERPNextFaults(stack.erpnext.url).clear()
+        stack.smtp.refuse_next(0)
+        stack.smtp.fail_next_data(0)
+        stack.ollama.clear_faults()
+
+    return end
