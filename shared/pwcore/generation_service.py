@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from pwcore import config, services
 from pwcore.generation import Generator
@@ -10,16 +11,24 @@ from pwcore.template_store import TemplateStore
 
 
 @cache
-def generator() -> Generator:
-    from pwcore.documents.pdf import get_converter
-
-    pipeline = services.pipeline()
-    erp_settings = config.load(config.ERPNextSettings)
+def _section_writer() -> Any:
+    """The LLM side (ollama client, intake models, section specs) loads on the first compliance order only."""
     from pwcore.llm import SectionGenerator
     from pwcore.sections import S3SectionCache, make_section_writer
 
-    converter = get_converter()
     llm = SectionGenerator.from_settings(config.load(config.OllamaSettings), cache=S3SectionCache(services.storage()))
-    return Generator(services.erpnext(), services.storage(), TemplateStore(services.storage()), converter.convert,
-                     lease_s=pipeline.generation_lease_s, timezone=erp_settings.timezone,
-                     sections=make_section_writer(llm))
+    return make_section_writer(llm)
+
+
+def _write_sections(doc: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    result: tuple[dict[str, str], dict[str, Any]] = _section_writer()(doc)
+    return result
+
+
+@cache
+def generator() -> Generator:
+    from pwcore.documents.pdf import get_converter
+
+    return Generator(services.erpnext(), services.storage(), TemplateStore(services.storage()),
+                     get_converter().convert, lease_s=services.pipeline().generation_lease_s,
+                     timezone=config.load(config.ERPNextSettings).timezone, sections=_write_sections)
