@@ -36,6 +36,8 @@ stack: system-deps venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	@# each handler is its own module named `handler`, so they are checked one by one
+	@for f in functions/*/handler.py; do $(VENV)/bin/mypy --no-error-summary $$f || exit 1; done
 	$(PY) -m pwcore.cli requirements --check
 
 test: system-deps venv
