@@ -52,7 +52,8 @@ FLSA_INTAKE = {
 }
 
 
-def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool) -> dict[str, Any]:
+def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
+                referral_code: str | None = None) -> dict[str, Any]:
     customer = erp.insert("Customer", {"customer_name": customer_name, "customer_type": "Company",
                                        "email_id": email})
     items: list[dict[str, Any]] = [{"item_code": "LLC-FORMATION", "item_name": "LLC formation (Texas)", "qty": 1,
@@ -63,7 +64,8 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool) -
     total = float(sum(float(i["amount"]) for i in items))
     so = erp.insert("Sales Order", {"customer": customer["name"], "transaction_date": date.today().isoformat(),
                                     "items": items, "grand_total": total, "docstatus": 1,
-                                    "custom_order_type": "bundle" if compliance else "formation"})
+                                    "custom_order_type": "bundle" if compliance else "formation",
+                                    "custom_referral_code": referral_code})
     entity = f"{customer_name.split(' <')[0]} Holdings"
     fo = erp.insert("Formation Order", {
         "customer": customer["name"], "sales_order": so["name"], "entity_name": entity, "entity_type": "LLC",

@@ -18,6 +18,7 @@ from pwcore.orders import ORDER_DOCTYPES, InvalidTransition, Status, transition
 log = get_logger("pwcore.payments")
 
 ORDER_FIELDS = ["name", "status", "modified", "sales_order", "document_version"]
+SALES_ORDER_FIELDS = ["name", "custom_referral_code", "custom_order_type"]
 
 
 class InvoiceNotPaid(Exception):
@@ -69,11 +70,13 @@ def queue_and_dispatch(erp: ERPNext, dispatcher: Dispatcher, doctype: str, row: 
 
 def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str,
                          commissions: CommissionSettings,
-                         known_orders: dict[str, list[tuple[str, dict[str, Any]]]] | None = None) -> dict[str, Any]:
+                         known_orders: dict[str, list[tuple[str, dict[str, Any]]]] | None = None,
+                         known_sales_orders: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Raises erpnext.NotFound for an unknown invoice and InvoiceNotPaid when it is not Paid.
 
-    known_orders (Sales Order -> (doctype, row with ORDER_FIELDS)) spares the order lists when the caller (the
-    sweep) has just read those rows; the CAS re-checks each row anyway.
+    known_orders (Sales Order -> (doctype, row with ORDER_FIELDS)) and known_sales_orders (name -> row with
+    SALES_ORDER_FIELDS) spare the reads when the caller (the sweep) has just listed those rows in pages; the
+    CAS re-checks each order anyway, and the ledger's unique `order` keeps the commission single.
     """
     invoice = erp.get("Sales Invoice", invoice_name)
     if invoice.get("status") != "Paid":
@@ -89,7 +92,8 @@ def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str
             outcome["queued" if what == "queued" else "duplicate" if what == "duplicate" else "skipped"].append(
                 row["name"])
         for so_name in sales_orders:
-            commission[so_name] = ensure_pending_commission(erp, erp.get("Sales Order", so_name), commissions)
+            so = (known_sales_orders or {}).get(so_name) or erp.get("Sales Order", so_name)
+            commission[so_name] = ensure_pending_commission(erp, so, commissions)
     if outcome["queued"]:
         status = "queued"
     elif outcome["duplicate"]:

@@ -31,7 +31,7 @@ from pwcore.erpnext import ERPNext, ERPNextError, TimestampMismatch
 from pwcore.generation import erpnext_now
 from pwcore.logging import get_logger
 from pwcore.orders import ORDER_DOCTYPES, Status, fail
-from pwcore.payments import ORDER_FIELDS, InvoiceNotPaid, generation_call_id, process_paid_invoice
+from pwcore.payments import ORDER_FIELDS, SALES_ORDER_FIELDS, InvoiceNotPaid, generation_call_id, process_paid_invoice
 from pwcore.storage import Storage
 
 log = get_logger("pwcore.reconcile")
@@ -139,8 +139,11 @@ class Reconciler:
                 by_so.setdefault(str(row["sales_order"]), []).append((doctype, row))
         sales_orders = sorted(by_so)
         invoices: set[str] = set()
+        so_rows: dict[str, dict[str, Any]] = {}
         for i in range(0, len(sales_orders), 100):
             chunk = sales_orders[i:i + 100]
+            for so in self.erp.list("Sales Order", fields=SALES_ORDER_FIELDS, filters=[["name", "in", chunk]]):
+                so_rows[str(so["name"])] = so
             paid: list[list[Any]] = [["Sales Invoice", "status", "=", "Paid"],
                                      ["Sales Invoice Item", "sales_order", "in", chunk]]
             for inv in self.erp.list("Sales Invoice", fields=["name"], filters=paid):
@@ -153,7 +156,7 @@ class Reconciler:
             try:
                 # The rows listed above are handed over, so the shared path need not list them again.
                 result = process_paid_invoice(self.erp, self.dispatcher, invoice, self.commissions,
-                                              known_orders=by_so)
+                                              known_orders=by_so, known_sales_orders=so_rows)
             except InvoiceNotPaid:
                 continue
             except ERPNextError as exc:  # one bad invoice must not stop the sweep for every other order

@@ -153,3 +153,19 @@ def test_on_payment_answers_fast_when_erpnext_is_slow(stack: LocalStack, erp: An
     assert response.status_code in (200, 202)
     doctype, name = order["orders"][0]
     assert wait_status(erp, doctype, name, {"Review"}, timeout=120)["status"] == "Review"
+
+
+def test_referred_order_gets_one_pending_commission(stack: LocalStack, erp: Any) -> None:
+    erp.insert("Sales Agent", {"agent_name": "Rita Referrer", "referral_code": "REF-RITA1", "email": "r@example.com"})
+    order = place_order(erp, "Referred Ventures", "rv@example.com", compliance=False, referral_code="REF-RITA1")
+    mark_paid(erp, order["invoice"])
+    doctype, name = order["orders"][0]
+    assert wait_status(erp, doctype, name, {"Review"}, timeout=120)["status"] == "Review"
+    # The same webhook again, and the sweep's path: still one entry.
+    assert post_webhook(stack, invoice_body(order["invoice"])).json()["status"] == "duplicate"
+    assert stack.gateway is not None
+    httpx.post(f"{stack.gateway.url}/function/reconcile", timeout=60)
+    rows = list(erp.list("Commission Ledger", fields=["agent", "service_type", "commission_amount", "status"],
+                         filters=[["order", "=", order["sales_order"]]]))
+    assert rows == [{"agent": "Rita Referrer", "service_type": "Formation", "commission_amount": 50.0,
+                     "status": "Pending"}]
