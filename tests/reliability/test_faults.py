@@ -189,12 +189,15 @@ def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults
     chaos2: Chaos | None = None
 
     def stop_faults() -> None:
-        """Chaos threads stopped first (one could switch the proxy again), then every fault ended."""
+        """Chaos threads and final-write watchers stopped first (each could inject again), then every fault
+        ended."""
         faults_on.clear()
         for c in (chaos, chaos2):
             if c is not None:
                 c.stop_event.set()
                 c.join(30)
+        for w in watchers:
+            w.join(5)  # a watcher sees faults_on cleared within 0.1 s
         count_unhit(faults, rec)
         end_faults()
 
@@ -255,8 +258,6 @@ def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults
 
     wait_until(generation_settled, GENERATION_FAULT_WINDOW_S, 3.0)
     stop_faults()
-    for w in watchers:
-        w.join(5)
     assert wait_until(generation_settled, QUIESCENT_DEADLINE_S, 2.0), (
         f"generation not at rest {QUIESCENT_DEADLINE_S} s after the faults ended")
     generated_s = time.monotonic() - started

@@ -11,6 +11,7 @@ stack's secrets around random or real order names, which sends those requests al
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import tempfile
@@ -24,6 +25,7 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder
 
 from pwcore.webhooks import SIGNATURE_HEADER, sign
 from pwdev.faults import ERPNextFaults
@@ -71,7 +73,8 @@ def world(stack: LocalStack) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def gpg_public_key() -> Iterator[str]:
+def gpg_keys() -> Iterator[tuple[str, str]]:
+    """(public, secret) armored: backup encrypts to the public key; the verify mode needs the secret one."""
     home = tempfile.mkdtemp(prefix="pw-fuzz-gpg-")
     base = ["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
     uid = "fuzz-backup@example.com"
@@ -79,8 +82,11 @@ def gpg_public_key() -> Iterator[str]:
     fpr = subprocess.run(["gpg", "--homedir", home, "--batch", "--with-colons", "--list-keys", uid], check=True,
                          capture_output=True, text=True).stdout.split("fpr:::::::::")[1].split(":")[0]
     subprocess.run([*base, "--quick-add-key", fpr, "cv25519", "encr", "never"], check=True, capture_output=True)
-    yield subprocess.run(["gpg", "--homedir", home, "--batch", "--armor", "--export", fpr], check=True,
-                         capture_output=True, text=True).stdout
+    public = subprocess.run(["gpg", "--homedir", home, "--batch", "--armor", "--export", fpr], check=True,
+                            capture_output=True, text=True).stdout
+    secret = subprocess.run([*base, "--armor", "--export-secret-keys", fpr], check=True, capture_output=True,
+                            text=True).stdout
+    yield public, secret
     subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
 
 
@@ -137,10 +143,17 @@ def request_strategy(function: str, world: dict[str, Any]) -> st.SearchStrategy[
 
 @pytest.mark.timeout(280)
 @pytest.mark.parametrize("function", list(EXAMPLES))
-def test_fuzz_entry_point(function: str, world: dict[str, Any], gpg_public_key: str, log_dir: Path,
+def test_fuzz_entry_point(function: str, world: dict[str, Any], gpg_keys: tuple[str, str], log_dir: Path,
                           monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("BACKUP_PUBLIC_KEYS", gpg_public_key)
+    # backup is configured as its verify deployment too (`mode=verify` needs the private key), and one good
+    # backup is made first: verify answering 500 for a missing / unreadable backup is its alarm, not a crash.
+    monkeypatch.setenv("BACKUP_PUBLIC_KEYS", gpg_keys[0])
+    monkeypatch.setenv("BACKUP_VERIFY_PRIVATE_KEY", gpg_keys[1])
     client = create_app(load_handler(ROOT / "functions" / function)).test_client()
+    if function == "backup":
+        seeded = client.post("/", data=gzip.compress(b"-- a small dump\n" * 100))
+        assert seeded.status_code == 200, seeded.get_data()
+        assert client.post("/", query_string={"mode": "verify"}).status_code == 200
     statuses: Counter[int] = Counter()
     not_json: Counter[int] = Counter()
     started = time.monotonic()
@@ -156,8 +169,13 @@ def test_fuzz_entry_point(function: str, world: dict[str, Any], gpg_public_key: 
             path = "/"  # valid signed webhooks arrive on the root path
         else:
             path = req["path"]
-        response = client.open(path, method=req["method"], headers=headers, query_string=req["query"],
-                               data=req["body"])
+        # The raw path goes into PATH_INFO as a server would put it there ("//[" included); the test client
+        # would read a leading "//" as a host name instead.
+        environ = EnvironBuilder(path="/", method=req["method"], headers=headers, query_string=req["query"],
+                                 data=req["body"]).get_environ()
+        environ["PATH_INFO"] = path
+        environ["REQUEST_URI"] = environ["RAW_URI"] = path
+        response = client.open(environ)
         statuses[response.status_code] += 1
         if response.status_code >= 400 and not response.is_json:
             not_json[response.status_code] += 1
