@@ -28,10 +28,11 @@ from minio.error import S3Error
 from pwcore import config, services
 from pwcore.delivery import Deliverer, DeliverySettings, Listmonk, ListmonkSettings, unsubscribe_contacts
 from pwcore.erpnext import ERPNextError
+from pwcore.functions_common import signed_payload
 from pwcore.http import call_id_of, entrypoint, error, json_response, method_not_allowed
 from pwcore.logging import bind_context, get_logger
 from pwcore.mail import Mailer
-from pwcore.webhooks import SIGNATURE_HEADER, BadPayload, OrderEvent, parse_event, verify_signature
+from pwcore.webhooks import OrderEvent
 
 log = get_logger("deliver")
 
@@ -60,16 +61,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         return unsubscribe(event)
     if event.method != "POST":
         return method_not_allowed("POST")
-    settings = config.load(config.WebhookSettings)
-    body: bytes = event.body or b""
-    if len(body) > settings.max_body_bytes:
-        return error(413, f"body larger than {settings.max_body_bytes} bytes")
-    if not verify_signature(body, event.headers.get(SIGNATURE_HEADER), settings.secret.get_secret_value()):
-        return error(401, f"missing or invalid {SIGNATURE_HEADER}")
-    try:
-        payload = parse_event(body, DeliverEvent)
-    except BadPayload as exc:
-        return error(400, str(exc), field=exc.field)
+    payload = signed_payload(event, DeliverEvent)
+    if isinstance(payload, dict):
+        return payload
     bind_context(order=payload.name)
     try:
         outcome = deliverer().run(payload.doctype, payload.name, call_id_of(event), resend=payload.resend)
