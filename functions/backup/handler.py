@@ -58,7 +58,13 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
             return json_response(200, {"mode": mode, "dry_run": dry_run, "rules": describe_lifecycle(rules)})
         storage = services.storage()
         if mode == "verify":
-            report = verify_newest(storage, settings, config.load(BackupVerifySettings))
+            try:
+                verify_settings = config.load(BackupVerifySettings)
+            except config.ConfigError:
+                # Only the monthly verify deployment holds a private key; the daily one refuses the mode.
+                return error(403, "verify mode is not enabled on this deployment (no BACKUP_VERIFY_PRIVATE_KEY)",
+                             mode=mode)
+            report = verify_newest(storage, settings, verify_settings)
             return json_response(200 if report["ok"] else 500, {"mode": mode, **report})
         result: dict[str, Any] = {"mode": mode, "dry_run": dry_run}
         if mode == "backup":
