@@ -71,14 +71,16 @@ def queue_and_dispatch(erp: ERPNext, dispatcher: Dispatcher, doctype: str, row: 
 def process_paid_invoice(erp: ERPNext, dispatcher: Dispatcher, invoice_name: str,
                          commissions: CommissionSettings,
                          known_orders: dict[str, list[tuple[str, dict[str, Any]]]] | None = None,
-                         known_sales_orders: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                         known_sales_orders: dict[str, dict[str, Any]] | None = None,
+                         known_invoice: dict[str, Any] | None = None) -> dict[str, Any]:
     """Raises erpnext.NotFound for an unknown invoice and InvoiceNotPaid when it is not Paid.
 
-    known_orders (Sales Order -> (doctype, row with ORDER_FIELDS)) and known_sales_orders (name -> row with
-    SALES_ORDER_FIELDS) spare the reads when the caller (the sweep) has just listed those rows in pages; the
-    CAS re-checks each order anyway, and the ledger's unique `order` keeps the commission single.
+    known_invoice ({name, status, items: [{sales_order}]}), known_orders (Sales Order -> (doctype, row with
+    ORDER_FIELDS)) and known_sales_orders (name -> row with SALES_ORDER_FIELDS) spare the reads when the caller
+    (the sweep) has just listed those rows in pages; the CAS re-checks each order anyway, and the ledger's
+    unique `order` keeps the commission single.
     """
-    invoice = erp.get("Sales Invoice", invoice_name)
+    invoice = known_invoice if known_invoice is not None else erp.get("Sales Invoice", invoice_name)
     if invoice.get("status") != "Paid":
         raise InvoiceNotPaid(f"Sales Invoice {invoice_name} is {invoice.get('status')!r}, not Paid")
     sales_orders = sales_orders_of(invoice)

@@ -138,7 +138,7 @@ class Reconciler:
             for row in self.erp.list(doctype, fields=ORDER_FIELDS, filters=filters):
                 by_so.setdefault(str(row["sales_order"]), []).append((doctype, row))
         sales_orders = sorted(by_so)
-        invoices: set[str] = set()
+        invoices: dict[str, set[str]] = {}
         so_rows: dict[str, dict[str, Any]] = {}
         for i in range(0, len(sales_orders), 100):
             chunk = sales_orders[i:i + 100]
@@ -146,17 +146,21 @@ class Reconciler:
                 so_rows[str(so["name"])] = so
             paid: list[list[Any]] = [["Sales Invoice", "status", "=", "Paid"],
                                      ["Sales Invoice Item", "sales_order", "in", chunk]]
-            for inv in self.erp.list("Sales Invoice", fields=["name"], filters=paid):
-                invoices.add(str(inv["name"]))
-        for invoice in sorted(invoices):
+            # One row per (invoice, item of a stranded Sales Order): the invoice->orders map without a read each.
+            for inv in self.erp.list("Sales Invoice", fields=["name", "`tabSales Invoice Item`.sales_order"],
+                                     filters=paid):
+                invoices.setdefault(str(inv["name"]), set()).add(str(inv["sales_order"]))
+        for invoice, invoice_sos in sorted(invoices.items()):
             summary.found["payment"] += 1
             if summary.dry_run:
                 self._act(summary, "payment", invoice, "would_process")
                 continue
             try:
                 # The rows listed above are handed over, so the shared path need not list them again.
+                items = [{"sales_order": so} for so in sorted(invoice_sos)]
+                known = {"name": invoice, "status": "Paid", "items": items}
                 result = process_paid_invoice(self.erp, self.dispatcher, invoice, self.commissions,
-                                              known_orders=by_so, known_sales_orders=so_rows)
+                                              known_orders=by_so, known_sales_orders=so_rows, known_invoice=known)
             except InvoiceNotPaid:
                 continue
             except ERPNextError as exc:  # one bad invoice must not stop the sweep for every other order

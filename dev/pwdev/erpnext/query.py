@@ -122,6 +122,22 @@ class QueryBuilder:
         self.meta = meta
         self.get_meta = get_meta
         self.today = today
+        # Child tables named in `fields` (`tabSales Invoice Item`.sales_order) are LEFT JOINed, one row per
+        # child row, as Frappe's db_query does; filters on such a child then constrain the joined row.
+        self.joins: dict[str, str] = {}
+
+    def _child_meta(self, doctype: str, raw: str) -> Meta:
+        if not any(t.get("options") == doctype for t in self.meta.table_fields()):
+            raise data_error(raw)
+        return self.get_meta(doctype)
+
+    def join_sql(self, params: list[Any]) -> str:
+        out = ""
+        for doctype, alias in self.joins.items():
+            params.append(self.meta.name)
+            out += (f" LEFT JOIN {q(self.get_meta(doctype).table)} {alias} ON {alias}.parent = t.name "
+                    f"AND {alias}.parenttype = ?")
+        return out
 
     def _column(self, meta: Meta, alias: str, field: str) -> tuple[str, str]:
         if not meta.has_column(field):
@@ -133,9 +149,9 @@ class QueryBuilder:
         if op not in OPERATORS:
             raise throw("ValidationError", "Operator must be one of " + ", ".join(OPERATORS))
         if f.doctype and f.doctype != self.meta.name:
-            child = self.get_meta(f.doctype)
-            if not any(t.get("options") == f.doctype for t in self.meta.table_fields()):
-                raise data_error(f"`tab{f.doctype}`.`{f.field}`")
+            child = self._child_meta(f.doctype, f"`tab{f.doctype}`.`{f.field}`")
+            if f.doctype in self.joins:
+                return self._simple(child, self.joins[f.doctype], f.field, op, f.value, params)
             inner = self._simple(child, "c", f.field, op, f.value, params)
             return self._child_exists(child, inner, params)
         return self._simple(self.meta, "t", f.field, op, f.value, params)
@@ -250,7 +266,13 @@ class QueryBuilder:
             m3 = re.match(r"^`?tab([^`.]+)`?\.`?(\w+)`?$", f)
             if m3:
                 if m3.group(1) != self.meta.name:
-                    raise data_error(f)
+                    child = self._child_meta(m3.group(1), f)
+                    if not child.has_column(m3.group(2)):
+                        raise data_error(f)
+                    join_alias = self.joins.setdefault(m3.group(1), f"j{len(self.joins)}")
+                    exprs.append(f"{join_alias}.{q(m3.group(2))}")
+                    keys.append(alias or m3.group(2))
+                    continue
                 f = m3.group(2)
             f = f.strip("`")
             if not re.fullmatch(r"\w+", f) or not self.meta.has_column(f):

@@ -234,9 +234,10 @@ class Store:
             qb = QueryBuilder(meta, self.get_meta, self.clock.today())
             exprs, keys = qb.select_fields(fields)
             params: list[Any] = []
+            joins = qb.join_sql(params)
             where = qb.where(filters, or_filters, params)
             aggregate = any(e == "count(*)" for e in exprs)
-            sql = f"SELECT {', '.join(exprs)} FROM {q(meta.table)} t{where}"
+            sql = f"SELECT {', '.join(exprs)} FROM {q(meta.table)} t{joins}{where}"
             if not aggregate:
                 sql += qb.order(order_by)
             if page_length:
