@@ -66,6 +66,7 @@ class LocalStack:
         self.erpnext: Any = None
         self.gateway: Gateway | None = None
         self.functions: dict[str, FunctionProcess] = {}
+        self._saved_env: dict[str, str | None] | None = None
 
     # -- settings the functions (and in-process clients) use ----------------------------------------------
     def env(self) -> dict[str, str]:
@@ -134,8 +135,12 @@ class LocalStack:
         return proc.start()
 
     def _client_env(self) -> None:
-        """Point this process's own pwcore clients (setup, demo) at the stack."""
-        os.environ.update(self.env())
+        """Point this process's own pwcore clients (setup, demo) at the stack; stop() puts the environment back,
+        so a later stack in the same process (a test session) does not inherit this one's addresses."""
+        env = self.env()
+        if self._saved_env is None:
+            self._saved_env = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         from pwcore import services
 
         services.reset()
@@ -168,6 +173,16 @@ class LocalStack:
                     part.stop()
                 except Exception:
                     pass
+        if self._saved_env is not None:
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved_env = None
+            from pwcore import services
+
+            services.reset()
         if self._tmp is not None:
             self._tmp.cleanup()
 
