@@ -169,7 +169,7 @@ def main() -> int:
 
     workdir = ROOT / ".stack" / "demo"
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh ERPNext site per demo run; logs stay until the next
-    with LocalStack(workdir, extra_env={"RECONCILE_PAYMENT_GRACE_S": "0"}) as stack:
+    with LocalStack(workdir, bucket="performancewest") as stack:
         say(json.dumps(stack.describe(), indent=1))
         summary = run(stack)
     print(json.dumps(summary))

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class LocalStack:
         webhook_retry_sleep_scale: float = 1.0,
         ports: dict[str, int] | None = None,
         log_dir: str | Path | None = None,
+        bucket: str | None = None,
     ) -> None:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="pw-stack-")
         self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
@@ -59,6 +61,9 @@ class LocalStack:
         self.webhook_retry_sleep_scale = webhook_retry_sleep_scale
         self.ports = dict(ports or {})
         self.log_dir = Path(log_dir) if log_dir else self.workdir / "logs"
+        # moto keeps one store per process: stacks in one test session would share a bucket, and a fresh ERPNext
+        # site reuses order names (FO-2026-0001...), so each stack gets its own bucket unless one is named.
+        self.bucket = bucket or f"pw-stack-{uuid.uuid4().hex[:12]}"
         self.s3: S3Server | None = None
         self.smtp: SMTPSink | None = None
         self.ollama: Any = None
@@ -104,7 +109,7 @@ class LocalStack:
         from pwdev.erpnext import ERPNextStandin
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.s3 = S3Server(port=self.ports.get("s3", 0)).start()
+        self.s3 = S3Server(bucket=self.bucket, port=self.ports.get("s3", 0)).start()
         self.smtp = SMTPSink(port=self.ports.get("smtp", 0), folder=self.workdir / "mail").start()
         if not self.ollama_url:
             from pwdev.ollama_standin import OllamaStandin
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
              "smtp": args.smtp_port, "ollama": args.ollama_port}
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalStack(args.workdir, ports=ports) as stack:
+    with LocalStack(args.workdir, ports=ports, bucket="performancewest") as stack:
         print(json.dumps(stack.describe()), flush=True)
         try:
             while not stop.is_set():

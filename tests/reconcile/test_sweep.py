@@ -202,27 +202,38 @@ def test_generate_doc_killed_mid_conversion(stack: LocalStack, erp: Any, storage
     gen = stack.functions["generate-doc"]
     gen.restart()
     assert gen.pid is not None
-    # Freeze the function's LibreOffice (SIGSTOP): the conversion cannot finish, so the kill below lands
-    # inside convert() deterministically, whatever the machine's speed.
-    deadline = time.monotonic() + 30
-    frozen: list[int] = []
-    while not frozen and time.monotonic() < deadline:
-        frozen = [p for p in descendants(gen.pid) if "soffice" in cmdline(p)]
-        time.sleep(0.05)
-    assert frozen, "generate-doc started no LibreOffice"
-    for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
-    order = place_order(erp, "Killed In Conversion LLC", "owner@example.com", compliance=False)
-    doctype, name = order["orders"][0]
-    mark_paid(erp, order["invoice"])
-    wait_status(erp, doctype, name, Status.PROCESSING, timeout=30)
-    time.sleep(0.5)  # past the claim, the reads and the rendering: now waiting on LibreOffice
-    assert versions(storage, name) == {}  # nothing uploaded yet: the run is in the conversion
-    gen.kill()
-    for pid in frozen:  # let the orphans see their parent is gone (they exit by themselves), or end them
-        for sig in (signal.SIGCONT, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
+    # Freeze every LibreOffice the function starts (SIGSTOP), warm server and cold fallback alike, until the
+    # kill: the conversion cannot finish, so the kill lands inside convert() whatever the machine's speed.
+    frozen: set[int] = set()
+    stop_freezing = threading.Event()
+
+    def freeze() -> None:
+        while not stop_freezing.is_set():
+            for pid in descendants(gen.pid or 0):
+                if pid not in frozen and any(n in cmdline(pid) for n in ("soffice", "oosplash")):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGSTOP)
+                        frozen.add(pid)
+            time.sleep(0.01)
+
+    freezer = threading.Thread(target=freeze, daemon=True)
+    freezer.start()
+    try:
+        order = place_order(erp, "Killed In Conversion LLC", "owner@example.com", compliance=False)
+        doctype, name = order["orders"][0]
+        mark_paid(erp, order["invoice"])
+        wait_status(erp, doctype, name, Status.PROCESSING, timeout=30)
+        time.sleep(0.5)  # past the claim, the reads and the rendering: now waiting on LibreOffice
+        assert frozen, "generate-doc started no LibreOffice"
+        assert versions(storage, name) == {}  # nothing uploaded yet: the run is in the conversion
+        gen.kill()
+    finally:
+        stop_freezing.set()
+        freezer.join()
+        for pid in frozen:  # the orphans: let them see their parent is gone, or end them
+            for sig in (signal.SIGCONT, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
     assert status_of(erp, doctype, name) == Status.PROCESSING
     gen.restart()
     code, early = sweep(stack)  # inside the lease: a live run must not be disturbed
