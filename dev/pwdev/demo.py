@@ -26,14 +26,15 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def wait_status(erp: Any, doctype: str, name: str, wanted: set[str], timeout: float = 240.0) -> dict[str, Any]:
+def wait_status(erp: Any, doctype: str, name: str, wanted: set[str], timeout: float = 240.0,
+                poll_s: float = 0.2) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     doc: dict[str, Any] = {}
     while time.monotonic() < deadline:
         doc = erp.get(doctype, name)
         if doc["status"] in wanted or doc["status"] in FINAL:
             return doc
-        time.sleep(0.2)
+        time.sleep(poll_s)
     return doc
 
 
