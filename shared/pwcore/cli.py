@@ -67,7 +67,7 @@ def cmd_erpnext_setup(args: argparse.Namespace) -> int:
     except ERPNextError as exc:
         return _fail(f"cannot reach ERPNext at {erp.base_url} (ERPNEXT_URL): {exc}")
     apply = not (args.dry_run or args.check)
-    plan = Setup(erp, args.gateway_url, secret).plan_and_apply(apply=apply)
+    plan = Setup(erp, args.gateway_url, secret, rotate_secret=args.rotate_secret).plan_and_apply(apply=apply)
     for change in plan.pending:
         print(f"{'would ' if not apply else ''}{change.action} {change.kind} {change.name}")
         if args.dry_run and change.diff:
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = setup.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print what would change, as a diff")
     mode.add_argument("--check", action="store_true", help="exit 1 when the site differs")
+    setup.add_argument("--rotate-secret", action="store_true",
+                       help="write WEBHOOK_SECRET into every webhook (ERPNext never shows the current one)")
     setup.set_defaults(func=cmd_erpnext_setup)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")

@@ -93,10 +93,12 @@ def desired_webhooks(gateway_url: str) -> list[dict[str, Any]]:
 
 
 class Setup:
-    def __init__(self, erp: ERPNext, gateway_url: str, webhook_secret: str) -> None:
+    def __init__(self, erp: ERPNext, gateway_url: str, webhook_secret: str, rotate_secret: bool = False) -> None:
         self.erp = erp
         self.gateway_url = gateway_url
         self.webhook_secret = webhook_secret
+        # Frappe never returns Password fields, so a changed secret cannot be detected: rotation is explicit.
+        self.rotate_secret = rotate_secret
 
     def _get(self, doctype: str, name: str) -> dict[str, Any] | None:
         try:
@@ -167,11 +169,11 @@ class Setup:
             return Change("Webhook", hook["name"], "create", _diff({}, desired))
         have = _pick(current, WEBHOOK_KEYS)
         have_headers = [(h.get("key"), h.get("value")) for h in current.get("webhook_headers", [])]
-        if have == desired and have_headers == desired_headers:
+        if have == desired and have_headers == desired_headers and not self.rotate_secret:
             return Change("Webhook", hook["name"], "unchanged")
         if apply:
             body = {k: v for k, v in hook.items() if k != "name"}
             body["webhook_secret"] = self.webhook_secret
             self.erp.update("Webhook", hook["name"], body, modified=str(current["modified"]))
-        return Change("Webhook", hook["name"], "update",
-                      _diff({**have, "headers": have_headers}, {**desired, "headers": desired_headers}))
+        diff = _diff({**have, "headers": have_headers}, {**desired, "headers": desired_headers})
+        return Change("Webhook", hook["name"], "update", diff or "webhook_secret: rotated")

@@ -43,10 +43,11 @@ def erp(site: Any) -> ERPNext:
 
 @pytest.fixture
 def pw(site: Any, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, secret: str = SECRET,
+            webhook_secret: str = WEBHOOK_SECRET) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ERPNEXT_", "WEBHOOK_"))}
         env.update({"ERPNEXT_URL": site.url, "ERPNEXT_API_KEY": KEY, "ERPNEXT_API_SECRET": secret,
-                    "ERPNEXT_RETRIES": "1", "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    "ERPNEXT_RETRIES": "1", "WEBHOOK_SECRET": webhook_secret,
                     "SECRETS_DIR": str(tmp_path / "no-secrets")})  # env only: no secret files win
         return subprocess.run([str(PW), "erpnext-setup", "--gateway-url", GATEWAY, *args], env=env,
                               capture_output=True, text=True, timeout=60)
@@ -170,3 +171,16 @@ def test_unreachable_erpnext_names_the_url_setting(pw: Callable[..., Any], site:
     out = pw()
     assert out.returncode != 0
     assert "ERPNEXT_URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_rotate_secret_rewrites_every_webhook_secret(site: Any, erp: ERPNext, pw: Callable[..., Any]) -> None:
+    assert pw().returncode == 0
+    hooks = names(erp, "Webhook")
+    assert "nothing to change" in pw().stdout  # Frappe hides the secret, so a plain run cannot see a change
+    rotated = pw("--rotate-secret", webhook_secret="rotated-webhook-secret-77c1")
+    assert rotated.returncode == 0, rotated.stderr
+    assert sum(line.startswith("update Webhook") for line in rotated.stdout.splitlines()) == len(hooks)
+    for hook in hooks:
+        secret = erp.call("frappe.client.get_password", doctype="Webhook", name=hook, fieldname="webhook_secret")
+        assert secret == "rotated-webhook-secret-77c1"
+    assert names(erp, "Webhook") == hooks
