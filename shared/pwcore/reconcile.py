@@ -17,6 +17,7 @@ orders/500 + stranded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,28 +77,39 @@ class Reconciler:
         self.settings = settings
         self.commissions = commissions
         self.timezone = timezone
+        self._token = ""
 
     # -- the lock --------------------------------------------------------------------------------------
     def _acquire(self, owner: str) -> bool:
+        """Conditional create of the lock. A dead sweep's expired lock is taken over by exactly one sweep: the
+        taker must first create a marker named after that lock's expiry (conditional too), so two sweeps that
+        both saw the same expired lock cannot both delete and re-create it."""
         now = datetime.now(UTC)
-        body = json.dumps({"owner": owner, "expires_at": (now + timedelta(seconds=self.settings.lock_ttl_s))
+        self._token = f"{owner}:{now.timestamp()}"
+        body = json.dumps({"owner": self._token, "expires_at": (now + timedelta(seconds=self.settings.lock_ttl_s))
                            .isoformat()}).encode()
         if self.storage.put_if_absent(LOCK_KEY, body):
             return True
         try:
-            held = json.loads(self.storage.get_bytes(LOCK_KEY))
+            raw = self.storage.get_bytes(LOCK_KEY)
+            held = json.loads(raw)
             expired = datetime.fromisoformat(held["expires_at"]) < now
         except Exception:
-            expired = True
+            return False  # vanished or unreadable right now: the next run decides
         if not expired:
             return False
-        self.storage.delete(LOCK_KEY)  # a dead sweep's lock; the conditional create below decides the race
+        marker = f"{LOCK_KEY}.takeover-{hashlib.sha256(raw).hexdigest()[:16]}"
+        if not self.storage.put_if_absent(marker, body):
+            return False  # another sweep is taking this expired lock over
+        self.storage.delete(LOCK_KEY)
         return self.storage.put_if_absent(LOCK_KEY, body)
 
     def _release(self) -> None:
+        """Delete the lock only while it is still ours (a sweep that outlived its TTL may have lost it)."""
         try:
-            self.storage.delete(LOCK_KEY)
-        except Exception as exc:
+            if json.loads(self.storage.get_bytes(LOCK_KEY)).get("owner") == self._token:
+                self.storage.delete(LOCK_KEY)
+        except Exception as exc:  # it expires by itself
             log.warning("reconcile.unlock_failed", error=type(exc).__name__)
 
     # -- the sweep -------------------------------------------------------------------------------------
