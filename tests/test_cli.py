@@ -54,3 +54,15 @@ def test_templates_upload(s3: Any, tmp_path: Path) -> None:
     assert "manifest.json" in uploaded and "operating-agreement.docx" in uploaded
     keys = {o.object_name for o in s3.client().list_objects(s3.bucket, prefix="templates/")}
     assert "templates/invoice.docx" in keys
+
+
+def test_section_keys_agree_across_specs_context_and_templates() -> None:
+    """The LLM section specs (what is written), the render context (what is filled) and the template manifest
+    (what is printed) name the same sections: a section added in one place only would fail an order."""
+    from pwcore.documents import context as ctx
+    from pwcore.llm import section_keys
+
+    manifest = json.loads((ROOT / "templates" / "manifest.json").read_text())
+    for service, keys in ctx.SERVICE_SECTIONS.items():
+        assert section_keys(service) == keys
+        assert manifest["compliance"][service]["sections"] == keys
