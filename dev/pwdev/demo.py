@@ -103,8 +103,10 @@ def run(stack: LocalStack) -> dict[str, Any]:
     erp = services.erpnext()
     storage = services.storage()
     started = time.monotonic()
-    backend = "ollama-standin" if stack.ollama is not None else f"REAL Ollama at {stack.ollama_url}"
-    say(f"== LLM backend: {backend}")
+    from pwcore.llm import describe_backend
+
+    backend = "ollama-standin" if stack.ollama is not None else f"real Ollama at {stack.ollama_url}"
+    say(f"== LLM BACKEND: {describe_backend(stack.ollama_url).upper()}")
 
     say("== order 1: formation (3 members) + FLSA audit; invoice paid -> signed webhook")
     first = place_order(erp, "Rivera & Sons <Retail>", "owner@rivera-retail.example", compliance=True)
