@@ -30,6 +30,7 @@ Decisions (also in the function's docstring and the project docs):
 
 from __future__ import annotations
 
+import calendar as calendar_module  # the standard library's (month lengths), not this module
 import datetime as dt
 import json
 from collections import Counter
@@ -60,7 +61,7 @@ RECURRENCE_STEP = {
 }
 STATUS_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "status",
                  "reminder_sent", "modified"]
-RECUR_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "recurrence"]
+RECUR_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "recurrence", "anchor_day"]
 MAX_ERRORS_LISTED = 100
 
 
@@ -98,11 +99,16 @@ def status_for(due: dt.date, today: dt.date, window_days: int) -> str:
     return UPCOMING
 
 
-def next_due(due: dt.date, recurrence: str) -> dt.date:
+def next_due(due: dt.date, recurrence: str, anchor_day: int | None = None) -> dt.date:
+    """The next due date of a series. relativedelta clips to the month's last day (31 Jan + 1 month = 28/29
+    Feb); the series' anchor day then brings it back (28 Feb -> 31 Mar, not 28 Mar)."""
     step = RECURRENCE_STEP.get(recurrence)
     if step is None:
         raise ValueError(f"unknown recurrence {recurrence!r}")
     result: dt.date = due + step
+    if anchor_day and anchor_day > result.day:
+        last = calendar_module.monthrange(result.year, result.month)[1]
+        result = result.replace(day=min(anchor_day, last))
     return result
 
 
@@ -220,10 +226,12 @@ class CalendarTick:
                     self.report.error(str(row["name"]), f"next entry not created: ERPNext {exc.status} {exc.exc_type}")
 
     def _create_next(self, row: dict[str, Any]) -> None:
-        due = next_due(parse_date(row["due_date"]), str(row["recurrence"]))
+        current = parse_date(row["due_date"])
+        anchor = int(row.get("anchor_day") or 0) or current.day  # the first entry of a series sets it
+        due = next_due(current, str(row["recurrence"]), anchor)
         doc = {"customer": row["customer"], "entity_name": row.get("entity_name"), "state": row.get("state"),
                "event_type": row["event_type"], "due_date": due.isoformat(), "recurrence": row["recurrence"],
-               "status": UPCOMING, "reminder_sent": 0, "previous_entry": row["name"]}
+               "status": UPCOMING, "reminder_sent": 0, "previous_entry": row["name"], "anchor_day": anchor}
         if self.dry_run:
             self.report.counts["next_entries_created"] += 1
             return

@@ -50,3 +50,15 @@ def test_next_due_clips_to_month_end(due: dt.date, recurrence: str, expected: dt
 def test_unknown_recurrence() -> None:
     with pytest.raises(ValueError):
         next_due(dt.date(2027, 1, 1), "Weekly")
+
+
+def test_series_keeps_its_anchor_day_after_a_clipped_month() -> None:
+    # A monthly filing due on the 31st: February clips it, March brings it back to the month's end.
+    feb = next_due(dt.date(2027, 1, 31), "Monthly", anchor_day=31)
+    assert feb == dt.date(2027, 2, 28)
+    assert next_due(feb, "Monthly", anchor_day=31) == dt.date(2027, 3, 31)
+    assert next_due(dt.date(2027, 3, 31), "Monthly", anchor_day=31) == dt.date(2027, 4, 30)
+    assert next_due(dt.date(2027, 11, 30), "Quarterly", anchor_day=30) == dt.date(2028, 2, 29)
+    assert next_due(dt.date(2028, 2, 29), "Annual", anchor_day=29) == dt.date(2029, 2, 28)
+    assert next_due(dt.date(2029, 2, 28), "Annual", anchor_day=29) == dt.date(2030, 2, 28)
+    assert next_due(dt.date(2027, 2, 28), "Monthly") == dt.date(2027, 3, 28)  # no anchor: plain relativedelta

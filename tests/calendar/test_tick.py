@@ -97,9 +97,11 @@ def test_recurrence_month_end_and_once(env: Env) -> None:
     env.entry(acme, "2027-12-31", status="Completed")  # no recurrence: nothing
     report = env.tick(TODAY).as_dict()
     assert report["next_entries_created"] == 1
-    nxt = list(env.erp.list("Compliance Calendar", fields=["name", "due_date", "status", "reminder_sent"],
+    nxt = list(env.erp.list("Compliance Calendar",
+                            fields=["name", "due_date", "status", "reminder_sent", "anchor_day"],
                             filters=[["previous_entry", "=", done]]))
     assert len(nxt) == 1 and nxt[0]["due_date"] == "2028-02-29"
+    assert nxt[0]["anchor_day"] == 31  # so the entry after it is due on 31 March, not 29 March
     # Created before the status pass, so it gets its status and reminder in the same tick.
     assert (nxt[0]["status"], nxt[0]["reminder_sent"]) == ("Due Soon", 1)
     assert env.tick(TODAY).as_dict()["next_entries_created"] == 0
