@@ -379,6 +379,11 @@ class Deliverer:
         age = (_now() - started).total_seconds()
         if resend and (state == "uncertain" or age > self.settings.sending_lease_s):
             # An operator checked the mail log and asked for a new send: the only path to a second email.
+            # One resend per superseded marker, even when two operators (or retries) ask at once.
+            superseded = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
+            if not self.storage.put_if_absent(f"{key}.resend-{superseded}", body, "application/json"):
+                return Outcome("busy", name, version, "another resend of this email is already under way",
+                               message_id)
             log.warning("delivery.resend", order=name, version=version, previous_call_id=marker.get("call_id"))
             self._write_marker(key, {**claim, "resend_of": marker.get("call_id", "")})
             return self._send(doctype, doc, email, key, claim)

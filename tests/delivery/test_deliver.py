@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -165,8 +166,22 @@ def test_crash_with_sending_marker_never_sends_twice(crash_at: str, erp: ERPNext
     # The operator checked the mail log, set Approved again and asked for a resend: the one way to send again.
     doc = erp.get(order["doctype"], order["name"])
     erp.update(order["doctype"], order["name"], {"status": "Approved"}, modified=doc["modified"])
-    out = deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], "op", resend=True)
-    assert out.status == "delivered" and len(smtp.wait_for(sent + 1)) == sent + 1
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def operator_resend(i: int) -> None:  # four operators (or retries) ask for the resend at once
+        barrier.wait()
+        run = deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], f"op{i}", resend=True)
+        outcomes.append(run.status)
+
+    threads = [threading.Thread(target=operator_resend, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("delivered") >= 1 and len(smtp.wait_for(sent + 1)) == sent + 1
+    time.sleep(0.5)
+    assert len(smtp.messages) == sent + 1  # one resend, not four
     assert status_of(erp, order) == "Delivered"
 
 
