@@ -52,14 +52,15 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 # process group instead of living on as an orphan. (PR_SET_PDEATHSIG would fire when the *thread* that
 # started it exits, which a worker-thread pool does routinely.)
 _LAUNCHER = """
-import os, runpy, signal, sys, threading, time
-parent = int(sys.argv[1])
+import os, runpy, shutil, signal, sys, threading, time
+parent, root = int(sys.argv[1]), sys.argv[2]
 def watch():
     while os.getppid() == parent:
         time.sleep(1)
+    shutil.rmtree(root, ignore_errors=True)  # the profile and log of a converter that never ran close()
     os.killpg(0, signal.SIGKILL)
 threading.Thread(target=watch, daemon=True).start()
-sys.argv = ["unoserver"] + sys.argv[2:]
+sys.argv = ["unoserver"] + sys.argv[3:]
 runpy.run_module("unoserver.server", run_name="__main__", alter_sys=True)
 """
 
@@ -234,6 +235,7 @@ class PdfConverter:
             "-c",
             _LAUNCHER,
             str(os.getpid()),
+            str(self._root),
             "--interface",
             "127.0.0.1",
             "--uno-interface",
