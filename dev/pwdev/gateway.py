@@ -40,6 +40,7 @@ import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from pwdev.procs import run_until_interrupted
 from pwdev.runner import parse_duration
 
 HOP_BY_HOP = {
@@ -614,13 +615,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
     ).start(args.port)
     print(f"pwdev.gateway listening on {gateway.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        gateway.stop()
+    run_until_interrupted(gateway.stop)
 
 
 if __name__ == "__main__":

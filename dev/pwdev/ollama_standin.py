@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pwdev.procs import run_until_interrupted
+
 VERSION = "0.12.0-pwdev-standin"
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
 FAULT_KINDS = frozenset({"503", "500", "404", "hang", "die", "error_midstream", "empty", "garbage"})
@@ -547,11 +549,7 @@ def main(argv: list[str] | None = None) -> None:
         max_queue=args.max_queue,
     ).start(port=args.port, host=args.host)
     print(f"Ollama stand-in {VERSION} listening on http://{args.host}:{standin.port}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        standin.stop()
+    run_until_interrupted(standin.stop)
 
 
 if __name__ == "__main__":

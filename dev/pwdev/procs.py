@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -18,6 +18,17 @@ from typing import IO, Any
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_until_interrupted(stop: Callable[[], None]) -> None:
+    """Keep a `python -m pwdev.<stand-in>` process serving until Ctrl-C, then stop it cleanly."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

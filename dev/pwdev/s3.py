@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import threading
-import time
 from typing import Any
 
 import httpx
 from minio import Minio
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
+
+from pwdev.procs import run_until_interrupted
 
 DEV_ACCESS_KEY = "minioadmin"  # moto accepts any credentials; these are MinIO's well-known dev defaults
 DEV_SECRET_KEY = "minioadmin"  # a public dev default, not a secret
@@ -122,13 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = S3Server(args.bucket, host=args.host, port=args.port).start()
     print(f"pwdev.s3: S3 on {server.url} bucket={server.bucket} access_key={server.access_key}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    run_until_interrupted(server.stop)
 
 
 if __name__ == "__main__":

@@ -59,8 +59,6 @@ def deliverer() -> Deliverer:
 def handle(event: Any, context: Any) -> dict[str, Any]:
     if event.path.rstrip("/") == "/listmonk/unsubscribe":
         return unsubscribe(event)
-    if event.method != "POST":
-        return method_not_allowed("POST")
     payload = signed_payload(event, DeliverEvent)
     if isinstance(payload, dict):
         return payload

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from pwcore.functions_common import signed_payload
 from pwcore.generation_service import generator
-from pwcore.http import entrypoint, json_response, method_not_allowed
+from pwcore.http import entrypoint, json_response
 from pwcore.logging import bind_context, get_logger
 from pwcore.webhooks import NAME_PATTERN, OrderEvent
 
@@ -45,8 +45,6 @@ STATUS_CODES = {"not_found": 404, "review": 200, "done": 200, "busy": 200, "skip
 
 @entrypoint("generate-doc")
 def handle(event: Any, context: Any) -> dict[str, Any]:
-    if event.method != "POST":
-        return method_not_allowed("POST")
     request = signed_payload(event, GenerateRequest)
     if isinstance(request, dict):
         return request

@@ -20,7 +20,7 @@ from pwcore import config, services
 from pwcore.commissions import CommissionSettings
 from pwcore.erpnext import ERPNextError, NotFound
 from pwcore.functions_common import signed_payload
-from pwcore.http import entrypoint, error, json_response, method_not_allowed
+from pwcore.http import entrypoint, error, json_response
 from pwcore.logging import bind_context, get_logger
 from pwcore.payments import InvoiceNotPaid, process_paid_invoice
 from pwcore.webhooks import InvoiceEvent
@@ -31,8 +31,6 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="on-payment")
 
 @entrypoint("on-payment")
 def handle(event: Any, context: Any) -> dict[str, Any]:
-    if event.method != "POST":
-        return method_not_allowed("POST")
     payload = signed_payload(event, InvoiceEvent)
     if isinstance(payload, dict):
         return payload

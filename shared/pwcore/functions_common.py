@@ -7,18 +7,20 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from pwcore import config, events
-from pwcore.http import error
+from pwcore.http import error, method_not_allowed
 from pwcore.webhooks import SIGNATURE_HEADER, BadPayload, parse_event, verify_signature
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def signed_payload(event: Any, model: type[M]) -> M | dict[str, Any]:
-    """The parsed body, or the JSON error answer to return (413 / 401 / 400), in that order of checks.
+    """The parsed body, or the JSON error answer to return (405 / 413 / 401 / 400), in that order of checks.
 
     A CloudEvent (binary or structured) is checked on its data; the signature may come from the
     X-Frappe-Webhook-Signature header or the `pwsignature` extension (`ce-pwsignature`).
     """
+    if event.method != "POST":
+        return method_not_allowed("POST")
     settings = config.load(config.WebhookSettings)
     try:
         event = events.parse(event) or event
