@@ -36,16 +36,17 @@ stack: system-deps venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	@# each handler is its own module named `handler`, so they are checked one by one
 	@for f in functions/*/handler.py; do $(VENV)/bin/mypy --no-error-summary $$f || exit 1; done
-	$(PY) -m pwcore.cli requirements --check
+	$(PY) -m pwcore.admin.cli requirements --check
 
 test: system-deps venv
 	$(MAKE) lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 requirements: venv
-	$(PY) -m pwcore.cli requirements
+	$(PY) -m pwcore.admin.cli requirements
 
 clean:
 	rm -rf $(VENV) .stack build .pytest_cache .mypy_cache .ruff_cache

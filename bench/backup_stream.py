@@ -43,8 +43,8 @@ class Generated(io.RawIOBase):
 
 
 def _child(endpoint: str, public_keys: str, size: int, out: Any) -> None:
-    from pwcore.backup import BackupSettings, encrypt_and_upload
-    from pwcore.storage import Storage
+    from pwcore.clients.s3 import Storage
+    from pwcore.steps.backup import BackupSettings, encrypt_and_upload
 
     storage = Storage(endpoint, "minioadmin", "minioadmin", BUCKET, timeout_s=120)
     settings = BackupSettings(public_keys=public_keys, prefix="bench-backups")

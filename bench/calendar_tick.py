@@ -23,12 +23,12 @@ KEY, SECRET = "bench-key", "bench-secret-0123"
 
 
 def _child(erp_url: str, s3: dict[str, str], smtp: tuple[str, int], out: Any) -> None:
-    from pwcore.calendar import CalendarSettings, run_tick
-    from pwcore.commissions import CommissionSettings, sweep_commissions
-    from pwcore.config import SMTPSettings
-    from pwcore.erpnext import ERPNext
-    from pwcore.mail import Mailer
-    from pwcore.storage import Storage
+    from pwcore.clients.erpnext import ERPNext
+    from pwcore.clients.s3 import Storage
+    from pwcore.clients.smtp import Mailer, SMTPSettings
+    from pwcore.orders.commission_ledger import CommissionSettings
+    from pwcore.steps.calendar_tick import CalendarSettings, run_tick
+    from pwcore.steps.commissions import sweep_commissions
 
     erp = ERPNext(erp_url, KEY, SECRET, timeout_s=60)
     storage = Storage(s3["S3_ENDPOINT"], s3["S3_ACCESS_KEY"], s3["S3_SECRET_KEY"], s3["S3_BUCKET"])

@@ -80,7 +80,7 @@ class _Event:
 
 
 def _first_event(name: str) -> _Event:
-    from pwcore.webhooks import SIGNATURE_HEADER, sign
+    from pwcore.model.signatures import SIGNATURE_HEADER, sign
 
     if name in ("on-payment", "generate-doc", "deliver"):
         payload = ({"doctype": "Sales Invoice", "name": "ACC-SINV-2026-00001", "status": "Paid"}

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from pwcore.erpnext import ERPNext
-from pwcore.storage import Storage
-from pwcore.webhooks import SIGNATURE_HEADER, sign
+from pwcore.clients.erpnext import ERPNext
+from pwcore.clients.s3 import Storage
+from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server

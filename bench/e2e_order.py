@@ -16,8 +16,8 @@ import sys
 import time
 from typing import Any
 
+from pwcore.clients.libreoffice import PdfConverter
 from pwcore.documents import context as ctx
-from pwcore.documents.pdf import PdfConverter
 from pwcore.documents.render import render_docx
 from pwdev.demo import mark_paid, place_order, wait_status
 from pwdev.stack import ROOT, LocalStack
@@ -43,10 +43,10 @@ def baseline_ms(erp: Any, order: dict[str, Any], converter: PdfConverter, runs: 
 
 
 def main() -> int:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
     with LocalStack(functions=("on-payment", "generate-doc"), gateway_workers=2):
-        erp = services.erpnext()
+        erp = wiring.erpnext()
         warm = place_order(erp, "Warmup LLC", "w@example.com", compliance=False)
         mark_paid(erp, warm["invoice"])
         wait_status(erp, *warm["orders"][0], {"Review"})

@@ -23,13 +23,13 @@ TOKEN_LATENCY_S = 0.01
 
 
 def main() -> int:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
     rows = []
     with LocalStack(functions=("on-payment", "generate-doc"), token_latency_s=TOKEN_LATENCY_S,
                     extra_env={"OLLAMA_CONCURRENCY": "3"}):
-        erp = services.erpnext()
-        storage = services.storage()
+        erp = wiring.erpnext()
+        storage = wiring.storage()
         warm = place_order(erp, "Warm LLM Co", "w@example.com", compliance=True)
         mark_paid(erp, warm["invoice"])
         wait_status(erp, *warm["orders"][1], {"Review"}, timeout=600)

@@ -16,8 +16,8 @@ import json
 import time
 from typing import Any
 
-from pwcore.intake import parse_intake
-from pwcore.llm import MemoryCache, SectionGenerator, SectionSpec, ServiceSpec, service_spec
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.section_generator import MemoryCache, SectionGenerator, SectionSpec, ServiceSpec, service_spec
 from pwdev.ollama_standin import OllamaStandin
 
 MODEL = "qwen2.5:7b"

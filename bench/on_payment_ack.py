@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from pwcore.webhooks import SIGNATURE_HEADER, sign
+from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.demo import place_order
 from pwdev.stack import WEBHOOK_SECRET, LocalStack
 
@@ -26,11 +26,11 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> int:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
     # generate-doc is not started: its queued calls wait in the gateway, so generation does not share the CPU.
     with LocalStack(functions=("on-payment",), gateway_workers=1) as stack:
-        erp = services.erpnext()
+        erp = wiring.erpnext()
         invoices = []
         httpx.post(f"{stack.erpnext.url}/_standin/webhooks/pause", params={"discard": 1}, timeout=5)
         for i in range(N):

@@ -14,8 +14,9 @@ import json
 import statistics
 import time
 
+from pwcore.clients.libreoffice import PdfConverter, convert_cold
 from pwcore.documents import registry
-from pwcore.documents.pdf import PdfConverter, convert_cold, pdf_opens
+from pwcore.documents.pdf_check import pdf_opens
 from pwcore.documents.render import render_docx
 
 

@@ -28,8 +28,8 @@ from typing import Any
 import jwt
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from pwcore.erpnext import ERPNext
-from pwcore.storage import Storage
+from pwcore.clients.erpnext import ERPNext
+from pwcore.clients.s3 import Storage
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import start_process, stop_process
 from pwdev.s3 import S3Server

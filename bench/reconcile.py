@@ -85,7 +85,7 @@ MIX = {"Ordered": 0.02, "Queued": 0.004, "Processing": 0.004, "Review": 0.05, "R
 
 
 def build_site(n_orders: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
-    from pwcore.generation import erpnext_now
+    from pwcore.model.clock import erpnext_now
     from pwdev.erpnext import ERPNextStandin
 
     rng = random.Random(seed)
@@ -160,13 +160,12 @@ def build_site(n_orders: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
 
 # ---- the sweep, in a child process --------------------------------------------------------------------------
 def sweep_child(erpnext_url: str, s3_env: dict[str, str], sink_url: str, out: Any) -> None:
-    from pwcore.commissions import CommissionSettings
-    from pwcore.config import DispatchSettings
-    from pwcore.dispatch import Dispatcher
-    from pwcore.erpnext import ERPNext
-    from pwcore.logging import configure
-    from pwcore.reconcile import Reconciler, ReconcileSettings
-    from pwcore.storage import Storage
+    from pwcore.clients.dispatch import Dispatcher, DispatchSettings
+    from pwcore.clients.erpnext import ERPNext
+    from pwcore.clients.s3 import Storage
+    from pwcore.logs import configure
+    from pwcore.orders.commission_ledger import CommissionSettings
+    from pwcore.steps.reconcile import Reconciler, ReconcileSettings
 
     configure("WARNING")  # one log line per action would be 1,500 lines
     erp = ERPNext(erpnext_url, KEY, SECRET, timeout_s=60)
@@ -194,7 +193,7 @@ def bench_sweep(n_orders: int) -> dict[str, Any]:
     s3 = S3Server().start()
     sink = Sink()
     try:
-        from pwcore.storage import Storage
+        from pwcore.clients.s3 import Storage
 
         env = s3.env()
         Storage(env["S3_ENDPOINT"], env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], env["S3_BUCKET"]).ensure_bucket()
@@ -231,8 +230,8 @@ def bench_sweep(n_orders: int) -> dict[str, Any]:
 def bench_recovery() -> dict[str, Any]:
     import httpx
 
-    from pwcore import services
-    from pwcore.reconcile import ReconcileSettings
+    from pwcore.runtime import wiring
+    from pwcore.steps.reconcile import ReconcileSettings
     from pwdev.demo import mark_paid, place_order
     from pwdev.stack import LocalStack
 
@@ -241,7 +240,7 @@ def bench_recovery() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pw-bench-reconcile-") as tmp, LocalStack(
             tmp, functions=("on-payment", "generate-doc", "reconcile"),
             extra_env={"RECONCILE_PAYMENT_GRACE_S": "0"}, webhook_retry_sleep_scale=1.0) as stack:
-        erp = services.erpnext()
+        erp = wiring.erpnext()
 
         def status(doctype: str, name: str) -> str:
             return str(erp.get(doctype, name)["status"])
@@ -296,7 +295,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--skip-stack", action="store_true", help="skip the lost-webhook timing on the local stack")
     args = parser.parse_args()
-    from pwcore.logging import configure
+    from pwcore.logs import configure
 
     configure("WARNING")
     result: dict[str, Any] = {"bench": "reconcile", "at": datetime.now().isoformat(timespec="seconds")}

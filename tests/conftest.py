@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pwcore.erpnext import ERPNext
+from pwcore.clients.erpnext import ERPNext
 
 API_KEY = "pw-test-key"
 API_SECRET = "pw-test-secret-5d1e"

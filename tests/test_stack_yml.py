@@ -1,4 +1,4 @@
-"""stack.yml fits faas-cli's schema (contract part B) and the project's rules for each function."""
+"""stack.yml fits faas-cli's schema (faas-cli's stack schema) and the project's rules for each function."""
 
 from __future__ import annotations
 

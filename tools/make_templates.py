@@ -34,7 +34,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pwcore.documents import context as ctx
-from pwcore.documents import samples
+from pwdev import samples
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "templates"

@@ -98,12 +98,12 @@ def mark_paid(erp: Any, invoice: str) -> None:
 
 
 def run(stack: LocalStack) -> dict[str, Any]:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
-    erp = services.erpnext()
-    storage = services.storage()
+    erp = wiring.erpnext()
+    storage = wiring.storage()
     started = time.monotonic()
-    from pwcore.llm import describe_backend
+    from pwcore.compliance.section_generator import describe_backend
 
     backend = "ollama-standin" if stack.ollama is not None else f"real Ollama at {stack.ollama_url}"
     say(f"== LLM BACKEND: {describe_backend(stack.ollama_url).upper()}")
@@ -162,7 +162,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
 
 def main() -> int:
-    from pwcore.logging import configure
+    from pwcore.logs import configure
 
     configure("WARNING")  # the demo narrates on stderr; the functions' JSON logs go to the stack's log folder
     say("== starting the local stack (ERPNext, S3, SMTP, Ollama stand-ins; gateway; 7 functions)")

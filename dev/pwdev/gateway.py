@@ -482,7 +482,7 @@ class Gateway:
             retry_after = response.headers.get("Retry-After", "")
             if retry_after.isdigit():
                 wait = min(self.max_retry_wait, float(retry_after))
-        return wait
+        return float(wait)
 
     def _invoke(self, item: AsyncRequest) -> None:
         url = f"{self.url}/function/{item.function}{item.path if item.path != '/' else ''}"

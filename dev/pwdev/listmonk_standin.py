@@ -81,7 +81,8 @@ class ListmonkStandin:
         with self.lock:
             for sub in self.subscribers.values():
                 if sub["email"] == email.lower():
-                    return json.loads(json.dumps(sub))  # a copy
+                    copied: dict[str, Any] = json.loads(json.dumps(sub))  # a copy
+                    return copied
         return None
 
     def unsubscribe(self, email: str) -> None:

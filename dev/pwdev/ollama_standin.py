@@ -217,7 +217,8 @@ class OllamaStandin:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return json.loads(json.dumps(self.stats))  # a deep copy
+            copied: dict[str, Any] = json.loads(json.dumps(self.stats))  # a deep copy
+            return copied
 
     # -- internals used by the handler --
 

@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -169,7 +169,7 @@ class SMTPSink:
     # storage
 
     def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
-        message = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+        message = email.message_from_bytes(raw, policy=email.policy.default)
         with self._cond:
             self.received.append(Received(mail_from, rcpt_tos, message, raw))
             index = len(self.received)

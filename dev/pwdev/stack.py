@@ -146,22 +146,22 @@ class LocalStack:
         if self._saved_env is None:
             self._saved_env = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
-        from pwcore import services
+        from pwcore.runtime import wiring
 
-        services.reset()
+        wiring.reset()
 
     def _setup_erpnext(self) -> None:
-        from pwcore import services
-        from pwcore.erpnext_setup import Setup
+        from pwcore.admin.erpnext_setup import Setup
+        from pwcore.runtime import wiring
 
         self._client_env()
         assert self.gateway is not None
-        Setup(services.erpnext(), self.gateway.url, WEBHOOK_SECRET).plan_and_apply(apply=True)
+        Setup(wiring.erpnext(), self.gateway.url, WEBHOOK_SECRET).plan_and_apply(apply=True)
 
     def _upload_templates(self) -> None:
-        from pwcore import services
+        from pwcore.runtime import wiring
 
-        storage = services.storage()
+        storage = wiring.storage()
         for path in sorted((ROOT / "templates").iterdir()):
             if path.suffix in {".docx", ".json"} and path.is_file():
                 storage.put_bytes(f"templates/{path.name}", path.read_bytes())
@@ -185,9 +185,9 @@ class LocalStack:
                 else:
                     os.environ[key] = value
             self._saved_env = None
-            from pwcore import services
+            from pwcore.runtime import wiring
 
-            services.reset()
+            wiring.reset()
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -1,71 +1,38 @@
-"""calendar-tick: the daily cron sweep of the Compliance Calendar and the Commission Ledger.
+"""calendar-tick: the daily cron sweep of the Compliance Calendar (pwcore.steps.calendar_tick) and of the
+Commission Ledger (pwcore.steps.commissions).
 
-Invoked by the cron-connector (an empty POST with `X-Topic: cron-function`), a Knative PingSource, or by hand.
-Query: `dry_run=1` computes everything and writes / sends nothing; `today=YYYY-MM-DD` pins the date, honoured
-on a dry run, or on a real run only where CALENDAR_ALLOW_TODAY_OVERRIDE is on (dev/staging), so a stray
-query string cannot age a production calendar. Answers a JSON summary; 503 when ERPNext cannot be read.
+Invoked by the cron-connector (an empty POST with `X-Topic: cron-function`), a Knative PingSource, or by hand
+(`dry_run=1`, `today=` under the rules of pwcore.runtime.scheduled_request). Answers a JSON summary.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./shared into the build context
 
-from pwcore import config, services
-from pwcore.calendar import CalendarSettings, run_tick, today_in
-from pwcore.commissions import CommissionSettings, sweep_commissions
-from pwcore.erpnext import ERPNextError
-from pwcore.http import entrypoint, error, json_response, method_not_allowed
-from pwcore.logging import get_logger
+from pwcore.logs import get_logger
+from pwcore.orders.commission_ledger import CommissionSettings
+from pwcore.runtime import wiring
+from pwcore.runtime.entrypoint import entrypoint, json_response
+from pwcore.runtime.scheduled_request import tick_request
+from pwcore.settings import load_settings
+from pwcore.steps.calendar_tick import CalendarSettings, run_daily
+from pwcore.steps.commissions import sweep_commissions
 
 log = get_logger("calendar-tick")
-
-_TRUE = {"1", "true", "yes", "on"}
 
 
 @entrypoint("calendar-tick")
 def handle(event: Any, context: Any) -> dict[str, Any]:
-    if event.method != "POST":
-        return method_not_allowed("POST")
-    dry_run = str(event.query.get("dry_run", "")).lower() in _TRUE
-    settings = config.load(CalendarSettings)
-    time_zone = config.load(config.ERPNextSettings).timezone
-    now_utc = dt.datetime.now(dt.UTC)
-    today = today_in(time_zone, now_utc)
-    requested = event.query.get("today")
-    if requested:
-        if not (dry_run or settings.allow_today_override):
-            return error(403, "today= is only honoured with dry_run=1 (or CALENDAR_ALLOW_TODAY_OVERRIDE)")
-        try:
-            today = dt.date.fromisoformat(str(requested))
-        except ValueError:
-            return error(400, "today must be YYYY-MM-DD")
-    # Commission windows compare with ERPNext's naive wall-clock `modified`, so "now" is in the site zone.
-    now_site = dt.datetime.combine(today, now_utc.astimezone(ZoneInfo(time_zone)).time())
-    mailer = None
-    mail_from, reply_to = "", ""
-    if settings.reminders and not dry_run:
-        from pwcore.mail import Mailer
-
-        smtp = config.load(config.SMTPSettings)
-        mailer, mail_from, reply_to = Mailer(smtp), smtp.sender, smtp.reply_to
-    trigger = "cron" if event.headers.get("X-Topic") == "cron-function" or event.headers.get("ce-type") \
-        else "manual"
-    log.info("calendar.tick_start", today=today.isoformat(), dry_run=dry_run, trigger=trigger)
-    try:
-        erp = services.erpnext()
-        calendar = run_tick(erp, None if dry_run else services.storage(), mailer, settings, today=today,
-                            mail_from=mail_from, reply_to=reply_to, dry_run=dry_run)
-        commissions = sweep_commissions(erp, config.load(CommissionSettings), now=now_site, dry_run=dry_run,
-                                        page_length=settings.page_length)
-    except ERPNextError as exc:
-        log.error("calendar.erpnext_error", status=exc.status, exc_type=exc.exc_type)
-        return error(503, "ERPNext unavailable; the next tick will catch up")
-    summary = {"trigger": trigger, "calendar": calendar, "commissions": commissions}
-    log.info("calendar.tick_done", **{k: v for k, v in calendar.items() if isinstance(v, int)})
-    return json_response(200, summary)
+    settings = load_settings(CalendarSettings)
+    request = tick_request(event, settings.allow_today_override)
+    log.info("calendar.tick_start", dry_run=request.dry_run, trigger=request.trigger)
+    erp = wiring.erpnext()
+    calendar, site_now = run_daily(erp, None if request.dry_run else wiring.storage(), settings,
+                                   wiring.site_timezone(), today=request.today, dry_run=request.dry_run)
+    commissions = sweep_commissions(erp, load_settings(CommissionSettings), now=site_now, dry_run=request.dry_run,
+                                    page_length=settings.page_length)
+    return json_response(200, {"trigger": request.trigger, "calendar": calendar, "commissions": commissions})

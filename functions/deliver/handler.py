@@ -1,4 +1,4 @@
-"""deliver: Approved order -> pre-flight -> Ready -> one email -> recorded -> Delivered (pwcore.delivery).
+"""deliver: Approved order -> pre-flight -> Ready -> one email -> recorded -> Delivered (pwcore.steps.delivery).
 
 Callers, all authenticated by the webhook signature (X-Frappe-Webhook-Signature, HMAC-SHA256 of the raw body
 with WEBHOOK_SECRET): the ERPNext webhook on Approved (best pointed at the gateway's /async-function/deliver,
@@ -7,98 +7,34 @@ sweep and operators (their dispatch signs the body the same way). Body: {"doctyp
 operator who checked the mail log after an uncertain delivery, "resend": true.
 
 Route `POST /listmonk/unsubscribe` (same function, the template sends every path here): Listmonk's
-unsubscribe notification, authenticated by DELIVER_UNSUBSCRIBE_TOKEN (Authorization: Bearer <token> or
-X-Webhook-Token), sets `email_opted_out` on the ERPNext Contacts with that email address.
+unsubscribe notification (pwcore.steps.unsubscribe).
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./shared into the build context
 
-import urllib3
-from minio.error import S3Error
+from pwcore.logs import bind_context
+from pwcore.runtime import wiring
+from pwcore.runtime.entrypoint import call_id_of, entrypoint, respond
+from pwcore.runtime.signed_request import DeliverRequest, signed_payload
+from pwcore.settings import load_settings
+from pwcore.steps.delivery import DeliverySettings
+from pwcore.steps.unsubscribe import unsubscribe
 
-from pwcore import config, services
-from pwcore.delivery import Deliverer, DeliverySettings, Listmonk, ListmonkSettings, unsubscribe_contacts
-from pwcore.erpnext import ERPNextError
-from pwcore.functions_common import signed_payload
-from pwcore.http import call_id_of, entrypoint, error, json_response, method_not_allowed
-from pwcore.logging import bind_context, get_logger
-from pwcore.mail import Mailer
-from pwcore.webhooks import OrderEvent
-
-log = get_logger("deliver")
-
-# Outcome -> HTTP status. 200 for everything settled (including Failed: a retry cannot help, the reason is
-# on the order); 409 when the order is in no state to deliver; 503 when a later retry can finish the job.
-HTTP_STATUS = {"delivered": 200, "done": 200, "busy": 200, "failed": 200, "uncertain": 200,
-               "sent_not_delivered": 200, "skipped": 409, "refused": 409, "not_found": 404, "retry_later": 503}
-
-
-class DeliverEvent(OrderEvent):
-    resend: bool = False
-
-
-@cache
-def deliverer() -> Deliverer:
-    smtp = config.load(config.SMTPSettings)
-    lm_settings = config.load(ListmonkSettings)
-    listmonk = Listmonk(lm_settings) if lm_settings.url else None
-    return Deliverer(services.erpnext(), services.storage(), Mailer(smtp), smtp, config.load(DeliverySettings),
-                     listmonk, lm_settings)
+UNSUBSCRIBE_PATH = "/listmonk/unsubscribe"
 
 
 @entrypoint("deliver")
 def handle(event: Any, context: Any) -> dict[str, Any]:
-    if event.path.rstrip("/") == "/listmonk/unsubscribe":
-        return unsubscribe(event)
-    payload = signed_payload(event, DeliverEvent)
-    if isinstance(payload, dict):
-        return payload
-    bind_context(order=payload.name)
-    try:
-        outcome = deliverer().run(payload.doctype, payload.name, call_id_of(event), resend=payload.resend)
-    except ERPNextError as exc:
-        log.error("deliver.erpnext_error", status=exc.status, exc_type=exc.exc_type)
-        return error(503, "ERPNext unavailable; retry later")
-    except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
-        log.error("deliver.storage_error", error=type(exc).__name__)
-        return error(503, "object storage unavailable; retry later")
-    log.info("deliver.outcome", status=outcome.status, version=outcome.version)
-    return json_response(HTTP_STATUS.get(outcome.status, 200), outcome.as_dict())
-
-
-def unsubscribe(event: Any) -> dict[str, Any]:
-    if event.method != "POST":
-        return method_not_allowed("POST")
-    expected = config.load(DeliverySettings).unsubscribe_token.get_secret_value()
-    if not expected:
-        return error(404, "unsubscribe webhook is not configured")
-    auth = str(event.headers.get("Authorization") or "")
-    given = auth[7:].strip() if auth.lower().startswith("bearer ") else str(event.headers.get("X-Webhook-Token") or "")
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        return error(401, "missing or invalid token")
-    try:
-        data = json.loads(event.body or b"{}")
-    except ValueError:
-        return error(400, "body is not valid JSON")
-    if not isinstance(data, dict):
-        return error(400, "body must be a JSON object")
-    nested = data.get("subscriber") or data.get("data") or {}
-    email = str(data.get("email") or (nested.get("email") if isinstance(nested, dict) else "") or "").strip()
-    if "@" not in email or len(email) > 320:
-        return error(400, "email: a valid address is required", field="email")
-    try:
-        contacts = unsubscribe_contacts(services.erpnext(), email)
-    except ERPNextError as exc:
-        log.error("unsubscribe.erpnext_error", status=exc.status)
-        return error(503, "ERPNext unavailable; retry later")
-    log.info("unsubscribe.done", contacts=len(contacts))
-    return json_response(200, {"status": "ok", "contacts": contacts})
+    if event.path.rstrip("/") == UNSUBSCRIBE_PATH:
+        token = load_settings(DeliverySettings).unsubscribe_token.get_secret_value()
+        return respond(unsubscribe(wiring.erpnext(), event, token))
+    request = signed_payload(event, DeliverRequest)
+    bind_context(order=request.name)
+    outcome = wiring.deliverer().run(request.doctype, request.name, call_id_of(event), resend=request.resend)
+    return respond(outcome)

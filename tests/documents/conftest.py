@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from docx import Document
 
-from pwcore.documents.pdf import PdfConverter
+from pwcore.clients.libreoffice import PdfConverter
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from pwcore.compliance.intake import IntakeInvalid
 from pwcore.documents import context as ctx
-from pwcore.documents import samples
-from pwcore.intake import IntakeInvalid
+from pwdev import samples
 
 
 def test_formatting_helpers() -> None:

@@ -13,11 +13,8 @@ from typing import Any
 
 import pytest
 
-from pwcore.documents import context as ctx
-from pwcore.documents import registry, samples
-from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
-from pwcore.documents.render import declared_fields, render_docx
-from pwcore.intake import (
+from pwcore.clients.libreoffice import PdfConverter
+from pwcore.compliance.intake import (
     INTAKE_MODELS,
     BreachResponsePlanIntake,
     CCPAAuditIntake,
@@ -28,6 +25,11 @@ from pwcore.intake import (
     TCPAAuditIntake,
     parse_intake,
 )
+from pwcore.documents import context as ctx
+from pwcore.documents import registry
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
+from pwcore.documents.render import declared_fields, render_docx
+from pwdev import samples
 from pwdev.demo import FLSA_INTAKE as DEMO_FLSA_INTAKE
 
 SERVICES = sorted(INTAKE_MODELS)
@@ -224,7 +226,7 @@ def test_every_model_value_has_a_label(model: Any, field: str, labels: dict[str,
 
 
 def test_every_state_code_has_a_name() -> None:
-    from pwcore.intake import US_STATES
+    from pwcore.compliance.intake import US_STATES
 
     assert set(ctx.STATE_NAMES) == US_STATES
 

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pwcore.documents.pdf import ConversionError, PdfConverter, convert_cold, pdf_opens, pdf_text
+from pwcore.clients.libreoffice import ConversionError, PdfConverter, convert_cold
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
 
 
 def _big_docx(docx_factory: Callable[..., bytes], marker: str) -> bytes:

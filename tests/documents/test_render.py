@@ -11,8 +11,9 @@ from collections.abc import Callable
 import pytest
 from docx import Document
 
+from pwcore.clients.libreoffice import PdfConverter
 from pwcore.documents import registry
-from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
 from pwcore.documents.render import TemplateError, TemplateFieldMissing, declared_fields, render_docx
 
 HOSTILE_ASCII = [

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from pwcore.clients.libreoffice import PdfConverter
 from pwcore.documents import context as ctx
-from pwcore.documents import registry, samples
-from pwcore.documents.pdf import PdfConverter, pdf_opens, pdf_text
+from pwcore.documents import registry
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
 from pwcore.documents.render import declared_fields, render_docx
+from pwdev import samples
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = registry.template_names()

@@ -21,13 +21,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="package")
 def erp(stack: LocalStack) -> Any:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
-    return services.erpnext()
+    return wiring.erpnext()
 
 
 @pytest.fixture(scope="package")
 def storage(stack: LocalStack) -> Any:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
-    return services.storage()
+    return wiring.storage()

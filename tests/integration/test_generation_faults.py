@@ -11,11 +11,11 @@ import httpx
 import pytest
 from docx import Document
 
-from pwcore.documents.pdf import get_converter
-from pwcore.generation import Generator
-from pwcore.orders import Status
-from pwcore.storage import Storage
-from pwcore.template_store import TemplateStore
+from pwcore.clients.libreoffice import get_converter
+from pwcore.clients.s3 import Storage
+from pwcore.documents.template_store import TemplateStore
+from pwcore.model.status import Status
+from pwcore.steps.generation import Generator
 from pwdev.demo import place_order
 from pwdev.faults import TcpProxy
 from pwdev.stack import LocalStack

@@ -7,12 +7,13 @@ import json
 import threading
 from typing import Any
 
-from pwcore.documents.pdf import get_converter, pdf_text
-from pwcore.generation import Generator
-from pwcore.llm import SectionGenerator
-from pwcore.orders import Status
-from pwcore.sections import S3SectionCache, make_section_writer
-from pwcore.template_store import TemplateStore
+from pwcore.clients.libreoffice import get_converter
+from pwcore.compliance.section_generator import SectionGenerator
+from pwcore.compliance.section_writer import S3SectionCache, make_section_writer
+from pwcore.documents.pdf_check import pdf_text
+from pwcore.documents.template_store import TemplateStore
+from pwcore.model.status import Status
+from pwcore.steps.generation import Generator
 from pwdev.demo import FLSA_INTAKE, mark_paid, place_order, wait_status
 from pwdev.stack import LocalStack
 

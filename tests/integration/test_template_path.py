@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pwcore.documents.pdf import pdf_opens, pdf_text
-from pwcore.webhooks import SIGNATURE_HEADER, sign
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
+from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.demo import mark_paid, place_order, wait_status
 from pwdev.stack import WEBHOOK_SECRET, LocalStack
 

@@ -16,7 +16,6 @@ from pwdev.stack import LocalStack
 # Recovery knobs production sets to minutes, shortened so a sweep can act within the test.
 SHORT_LEASES = {
     "RECONCILE_PAYMENT_GRACE_S": "0",
-    "RECONCILE_GENERATION_LEASE_S": "3",
     "PIPELINE_GENERATION_LEASE_S": "3",
     "RECONCILE_DELIVERY_GRACE_S": "2",
     "RECONCILE_MAX_REDISPATCH": "5",

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pwcore.storage import Storage
+from pwcore.clients.s3 import Storage
 from pwdev.demo import FLSA_INTAKE, place_order
 from pwdev.faults import ERPNextFaults, TcpProxy, cmdline, descendants, kill_descendants
 from pwdev.stack import LocalStack
@@ -170,11 +170,11 @@ def wait_until(pred: Any, timeout: float, every: float = 1.0) -> bool:
 @pytest.mark.timeout(660)  # bounded windows: 150 + 180 + 60 + 180 s, plus placing orders
 def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults: Callable[[], None],
                                tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    from pwcore import services
+    from pwcore.runtime import wiring
 
     assert stack.erpnext is not None and stack.s3 is not None and stack.smtp is not None
     assert stack.ollama is not None
-    erp = services.erpnext()
+    erp = wiring.erpnext()
     direct = Storage(stack.s3.endpoint, stack.s3.access_key, stack.s3.secret_key, stack.s3.bucket)
     faults = ERPNextFaults(stack.erpnext.url)
     rng = random.Random(SEED)

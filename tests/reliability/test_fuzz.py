@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 
-from pwcore.webhooks import SIGNATURE_HEADER, sign
+from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.faults import ERPNextFaults
 from pwdev.runner import create_app, load_handler
 from pwdev.stack import JWT_SECRET, ROOT, WEBHOOK_SECRET, LocalStack
@@ -61,9 +61,9 @@ def healthy(stack: LocalStack, end_faults: Callable[[], None]) -> None:
 @pytest.fixture(scope="module")
 def world(stack: LocalStack) -> dict[str, Any]:
     """Names that exist in the stack (so signed requests reach real documents) and the customers' ids."""
-    from pwcore import services
+    from pwcore.runtime import wiring
 
-    erp = services.erpnext()
+    erp = wiring.erpnext()
     orders = [str(r["name"]) for dt in ("Formation Order", "Compliance Service")
               for r in erp.list(dt, fields=["name"], page_length=50)][:40]
     invoices = [str(r["name"]) for r in erp.list("Sales Invoice", fields=["name"], page_length=20)]

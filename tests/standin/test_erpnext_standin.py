@@ -1,4 +1,4 @@
-"""Tests of the ERPNext stand-in over real sockets (Frappe v15 semantics, contract parts A and B)."""
+"""Tests of the ERPNext stand-in over real sockets (Frappe v15 semantics)."""
 
 from __future__ import annotations
 

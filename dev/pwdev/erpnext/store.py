@@ -727,7 +727,7 @@ class Store:
         self._db_write(meta, doc, update=True)
         self._after_write(txn, meta, doc)
         self._run_events(txn, meta, doc, before, action)
-        return doc
+        return dict(doc)
 
     def _check_update_after_submit(self, meta: Meta, before: dict[str, Any], doc: dict[str, Any]) -> None:
         for f in meta.data_fields():

@@ -25,7 +25,7 @@ from typing import Any
 from dateutil import parser as date_parser
 from pydantic import BaseModel, ConfigDict
 
-from pwcore.intake import (
+from pwcore.compliance.intake import (
     BreachResponsePlanIntake,
     CCPAAuditIntake,
     ContractorAssessmentIntake,
@@ -38,7 +38,7 @@ from pwcore.intake import (
     intake_model_for,
     parse_intake,
 )
-from pwcore.logging import EIN_PATTERN, SSN_PATTERN
+from pwcore.logs import EIN_PATTERN, SSN_PATTERN
 
 # XML 1.0 forbids these code points; \t \n \r are allowed. docxtpl turns \a (0x07) into a paragraph
 # break, so customer text loses it here and only section text gets it back, on blank lines.

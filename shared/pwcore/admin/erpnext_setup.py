@@ -1,0 +1,179 @@
+"""`pw erpnext-setup`: make an ERPNext site ready for the pipeline, idempotently, through the REST API.
+
+Desired state comes from two declarative files shipped with pwcore (the same ones the ERPNext stand-in loads):
+`data/doctypes.json` (custom DocTypes + Custom Fields) and `data/webhooks.json` (Webhook records). Each item
+is read from the site, compared on the keys we own, and created or updated only when it differs; a second run
+reports "unchanged" for everything. Fields an operator added to our DocTypes are kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from pwcore.clients.erpnext import ERPNext, NotFound
+
+FIELD_KEYS = ("fieldname", "fieldtype", "label", "options", "reqd", "unique", "default", "length", "read_only",
+              "in_list_view", "description")
+DOCTYPE_KEYS = ("module", "custom", "istable", "is_submittable", "autoname", "sort_field", "sort_order",
+                "track_changes")
+CUSTOM_FIELD_KEYS = ("dt", "fieldname", "label", "fieldtype", "options", "insert_after", "default", "description")
+WEBHOOK_KEYS = ("webhook_doctype", "webhook_docevent", "condition", "request_url", "request_method",
+                "request_structure", "webhook_json", "enable_security", "timeout", "enabled")
+
+
+def load_data(name: str) -> dict[str, Any]:
+    return dict(json.loads(resources.files("pwcore").joinpath("data", name).read_text(encoding="utf-8")))
+
+
+@dataclass
+class Change:
+    kind: str  # DocType | Custom Field | Webhook
+    name: str
+    action: str  # create | update | unchanged
+    diff: str = ""
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Change]:
+        return [c for c in self.changes if c.action != "unchanged"]
+
+    def summary(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for c in self.changes:
+            counts[c.action] = counts.get(c.action, 0) + 1
+        return {"counts": counts, "changes": [{"kind": c.kind, "name": c.name, "action": c.action}
+                                             for c in self.pending]}
+
+
+def _norm(value: Any) -> Any:
+    # Frappe returns every Check/Int property of a DocField/DocType (0 when unset) while the declarative files
+    # omit unset ones: 0 and "absent" are the same setting, else every second run would "update" everything.
+    if value is None or value == "" or (isinstance(value, int | float) and value == 0):
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return str(value) if not isinstance(value, int) else value
+
+
+def _pick(doc: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: _norm(doc.get(k)) for k in keys}
+
+
+def _diff(current: Any, desired: Any) -> str:
+    a = json.dumps(current, indent=1, sort_keys=True).splitlines()
+    b = json.dumps(desired, indent=1, sort_keys=True).splitlines()
+    return "\n".join(difflib.unified_diff(a, b, "site", "desired", lineterm=""))
+
+
+def desired_webhooks(gateway_url: str) -> list[dict[str, Any]]:
+    out = []
+    for hook in load_data("webhooks.json")["webhooks"]:
+        out.append({
+            "name": hook["name"], "webhook_doctype": hook["webhook_doctype"],
+            "webhook_docevent": hook["webhook_docevent"], "condition": hook["condition"],
+            "request_url": f"{gateway_url.rstrip('/')}/{'async-function' if hook.get('async') else 'function'}/"
+                           f"{hook['function']}",
+            "request_method": "POST",
+            "request_structure": "JSON", "webhook_json": hook["webhook_json"], "enable_security": 1,
+            "timeout": 5, "enabled": 1,
+            # Frappe adds no Content-Type to a webhook made through the API (only Desk's form script adds one).
+            "webhook_headers": [{"key": "Content-Type", "value": "application/json"}],
+        })
+    return out
+
+
+class Setup:
+    def __init__(self, erp: ERPNext, gateway_url: str, webhook_secret: str, rotate_secret: bool = False) -> None:
+        self.erp = erp
+        self.gateway_url = gateway_url
+        self.webhook_secret = webhook_secret
+        # Frappe never returns Password fields, so a changed secret cannot be detected: rotation is explicit.
+        self.rotate_secret = rotate_secret
+
+    def _get(self, doctype: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.erp.get(doctype, name)
+        except NotFound:
+            return None
+
+    def plan_and_apply(self, apply: bool) -> Plan:
+        plan = Plan()
+        data = load_data("doctypes.json")
+        # Child tables first: a parent's Table field links to them.
+        for dt in sorted(data["doctypes"], key=lambda d: not d.get("istable")):
+            plan.changes.append(self._doctype(dt, apply))
+        for cf in data["custom_fields"]:
+            plan.changes.append(self._custom_field(cf, apply))
+        for hook in desired_webhooks(self.gateway_url):
+            plan.changes.append(self._webhook(hook, apply))
+        return plan
+
+    def _doctype(self, dt: dict[str, Any], apply: bool) -> Change:
+        desired_fields = [_pick(f, FIELD_KEYS) for f in dt["fields"]]
+        current = self._get("DocType", dt["name"])
+        if current is None:
+            if apply:
+                body = {k: dt[k] for k in DOCTYPE_KEYS if k in dt}
+                body.update({"name": dt["name"], "fields": [dict(f) for f in dt["fields"]]})
+                body.setdefault("module", "Performance West")
+                body.setdefault("custom", 1)
+                self.erp.insert("DocType", body)
+            return Change("DocType", dt["name"], "create", _diff({}, desired_fields))
+        current_fields = {f.get("fieldname"): _pick(f, FIELD_KEYS) for f in current.get("fields", [])}
+        wanted = {f["fieldname"]: f for f in desired_fields}
+        differs = [name for name, f in wanted.items() if current_fields.get(name) != f]
+        meta_differs = {k for k in DOCTYPE_KEYS if k in dt and _norm(current.get(k)) != _norm(dt[k])}
+        if not differs and not meta_differs:
+            return Change("DocType", dt["name"], "unchanged")
+        diff = _diff({n: current_fields.get(n) for n in differs}, {n: wanted[n] for n in differs})
+        if apply:
+            merged = [dict(f) for f in dt["fields"]]
+            merged += [f for f in current.get("fields", []) if f.get("fieldname") not in wanted]
+            update: dict[str, Any] = {"fields": merged}
+            update.update({k: dt[k] for k in meta_differs})
+            self.erp.update("DocType", dt["name"], update, modified=str(current["modified"]))
+        return Change("DocType", dt["name"], "update", diff)
+
+    def _custom_field(self, cf: dict[str, Any], apply: bool) -> Change:
+        name = f"{cf['dt']}-{cf['fieldname']}"
+        desired = _pick(cf, CUSTOM_FIELD_KEYS)
+        current = self._get("Custom Field", name)
+        if current is None:
+            if apply:
+                self.erp.insert("Custom Field", dict(cf))
+            return Change("Custom Field", name, "create", _diff({}, desired))
+        have = _pick(current, CUSTOM_FIELD_KEYS)
+        if have == desired:
+            return Change("Custom Field", name, "unchanged")
+        if apply:
+            self.erp.update("Custom Field", name, dict(cf), modified=str(current["modified"]))
+        return Change("Custom Field", name, "update", _diff(have, desired))
+
+    def _webhook(self, hook: dict[str, Any], apply: bool) -> Change:
+        desired = _pick(hook, WEBHOOK_KEYS)
+        desired_headers = [(h["key"], h["value"]) for h in hook["webhook_headers"]]
+        current = self._get("Webhook", hook["name"])
+        if current is None:
+            if apply:
+                self.erp.insert("Webhook", {**hook, "webhook_secret": self.webhook_secret})
+            return Change("Webhook", hook["name"], "create", _diff({}, desired))
+        have = _pick(current, WEBHOOK_KEYS)
+        have_headers = [(h.get("key"), h.get("value")) for h in current.get("webhook_headers", [])]
+        if have == desired and have_headers == desired_headers and not self.rotate_secret:
+            return Change("Webhook", hook["name"], "unchanged")
+        if apply:
+            body = {k: v for k, v in hook.items() if k != "name"}
+            body["webhook_secret"] = self.webhook_secret
+            self.erp.update("Webhook", hook["name"], body, modified=str(current["modified"]))
+        diff = _diff({**have, "headers": have_headers}, {**desired, "headers": desired_headers})
+        return Change("Webhook", hook["name"], "update", diff or "webhook_secret: rotated")

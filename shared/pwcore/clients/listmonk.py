@@ -1,0 +1,87 @@
+"""Listmonk's REST API: the few calls the pipeline makes (lists, subscribers, list membership)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pwcore.settings import Settings
+
+
+class ListmonkSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="LISTMONK_")
+    url: str = ""  # empty = Listmonk integration off
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    formation_list: str = "Formation follow-up"
+    compliance_list: str = "Compliance upsell"
+    timeout_s: float = 5.0
+
+
+class ListmonkError(Exception):
+    pass
+
+
+class Listmonk:
+    """The few calls of Listmonk's REST API we need (basic auth with an API user)."""
+
+    def __init__(self, settings: ListmonkSettings) -> None:
+        self.settings = settings
+        self._http = httpx.Client(base_url=settings.url.rstrip("/"), timeout=settings.timeout_s,
+                                  auth=(settings.user, settings.password.get_secret_value()))
+        self._list_ids: dict[str, int] = {}
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ListmonkError(f"Listmonk unreachable: {type(exc).__name__}") from None
+        if response.status_code == 409:
+            return None
+        if response.status_code >= 400:
+            raise ListmonkError(f"Listmonk {method} {path}: {response.status_code}")
+        return response.json().get("data")
+
+    def list_id(self, name: str) -> int:
+        if name not in self._list_ids:
+            data = self._call("GET", "/api/lists", params={"per_page": "all", "query": name})
+            for row in (data or {}).get("results", []):
+                self._list_ids[str(row["name"])] = int(row["id"])
+            if name not in self._list_ids:
+                raise ListmonkError(f"Listmonk list {name!r} does not exist")
+        return self._list_ids[name]
+
+    def find(self, email: str) -> dict[str, Any] | None:
+        quoted = email.lower().replace("'", "''")  # the query is an SQL expression: quote the literal
+        data = self._call("GET", "/api/subscribers",
+                          params={"query": f"subscribers.email = '{quoted}'", "per_page": 1})
+        results = (data or {}).get("results", [])
+        return dict(results[0]) if results else None
+
+    def subscribe(self, email: str, name: str, list_name: str) -> str:
+        """Preconfirmed membership of `list_name`. Returns created | added | already | unsubscribed | blocked."""
+        list_id = self.list_id(list_name)
+        for _ in range(2):
+            sub = self.find(email)
+            if sub is None:
+                created = self._call("POST", "/api/subscribers", json={
+                    "email": email, "name": name or email, "status": "enabled", "lists": [list_id],
+                    "preconfirm_subscriptions": True})
+                if created is not None:
+                    return "created"
+                continue  # 409: someone created it meanwhile; add to the list instead
+            if sub.get("status") == "blocklisted":
+                return "blocked"
+            for lst in sub.get("lists") or []:
+                if int(lst.get("id", -1)) == list_id:
+                    # An unsubscribed membership is the customer's choice: never re-subscribe them.
+                    return "unsubscribed" if lst.get("subscription_status") == "unsubscribed" else "already"
+            self._call("PUT", "/api/subscribers/lists", json={
+                "ids": [int(sub["id"])], "action": "add", "target_list_ids": [list_id], "status": "confirmed"})
+            return "added"
+        raise ListmonkError("Listmonk subscriber kept changing")
+
+

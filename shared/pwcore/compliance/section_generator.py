@@ -1,0 +1,727 @@
+"""LLM-written report sections through Ollama (the official `ollama` client).
+
+A compliance document = a docx template + named sections written by the model from the customer's intake.
+The sections of each service, their prompts, length bounds and options live in reviewable TOML files
+(`pwcore/data/sections/*.toml`); this module turns them into prompts, calls Ollama and checks the answers.
+
+Generation (`SectionGenerator.generate`):
+- sections run in parallel on a thread pool bounded by `concurrency` (Ollama itself serialises per model
+  unless OLLAMA_NUM_PARALLEL > 1, so more concurrency than that only queues on the server);
+- each call streams (`stream=True`): the httpx read timeout is the per-chunk inactivity limit, so a hung
+  model is noticed within `chunk_timeout_s`; an overall per-attempt deadline `section_timeout_s` is checked
+  between chunks;
+- tenacity retries (exponential backoff + jitter) connection errors, timeouts, 429/5xx (including 503
+  "server busy"), streams that die before the final chunk and answers that fail the checks; a 404 means
+  the model is not pulled: `ModelMissing` at once, no retry; a section still failing raises `SectionFailed`;
+- answers are checked: not empty, within the section's word bounds, not cut off by num_predict, no
+  leftover template syntax, no echo of the system prompt or of the <intake> markers;
+- results are cached by prompt digest through a caller-supplied cache (S3 in production), so a retried or
+  revised order pays only for the sections whose prompt changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+import threading
+import time
+import tomllib
+from collections.abc import Generator, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import httpx
+import ollama
+from ollama._client import _parse_host  # same host rules as the client (https without port -> 443)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from pwcore.compliance.intake import INTAKE_MODELS, UnknownService
+from pwcore.logs import get_logger
+
+log = get_logger("pwcore.llm")
+
+USER_TEMPLATE_FIELDS = frozenset(
+    {
+        "service_type",
+        "section_key",
+        "section_title",
+        "target_min",
+        "target_max",
+        "guidance_block",
+        "intake_json",
+    }
+)
+TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+MARKER_ECHO = re.compile(r"</?\s*intake\s*>", re.IGNORECASE)
+PLACEHOLDER_ECHO = re.compile(r"\$\{?(" + "|".join(sorted(USER_TEMPLATE_FIELDS | {"guidance"})) + r")\b")
+ECHO_PROBE_CHARS = 60
+MAX_REASON_CHARS = 200
+
+
+# --- errors -----------------------------------------------------------------------------------------------
+
+
+class LLMError(RuntimeError):
+    """Base of the errors this module raises on purpose."""
+
+
+class ModelMissing(LLMError):
+    def __init__(self, model: str, host: str) -> None:
+        self.model = model
+        self.host = host
+        super().__init__(f"model '{model}' is not available on the Ollama server at {host}: run `ollama pull {model}`")
+
+
+class SectionFailed(LLMError):
+    def __init__(self, section: str, reason: str, attempts: int) -> None:
+        self.section = section
+        self.reason = reason
+        self.attempts = attempts
+        super().__init__(f"section '{section}' failed after {attempts} attempt(s): {reason}")
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way another attempt may fix."""
+
+
+class _Fatal(Exception):
+    """One attempt failed in a way retrying will not fix (e.g. 400 bad request)."""
+
+
+class _Aborted(Exception):
+    """Another section of the same document failed for good: do not spend calls on this one."""
+
+
+# --- cache ------------------------------------------------------------------------------------------------
+
+
+class SectionCache(Protocol):
+    """Where finished sections are kept by prompt digest (the lead stores them at llm-cache/<key>.json)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+class MemoryCache:
+    """A thread-safe in-process SectionCache for tests, benchmarks and local runs."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.gets = 0
+        self.puts = 0
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            self.gets += 1
+            return self._data.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self.puts += 1
+            self._data[key] = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# --- section specs ----------------------------------------------------------------------------------------
+
+
+class SectionSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    title: str
+    instructions: str
+    target_words: tuple[int, int]
+    min_words: int = Field(ge=1)
+    max_words: int
+    options: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SectionSpec:
+        lo, hi = self.target_words
+        if not (self.min_words <= lo < hi <= self.max_words):
+            raise ValueError(f"{self.key}: need min_words <= target_words[0] < target_words[1] <= max_words")
+        return self
+
+
+class ServiceSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service_type: str
+    context: str
+    sections: tuple[SectionSpec, ...]
+    system: str
+    user_template: str
+    guidance_template: str
+    options: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _check(self) -> ServiceSpec:
+        keys = [s.key for s in self.sections]
+        if not keys or len(set(keys)) != len(keys):
+            raise ValueError(f"{self.service_type}: section keys must be present and unique")
+        used = set(string.Template(self.user_template).get_identifiers())
+        if used - USER_TEMPLATE_FIELDS or "intake_json" not in used:
+            raise ValueError(f"{self.service_type}: user_template placeholders {sorted(used)} are invalid")
+        return self
+
+    @property
+    def keys(self) -> list[str]:
+        return [s.key for s in self.sections]
+
+    def section(self, key: str) -> SectionSpec:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+
+def _sections_dir() -> Path:
+    return Path(str(resources.files("pwcore"))) / "data" / "sections"
+
+
+def load_service_specs(folder: Path | None = None) -> dict[str, ServiceSpec]:
+    """Read `_common.toml` + one TOML file per service; the dict is keyed by service type."""
+    folder = folder or _sections_dir()
+    with (folder / "_common.toml").open("rb") as fh:
+        common = tomllib.load(fh)
+    specs: dict[str, ServiceSpec] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name.startswith("_"):
+            continue
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        spec = ServiceSpec(
+            service_type=raw["service_type"],
+            context=raw["context"],
+            sections=tuple(SectionSpec(**s) for s in raw["sections"]),
+            system=common["system"],
+            user_template=common["user_template"],
+            guidance_template=common["guidance_template"],
+            options={**common["options"], **raw.get("options", {})},
+        )
+        specs[spec.service_type] = spec
+    return specs
+
+
+@cache
+def _default_specs() -> dict[str, ServiceSpec]:
+    return load_service_specs()
+
+
+def service_spec(service_type: str) -> ServiceSpec:
+    try:
+        return _default_specs()[service_type]
+    except KeyError:
+        raise UnknownService(service_type) from None
+
+
+def section_keys(service_type: str) -> list[str]:
+    return service_spec(service_type).keys
+
+
+# --- prompts ----------------------------------------------------------------------------------------------
+
+
+class Prompt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    section: str
+    model: str
+    system: str
+    user: str
+    options: dict[str, Any]
+    sha256: str
+
+
+def intake_json(intake: BaseModel) -> str:
+    """The intake as JSON for the <intake> block; < > & escaped so customer text cannot close the block."""
+    text = json.dumps(intake.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2)
+    # Inside JSON these characters only occur in strings, where \u escapes are equivalent.
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def prompt_digest(model: str, system: str, user: str, options: Mapping[str, Any]) -> str:
+    blob = json.dumps(
+        {"model": model, "system": system, "user": user, "options": dict(options)},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def build_prompt(
+    spec: ServiceSpec,
+    key: str,
+    intake: BaseModel,
+    model: str,
+    guidance: str | None = None,
+    seed_offset: int = 0,
+) -> Prompt:
+    section = spec.section(key)
+    system = "\n\n".join(
+        [spec.system.strip(), spec.context.strip(), f"This section: {section.title}.", section.instructions]
+    )
+    guidance_block = ""
+    if guidance and guidance.strip():
+        # Staff text, but it must not be able to fake the data block either.
+        clean = MARKER_ECHO.sub("", guidance.strip())[:2000]
+        guidance_block = string.Template(spec.guidance_template).substitute(guidance=clean)
+    user = string.Template(spec.user_template).substitute(
+        service_type=spec.service_type,
+        section_key=section.key,
+        section_title=section.title,
+        target_min=section.target_words[0],
+        target_max=section.target_words[1],
+        guidance_block=guidance_block,
+        intake_json=intake_json(intake),
+    )
+    options = {**spec.options, **section.options}
+    if seed_offset and "seed" in options:
+        options["seed"] = int(options["seed"]) + seed_offset
+    return Prompt(
+        section=key,
+        model=model,
+        system=system,
+        user=user,
+        options=options,
+        sha256=prompt_digest(model, system, user, options),
+    )
+
+
+# --- answer checks ----------------------------------------------------------------------------------------
+
+
+def _echo_probes(system: str) -> list[str]:
+    probes = []
+    for line in system.splitlines():
+        norm = " ".join(line.split())
+        if len(norm) >= 40:
+            probes.append(norm[:ECHO_PROBE_CHARS].lower())
+    return probes
+
+
+def check_answer(text: str, section: SectionSpec, system: str) -> str | None:
+    """None when the answer is usable, else a short reason (never containing the answer itself)."""
+    body = text.strip()
+    if not body:
+        return "empty answer"
+    if TEMPLATE_SYNTAX.search(body):
+        return "answer contains template syntax ({{ }} / {% %})"
+    if MARKER_ECHO.search(body) or PLACEHOLDER_ECHO.search(body):
+        return "answer echoes the prompt's intake markers or placeholders"
+    flat = " ".join(body.split()).lower()
+    if any(probe in flat for probe in _echo_probes(system)):
+        return "answer echoes the system prompt"
+    words = len(body.split())
+    if words < section.min_words:
+        return f"answer too short ({words} words, minimum {section.min_words})"
+    if words > section.max_words:
+        return f"answer too long ({words} words, maximum {section.max_words})"
+    return None
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+class SectionResult(BaseModel):
+    """One written section plus the provenance the reviewer sees in manifest.json."""
+
+    key: str
+    text: str
+    model: str
+    model_digest: str | None = None
+    prompt_sha256: str
+    options: dict[str, Any]  # as sent on the successful attempt (the seed moves by one per retry)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    duration_ms: int  # wall time of the successful attempt, as seen by the client
+    backend_total_ms: int | None = None  # Ollama's own total_duration
+    done_reason: str | None = None
+    attempts: int
+    cached: bool = False  # True when taken from the cache or from `previous`, i.e. no call this time
+    source: str = "llm"  # "llm" | "cache" | "previous"
+
+    def provenance(self) -> dict[str, Any]:
+        """The manifest entry: everything but the text."""
+        return self.model_dump(exclude={"text"})
+
+
+# --- generation -------------------------------------------------------------------------------------------
+
+
+def _safe_host(host: str) -> str:
+    """The host for messages: credentials in a URL never reach an error or a log."""
+    url = httpx.URL(_parse_host(host))
+    return str(url.copy_with(username=None, password=None)).rstrip("/")
+
+
+class SectionGenerator:
+    def __init__(
+        self,
+        host: str,
+        model: str,
+        concurrency: int = 2,
+        section_timeout_s: float = 180.0,
+        retries: int = 3,
+        cache: SectionCache | None = None,
+        *,
+        chunk_timeout_s: float | None = None,
+        connect_timeout_s: float = 10.0,
+        backoff_initial_s: float = 1.0,
+        backoff_max_s: float = 20.0,
+        keep_alive: str | float | None = None,
+        specs: Mapping[str, ServiceSpec] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self.host = _safe_host(host)
+        self.model = model
+        self.concurrency = concurrency
+        self.section_timeout_s = section_timeout_s
+        self.attempts = max(1, retries + 1)
+        self.cache = cache
+        # Ollama may think for a while before the first token (prompt evaluation of ~2k tokens on CPU).
+        self.chunk_timeout_s = chunk_timeout_s or min(section_timeout_s, 120.0)
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.keep_alive = keep_alive
+        self._specs = specs
+        self._client = ollama.Client(
+            host=host,
+            timeout=httpx.Timeout(
+                connect=connect_timeout_s, read=self.chunk_timeout_s, write=30.0, pool=section_timeout_s
+            ),
+        )
+        self._digest: str | None = None
+        self._digest_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, cache: SectionCache | None = None, **kwargs: Any) -> SectionGenerator:
+        """From a `pwcore.OllamaSettings`."""
+        return cls(
+            host=settings.host,
+            model=settings.model,
+            concurrency=settings.concurrency,
+            section_timeout_s=settings.section_timeout_s,
+            retries=settings.retries,
+            cache=cache,
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        self._client.close()  # type: ignore[no-untyped-call]
+
+    def __enter__(self) -> SectionGenerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def spec(self, service_type: str) -> ServiceSpec:
+        if self._specs is not None:
+            try:
+                return self._specs[service_type]
+            except KeyError:
+                raise UnknownService(service_type) from None
+        return service_spec(service_type)
+
+    def prompts(
+        self,
+        service_type: str,
+        intake: BaseModel,
+        guidance: Mapping[str, str] | None = None,
+        seed_offset: Mapping[str, int] | None = None,
+    ) -> dict[str, Prompt]:
+        spec = self.spec(service_type)
+        return {
+            key: build_prompt(
+                spec,
+                key,
+                intake,
+                self.model,
+                (guidance or {}).get(key),
+                (seed_offset or {}).get(key, 0),
+            )
+            for key in spec.keys
+        }
+
+    def generate(
+        self,
+        service_type: str,
+        intake_model: BaseModel,
+        only: set[str] | None = None,
+        previous: Mapping[str, SectionResult] | None = None,
+        *,
+        guidance: Mapping[str, str] | None = None,
+        seed_offset: int = 0,
+    ) -> dict[str, SectionResult]:
+        """Write every section of `service_type` (in spec order).
+
+        only: for a revision, the sections to rewrite; the others are taken from `previous` when present
+        (no call), else generated/cached as usual. guidance: reviewer notes per section (changes that
+        section's prompt). seed_offset: added to the seed of the sections in `only`, so a rewrite without
+        notes still yields a new text from a fixed-seed model (pass e.g. the new version number); a retry of
+        the same revision gets the same prompt digest and therefore hits the cache.
+        """
+        spec = self.spec(service_type)
+        expected = INTAKE_MODELS.get(spec.service_type)
+        if expected is not None and not isinstance(intake_model, expected):
+            raise TypeError(f"{service_type} needs a {expected.__name__}, got {type(intake_model).__name__}")
+        if only is not None:
+            unknown = set(only) - set(spec.keys)
+            if unknown:
+                raise ValueError(f"unknown section(s) for {service_type}: {sorted(unknown)}")
+        offsets = {k: seed_offset for k in (only or ())}
+        prompts = self.prompts(service_type, intake_model, guidance, offsets)
+
+        results: dict[str, SectionResult] = {}
+        todo: list[str] = []
+        for key in spec.keys:
+            if only is not None and key not in only and previous and key in previous:
+                results[key] = previous[key].model_copy(update={"cached": True, "source": "previous"})
+            else:
+                todo.append(key)
+
+        errors: dict[str, BaseException] = {}
+        abort = threading.Event()
+        if todo:
+            with ThreadPoolExecutor(
+                max_workers=min(self.concurrency, len(todo)), thread_name_prefix="llm-section"
+            ) as pool:
+                futures: dict[Future[SectionResult], str] = {
+                    pool.submit(self._one, spec.section(k), prompts[k], abort): k for k in todo
+                }
+                for fut in _completed(futures):
+                    key = futures[fut]
+                    exc = fut.exception()
+                    if exc is None:
+                        results[key] = fut.result()
+                        continue
+                    if not isinstance(exc, _Aborted):
+                        errors[key] = exc
+                    # Stop starting new sections; running ones finish and land in the cache for the retry.
+                    for other in futures:
+                        other.cancel()
+        if errors:
+            missing = [e for e in errors.values() if isinstance(e, ModelMissing)]
+            if missing:
+                raise missing[0]
+            first = next(k for k in spec.keys if k in errors)
+            raise errors[first]
+        return {k: results[k] for k in spec.keys}
+
+    # -- one section --
+
+    def _one(self, section: SectionSpec, prompt: Prompt, abort: threading.Event) -> SectionResult:
+        hit = self._cache_get(section, prompt)
+        if hit is not None:
+            log.info("llm.section.cache_hit", section=section.key, prompt_sha256=prompt.sha256)
+            return hit
+        try:
+            result = self._call_with_retries(section, prompt, abort)
+        except (SectionFailed, ModelMissing):
+            abort.set()  # set from the worker itself, before the pool hands it the next section
+            raise
+        log.info(
+            "llm.section.done",
+            section=section.key,
+            attempts=result.attempts,
+            duration_ms=result.duration_ms,
+            eval_count=result.completion_tokens,  # a key named *token* is redacted by the logger
+        )
+        self._cache_put(result)
+        return result
+
+    def _call_with_retries(self, section: SectionSpec, prompt: Prompt, abort: threading.Event) -> SectionResult:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff_initial_s, max=self.backoff_max_s, jitter=self.backoff_initial_s
+            ),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        number = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    if abort.is_set():
+                        raise _Aborted()
+                    try:
+                        result = self._attempt(section, prompt, number)
+                    except _Retryable as exc:
+                        log.warning("llm.section.attempt_failed", section=section.key, attempt=number, reason=str(exc))
+                        raise
+        except _Retryable as exc:
+            raise SectionFailed(section.key, str(exc), number) from None
+        except _Fatal as exc:
+            raise SectionFailed(section.key, str(exc), number) from None
+        return result
+
+    def _attempt(self, section: SectionSpec, prompt: Prompt, number: int) -> SectionResult:
+        started = time.monotonic()
+        deadline = started + self.section_timeout_s
+        options = dict(prompt.options)
+        if number > 1 and "seed" in options:
+            # A fixed seed gives the same bad answer again; a retry after a failed check needs a new draw.
+            options["seed"] = int(options["seed"]) + number - 1
+        parts: list[str] = []
+        final: ollama.ChatResponse | None = None
+        try:
+            digest = self.model_digest()
+            stream = cast(
+                Generator[ollama.ChatResponse, None, None],
+                self._client.chat(
+                    model=self.model,
+                    messages=[
+                        {"role": "system", "content": prompt.system},
+                        {"role": "user", "content": prompt.user},
+                    ],
+                    stream=True,
+                    options=options,
+                    keep_alive=self.keep_alive,
+                ),
+            )
+            try:
+                for chunk in stream:
+                    parts.append(chunk.message.content or "")
+                    if chunk.done:
+                        final = chunk
+                        break
+                    if time.monotonic() > deadline:
+                        raise _Retryable(f"no complete answer within {self.section_timeout_s:g}s")
+            finally:
+                stream.close()  # closes the HTTP response, so the server sees the client go away
+        except ollama.ResponseError as exc:
+            raise self._classify(exc) from None
+        except ConnectionError:
+            # Non-streaming calls (the /api/tags lookup) wrap a refused connection in the builtin.
+            raise _Retryable(f"Ollama unreachable at {self.host}") from None
+        except httpx.ConnectError:
+            raise _Retryable(f"Ollama unreachable at {self.host}") from None
+        except httpx.TimeoutException:
+            raise _Retryable(f"no data from Ollama for {self.chunk_timeout_s:g}s (hung or overloaded)") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection to Ollama dropped mid-answer ({type(exc).__name__})") from None
+        except (json.JSONDecodeError, ValidationError):
+            raise _Retryable("malformed answer stream from Ollama") from None
+        if final is None:
+            raise _Retryable("answer stream ended before the final chunk")
+        text = "".join(parts).strip()
+        if final.done_reason == "length":
+            raise _Retryable(f"answer cut off at num_predict={options.get('num_predict')}")
+        problem = check_answer(text, section, prompt.system)
+        if problem:
+            raise _Retryable(problem)
+        return SectionResult(
+            key=section.key,
+            text=text,
+            model=self.model,
+            model_digest=digest,
+            prompt_sha256=prompt.sha256,
+            options=options,
+            prompt_tokens=final.prompt_eval_count,
+            completion_tokens=final.eval_count,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            backend_total_ms=round(final.total_duration / 1e6) if final.total_duration else None,
+            done_reason=final.done_reason,
+            attempts=number,
+        )
+
+    def _classify(self, exc: ollama.ResponseError) -> Exception:
+        status = exc.status_code
+        reason = str(exc.error)[:MAX_REASON_CHARS]
+        if status == 404:
+            return ModelMissing(self.model, self.host)
+        if status == -1 or status == 429 or status >= 500:
+            # -1: an {"error": ..} line in the middle of a stream (the runner crashed, ran out of memory).
+            return _Retryable(f"Ollama error {status}: {reason}")
+        return _Fatal(f"Ollama refused the request ({status}): {reason}")
+
+    def model_digest(self) -> str | None:
+        """The digest of the model as /api/tags lists it, fetched once per generator."""
+        with self._digest_lock:
+            if self._digest is not None:
+                return self._digest or None
+            listing = self._client.list()
+            wanted = {self.model, f"{self.model}:latest"}
+            for m in listing.models:
+                if m.model in wanted:
+                    self._digest = m.digest or ""
+                    return self._digest or None
+            raise ModelMissing(self.model, self.host)
+
+    # -- cache --
+
+    def _cache_get(self, section: SectionSpec, prompt: Prompt) -> SectionResult | None:
+        if self.cache is None:
+            return None
+        try:
+            raw = self.cache.get(prompt.sha256)
+        except Exception as exc:  # a cache outage costs a call, never the order
+            log.warning("llm.cache.get_failed", section=section.key, error=type(exc).__name__)
+            return None
+        if raw is None:
+            return None
+        try:
+            hit = SectionResult.model_validate_json(raw)
+        except ValidationError:
+            log.warning("llm.cache.corrupt", section=section.key, prompt_sha256=prompt.sha256)
+            return None
+        # Bounds may have been tightened since the entry was written; re-check before trusting it.
+        if hit.prompt_sha256 != prompt.sha256 or check_answer(hit.text, section, prompt.system):
+            return None
+        return hit.model_copy(update={"key": section.key, "cached": True, "source": "cache"})
+
+    def _cache_put(self, result: SectionResult) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.put(result.prompt_sha256, result.model_dump_json().encode("utf-8"))
+        except Exception as exc:
+            log.warning("llm.cache.put_failed", section=result.key, error=type(exc).__name__)
+
+
+def _completed(futures: Iterable[Future[SectionResult]]) -> Iterable[Future[SectionResult]]:
+    """Futures as they finish, skipping cancelled ones."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, return_when="FIRST_COMPLETED")
+        for fut in done:
+            if not fut.cancelled():
+                yield fut
+
+
+# --- backend identification -------------------------------------------------------------------------------
+
+
+def ollama_version(host: str, timeout_s: float = 5.0) -> str:
+    """GET /api/version (the client has no method for it). Raises httpx.HTTPError when unreachable."""
+    resp = httpx.get(f"{_parse_host(host)}/api/version", timeout=timeout_s)
+    resp.raise_for_status()
+    return str(resp.json().get("version", ""))
+
+
+def describe_backend(host: str, timeout_s: float = 5.0) -> str:
+    """One line for logs and the demo: which Ollama answered (stand-in or real) and where."""
+    where = _safe_host(host)
+    try:
+        version = ollama_version(host, timeout_s)
+    except (httpx.HTTPError, ValueError) as exc:
+        return f"no Ollama reachable at {where} ({type(exc).__name__})"
+    if "standin" in version:
+        return f"Ollama STAND-IN (pwdev, version {version}) at {where}: text is synthetic, not a real model"
+    return f"real Ollama {version} at {where}"

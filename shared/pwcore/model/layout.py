@@ -1,0 +1,81 @@
+"""Where things live in S3: the one description of every key the pipeline writes or reads (pure).
+
+    orders/{name}/v{n}/                  one version of an order's documents (written once, never changed)
+      {document}.docx / {document}.pdf   the rendered documents
+      manifest.json                      written last: the version exists once it does (pwcore.model.manifest)
+      delivery/sent.json                 the one-email claim of deliver (+ .resend-<digest> per resend)
+      delivery/recorded.json             the claim to record the email in ERPNext
+    invoices/{invoice}.pdf               the invoice PDF, once per Sales Invoice
+    reminders/{entry}/{due}/{status}.json  a calendar reminder, sent once per entry, due date and status
+    locks/reconcile.json                 the sweep's lock (one sweep at a time)
+    llm-cache/{prompt sha256}.json       LLM sections by prompt digest (a retry or revision reuses them)
+    templates/                           DOCX templates and their manifest (`pw templates upload`)
+    backups/                             encrypted ERPNext backups (never served to customers)
+"""
+
+from __future__ import annotations
+
+import re
+
+from pwcore.model.doctypes import UnsafeName, hostile_reason
+
+ORDERS_PREFIX = "orders/"
+TEMPLATES_PREFIX = "templates/"
+BACKUPS_PREFIX = "backups/"
+MANIFEST_NAME = "manifest.json"
+RECONCILE_LOCK_KEY = "locks/reconcile.json"
+LLM_CACHE_PREFIX = "llm-cache/"
+FORBIDDEN_PREFIXES = (TEMPLATES_PREFIX, BACKUPS_PREFIX)  # never presigned, never delivered
+KEY_CHARS = re.compile(r"[A-Za-z0-9._/-]+")
+
+
+def version_prefix(name: str, version: int) -> str:
+    return f"{ORDERS_PREFIX}{name}/v{version}/"
+
+
+def manifest_key(name: str, version: int) -> str:
+    return version_prefix(name, version) + MANIFEST_NAME
+
+
+def sent_marker_key(name: str, version: int) -> str:
+    return f"{version_prefix(name, version)}delivery/sent.json"
+
+
+def recorded_marker_key(name: str, version: int) -> str:
+    return f"{version_prefix(name, version)}delivery/recorded.json"
+
+
+def resend_marker_key(name: str, version: int, superseded: str) -> str:
+    """One resend per superseded `sent.json` (named by a digest of the marker it replaces)."""
+    return f"{sent_marker_key(name, version)}.resend-{superseded}"
+
+
+def invoice_key(invoice: str) -> str:
+    return f"invoices/{slug(invoice)}.pdf"
+
+
+def reminder_key(entry: str, due_date: str, status: str) -> str:
+    return f"reminders/{entry}/{due_date}/{slug(status).lower()}.json"
+
+
+def llm_cache_key(prompt_sha256: str) -> str:
+    return f"{LLM_CACHE_PREFIX}{prompt_sha256}.json"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a name (letters, digits, . _ -), at most 80 characters."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "document"
+
+
+def check_key(key: str, prefix: str) -> str:
+    """`key` must be a plain key inside `prefix` (orders/{name}/v{n}/), never templates/ or backups/."""
+    problem = hostile_reason(key)
+    if problem:
+        raise UnsafeName(f"object key contains {problem}")
+    if not KEY_CHARS.fullmatch(key) or "//" in key or "/./" in key:
+        raise UnsafeName("object key has characters outside [A-Za-z0-9._/-]")
+    if key.startswith(FORBIDDEN_PREFIXES):
+        raise UnsafeName("object key is outside orders/")
+    if not prefix.startswith(ORDERS_PREFIX) or not key.startswith(prefix) or key == prefix:
+        raise UnsafeName("object key is outside the order's current version")
+    return key

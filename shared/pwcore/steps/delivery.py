@@ -1,0 +1,474 @@
+"""deliver's job: pre-flight -> Ready -> exactly one email per order version -> recorded -> Delivered.
+
+Exactly once rests on one S3 object per order version, `orders/{name}/v{n}/delivery/sent.json`, created with a
+conditional write (`If-None-Match: *`) BEFORE the SMTP conversation, state "sending" (call id, time,
+Message-ID). Only the run that created it may send. It is rewritten to state "sent" right after the SMTP
+server accepted the message (the server's reply is recorded). Every other run reads it and decides.
+
+What a crash (process killed at any line) leaves behind, and what the next run (webhook retry, reconcile
+sweep, operator) does:
+- W0, before the marker exists (pre-flight, Approved -> Ready): nothing was sent. The retry starts over: the
+  pre-flight runs again, the order is Ready already (the CAS is a no-op), it creates the marker and sends.
+- W1, marker "sending", SMTP not (yet) accepted; and W2, accepted but the marker not yet rewritten to "sent":
+  from outside, both look the same and nothing can prove whether the customer got the email. Policy: never
+  risk a second email. While the marker is younger than DELIVER_SENDING_LEASE_S (longer than the mailer's
+  worst case: attempts x timeout + backoff) the sender may still be working: the retry answers "busy" and
+  does nothing. After the lease, the order goes to Failed with "delivery uncertain: check the mail log for
+  Message-ID <...>", and the marker becomes "uncertain". A human looks the Message-ID up in the mail server's
+  log, then either sets the order to Delivered, or sets it back to Approved and invokes deliver with
+  `"resend": true` (the only way to send again). W2 is one S3 PUT wide; W1 is the SMTP conversation.
+- W3, marker "sent", the Communication or the Delivered CAS not written: the retry sees "sent", sends
+  nothing, records the email in ERPNext and sets Delivered. Recording is once too: a second conditional
+  marker `delivery/recorded.json` is the claim to insert the Communication; runs that lose it while the
+  holder is alive answer "busy" (the holder finishes); a holder that died before inserting is replaced
+  after DELIVER_RECORD_LEASE_S (an ERPNext error drops the claim at once, so the retry records).
+- W4, after Delivered: the retry answers "done" (and repeats the idempotent Listmonk subscription).
+SMTP failures that prove nothing was accepted (connection refused, 4xx after the retries, 5xx) delete the
+marker, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
+breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
+
+The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
+stop it; it only stops the Listmonk follow-up subscription.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+from minio.error import S3Error
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pwcore.clients.erpnext import ERPNext, ERPNextError
+from pwcore.clients.listmonk import Listmonk, ListmonkError, ListmonkSettings
+from pwcore.clients.s3 import Storage
+from pwcore.clients.smtp import Mailer, MailError, MailUncertain, SMTPSettings
+from pwcore.logs import get_logger
+from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery_email
+from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
+from pwcore.model.layout import (
+    manifest_key,
+    recorded_marker_key,
+    resend_marker_key,
+    sent_marker_key,
+    version_prefix,
+)
+from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
+from pwcore.model.outcomes import DeliveryStatus
+from pwcore.model.status import InvalidTransition, Status
+from pwcore.orders.transitions import fail, transition
+from pwcore.settings import Settings
+
+log = get_logger("pwcore.delivery")
+
+
+
+class DeliverySettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="DELIVER_")
+    # A "sending" marker younger than this may belong to a run that is still talking to the SMTP server.
+    sending_lease_s: int = 600
+    # A recording claim (delivery/recorded.json) older than this without an ERPNext record: its run died.
+    record_lease_s: int = 120
+    check_pdfs: bool = True
+    # Shared token of the Listmonk unsubscribe webhook (POST /listmonk/unsubscribe); empty = route disabled.
+    unsubscribe_token: SecretStr = SecretStr("")
+
+
+
+
+class PreflightFailed(Exception):
+    """A reason an operator can act on; written to ERPNext as the Failed comment."""
+
+
+class SimulatedCrash(BaseException):
+    """Raised by test checkpoints: a BaseException, so no `except Exception` in the path can swallow it."""
+
+
+@dataclass
+class Outcome:
+    status: DeliveryStatus
+    order: str
+    version: int = 0
+    detail: str = ""
+    message_id: str = ""
+    attached: list[str] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
+    listmonk: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
+                "message_id": self.message_id, "attached": self.attached, "linked": self.linked,
+                "listmonk": self.listmonk}
+
+
+@dataclass
+class Package:
+    """What the pre-flight found: everything needed to build the email."""
+
+    version: int
+    prefix: str
+    manifest: VersionManifest
+    pdfs: list[Attachment]
+    customer: dict[str, Any]
+    email: str
+    contact: dict[str, Any] | None
+
+
+
+
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _valid_email(value: str) -> str:
+    addr = parseaddr(value or "")[1].strip()
+    if "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
+        return ""
+    return addr
+
+
+# --- Listmonk -----------------------------------------------------------------------------------------------
+
+
+
+
+
+
+
+# --- the job -----------------------------------------------------------------------------------------------
+
+class Deliverer:
+    def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
+                 settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
+                 listmonk_settings: ListmonkSettings | None = None,
+                 checkpoint: Callable[[str], None] | None = None) -> None:
+        self.erp = erp
+        self.storage = storage
+        self.mailer = mailer
+        self.smtp = smtp
+        self.settings = settings or DeliverySettings()
+        self.listmonk = listmonk
+        self.listmonk_settings = listmonk_settings or ListmonkSettings()
+        self._checkpoint = checkpoint  # tests only: raise SimulatedCrash at a named point
+
+    def checkpoint(self, point: str) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint(point)
+
+    # -- entry ------------------------------------------------------------------------------------------
+    def run(self, doctype: str, name: str, call_id: str = "", resend: bool = False) -> Outcome:
+        try:
+            check_order_name(name)
+        except UnsafeName as exc:
+            return Outcome(DeliveryStatus.REFUSED, name, detail=str(exc))
+        try:
+            doc = self.erp.get(doctype, name)
+        except ERPNextError as exc:
+            if exc.status == 404:
+                return Outcome(DeliveryStatus.NOT_FOUND, name, detail=f"{doctype} {name} not found")
+            raise
+        status = str(doc.get("status", ""))
+        version = current_version(doc)
+        if status == Status.REFUNDED:
+            return Outcome(DeliveryStatus.REFUSED, name, version, "order is Refunded: nothing is sent")
+        if status == Status.DELIVERED:
+            out = Outcome(DeliveryStatus.DONE, name, version, "order is Delivered already")
+            out.listmonk = self._subscribe(doctype, doc)
+            return out
+        if status not in (Status.APPROVED, Status.READY):
+            return Outcome(DeliveryStatus.SKIPPED, name, version, f"order is {status}, not Approved")
+        try:
+            package = self.preflight(doctype, doc)
+        except PreflightFailed as exc:
+            reason = f"Delivery pre-flight failed: {exc}"
+            fail(self.erp, doctype, name, reason, doc=doc)
+            return Outcome(DeliveryStatus.FAILED, name, version, reason)
+        if status == Status.APPROVED:
+            try:
+                doc = transition(self.erp, doctype, name, Status.READY, allowed_from={Status.APPROVED},
+                                 doc=doc).doc
+            except InvalidTransition as exc:
+                return Outcome(DeliveryStatus.SKIPPED, name, version, f"order became {exc.current} meanwhile")
+        self.checkpoint("ready")
+        return self._send_once(doctype, doc, package, call_id, resend)
+
+    # -- pre-flight -------------------------------------------------------------------------------------
+    def preflight(self, doctype: str, doc: dict[str, Any]) -> Package:
+        name = str(doc["name"])
+        version = current_version(doc)
+        if version < 1:
+            raise PreflightFailed("the order has no generated version (document_version is 0)")
+        prefix = version_prefix(name, version)
+        minio_path = str(doc.get("minio_path") or "")
+        if minio_path and minio_path.rstrip("/") + "/" != prefix:
+            raise PreflightFailed(f"minio_path {minio_path!r} is not the current version's folder {prefix!r}")
+        manifest_bytes = self._get(manifest_key(name, version))
+        if manifest_bytes is None:
+            raise PreflightFailed(f"{prefix}manifest.json is missing")
+        try:
+            manifest = VersionManifest.parse(manifest_bytes, name, version)
+        except ManifestInvalid as exc:
+            raise PreflightFailed(str(exc)) from None
+        pdfs: list[Attachment] = []
+        for entry in manifest.files:
+            data = self._get(entry.key)
+            if data is None:
+                raise PreflightFailed(f"{entry.filename} is missing in S3 ({entry.key})")
+            if not data or len(data) != entry.size:
+                raise PreflightFailed(f"{entry.filename}: size {len(data)} differs from the manifest's {entry.size}")
+            if hashlib.sha256(data).hexdigest() != entry.sha256:
+                raise PreflightFailed(f"{entry.filename}: sha256 differs from the manifest")
+            if entry.is_pdf:
+                if self.settings.check_pdfs:
+                    _check_pdf(entry.filename, data)
+                pdfs.append(Attachment(entry.filename, PDF_TYPE, data))
+        customer = self.erp.get("Customer", str(doc.get("customer")))
+        contact = None
+        if customer.get("customer_primary_contact"):
+            try:
+                contact = self.erp.get("Contact", str(customer["customer_primary_contact"]))
+            except ERPNextError as exc:
+                if exc.status != 404:
+                    raise
+        email = _valid_email(str(customer.get("email_id") or "")) or _valid_email(
+            str((contact or {}).get("email_id") or ""))
+        if not email:
+            raise PreflightFailed(f"customer {customer.get('name')} has no valid email address")
+        return Package(version, prefix, manifest, pdfs, customer, email, contact)
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            return self.storage.get_bytes(key)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}:
+                return None
+            raise
+
+    # -- exactly once -----------------------------------------------------------------------------------
+    def build_email(self, doctype: str, doc: dict[str, Any], package: Package) -> DeliveryEmail:
+        if doctype == "Formation Order":
+            kind = "formation"
+            service = f"{doc.get('entity_type') or 'business'} formation".strip()
+        else:
+            kind = "compliance"
+            service = str(doc.get("service_type") or "compliance")
+        return build_delivery_email(
+            self.smtp, order=str(doc["name"]), version=package.version, order_kind=kind, service=service,
+            customer_name=str(package.customer.get("customer_name") or package.customer.get("name")),
+            to=package.email, files=package.pdfs)
+
+    def _read_marker(self, key: str) -> dict[str, Any] | None:
+        data = self._get(key)
+        return dict(json.loads(data)) if data is not None else None
+
+    def _write_marker(self, key: str, marker: dict[str, Any]) -> None:
+        self.storage.put_bytes(key, json.dumps(marker, sort_keys=True).encode(), "application/json")
+
+    def _send_once(self, doctype: str, doc: dict[str, Any], package: Package, call_id: str,
+                   resend: bool) -> Outcome:
+        name = str(doc["name"])
+        version = package.version
+        key = sent_marker_key(name, version)
+        email = self.build_email(doctype, doc, package)
+        message_id = str(email.message["Message-ID"])
+        claim = {"state": "sending", "call_id": call_id, "started_at": _now().isoformat(timespec="seconds"),
+                 "message_id": message_id, "order": name, "version": version}
+        body = json.dumps(claim, sort_keys=True).encode()
+        if self.storage.put_if_absent(key, body, "application/json"):
+            return self._send(doctype, doc, email, key, claim)
+        marker = self._read_marker(key)
+        if marker is None:  # deleted between our write attempt and the read (a failed send cleaned up)
+            return Outcome(DeliveryStatus.BUSY, name, version, "another run just gave up sending; retry later",
+                           message_id)
+        state = marker.get("state")
+        if state == "sent":
+            log.info("delivery.already_sent", order=name, version=version)
+            return self._finish(doctype, doc, package, email, marker)
+        started = datetime.fromisoformat(str(marker.get("started_at")))
+        age = (_now() - started).total_seconds()
+        if resend and (state == "uncertain" or age > self.settings.sending_lease_s):
+            # An operator checked the mail log and asked for a new send: the only path to a second email.
+            # One resend per superseded marker, even when two operators (or retries) ask at once.
+            superseded = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
+            if not self.storage.put_if_absent(resend_marker_key(name, version, superseded), body, "application/json"):
+                return Outcome(DeliveryStatus.BUSY, name, version, "another resend of this email is already under way",
+                               message_id)
+            log.warning("delivery.resend", order=name, version=version, previous_call_id=marker.get("call_id"))
+            self._write_marker(key, {**claim, "resend_of": marker.get("call_id", "")})
+            return self._send(doctype, doc, email, key, claim)
+        if state == "sending" and age <= self.settings.sending_lease_s:
+            return Outcome(DeliveryStatus.BUSY, name, version, "another run is sending this email", message_id)
+        return self._uncertain(doctype, name, version, key, marker,
+                               f"a run started sending at {marker.get('started_at')} and never recorded the result")
+
+    def _uncertain(self, doctype: str, name: str, version: int, key: str, marker: dict[str, Any],
+                   why: str) -> Outcome:
+        message_id = str(marker.get("message_id", ""))
+        reason = (f"delivery uncertain: {why}; check the mail log for Message-ID {message_id}, then set the order "
+                  "to Delivered, or back to Approved and invoke deliver with resend=true")
+        try:
+            self._write_marker(key, {**marker, "state": "uncertain", "flagged_at": _now().isoformat()})
+        except Exception as exc:  # the marker still blocks sending; the comment carries the facts
+            log.warning("delivery.marker_write_failed", order=name, error=type(exc).__name__)
+        fail(self.erp, doctype, name, reason)
+        return Outcome(DeliveryStatus.UNCERTAIN, name, version, reason, message_id)
+
+    def _send(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, key: str,
+              claim: dict[str, Any]) -> Outcome:
+        name = str(doc["name"])
+        version = int(claim["version"])
+        self.checkpoint("marker_written")
+        try:
+            result = self.mailer.send(email.message)
+        except MailUncertain as exc:
+            return self._uncertain(doctype, name, version, key, claim, str(exc))
+        except MailError as exc:
+            try:
+                self.storage.delete(key)  # nothing was accepted: a later retry may send
+            except Exception as del_exc:
+                log.error("delivery.marker_delete_failed", order=name, error=type(del_exc).__name__)
+            reason = f"email not sent: {exc}"
+            fail(self.erp, doctype, name, reason)
+            return Outcome(DeliveryStatus.FAILED, name, version, reason, claim["message_id"])
+        self.checkpoint("sent")
+        sent = {**claim, "state": "sent", "accepted_at": result.accepted_at, "smtp_reply": result.reply,
+                "attempts": result.attempts, "attached": email.attached, "linked": email.linked}
+        try:
+            self._write_marker(key, sent)
+        except Exception as exc:
+            # We know it was sent; finish now. Only a crash before this point leaves the marker "sending".
+            log.error("delivery.marker_update_failed", order=name, error=type(exc).__name__)
+        self.checkpoint("marker_sent")
+        log.info("delivery.sent", order=name, version=version, message_id=claim["message_id"],
+                 attached=len(email.attached), linked=len(email.linked))
+        return self._finish(doctype, doc, None, email, sent)
+
+    # -- after the email --------------------------------------------------------------------------------
+    def _finish(self, doctype: str, doc: dict[str, Any], package: Package | None, email: DeliveryEmail,
+                marker: dict[str, Any]) -> Outcome:
+        name = str(doc["name"])
+        version = int(marker.get("version") or 0)
+        message_id = str(marker.get("message_id") or email.message["Message-ID"])
+        out = Outcome(DeliveryStatus.DELIVERED, name, version, "", message_id,
+                      list(marker.get("attached") or email.attached), list(marker.get("linked") or email.linked))
+        if not self._record_once(doctype, doc, email, message_id, version):
+            out.status, out.detail = DeliveryStatus.BUSY, "another run is recording the email in ERPNext"
+            return out
+        self.checkpoint("recorded")
+        try:
+            result = transition(self.erp, doctype, name, Status.DELIVERED, allowed_from={Status.READY})
+        except InvalidTransition as exc:
+            out.status = DeliveryStatus.DONE if exc.current == Status.DELIVERED else DeliveryStatus.SENT_NOT_DELIVERED
+            out.detail = f"the email was sent, but the order is {exc.current}"
+            return out
+        if not result.won:
+            out.status = DeliveryStatus.DONE
+        out.listmonk = self._subscribe(doctype, result.doc)
+        return out
+
+    def _recorded(self, doctype: str, name: str, message_id: str) -> bool:
+        if self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
+                ["reference_doctype", "=", doctype], ["reference_name", "=", name], ["message_id", "=", message_id]]):
+            return True
+        return bool(self.erp.list_page("Comment", fields=["name"], limit_page_length=1, filters=[
+            ["reference_doctype", "=", doctype], ["reference_name", "=", name],
+            ["content", "like", f"%{message_id}%"]]))
+
+    def _record_once(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str,
+                     version: int) -> bool:
+        """Record the email in ERPNext exactly once; False if another live run holds the recording claim.
+
+        ERPNext has no unique key to make "insert if absent" atomic, so the claim is a second conditional S3
+        marker (`delivery/recorded.json`). Its holder inserts; on an ERPNext error it drops the claim so a
+        retry can record. A claim older than DELIVER_RECORD_LEASE_S without a record belongs to a dead run:
+        the next run records (after checking ERPNext once more)."""
+        name = str(doc["name"])
+        key = recorded_marker_key(name, version)
+        claim = json.dumps({"message_id": message_id, "at": _now().isoformat(timespec="seconds")}).encode()
+        if not self.storage.put_if_absent(key, claim, "application/json"):
+            if self._recorded(doctype, name, message_id):
+                return True
+            held = self._read_marker(key)
+            if held is not None:
+                age = (_now() - datetime.fromisoformat(str(held.get("at")))).total_seconds()
+                if age <= self.settings.record_lease_s:
+                    return False
+            self._write_marker(key, json.loads(claim))
+        try:
+            self._record(doctype, doc, email, message_id)
+        except BaseException:
+            try:
+                self.storage.delete(key)
+            except Exception as exc:
+                log.warning("delivery.record_claim_delete_failed", order=name, error=type(exc).__name__)
+            raise
+        return True
+
+    def _record(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str) -> None:
+        """The email in ERPNext: a Communication on the order (timeline link to the customer), or a Comment
+        when Communication cannot be inserted."""
+        name = str(doc["name"])
+        if self._recorded(doctype, name, message_id):
+            return
+        msg = email.message
+        text = msg.get_body(preferencelist=("plain",))
+        content = text.get_content() if text is not None else ""
+        comm = {"subject": str(msg["Subject"]), "content": content, "communication_type": "Communication",
+                "communication_medium": "Email", "sent_or_received": "Sent", "sender": str(msg["From"]),
+                "recipients": str(msg["To"]), "reference_doctype": doctype, "reference_name": name,
+                "message_id": message_id, "status": "Linked",
+                "timeline_links": [{"link_doctype": "Customer", "link_name": str(doc.get("customer"))}]}
+        try:
+            self.erp.insert("Communication", comm)
+            return
+        except ERPNextError as exc:
+            if exc.transient:
+                raise  # ERPNext is down: the retry records it
+            log.warning("delivery.communication_refused", order=name, status=exc.status, exc_type=exc.exc_type)
+        files = ", ".join(email.attached) or "none"
+        linked = ", ".join(email.linked) or "none"
+        self.erp.add_comment(doctype, name, f"Pipeline: emailed the documents to {msg['To']} "
+                             f"(Message-ID {message_id}); attached: {files}; via portal link: {linked}")
+
+    def _subscribe(self, doctype: str, doc: dict[str, Any]) -> str:
+        if self.listmonk is None:
+            return ""
+        try:
+            customer = self.erp.get("Customer", str(doc.get("customer")))
+            contact = None
+            if customer.get("customer_primary_contact"):
+                contact = self.erp.get("Contact", str(customer["customer_primary_contact"]))
+            if contact is not None and int(contact.get("email_opted_out") or 0):
+                return "opted_out"
+            email = _valid_email(str(customer.get("email_id") or "")) or _valid_email(
+                str((contact or {}).get("email_id") or ""))
+            if not email:
+                return "no_email"
+            lists = self.listmonk_settings
+            list_name = lists.formation_list if doctype == "Formation Order" else lists.compliance_list
+            return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name)
+        except (ListmonkError, ERPNextError) as exc:
+            # Marketing follow-up is not worth failing a delivered order for.
+            log.warning("delivery.listmonk_failed", order=doc.get("name"), error=str(exc))
+            return "error"
+
+
+def _check_pdf(filename: str, data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        pages = len(PdfReader(io.BytesIO(data)).pages)
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise PreflightFailed(f"{filename} does not open as a PDF ({type(exc).__name__})") from None
+    if pages < 1:
+        raise PreflightFailed(f"{filename} is a PDF without pages")

@@ -1,0 +1,286 @@
+"""presign's job: a customer's token + an order name -> 1-hour download links for that order's current files.
+
+- Auth: `Authorization: Bearer <JWT>`, HS256 only (PyJWT with algorithms=["HS256"], so `alg: none` and RS/HS
+  confusion are refused), required claims sub (the ERPNext Customer name), exp, aud (PRESIGN_AUDIENCE).
+- The order must belong to the token's customer and be Review or later. Another customer's order and an
+  unknown order get the same 404, so names cannot be probed.
+- Links: the current version's files from its manifest.json, each key re-checked to sit under
+  `orders/{name}/v{n}/`; signed locally by the minio client (created with its region, so no S3 call).
+- Caches: the order's (customer, status, version) for PRESIGN_ORDER_CACHE_S (short: a refund or a new version
+  shows within seconds); the manifest by (order, version) for longer, since a version's manifest is written
+  once and never changes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import jwt
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pwcore.clients.erpnext import ERPNext, NotFound
+from pwcore.clients.outages import outage_of
+from pwcore.clients.s3 import Storage
+from pwcore.logs import bind_context, get_logger
+from pwcore.model import problems
+from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
+from pwcore.model.layout import manifest_key
+from pwcore.model.manifest import VersionManifest
+from pwcore.settings import Settings
+
+log = get_logger("pwcore.presign")
+
+MAX_TTL_S = 3600
+VISIBLE_STATUSES = frozenset({"Review", "Revision", "Approved", "Ready", "Delivered"})
+
+
+class PresignSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="PRESIGN_")
+    jwt_secret: SecretStr = Field(min_length=32)  # HS256 keys shorter than the hash are guessable
+    audience: str = "performancewest-portal"
+    ttl_s: int = MAX_TTL_S
+    allowed_origins: str = ""  # comma-separated, exact origins like https://performancewest.net
+    order_cache_s: float = 15.0
+    manifest_cache_s: float = 3600.0
+    leeway_s: int = 0
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def effective_ttl_s(self) -> int:
+        return max(1, min(self.ttl_s, MAX_TTL_S))
+
+
+
+
+class Unauthorized(problems.Unauthorized):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, headers={"WWW-Authenticate": 'Bearer realm="presign"'})
+
+
+class PresignError(problems.Problem):
+    """A refusal with its own status (400 bad name, 404 not the caller's order, 409 not yet available)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status  # type: ignore[misc]
+
+
+
+
+
+
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    """A small thread-safe TTL + LRU cache (no extra dependency for a dozen lines)."""
+
+    def __init__(self, ttl_s: float, max_items: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self.clock = clock
+        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        now = self.clock()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and hit[0] > now:
+                self._data.move_to_end(key)
+                return hit[1]
+        value = load()  # outside the lock: a slow ERPNext must not block other keys
+        with self._lock:
+            self._data[key] = (now + self.ttl_s, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_items:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    exists: bool
+    customer: str = ""
+    status: str = ""
+    version: int = 0
+
+
+class Presigner:
+    def __init__(self, erp: ERPNext, storage: Storage, settings: PresignSettings,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.erp = erp
+        self.storage = storage
+        self.settings = settings
+        self.now = now
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._orders: TTLCache[str, OrderFacts] = TTLCache(settings.order_cache_s)
+        self._manifests: TTLCache[tuple[str, int], list[dict[str, Any]]] = TTLCache(settings.manifest_cache_s)
+
+    # -- auth -------------------------------------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> str:
+        """The customer id (`sub`) of a valid token, else Unauthorized with a short reason."""
+        if not authorization:
+            raise Unauthorized("missing Authorization header")
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("expected 'Authorization: Bearer <token>'")
+        try:
+            claims = jwt.decode(token.strip(), self._secret, algorithms=["HS256"], audience=self.settings.audience,
+                                leeway=self.settings.leeway_s,
+                                options={"require": ["sub", "exp", "aud"], "verify_signature": True})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("token audience not accepted") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidTokenError:
+            raise Unauthorized("invalid token") from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.strip():
+            raise Unauthorized("token subject is empty")
+        return sub
+
+    # -- lookups ----------------------------------------------------------------------------------------
+    def _order(self, name: str) -> OrderFacts:
+        def load() -> OrderFacts:
+            doctype = "Formation Order" if name.startswith("FO-") else "Compliance Service"
+            try:
+                doc = self.erp.get(doctype, name)
+            except NotFound:
+                return OrderFacts(False)
+            return OrderFacts(True, str(doc.get("customer") or ""), str(doc.get("status") or ""),
+                              current_version(doc))
+        return self._orders.get_or_load(name, load)
+
+    def _files(self, name: str, version: int) -> list[dict[str, Any]]:
+        def load() -> list[dict[str, Any]]:
+            raw = self.storage.get_bytes(manifest_key(name, version))
+            manifest = VersionManifest.parse(raw, name, version, drop_bad_files=True)
+            for key in manifest.dropped:
+                log.error("presign.bad_manifest_key", order=name, version=version, key=key)
+            return [{"key": f.key, "filename": f.filename, "content_type": f.content_type, "size": f.size,
+                     "sha256": f.sha256} for f in manifest.files]
+        return self._manifests.get_or_load((name, version), load)
+
+    # -- the answer -------------------------------------------------------------------------------------
+    def links(self, customer: str, order: str) -> dict[str, Any]:
+        try:
+            check_order_name(order)
+        except UnsafeName as exc:
+            raise PresignError(400, str(exc)) from None
+        facts = self._order(order)
+        if not facts.exists or facts.customer != customer:
+            raise PresignError(404, "order not found")
+        if facts.status not in VISIBLE_STATUSES or facts.version < 1:
+            raise PresignError(409, f"documents are not available while the order is {facts.status}")
+        ttl = self.settings.effective_ttl_s
+        issued = self.now()
+        expires_at = (issued + timedelta(seconds=ttl)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        out = []
+        for f in self._files(order, facts.version):
+            out.append({"filename": f["filename"], "content_type": f["content_type"], "size": f["size"],
+                        "sha256": f["sha256"], "url": self.storage.presign_get(f["key"], ttl, f["filename"])})
+        return {"order": order, "version": facts.version, "expires_at": expires_at, "ttl_s": ttl, "files": out}
+
+
+# --- CORS --------------------------------------------------------------------------------------------------
+
+CORS_ALLOW_HEADERS = "Authorization, Content-Type"
+CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+CORS_MAX_AGE = "600"
+
+
+def cors_headers(origin: str | None, allowed: frozenset[str], preflight: bool = False) -> dict[str, str] | None:
+    """Headers for an allowed origin; {} when there is no Origin (server-side call); None = refuse."""
+    if not origin:
+        return {}
+    if origin.rstrip("/") not in allowed:
+        return None
+    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    if preflight:
+        headers.update({"Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+                        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                        "Access-Control-Max-Age": CORS_MAX_AGE})
+    return headers
+
+
+# --- the request ---------------------------------------------------------------------------------------------
+
+MAX_BODY = 4096
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def order_of_request(method: str, query: Any, body: bytes) -> str:
+    """The order name from `?order=` (GET/HEAD) or a JSON body {"order": ...} (POST); raises a Problem."""
+    if method in ("GET", "HEAD"):
+        order = query.get("order", "")
+    elif method == "POST":
+        if len(body) > MAX_BODY:
+            raise problems.PayloadTooLarge("body too large")
+        try:
+            data = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise problems.BadRequest("body is not valid JSON") from None
+        order = data.get("order", "") if isinstance(data, dict) else ""
+    else:
+        raise problems.MethodNotAllowed("GET, POST")
+    if not isinstance(order, str) or not order:
+        raise problems.BadRequest("order: required", field="order")
+    return order
+
+
+def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[], Presigner]) -> Answer:
+    """CORS first (an Origin outside PRESIGN_ALLOWED_ORIGINS is refused with 403), then the order and the token.
+
+    `presigner` is called only once a request gets past CORS (a preflight needs no ERPNext or S3 client)."""
+    origins = settings.origins
+    origin = event.headers.get("Origin")
+    if event.method == "OPTIONS":
+        pre = cors_headers(origin, origins, preflight=True)
+        if pre is None or not origin:
+            raise problems.Forbidden("origin not allowed")
+        return Answer(204, {}, pre)
+    cors = cors_headers(origin, origins)
+    if cors is None:
+        raise problems.Forbidden("origin not allowed", headers={"Vary": "Origin"})
+    try:
+        order = order_of_request(event.method, event.query, event.body or b"")
+        service = presigner()
+        customer = service.authenticate(event.headers.get("Authorization"))
+        bind_context(order=order[:64])
+        return Answer(200, service.links(customer, order), {**cors, **NO_STORE})
+    except problems.Problem as exc:
+        exc.headers = {**cors, **NO_STORE, **exc.headers}
+        raise
+    except Exception as exc:  # an outage still answers with CORS headers, so the site can show the reason
+        system = outage_of(exc)
+        if system is None:
+            raise
+        raise problems.Unavailable(f"{system} unavailable; retry later", headers={**cors, **NO_STORE}) from None
