@@ -57,6 +57,9 @@ STATES_50_DC: frozenset[str] = frozenset(
 )
 TERRITORIES: frozenset[str] = frozenset({"PR", "GU", "VI", "AS", "MP"})
 STATES_FILE = "states"
+# How a figure was verified: against stored public pages via the search tool, against the regulation text,
+# or only from memory (which always needs review).
+CHECK_KINDS: tuple[str, ...] = ("search pages:", "search docs:", "regulation text:", "derived:", "model knowledge")
 SERVICE_FILES: tuple[str, ...] = (
     "flsa_audit", "ccpa_audit", "tcpa_audit", "contractor_assessment", "handbook_review",
     "breach_response_plan", "privacy_policy",
@@ -101,7 +104,10 @@ class _Sourced(BaseModel):
     @model_validator(mode="after")
     def _unverified_is_flagged(self) -> _Sourced:
         # A row checked only from memory must say so in its status: the report marks it, a reviewer re-checks it.
-        if "model knowledge" in self.checked.lower() and self.status != "needs_review":
+        how = self.checked.lower()
+        if not how.startswith(CHECK_KINDS):
+            raise ValueError(f"checked must start with one of {CHECK_KINDS}: say how the figure was verified")
+        if how.startswith("model knowledge") and self.status != "needs_review":
             raise ValueError("a fact checked only from model knowledge must have status = 'needs_review'")
         return self
 
