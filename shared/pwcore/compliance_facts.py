@@ -48,7 +48,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 # 50 states + DC; territories are allowed in rows but do not count toward full coverage.
 STATES_50_DC: frozenset[str] = frozenset(
@@ -71,6 +71,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # A scalar, a list of scalars, or a small table (mapping of names to scalars or lists).
 Scalar = bool | int | float | str
 Value = Scalar | list[Scalar] | dict[str, Scalar | list[Scalar]]
+
+
+class FactsInvalid(ValueError):
+    """A facts file does not parse or validate; the message starts with the file name."""
 
 
 def _jurisdiction(value: str) -> str:
@@ -120,7 +124,7 @@ class Fact(_Sourced):
     id: FactId
     title: Text
     value: Value
-    unit: Annotated[str, StringConstraints(max_length=60)] = ""
+    unit: Annotated[str, StringConstraints(max_length=160)] = ""
 
 
 class TableRow(_Sourced):
@@ -272,7 +276,11 @@ def read_file(name: str, directory: Path | None = None) -> FactFile:
     path = (directory or facts_dir()) / f"{name}.toml"
     with path.open("rb") as fh:
         raw: dict[str, Any] = tomllib.load(fh)
-    return FactFile.model_validate(raw)
+    try:
+        return FactFile.model_validate(raw)
+    except ValidationError as exc:
+        # Name the file: a reviewer fixing a row needs to know where it is.
+        raise FactsInvalid(f"{path.name}: {exc}") from exc
 
 
 def load(service: str, directory: Path | None = None) -> FactSet:
