@@ -227,15 +227,17 @@ class FactSet(BaseModel):
         for f in self.facts:
             unit = f" {f.unit}" if f.unit else ""
             flag = " [needs review]" if f.needs_review else ""
+            note = f" Note: {f.note}" if f.note else ""
             lines.append(f"- [{f.id}] {f.title}: {_show(f.value)}{unit} ({f.jurisdiction}; {f.source}; "
-                         f"effective {_day(f.effective)}){flag}")
+                         f"effective {_day(f.effective)}){flag}{note}")
         for t in self.tables:
             lines.append(f"Table [{t.id}] {t.title}; columns: "
                          + "; ".join(f"{k} = {v}" for k, v in t.columns.items()))
             for r in t.rows:
                 flag = " [needs review]" if r.needs_review else ""
                 cells = "; ".join(f"{k}: {_show(v)}" for k, v in r.cells.items())
-                lines.append(f"  - {r.state}: {cells} ({r.source}; effective {_day(r.effective)}){flag}")
+                note = f" Note: {r.note}" if r.note else ""
+                lines.append(f"  - {r.state}: {cells} ({r.source}; effective {_day(r.effective)}){flag}{note}")
         return "\n".join(lines)
 
     def appendix_rows(self) -> list[dict[str, str]]:
@@ -249,12 +251,19 @@ class FactSet(BaseModel):
 
 
 def _show(value: Value) -> str:
+    """A value as a reader sees it: 26625000 -> '26,625,000', 15.1 -> '15.10', True -> 'yes'."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        # Most non-integer figures are money or rates: keep two decimals (15.10, 1,086.25); large whole
+        # amounts (58,240) drop them.
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:,.2f}"
     if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
+        return "; ".join(_show(v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items())
+        return "; ".join(f"{k.replace('_', ' ')}: {_show(v)}" for k, v in value.items())
     return str(value)
 
 
