@@ -85,7 +85,8 @@ def test_known_figures() -> None:
     assert flsa.value("flsa.min_wage.federal") == 7.25
     assert flsa.value("flsa.exempt.salary_level") == 684
     assert flsa.value("flsa.exempt.hce") == 107432
-    assert flsa.table("states.min_wage").row("CO").cells["rate"] == 15.16  # type: ignore[union-attr]
+    colorado = flsa.table("states.min_wage").row("CO")
+    assert colorado is not None and colorado.cells["rate"] == 15.16
     ccpa = cf.load("ccpa_audit")
     assert ccpa.value("ccpa.applies.revenue") == 26_625_000
     assert ccpa.value("ccpa.applies.consumers") == 100_000
