@@ -43,7 +43,7 @@ def test_every_fact_and_row_is_sourced_checked_and_dated() -> None:
         assert r.checked.strip(), key
         assert isinstance(r.review_by, date), key
         if r.effective is not None:
-            assert r.effective < r.review_by, f"{key}: reviewed before it takes effect"
+            assert r.effective <= r.review_by, f"{key}: review date before it takes effect"
 
 
 def test_nothing_is_past_its_review_date() -> None:
