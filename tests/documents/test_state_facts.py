@@ -28,8 +28,14 @@ def test_covers_exactly_50_states_and_dc() -> None:
 
 def test_every_row_has_every_field_and_a_source() -> None:
     for code, table in _raw().items():
-        for key in ("name", "code", "the_state", "community_property", "community_property_source",
-                    "community_property_checked"):
+        for key in (
+            "name",
+            "code",
+            "the_state",
+            "community_property",
+            "community_property_source",
+            "community_property_checked",
+        ):
             assert key in table, f"{code} lacks {key}"
         for kind in sf.KINDS:
             row = table[kind]

@@ -126,14 +126,14 @@ def _by_name() -> dict[str, str]:
 
 
 def resolve_code(code_or_name: str) -> str:
-    """"TX", "tx", "Texas", "texas", "State of Texas" -> "TX"."""
+    """ "TX", "tx", "Texas", "texas", "State of Texas" -> "TX"."""
     key = " ".join(code_or_name.split())
     if key.upper() in _rows():
         return key.upper()
     folded = key.casefold()
     for prefix in ("the state of ", "state of ", "the commonwealth of ", "commonwealth of ", "the "):
         if folded.startswith(prefix):
-            folded = folded[len(prefix):]
+            folded = folded[len(prefix) :]
             break
     code = _by_name().get(folded)
     if code is None:
