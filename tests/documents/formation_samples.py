@@ -39,6 +39,9 @@ def llc_context(
     successor: str | None = None,
     spousal_consents: list[dict[str, Any]] | None = None,
     registered_agent_service: bool = True,
+    organizer: dict[str, Any] | None = None,
+    agent_address: str = "",
+    principal_office: str = "",
 ) -> dict[str, Any]:
     facts = facts_for(state, "llc").context()
     single = len(members) == 1
@@ -54,12 +57,12 @@ def llc_context(
         "entity_designation": f"a {_STATE_ADJ.get(facts['code'], facts['name'])} limited liability company",
         "state": facts,
         "purpose": "The Company is formed to operate a specialty coffee roasting and wholesale business.",
-        "principal_office": "1450 Wynkoop Street, Suite 200, Denver, Colorado 80202",
+        "principal_office": principal_office or members[0]["address"],
         "fiscal_year_end": "December 31",
         "term": "perpetual",
         "registered_agent": {
             "name": "Performance West Registered Agents LLC" if registered_agent_service else members[0]["name"],
-            "address": "500 Capitol Mall, Suite 2350, Sacramento, California 95814",
+            "address": agent_address or members[0]["address"],
             "is_service": registered_agent_service,
         },
         "addons": {"ein": True, "operating_agreement": True, "registered_agent": registered_agent_service},
@@ -75,7 +78,13 @@ def llc_context(
         "officers": [],
         "s_corp_election": s_corp_election,
         "spousal_consents": spousal_consents or [],
+        # The organizer signs the filing; a third-party organizer (Performance West) hands over by statement.
+        "organizer": organizer
+        or {"name": "Performance West Inc.", "address": "1 Market Street, San Francisco, California 94105",
+            "is_entity": True, "by_name": "Alex Rivera", "by_title": "Authorized Signatory",
+            "capacity": facts["signer_title"]},
     }
+    ctx["organizer_statement"] = ctx["organizer"]["name"] not in {m["name"] for m in members}
     if not single:
         ctx["partnership_representative"] = members[0]["signer"]
     if successor:
@@ -90,6 +99,7 @@ SINGLE_TX = llc_context(
                     person("Dana Whitfield", "Sole Member"))],
     total_capital="$10,000.00",
     successor="Morgan Whitfield",
+    agent_address="1601 Congress Avenue, Suite 300, Austin, Texas 78701",
 )
 
 MULTI_CO = llc_context(
@@ -102,6 +112,7 @@ MULTI_CO = llc_context(
                "400", entity("Summit Peak Holdings, Inc.", "Jordan Reyes", "President")),
     ],
     total_capital="$50,000.00",
+    agent_address="1700 Lincoln Street, Suite 2000, Denver, Colorado 80203",
 )
 
 MANAGER_CA = llc_context(
@@ -117,6 +128,7 @@ MANAGER_CA = llc_context(
     manager_managed=True,
     managers=[{"name": "Taylor Brooks", "address": "5 Harbor Drive, Monterey, California 93940",
                "signer": person("Taylor Brooks", "Manager")}],
+    agent_address="500 Capitol Mall, Suite 2350, Sacramento, California 95814",
     spousal_consents=[{"member_name": "Riley Santos", "signer": person("Jamie Santos", "Spouse of Riley Santos")}],
 )
 
@@ -131,6 +143,8 @@ SINGLE_MANAGER_DE = llc_context(
                "signer": person("Sam Ortiz", "Manager")}],
     s_corp_election=False,
     registered_agent_service=False,
+    organizer={"name": "Sam Ortiz", "address": "1 Rodney Square, Wilmington, Delaware 19801", "is_entity": False,
+               "capacity": "Authorized Person"},
 )
 
 SAMPLES: dict[str, dict[str, Any]] = {

@@ -139,14 +139,14 @@ class ClauseSyntaxError(ValueError):
 ENTITY_KINDS = frozenset({"llc", "corporation", "nonprofit", "crtc"})
 _DOC_KEYS = {"id", "filename", "title", "header", "footer", "applies_to", "when", "parts", "subtitle"}
 _FRONT_KEYS = {"when", "note", "sources"}
-_CONTROL_LINE = re.compile(r"^\{%-?\s*(if|elif|else|endif|for|endfor)\b(.*?)-?%\}$")
+_CONTROL_LINE = re.compile(r"^\{%-?\s*(if|elif|else|endif|for|endfor)\b([^%{}]*?)-?%\}$")
 _INLINE_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}")
 _VAR_TAG = re.compile(r"\{\{(.*?)\}\}")
 _ALLOWED_FILTERS = {"upper"}
 # "Section 3.2" / "Article IV" of this document; statutes ("Code Section 704", "Regulations Section 1.704-1",
 # "Section 501(c)(3)") are citations, not cross-references.
 _NUMBERED_REF = re.compile(
-    r"(?<!Regulations )(?<!Code )(?<!Regulation )\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
+    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
     r"(\d+(\.\d+)?(?![\d(.-])|[IVXL]+\b)"
 )
 _ITEM = re.compile(r"^\(([a-z]{1,2}|[ivx]+)\)\s+(.*)$")
@@ -367,7 +367,9 @@ def parse_text(text: str, name: str) -> ClauseFile:
             blocks.append(Control(f"{kind} {rest}".strip(), where))
             i += 1
             continue
-        if s.startswith("{%") and s.endswith("%}") and not para:
+        if re.fullmatch(r"\{%[^%]*%\}", s):
+            if s.startswith(("{%p", "{%tr", "{%r ", "{%c")):
+                raise ClauseSyntaxError(where, "write plain Jinja; the builder emits docxtpl {%p %}/{%tr %} tags itself")
             raise ClauseSyntaxError(where, f"control tag not allowed on its own line: {s!r}")
         if s.startswith(":::"):
             flush()
