@@ -23,8 +23,14 @@ def entity(name: str, by_name: str, by_title: str, capacity: str = "Member") -> 
 
 
 def member(name: str, address: str, pct: str, capital: str, units: str, signer: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "address": address, "ownership_pct": pct, "capital": capital, "units": units,
-            "signer": signer}
+    return {
+        "name": name,
+        "address": address,
+        "ownership_pct": pct,
+        "capital": capital,
+        "units": units,
+        "signer": signer,
+    }
 
 
 def llc_context(
@@ -80,9 +86,14 @@ def llc_context(
         "spousal_consents": spousal_consents or [],
         # The organizer signs the filing; a third-party organizer (Performance West) hands over by statement.
         "organizer": organizer
-        or {"name": "Performance West Inc.", "address": "1 Market Street, San Francisco, California 94105",
-            "is_entity": True, "by_name": "Alex Rivera", "by_title": "Authorized Signatory",
-            "capacity": facts["signer_title"]},
+        or {
+            "name": "Performance West Inc.",
+            "address": "1 Market Street, San Francisco, California 94105",
+            "is_entity": True,
+            "by_name": "Alex Rivera",
+            "by_title": "Authorized Signatory",
+            "capacity": facts["signer_title"],
+        },
     }
     ctx["organizer_statement"] = ctx["organizer"]["name"] not in {m["name"] for m in members}
     if not single:
@@ -95,8 +106,16 @@ def llc_context(
 SINGLE_TX = llc_context(
     state="TX",
     entity_name="Juniper Ridge Coffee Roasters LLC",
-    members=[member("Dana Whitfield", "88 Live Oak Lane, Austin, Texas 78704", "100%", "$10,000.00", "1,000",
-                    person("Dana Whitfield", "Sole Member"))],
+    members=[
+        member(
+            "Dana Whitfield",
+            "88 Live Oak Lane, Austin, Texas 78704",
+            "100%",
+            "$10,000.00",
+            "1,000",
+            person("Dana Whitfield", "Sole Member"),
+        )
+    ],
     total_capital="$10,000.00",
     successor="Morgan Whitfield",
     agent_address="1601 Congress Avenue, Suite 300, Austin, Texas 78701",
@@ -106,10 +125,17 @@ MULTI_CO = llc_context(
     state="Colorado",
     entity_name="Harbor Lane Ventures LLC",
     members=[
-        member("Avery Chen", "12 Pearl Street, Boulder, Colorado 80302", "60%", "$30,000.00", "600",
-               person("Avery Chen")),
-        member("Summit Peak Holdings, Inc.", "400 17th Street, Denver, Colorado 80202", "40%", "$20,000.00",
-               "400", entity("Summit Peak Holdings, Inc.", "Jordan Reyes", "President")),
+        member(
+            "Avery Chen", "12 Pearl Street, Boulder, Colorado 80302", "60%", "$30,000.00", "600", person("Avery Chen")
+        ),
+        member(
+            "Summit Peak Holdings, Inc.",
+            "400 17th Street, Denver, Colorado 80202",
+            "40%",
+            "$20,000.00",
+            "400",
+            entity("Summit Peak Holdings, Inc.", "Jordan Reyes", "President"),
+        ),
     ],
     total_capital="$50,000.00",
     agent_address="1700 Lincoln Street, Suite 2000, Denver, Colorado 80203",
@@ -119,15 +145,32 @@ MANAGER_CA = llc_context(
     state="CA",
     entity_name="Pacific Crest Studios LLC",
     members=[
-        member("Riley Santos", "210 Ocean Avenue, Santa Cruz, California 95060", "50%", "$25,000.00", "500",
-               person("Riley Santos")),
-        member("Blue Fern Capital LLC", "77 Market Street, San Francisco, California 94105", "50%",
-               "$25,000.00", "500", entity("Blue Fern Capital LLC", "Casey Morgan", "Managing Member")),
+        member(
+            "Riley Santos",
+            "210 Ocean Avenue, Santa Cruz, California 95060",
+            "50%",
+            "$25,000.00",
+            "500",
+            person("Riley Santos"),
+        ),
+        member(
+            "Blue Fern Capital LLC",
+            "77 Market Street, San Francisco, California 94105",
+            "50%",
+            "$25,000.00",
+            "500",
+            entity("Blue Fern Capital LLC", "Casey Morgan", "Managing Member"),
+        ),
     ],
     total_capital="$50,000.00",
     manager_managed=True,
-    managers=[{"name": "Taylor Brooks", "address": "5 Harbor Drive, Monterey, California 93940",
-               "signer": person("Taylor Brooks", "Manager")}],
+    managers=[
+        {
+            "name": "Taylor Brooks",
+            "address": "5 Harbor Drive, Monterey, California 93940",
+            "signer": person("Taylor Brooks", "Manager"),
+        }
+    ],
     agent_address="500 Capitol Mall, Suite 2350, Sacramento, California 95814",
     spousal_consents=[{"member_name": "Riley Santos", "signer": person("Jamie Santos", "Spouse of Riley Santos")}],
 )
@@ -135,16 +178,33 @@ MANAGER_CA = llc_context(
 SINGLE_MANAGER_DE = llc_context(
     state="Delaware",
     entity_name="Brightwater Holdings LLC",
-    members=[member("Northgate Partners, LLC", "1 Rodney Square, Wilmington, Delaware 19801", "100%",
-                    "$1,000.00", "100", entity("Northgate Partners, LLC", "Sam Ortiz", "Manager", "Sole Member"))],
+    members=[
+        member(
+            "Northgate Partners, LLC",
+            "1 Rodney Square, Wilmington, Delaware 19801",
+            "100%",
+            "$1,000.00",
+            "100",
+            entity("Northgate Partners, LLC", "Sam Ortiz", "Manager", "Sole Member"),
+        )
+    ],
     total_capital="$1,000.00",
     manager_managed=True,
-    managers=[{"name": "Sam Ortiz", "address": "1 Rodney Square, Wilmington, Delaware 19801",
-               "signer": person("Sam Ortiz", "Manager")}],
+    managers=[
+        {
+            "name": "Sam Ortiz",
+            "address": "1 Rodney Square, Wilmington, Delaware 19801",
+            "signer": person("Sam Ortiz", "Manager"),
+        }
+    ],
     s_corp_election=False,
     registered_agent_service=False,
-    organizer={"name": "Sam Ortiz", "address": "1 Rodney Square, Wilmington, Delaware 19801", "is_entity": False,
-               "capacity": "Authorized Person"},
+    organizer={
+        "name": "Sam Ortiz",
+        "address": "1 Rodney Square, Wilmington, Delaware 19801",
+        "is_entity": False,
+        "capacity": "Authorized Person",
+    },
 )
 
 SAMPLES: dict[str, dict[str, Any]] = {

@@ -146,7 +146,8 @@ _ALLOWED_FILTERS = {"upper"}
 # "Section 3.2" / "Article IV" of this document; statutes ("Code Section 704", "Regulations Section 1.704-1",
 # "Section 501(c)(3)") are citations, not cross-references.
 _NUMBERED_REF = re.compile(
-    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
+    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )"
+    r"\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
     r"(\d+(\.\d+)?(?![\d(.-])|[IVXL]+\b)"
 )
 _ITEM = re.compile(r"^\(([a-z]{1,2}|[ivx]+)\)\s+(.*)$")
@@ -369,7 +370,9 @@ def parse_text(text: str, name: str) -> ClauseFile:
             continue
         if re.fullmatch(r"\{%[^%]*%\}", s):
             if s.startswith(("{%p", "{%tr", "{%r ", "{%c")):
-                raise ClauseSyntaxError(where, "write plain Jinja; the builder emits docxtpl {%p %}/{%tr %} tags itself")
+                raise ClauseSyntaxError(
+                    where, "write plain Jinja; the builder emits docxtpl {%p %}/{%tr %} tags itself"
+                )
             raise ClauseSyntaxError(where, f"control tag not allowed on its own line: {s!r}")
         if s.startswith(":::"):
             flush()
