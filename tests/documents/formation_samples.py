@@ -207,11 +207,29 @@ SINGLE_MANAGER_DE = llc_context(
     },
 )
 
+MULTI_NY = llc_context(
+    state="New York",
+    entity_name="Hudson Line Analytics LLC",
+    members=[
+        member(
+            "Priya Raman", "40 Wall Street, New York, New York 10005", "50%", "$5,000.00", "500", person("Priya Raman")
+        ),
+        member(
+            "Marcus Bell", "12 State Street, Albany, New York 12207", "50%", "$5,000.00", "500", person("Marcus Bell")
+        ),
+    ],
+    total_capital="$10,000.00",
+    agent_address="80 State Street, Albany, New York 12207",
+    principal_office="40 Wall Street, New York, New York 10005",
+)
+MULTI_NY["principal_office_county"] = "New York County"
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "single-member-tx": SINGLE_TX,
     "multi-member-co": MULTI_CO,
     "manager-managed-ca": MANAGER_CA,
     "single-member-manager-de": SINGLE_MANAGER_DE,
+    "multi-member-ny": MULTI_NY,
 }
 
 

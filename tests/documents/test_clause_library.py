@@ -370,10 +370,32 @@ def test_every_variable_is_in_the_vocabulary(doc: str) -> None:
     assert used, doc
     assert used <= documented, f"not in VOCABULARY.md: {sorted(used - documented)}"
     # and the sample contexts provide every one of them (StrictUndefined would fail the render otherwise)
+    # optional values (documented as "optional", or multi-member only) may be absent from a context
+    optional = set(re.findall(r"^\| `([a-z_]+)` \| [^|]*optional", vocabulary, flags=re.M))
+    optional |= {"partnership_representative"}
+    assert {"formation_date", "successor", "principal_office_county"} <= optional
     for name in fs.SAMPLES:
-        missing = {u for u in used if u not in fs.sample(name)} - {
-            "formation_date",
-            "successor",
-            "partnership_representative",
-        }
+        missing = {u for u in used if u not in fs.sample(name)} - optional
         assert not missing, (name, missing)
+
+
+def test_new_york_articles_designate_the_secretary_of_state_and_publication() -> None:
+    articles = rendered("articles-of-organization", "multi-member-ny").flat
+    assert "The Secretary of State is designated as the agent of the Company" in articles
+    assert "New York County" in articles and "the State of New York" in articles
+    consent = rendered("organizer-statement", "multi-member-ny").flat
+    assert "Publication. RESOLVED" in consent
+    colorado = rendered("articles-of-organization", "multi-member-co").flat
+    assert "Secretary of State is designated" not in colorado
+    assert "Publication" not in rendered("organizer-statement", "multi-member-co").flat
+
+
+@pytest.mark.parametrize(("state", "required"), [("FL", True), ("OH", True), ("MA", True), ("CO", False)])
+def test_agent_acceptance_follows_the_state(state: str, required: bool) -> None:
+    from pwcore.documents.state_facts import facts_for
+
+    ctx = fs.sample("multi-member-co")  # registered agent is the commercial service
+    ctx["state"] = facts_for(state, "llc").context()
+    text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert ("ACCEPTANCE OF APPOINTMENT BY REGISTERED AGENT" in text) == required
+    assert ctx["state"]["formation_document"] in text and ctx["state"]["the_state"] in text
