@@ -399,3 +399,37 @@ def test_agent_acceptance_follows_the_state(state: str, required: bool) -> None:
     text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
     assert ("ACCEPTANCE OF APPOINTMENT BY REGISTERED AGENT" in text) == required
     assert ctx["state"]["formation_document"] in text and ctx["state"]["the_state"] in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Section 4958 of the Internal Revenue Code applies.",
+        "Code Section 704(b) governs.",
+        "It is exempt under Section 501(c)(3).",
+        "Article 9 of the Uniform Commercial Code applies.",
+        "Treasury Regulations Sections 1.704-1(b)(2)(ii)(d) and 1.704-2 apply.",
+        "Schedule A lists the Members.",
+    ],
+)
+def test_statute_citations_are_not_cross_references(text: str) -> None:
+    assert clauses.parse_text(text + "\n", "x.md").blocks
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["as stated in Section 3.2.", "see section 4 below.", "Article IV governs.", "per Article 5 of this Agreement."],
+)
+def test_numbered_cross_references_are_refused(text: str) -> None:
+    with pytest.raises(clauses.ClauseSyntaxError, match="numbered cross-reference"):
+        clauses.parse_text(text + "\n", "x.md")
+
+
+def test_values_are_escaped_not_parsed() -> None:
+    """Autoescape keeps '&' and '<' well-formed, and a value holding '{{ }}' is printed, never evaluated."""
+    ctx = fs.sample("multi-member-co")
+    ctx["entity_name"] = "Smith & Jones <Holdings> LLC"
+    ctx["purpose"] = "To sell {{ seven }} kinds of coffee."
+    text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Smith & Jones <Holdings> LLC" in text
+    assert "To sell {{ seven }} kinds of coffee." in text

@@ -143,12 +143,15 @@ _CONTROL_LINE = re.compile(r"^\{%-?\s*(if|elif|else|endif|for|endfor)\b([^%{}]*?
 _INLINE_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}")
 _VAR_TAG = re.compile(r"\{\{(.*?)\}\}")
 _ALLOWED_FILTERS = {"upper"}
-# "Section 3.2" / "Article IV" of this document; statutes ("Code Section 704", "Regulations Section 1.704-1",
-# "Section 501(c)(3)") are citations, not cross-references.
+# "Section 3.2" / "Article IV" / "section 4" of this document are refused; citations of other law are not:
+# "Code Section 704(b)", "Treasury Regulations Section 1.704-1", "Section 501(c)(3)", "Section 4958 of the
+# Internal Revenue Code", "Article 9 of the Uniform Commercial Code".
 _NUMBERED_REF = re.compile(
-    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )"
+    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )(?<!§ )"
     r"\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
-    r"(\d+(\.\d+)?(?![\d(.-])|[IVXL]+\b)"
+    r"(\d+(\.\d+)?(?![\d(-]|\.\d)|[IVXL]+\b)"
+    r"(?!\s+of\s+the\s+[A-Z])",
+    re.IGNORECASE,
 )
 _ITEM = re.compile(r"^\(([a-z]{1,2}|[ivx]+)\)\s+(.*)$")
 _HEADING_NUMBER = re.compile(r"^((Article|Section)\s+)?(\d+(\.\d+)*|[IVXL]+)[.:)\s]")
