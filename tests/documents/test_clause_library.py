@@ -433,3 +433,14 @@ def test_values_are_escaped_not_parsed() -> None:
     text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
     assert "Smith & Jones <Holdings> LLC" in text
     assert "To sell {{ seven }} kinds of coffee." in text
+
+
+def test_designator_with_a_period_is_printed_once() -> None:
+    """'Acme Ventures, L.L.C.' never gets a second period from a sentence that ends with the name."""
+    ctx = fs.sample("multi-member-co")
+    ctx["entity_name"] = "Acme Ventures, L.L.C."
+    ctx["members"][1]["name"] = ctx["members"][1]["signer"]["name"] = "Summit Peak Holdings, Inc."
+    for doc in ("operating-agreement", "articles-of-organization", "organizer-statement"):
+        text = clause_check.render_check(compiled(doc), ctx).flat
+        assert "Acme Ventures, L.L.C." in text, doc
+        assert "L.L.C.." not in text and "Inc.." not in text, doc
