@@ -444,3 +444,20 @@ def test_designator_with_a_period_is_printed_once() -> None:
         text = clause_check.render_check(compiled(doc), ctx).flat
         assert "Acme Ventures, L.L.C." in text, doc
         assert "L.L.C.." not in text and "Inc.." not in text, doc
+
+
+def test_articles_name_members_only_where_the_state_requires_it() -> None:
+    """Texas' certificate names the governing persons; elsewhere member names stay off the public record."""
+    texas = rendered("articles-of-organization", "single-member-tx").flat
+    assert "Dana Whitfield" in texas and "88 Live Oak Lane" in texas
+    colorado = rendered("articles-of-organization", "multi-member-co").flat
+    assert "Avery Chen" not in colorado and "Summit Peak Holdings" not in colorado
+    assert "managed by its members; it will not have managers." in colorado
+    california = rendered("articles-of-organization", "manager-managed-ca").flat
+    assert "Taylor Brooks" not in california and "managed by one or more managers." in california
+    ctx = fs.sample("manager-managed-ca")
+    from pwcore.documents.state_facts import facts_for
+
+    ctx["state"] = facts_for("MA", "llc").context()
+    massachusetts = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Certificate of Organization" in massachusetts and "Taylor Brooks" in massachusetts
