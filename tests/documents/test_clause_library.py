@@ -461,3 +461,12 @@ def test_articles_name_members_only_where_the_state_requires_it() -> None:
     ctx["state"] = facts_for("MA", "llc").context()
     massachusetts = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
     assert "Certificate of Organization" in massachusetts and "Taylor Brooks" in massachusetts
+
+
+def test_lettered_list_continues_across_a_table() -> None:
+    text = rendered("organizer-statement", "multi-member-co").flat
+    assert "(b) Initial Governing Persons." in text and "(c) End of Role." in text
+    sole_manager = rendered("organizer-statement", "single-member-manager-de").flat
+    assert "being the sole manager of Brightwater Holdings LLC (the “Company”), acts by written consent" in sole_manager
+    assert "permit, and adopts the following resolutions" in sole_manager
+    assert "each manager" not in sole_manager and "any manager" not in sole_manager
