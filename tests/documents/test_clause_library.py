@@ -461,6 +461,11 @@ def test_articles_name_members_only_where_the_state_requires_it() -> None:
     ctx["state"] = facts_for("MA", "llc").context()
     massachusetts = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
     assert "Certificate of Organization" in massachusetts and "Taylor Brooks" in massachusetts
+    assert "Riley Santos" not in massachusetts
+    ctx["state"] = facts_for("AZ", "llc").context()
+    arizona = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Taylor Brooks" in arizona and "Riley Santos" in arizona and "Blue Fern Capital LLC" in arizona
+    assert "ACCEPTANCE OF APPOINTMENT BY REGISTERED AGENT" in arizona
 
 
 def test_lettered_list_continues_across_a_table() -> None:
