@@ -239,7 +239,7 @@ def test_operating_agreement_variant(sample: str) -> None:
         ):
             assert heading in text, heading
         assert ctx["partnership_representative"]["name"] in text
-    if state["community_property"]:
+    if state["community_property"] and ctx["has_individual_members"]:
         assert "SPOUSAL CONSENT" in text and "community property state" in text
     else:
         assert "SPOUSAL CONSENT" not in text
@@ -475,3 +475,13 @@ def test_lettered_list_continues_across_a_table() -> None:
     assert "being the sole manager of Brightwater Holdings LLC (the “Company”), acts by written consent" in sole_manager
     assert "permit, and adopts the following resolutions" in sole_manager
     assert "each manager" not in sole_manager and "any manager" not in sole_manager
+
+
+def test_no_spousal_consent_when_every_member_is_an_entity() -> None:
+    ctx = fs.sample("manager-managed-ca")
+    ctx["members"][0]["signer"] = fs.entity("Santos Family Holdings, Inc.", "Riley Santos", "President")
+    ctx["members"][0]["name"] = "Santos Family Holdings, Inc."
+    ctx["has_individual_members"] = False
+    ctx["spousal_consents"] = []
+    text = clause_check.render_check(compiled("operating-agreement"), ctx).flat
+    assert ctx["state"]["community_property"] and "SPOUSAL CONSENT" not in text
