@@ -485,3 +485,13 @@ def test_no_spousal_consent_when_every_member_is_an_entity() -> None:
     ctx["spousal_consents"] = []
     text = clause_check.render_check(compiled("operating-agreement"), ctx).flat
     assert ctx["state"]["community_property"] and "SPOUSAL CONSENT" not in text
+
+
+def test_north_carolina_articles_say_whether_the_organizer_is_a_member() -> None:
+    from pwcore.documents.state_facts import facts_for
+
+    ctx = fs.sample("multi-member-co")
+    ctx["state"] = facts_for("NC", "llc").context()
+    text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "The Organizer is not a member of the Company." in text and "the State of North Carolina" in text
+    assert "is not a member" not in rendered("articles-of-organization", "multi-member-co").flat

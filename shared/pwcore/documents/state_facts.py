@@ -51,6 +51,7 @@ class KindFacts(_Strict):
     lists_governing_persons: bool = False  # the filing names the initial members or managers (Texas)
     lists_managers: bool = False  # the filing names the managers of a manager-managed company (Massachusetts)
     lists_all_members: bool = False  # a manager-managed filing also names members (Arizona: 20% holders)
+    states_organizer_membership: bool = False  # the filing says whether the organizer is a member (N.C.)
     notes: str = ""  # reviewer-facing detail with its citation; never printed
     source: str = Field(min_length=3)
     checked: str = Field(min_length=3)
@@ -98,6 +99,7 @@ class StateFacts(_Strict):
     lists_governing_persons: bool
     lists_managers: bool
     lists_all_members: bool
+    states_organizer_membership: bool
     notes: str
     source: str
     checked: str
