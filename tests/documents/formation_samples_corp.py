@@ -171,11 +171,7 @@ def with_ein(ctx: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
         "street_address": "Same as mailing address",
         "street_city_state_zip": "",
         "county_state": "Larimer County, Colorado" if nonprofit_ else "Denver County, Colorado",
-        "is_llc": out["is_llc"],
-        "llc_member_count": "N/A",
-        "llc_organized_in_us": "N/A",
         "line_9a": line_9a,
-        "state_incorporated": out["state"]["name"],
         "reason": "Started new business (type: " + ("charitable nonprofit)" if nonprofit_ else "software)"),
         "date_started": out["effective_date"],
         "closing_month": out["fiscal_year_end"].split()[0],
@@ -189,7 +185,6 @@ def with_ein(ctx: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
         "designee_address": "1550 Larimer Street, Suite 800, Denver, Colorado 80202",
         "designee_phone": "(303) 555-0147",
         "designee_fax": "(303) 555-0148",
-        "signer_name_title": f"{party['name']}, {party['title']}",
         "applicant_phone": "(303) 555-0190",
     }
     if recorded:
