@@ -162,7 +162,10 @@ def with_ein(ctx: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
     }
     line_9a = "Corporation (Form 1120-S)" if corp and out.get("s_corp_election") else "Corporation (Form 1120)"
     if nonprofit_:
-        line_9a = "Other nonprofit organization (charitable organization; exemption under section 501(c)(3) to be applied for)"
+        line_9a = "Other nonprofit organization (charitable; exemption under section 501(c)(3) to be applied for)"
+    if out["is_llc"]:
+        # SS-4 instructions, Line 9a, Disregarded entities / partnerships
+        line_9a = "Other: disregarded entity - sole proprietorship" if out["single_member"] else "Partnership"
     out["ss4"] = {
         "trade_name": "N/A",
         "care_of": "N/A",
@@ -178,8 +181,9 @@ def with_ein(ctx: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
         "employees_expected": "Agricultural 0; Household 0; Other 2",
         "form_944": "Yes" if corp else "No",
         "first_wages_date": "January 15, 2027",
-        "principal_activity": "Other (specify): charitable literacy education" if nonprofit_ else "Other (specify): software publishing",
-        "principal_products": "Literacy instruction and tutor training" if nonprofit_ else "Data analytics software licenses",
+        "principal_activity": "Other (specify): "
+        + ("charitable literacy education" if nonprofit_ else "software publishing"),
+        "principal_products": "Literacy instruction and tutoring" if nonprofit_ else "Data analytics software licenses",
         "applied_before": "No",
         "designee_name": "Performance West",
         "designee_address": "1550 Larimer Street, Suite 800, Denver, Colorado 80202",
@@ -191,3 +195,24 @@ def with_ein(ctx: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
         out["ein"] = "92-1234567"
         out["ein_assigned_date"] = "December 1, 2026"
     return out
+
+
+def llc_for_ein(*, single_member: bool = False) -> dict[str, Any]:
+    """An LLC context with just what the EIN documents read (the LLC documents have their own samples)."""
+    ctx = corporation("CO", s_corp=False)
+    st = state_context("CO", "llc")
+    ctx.update(
+        {
+            "entity_name": "Juniper Ridge Coffee Roasters LLC",
+            "entity_kind": "llc",
+            "is_llc": True,
+            "is_corporation": False,
+            "entity_designation": f"a {st['name']} limited liability company",
+            "state": st,
+            "single_member": single_member,
+            "tax_partnership": not single_member,
+            "member_count": 1 if single_member else 2,
+            "officers": [{"title": "Managing Member", "name": "Avery Lindqvist"}],
+        }
+    )
+    return ctx
