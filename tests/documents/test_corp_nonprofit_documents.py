@@ -46,7 +46,8 @@ DOCS = (
 )
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "corp_de": lambda: S.corporation("DE"),
-    "corp_tx_incorporator": lambda: S.corporation("TX", s_corp=False, directors_in_articles=False),
+    "corp_co_incorporator": lambda: S.corporation("CO", s_corp=False, directors_in_articles=False),
+    "corp_tx": lambda: S.corporation("TX", s_corp=False),
     "corp_co": lambda: S.corporation("CO", s_corp=False),
     "np_co": lambda: S.nonprofit("CO"),
     "np_ca_members": lambda: S.nonprofit("CA", has_members=True),
@@ -100,7 +101,10 @@ def reading(r: clause_check.Rendered) -> str:
         while body and (body[-1] in foot or re.fullmatch(r"Page \d+ of \d+", body[-1])):
             body.pop()
         pages.append(" ".join(body))
-    return " ".join(" ".join(pages).split())
+    text = " ".join(" ".join(pages).split())
+    # a value ending in a period ("Inc.") must never be followed by the sentence's own period
+    assert not re.search(r"\w\.\.(?!\.)", text), "doubled period after a value"
+    return text
 
 
 def table_rows(r: clause_check.Rendered, first_header: str) -> list[tuple[str, ...]]:
@@ -280,9 +284,9 @@ def test_corporate_bylaws_delaware() -> None:
 
 
 def test_corporate_bylaws_without_emergency_article_number_without_gap() -> None:
-    """Texas is not listed as authorizing emergency bylaws in states_corp.toml: the article is left out and
+    """Colorado is not listed as authorizing emergency bylaws in states_corp.toml: the article is left out and
     the next article takes its number; the incorporator variant shows in the certificate."""
-    r = rendered("corporate-bylaws", "corp_tx_incorporator")
+    r = rendered("corporate-bylaws", "corp_co_incorporator")
     text = reading(r)
     assert "Emergency Bylaws" not in text
     _require(
@@ -290,9 +294,9 @@ def test_corporate_bylaws_without_emergency_article_number_without_gap() -> None
         [
             "Article 12. General Provisions",
             "Article 13. Amendments",
-            "Texas Business Organizations Code",
-            "adopted by the incorporator",
-            "or elected by the incorporator",
+            "Colorado Business Corporation Act",
+            "adopted by the Incorporator",
+            "or elected by the Incorporator",
         ],
     )
     _forbid(text, CORP_FORBIDDEN)
@@ -304,7 +308,7 @@ def test_corporate_bylaws_without_emergency_article_number_without_gap() -> None
 
 def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
     text = reading(rendered("articles-of-incorporation", "corp_de"))
-    assert text.count("Certificate of Incorporation") >= 3  # title, header/footer, body
+    assert text.startswith("Certificate of Incorporation of Copperline Analytics, Inc. The undersigned, acting as")
     _require(
         text,
         [
@@ -333,10 +337,31 @@ def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
 
 
 def test_articles_of_incorporation_incorporator_elects_board() -> None:
-    text = reading(rendered("articles-of-incorporation", "corp_tx_incorporator"))
-    assert "Certificate of Formation" in text
-    _require(text, ["who shall be elected by the incorporator"])
+    text = reading(rendered("articles-of-incorporation", "corp_co_incorporator"))
+    _require(
+        text, ["Articles of Incorporation", "who shall be elected by the Incorporator after this document is filed"]
+    )
     assert "Priya Natarajan" not in text  # directors are not listed when the articles do not name them
+    _forbid(text, CORP_FORBIDDEN)
+
+
+def test_articles_of_incorporation_texas_wording() -> None:
+    """Texas files a Certificate of Formation signed by an Organizer; the text reads right with that title."""
+    text = reading(rendered("articles-of-incorporation", "corp_tx"))
+    _require(
+        text,
+        [
+            "Certificate of Formation",
+            "adopts the following provisions as the Certificate of Formation of the corporation",
+            "Organizer and Initial Directors",
+            "The name and address of the Organizer are Dana Whitfield",
+            "Performance West Registered Agents Inc., and the street address",
+            "Priya Natarajan",
+            "This document is effective upon filing.",
+            "the undersigned Organizer has signed this document on November 25, 2026",
+        ],
+    )
+    assert "Certificate of Formation are" not in text and "these Certificate" not in text
     _forbid(text, CORP_FORBIDDEN)
 
 
@@ -387,8 +412,8 @@ def test_organizational_consent_board_variant() -> None:
 
 
 def test_organizational_consent_incorporator_variant_without_s_election() -> None:
-    ctx = SAMPLES["corp_tx_incorporator"]()
-    text = reading(rendered("organizational-consent", "corp_tx_incorporator"))
+    ctx = SAMPLES["corp_co_incorporator"]()
+    text = reading(rendered("organizational-consent", "corp_co_incorporator"))
     _require(
         text,
         [
