@@ -375,6 +375,7 @@ def test_organizational_consent_board_variant() -> None:
     _require(
         text,
         [
+            "Organizational Consent",
             "Action of the Board of Directors by Unanimous Written Consent",
             "being all the directors named in the Certificate of Incorporation",
             "Adoption of Bylaws.",
