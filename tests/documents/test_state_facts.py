@@ -86,6 +86,20 @@ def test_delaware_llc_is_signed_by_an_authorized_person() -> None:
     assert facts.status == "verified"
 
 
+def test_statutory_particulars() -> None:
+    ny = sf.facts_for("NY", "llc")
+    assert ny.secretary_is_agent and ny.publication_required and "§ 203" in ny.notes
+    assert sf.facts_for("OH", "llc").agent_acceptance and sf.facts_for("FL", "llc").agent_acceptance
+    tx = sf.facts_for("TX", "llc")
+    assert not (tx.secretary_is_agent or tx.agent_acceptance or tx.publication_required)
+    # every flag that is set rests on a verified row with a note saying where it comes from
+    for code, row in sf.load().items():
+        for kind in sf.KINDS:
+            facts = getattr(row, kind)
+            if facts.secretary_is_agent or facts.agent_acceptance or facts.publication_required:
+                assert facts.status == "verified" and facts.notes, f"{code}.{kind}"
+
+
 def test_commonwealths_and_dc_print_right() -> None:
     assert sf.facts_for("VA", "llc").the_state == "the Commonwealth of Virginia"
     assert sf.facts_for("DC", "llc").the_state == "the District of Columbia"

@@ -44,6 +44,11 @@ class KindFacts(_Strict):
     act: str = Field(min_length=3)
     act_cite: str = Field(min_length=3)
     signer_title: str = Field(min_length=3)
+    # Optional statutory particulars that change a formation document; default false / empty.
+    secretary_is_agent: bool = False  # the Secretary of State is designated agent for process (New York)
+    agent_acceptance: bool = False  # the agent's signed acceptance must be part of the filing
+    publication_required: bool = False  # a notice of formation must be published after filing
+    notes: str = ""  # reviewer-facing detail with its citation; never printed
     source: str = Field(min_length=3)
     checked: str = Field(min_length=3)
     status: Status
@@ -84,6 +89,10 @@ class StateFacts(_Strict):
     act: str
     act_cite: str
     signer_title: str
+    secretary_is_agent: bool
+    agent_acceptance: bool
+    publication_required: bool
+    notes: str
     source: str
     checked: str
     status: Status
