@@ -17,8 +17,9 @@ SAMPLE_SSN = "987-65-4321"
 SAMPLE_SSN_MASKED = "***-**-4321"
 
 
-def _person(name: str, capacity: str) -> dict[str, Any]:
-    return {"name": name, "is_entity": False, "by_name": "", "by_title": "", "capacity": capacity}
+def _person(name: str, capacity: str, address: str = "") -> dict[str, Any]:
+    signer = {"name": name, "is_entity": False, "by_name": "", "by_title": "", "capacity": capacity}
+    return signer | ({"address": address} if address else {})
 
 
 def _registered_agent(service: bool) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
         "is_nonprofit": False,
         "entity_designation": f"a {st['name']} corporation",
         "state": st,
-        "purpose": "developing and licensing data analytics software",
+        "purpose": "The Corporation intends initially to develop and license data analytics software.",
         "principal_office": "1550 Wynkoop Street, Suite 400, Denver, Colorado 80202",
         "fiscal_year_end": "December 31",
         "term": "perpetual",
@@ -82,8 +83,7 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
         "share_class": "Common Stock",
         "board_size": "3",
         "directors_in_articles": directors_in_articles,
-        "incorporator": _person("Dana Whitfield", st["signer_title"]),
-        "incorporator_address": "48 Larkspur Lane, Denver, Colorado 80205",
+        "incorporator": _person("Dana Whitfield", st["signer_title"], "48 Larkspur Lane, Denver, Colorado 80205"),
         "articles_effective": "upon filing",
         "secretary": _person("Marcus Oyelaran", "Secretary"),
         "s_corp_election": s_corp,
@@ -121,7 +121,7 @@ def nonprofit(state: str = "CO", *, has_members: bool = False) -> dict[str, Any]
         "is_nonprofit": True,
         "entity_designation": f"a {st['name']} nonprofit corporation",
         "state": st,
-        "purpose": "promoting adult and family literacy",
+        "purpose": "The Corporation is formed to promote adult and family literacy.",
         "exempt_purpose": (
             "to promote adult and family literacy in northern Colorado by providing free reading instruction, "
             "tutor training and lending libraries"
@@ -134,8 +134,7 @@ def nonprofit(state: str = "CO", *, has_members: bool = False) -> dict[str, Any]
         "has_members": has_members,
         "board_size": "3",
         "directors_in_articles": True,
-        "incorporator": _person("Helen Marquez", st["signer_title"]),
-        "incorporator_address": "410 Elm Street, Fort Collins, Colorado 80521",
+        "incorporator": _person("Helen Marquez", st["signer_title"], "410 Elm Street, Fort Collins, Colorado 80521"),
         "articles_effective": "upon filing",
         "secretary": _person("Jonah Whitaker", "Secretary"),
         "directors": directors,

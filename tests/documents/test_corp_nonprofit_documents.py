@@ -316,7 +316,7 @@ def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
             "Performance West Registered Agents Inc.",
             "1209 Orange Street, Wilmington, Delaware 19801",
             "to engage in any lawful act or activity",
-            "developing and licensing data analytics software",
+            "The Corporation intends initially to develop and license data analytics software.",
             "20,000,000 shares of a single class designated Common Stock, with a par value of $0.0001 per share",
             "No Preemptive Rights.",
             "Incorporator and Initial Directors",
