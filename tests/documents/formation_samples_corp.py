@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pwcore.documents.state_facts_corp import directors_in_articles as directors_required
 from pwcore.documents.state_facts_corp import state_context
 
 # Fictitious SSN from the range the SSA reserved for advertising (987-65-4320..4329); proves where it may appear.
@@ -33,7 +34,8 @@ def _registered_agent(service: bool) -> dict[str, Any]:
 
 
 def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles: bool = True) -> dict[str, Any]:
-    """A three-director, two-shareholder corporation."""
+    """A three-director, two-shareholder corporation. `directors_in_articles=False`: the order does not name
+    the directors in the articles (the state may still require them, as Texas does)."""
     directors = [
         {"name": "Avery Lindqvist", "address": "12 Alder Court, Boulder, Colorado 80302"},
         {"name": "Marcus Oyelaran", "address": "903 Pine Street, Denver, Colorado 80203"},
@@ -82,7 +84,7 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
         "has_par_value": True,
         "share_class": "Common Stock",
         "board_size": "3",
-        "directors_in_articles": directors_in_articles,
+        "directors_in_articles": directors_required(state, directors_in_articles),
         "incorporator": _person("Dana Whitfield", st["signer_title"], "48 Larkspur Lane, Denver, Colorado 80205"),
         "articles_effective": "upon filing",
         "secretary": _person("Marcus Oyelaran", "Secretary"),

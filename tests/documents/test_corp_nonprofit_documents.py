@@ -47,7 +47,7 @@ DOCS = (
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "corp_de": lambda: S.corporation("DE"),
     "corp_co_incorporator": lambda: S.corporation("CO", s_corp=False, directors_in_articles=False),
-    "corp_tx": lambda: S.corporation("TX", s_corp=False),
+    "corp_tx": lambda: S.corporation("TX", s_corp=False, directors_in_articles=False),
     "corp_co": lambda: S.corporation("CO", s_corp=False),
     "np_co": lambda: S.nonprofit("CO"),
     "np_ca_members": lambda: S.nonprofit("CA", has_members=True),
@@ -346,12 +346,14 @@ def test_articles_of_incorporation_incorporator_elects_board() -> None:
 
 
 def test_articles_of_incorporation_texas_wording() -> None:
-    """Texas files a Certificate of Formation signed by an Organizer; the text reads right with that title."""
+    """Texas files a Certificate of Formation signed by an Organizer and must name the initial directors
+    (Tex. Bus. Orgs. Code § 3.007(a)(3)) even when the order did not ask for it."""
     text = reading(rendered("articles-of-incorporation", "corp_tx"))
     _require(
         text,
         [
             "Certificate of Formation",
+            "Type of Entity. The Corporation is a for-profit corporation formed under the Act.",
             "adopts the following provisions as the Certificate of Formation of the corporation",
             "Organizer and Initial Directors",
             "The name and address of the Organizer are Dana Whitfield",

@@ -21,7 +21,11 @@ def test_data_file_rows_are_valid_and_sourced() -> None:
 
 
 def test_defaults_for_unlisted_states_and_other_kinds() -> None:
-    assert sfc.extras("Wyoming", "corporation") == {"emergency_bylaws": False, "nonprofit_statement": ""}
+    assert sfc.extras("Wyoming", "corporation") == {
+        "emergency_bylaws": False,
+        "nonprofit_statement": "",
+        "articles_directors_required": False,
+    }
     assert sfc.extras("DE", "corporation")["emergency_bylaws"] is True
     # a fact belongs to the kinds that read it: no emergency article for a Delaware nonprofit's bylaws
     assert sfc.extras("DE", "nonprofit")["emergency_bylaws"] is False
@@ -55,3 +59,9 @@ def test_bad_rows_are_refused(tmp_path: Path, toml: str, message: str) -> None:
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(StateFactsError, match=message):
         sfc.load(path)
+
+
+def test_texas_articles_always_name_the_directors() -> None:
+    assert sfc.directors_in_articles("TX", order_names_directors=False) is True
+    assert sfc.directors_in_articles("CO", order_names_directors=False) is False
+    assert sfc.directors_in_articles("CO", order_names_directors=True) is True

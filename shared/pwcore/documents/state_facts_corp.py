@@ -2,7 +2,8 @@
 
 states.toml carries what every entity kind needs (formation document, filing office, act, signer); this
 file adds the few facts only corporate and nonprofit documents read: whether the state's act authorizes
-emergency bylaws, and any statement the state requires in nonprofit articles. A state not listed takes the
+emergency bylaws, any statement the state requires in nonprofit articles, and whether a corporation's
+articles must name the initial directors. A state not listed takes the
 safe default (no emergency article; no extra statement), so a missing row can never print a wrong rule.
 """
 
@@ -18,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pwcore.documents.state_facts import EXPECTED_CODES, StateFactsError, facts_for, resolve_code
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "states_corp.toml"
-DEFAULTS: dict[str, Any] = {"emergency_bylaws": False, "nonprofit_statement": ""}
+DEFAULTS: dict[str, Any] = {"emergency_bylaws": False, "nonprofit_statement": "", "articles_directors_required": False}
 # Which entity kinds read each fact (a nonprofit's bylaws have no emergency article).
 KINDS_FOR: dict[str, frozenset[str]] = {
     "emergency_bylaws": frozenset({"corporation"}),
     "nonprofit_statement": frozenset({"nonprofit"}),
+    "articles_directors_required": frozenset({"corporation"}),
 }
 
 
@@ -77,3 +79,9 @@ def extras(code_or_name: str, kind: str) -> dict[str, Any]:
 def state_context(code_or_name: str, kind: str) -> dict[str, Any]:
     """The full `state` object for a corporation or nonprofit document: states.toml facts plus extras."""
     return facts_for(code_or_name, kind).context() | extras(code_or_name, kind)
+
+
+def directors_in_articles(code_or_name: str, order_names_directors: bool) -> bool:
+    """`directors_in_articles` for a corporation: the state requires the initial directors in the articles,
+    or the order names them. When false, the incorporator elects the board in the organizational consent."""
+    return order_names_directors or bool(extras(code_or_name, "corporation")["articles_directors_required"])
