@@ -217,7 +217,8 @@ def compile_document(spec: cl.DocumentSpec) -> bytes:
         if cf.when:
             b.tag(f"{{%p if {cf.when} %}}")
         for block in cf.blocks:
-            if not isinstance(block, cl.Item | cl.Control):
+            # a lettered list continues across control tags and a table or facts block inside an item
+            if not isinstance(block, cl.Item | cl.Control | cl.Table | cl.Facts):
                 letter_num = None
             if isinstance(block, cl.Article):
                 in_section = False

@@ -84,6 +84,7 @@ def llc_context(
         "officers": [],
         "s_corp_election": s_corp_election,
         "spousal_consents": spousal_consents or [],
+        "has_individual_members": any(not m["signer"]["is_entity"] for m in members),
         # The organizer signs the filing; a third-party organizer (Performance West) hands over by statement.
         "organizer": organizer
         or {

@@ -239,7 +239,7 @@ def test_operating_agreement_variant(sample: str) -> None:
         ):
             assert heading in text, heading
         assert ctx["partnership_representative"]["name"] in text
-    if state["community_property"]:
+    if state["community_property"] and ctx["has_individual_members"]:
         assert "SPOUSAL CONSENT" in text and "community property state" in text
     else:
         assert "SPOUSAL CONSENT" not in text
@@ -433,3 +433,55 @@ def test_values_are_escaped_not_parsed() -> None:
     text = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
     assert "Smith & Jones <Holdings> LLC" in text
     assert "To sell {{ seven }} kinds of coffee." in text
+
+
+def test_designator_with_a_period_is_printed_once() -> None:
+    """'Acme Ventures, L.L.C.' never gets a second period from a sentence that ends with the name."""
+    ctx = fs.sample("multi-member-co")
+    ctx["entity_name"] = "Acme Ventures, L.L.C."
+    ctx["members"][1]["name"] = ctx["members"][1]["signer"]["name"] = "Summit Peak Holdings, Inc."
+    for doc in ("operating-agreement", "articles-of-organization", "organizer-statement"):
+        text = clause_check.render_check(compiled(doc), ctx).flat
+        assert "Acme Ventures, L.L.C." in text, doc
+        assert "L.L.C.." not in text and "Inc.." not in text, doc
+
+
+def test_articles_name_members_only_where_the_state_requires_it() -> None:
+    """Texas' certificate names the governing persons; elsewhere member names stay off the public record."""
+    texas = rendered("articles-of-organization", "single-member-tx").flat
+    assert "Dana Whitfield" in texas and "88 Live Oak Lane" in texas
+    colorado = rendered("articles-of-organization", "multi-member-co").flat
+    assert "Avery Chen" not in colorado and "Summit Peak Holdings" not in colorado
+    assert "managed by its members; it will not have managers." in colorado
+    california = rendered("articles-of-organization", "manager-managed-ca").flat
+    assert "Taylor Brooks" not in california and "managed by one or more managers." in california
+    ctx = fs.sample("manager-managed-ca")
+    from pwcore.documents.state_facts import facts_for
+
+    ctx["state"] = facts_for("MA", "llc").context()
+    massachusetts = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Certificate of Organization" in massachusetts and "Taylor Brooks" in massachusetts
+    assert "Riley Santos" not in massachusetts
+    ctx["state"] = facts_for("AZ", "llc").context()
+    arizona = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Taylor Brooks" in arizona and "Riley Santos" in arizona and "Blue Fern Capital LLC" in arizona
+    assert "ACCEPTANCE OF APPOINTMENT BY REGISTERED AGENT" in arizona
+
+
+def test_lettered_list_continues_across_a_table() -> None:
+    text = rendered("organizer-statement", "multi-member-co").flat
+    assert "(b) Initial Governing Persons." in text and "(c) End of Role." in text
+    sole_manager = rendered("organizer-statement", "single-member-manager-de").flat
+    assert "being the sole manager of Brightwater Holdings LLC (the “Company”), acts by written consent" in sole_manager
+    assert "permit, and adopts the following resolutions" in sole_manager
+    assert "each manager" not in sole_manager and "any manager" not in sole_manager
+
+
+def test_no_spousal_consent_when_every_member_is_an_entity() -> None:
+    ctx = fs.sample("manager-managed-ca")
+    ctx["members"][0]["signer"] = fs.entity("Santos Family Holdings, Inc.", "Riley Santos", "President")
+    ctx["members"][0]["name"] = "Santos Family Holdings, Inc."
+    ctx["has_individual_members"] = False
+    ctx["spousal_consents"] = []
+    text = clause_check.render_check(compiled("operating-agreement"), ctx).flat
+    assert ctx["state"]["community_property"] and "SPOUSAL CONSENT" not in text

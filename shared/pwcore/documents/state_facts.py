@@ -48,6 +48,9 @@ class KindFacts(_Strict):
     secretary_is_agent: bool = False  # the Secretary of State is designated agent for process (New York)
     agent_acceptance: bool = False  # the agent's signed acceptance must be part of the filing
     publication_required: bool = False  # a notice of formation must be published after filing
+    lists_governing_persons: bool = False  # the filing names the initial members or managers (Texas)
+    lists_managers: bool = False  # the filing names the managers of a manager-managed company (Massachusetts)
+    lists_all_members: bool = False  # a manager-managed filing also names members (Arizona: 20% holders)
     notes: str = ""  # reviewer-facing detail with its citation; never printed
     source: str = Field(min_length=3)
     checked: str = Field(min_length=3)
@@ -92,6 +95,9 @@ class StateFacts(_Strict):
     secretary_is_agent: bool
     agent_acceptance: bool
     publication_required: bool
+    lists_governing_persons: bool
+    lists_managers: bool
+    lists_all_members: bool
     notes: str
     source: str
     checked: str
