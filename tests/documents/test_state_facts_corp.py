@@ -1,0 +1,67 @@
+"""states_corp.toml: every row validates, defaults are the safe choice, and facts reach only their kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pwcore.documents import state_facts_corp as sfc
+from pwcore.documents.state_facts import StateFactsError
+
+
+def test_data_file_rows_are_valid_and_sourced() -> None:
+    facts = sfc.load()
+    assert set(facts) <= set(sfc.DEFAULTS)
+    for fact, rows in facts.items():
+        for code, row in rows.items():
+            assert row.source and row.checked, (fact, code)
+            if row.status == "needs_review":
+                assert "needs review" in row.checked, (fact, code)
+
+
+def test_defaults_for_unlisted_states_and_other_kinds() -> None:
+    assert sfc.extras("Wyoming", "corporation") == {
+        "emergency_bylaws": False,
+        "nonprofit_statement": "",
+        "articles_directors_required": False,
+    }
+    assert sfc.extras("DE", "corporation")["emergency_bylaws"] is True
+    # a fact belongs to the kinds that read it: no emergency article for a Delaware nonprofit's bylaws
+    assert sfc.extras("DE", "nonprofit")["emergency_bylaws"] is False
+    assert sfc.extras("CA", "corporation")["nonprofit_statement"] == ""
+    assert sfc.extras("california", "nonprofit")["nonprofit_statement"].startswith(
+        "This corporation is a nonprofit public benefit corporation"
+    )
+
+
+def test_state_context_merges_with_state_facts() -> None:
+    st = sfc.state_context("CA", "nonprofit")
+    assert st["name"] == "California" and st["kind"] == "nonprofit"
+    assert "nonprofit_statement" in st and "emergency_bylaws" in st
+
+
+_TAIL = 'source = "x y z"\nchecked = "x y z"\nstatus = "verified"\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[surprise.DE]\nvalue = true\n" + _TAIL, "unknown fact"),
+        ("[emergency_bylaws.XX]\nvalue = true\n" + _TAIL, "state code"),
+        ('[emergency_bylaws.DE]\nvalue = "yes"\n' + _TAIL, "bool"),
+        ('[emergency_bylaws.DE]\nvalue = true\nchecked = "x y z"\nstatus = "verified"\n', "source"),
+        ('[emergency_bylaws.DE]\nvalue = true\nsource = "x y z"\nchecked = "x y z"\nstatus = "maybe"\n', "status"),
+    ],
+)
+def test_bad_rows_are_refused(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "states_corp.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(StateFactsError, match=message):
+        sfc.load(path)
+
+
+def test_texas_articles_always_name_the_directors() -> None:
+    assert sfc.directors_in_articles("TX", order_names_directors=False) is True
+    assert sfc.directors_in_articles("CO", order_names_directors=False) is False
+    assert sfc.directors_in_articles("CO", order_names_directors=True) is True
