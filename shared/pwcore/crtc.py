@@ -1,0 +1,360 @@
+"""Canadian (CRTC) telecom registration: the regulatory facts, which of them apply to a carrier's services,
+and the render context of the CRTC document set (registration letter, BITS licence application,
+compliance summary).
+
+The facts live in `data/crtc_facts.toml` (each row cited and dated, uncertain rows marked needs_review);
+this module only loads, validates and selects them, so a rule change is a reviewed data change.
+The CRTC Order DocType the context reads is `data/crtc_order_doctype.json`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+# The services a CRTC Order can tick, in the order documents list them.
+SERVICES: tuple[str, ...] = ("resale", "facilities_based", "international", "local_voip", "wireless", "internet")
+SERVICE_LABELS: dict[str, str] = {
+    "resale": "resale of telecommunications services (non-facilities-based)",
+    "facilities_based": "facilities-based telecommunications services",
+    "international": "basic international telecommunications services",
+    "local_voip": "local voice over Internet Protocol (VoIP) services",
+    "wireless": "wireless voice and data services",
+    "internet": "Internet access services",
+}
+# CRTC Order Check field per service.
+SERVICE_FIELDS: dict[str, str] = {s: f"service_{s}" for s in SERVICES}
+ALL = "all"
+# Order of categories in the compliance summary: what the carrier must do first comes first.
+CATEGORIES: tuple[str, ...] = (
+    "registration", "ownership", "international", "consumer", "emergency", "reporting", "funding",
+    "accessibility", "privacy", "telemarketing", "enforcement",
+)
+Category = Literal[
+    "registration", "ownership", "international", "consumer", "emergency", "reporting", "funding",
+    "accessibility", "privacy", "telemarketing", "enforcement",
+]
+Status = Literal["verified", "needs_review"]
+FACTS_FILE = "crtc_facts.toml"
+
+
+class Fact(BaseModel):
+    """One regulatory rule with its source. `applies_to` names services, or "all"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str
+    category: Category
+    applies_to: tuple[str, ...]
+    text: str
+    value: str | None = None
+    deadline: str | None = None
+    condition: str | None = None
+    effective_date: date | None = None
+    source: str
+    source_url: str
+    checked: str
+    review_by: date
+    status: Status = "needs_review"
+
+    @field_validator("applies_to")
+    @classmethod
+    def _known_services(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v != ALL and v not in SERVICES]
+        if not value or unknown:
+            raise ValueError(f"applies_to must list services of {SERVICES} or {ALL!r}, got {list(value)}")
+        return value
+
+    @field_validator("id", "title", "text", "source", "checked")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("source_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("source_url must be an http(s) address")
+        return value
+
+    def applies(self, services: Iterable[str]) -> bool:
+        return ALL in self.applies_to or any(s in self.applies_to for s in services)
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status == "needs_review"
+
+
+class Addressee(BaseModel):
+    """Where CRTC filings are addressed (printed in the letters)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    organisation: str
+    address: str
+    filing_channel: str
+    source: str
+    source_url: str
+    checked: str
+    review_by: date
+    status: Status = "needs_review"
+
+
+class CrtcFacts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    addressee: Addressee
+    fact: tuple[Fact, ...]
+
+    @field_validator("fact")
+    @classmethod
+    def _unique_ids(cls, value: tuple[Fact, ...]) -> tuple[Fact, ...]:
+        seen: set[str] = set()
+        for f in value:
+            if f.id in seen:
+                raise ValueError(f"duplicate fact id {f.id!r}")
+            seen.add(f.id)
+        return value
+
+
+def parse_facts(text: str) -> CrtcFacts:
+    """Validate the facts file's text (raises pydantic.ValidationError / tomllib.TOMLDecodeError)."""
+    return CrtcFacts.model_validate(tomllib.loads(text))
+
+
+@lru_cache(maxsize=1)
+def load_facts() -> CrtcFacts:
+    """The packaged facts file, parsed once per process."""
+    return parse_facts(resources.files("pwcore").joinpath("data", FACTS_FILE).read_text(encoding="utf-8"))
+
+
+def facts() -> list[Fact]:
+    return list(load_facts().fact)
+
+
+def fact(fact_id: str) -> Fact:
+    for f in load_facts().fact:
+        if f.id == fact_id:
+            return f
+    raise KeyError(fact_id)
+
+
+def _check_services(services: Iterable[str]) -> set[str]:
+    chosen = set(services)
+    unknown = chosen - set(SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services {sorted(unknown)}; known: {list(SERVICES)}")
+    return chosen
+
+
+def obligations_for(services: set[str]) -> list[Fact]:
+    """The facts that apply to a provider offering `services`, grouped by category (CATEGORIES order),
+    file order within a category. Rules for "all" providers apply even to an empty set."""
+    chosen = _check_services(services)
+    picked = [f for f in load_facts().fact if f.applies(chosen)]
+    return sorted(picked, key=lambda f: CATEGORIES.index(f.category))  # stable: keeps file order
+
+
+# --- the CRTC Order -> document context ------------------------------------------------------------
+
+
+def services_from_order(order: Mapping[str, Any]) -> set[str]:
+    """The services ticked on a CRTC Order (Check fields come as 0/1 or booleans)."""
+    return {s for s, field in SERVICE_FIELDS.items() if _truthy(order.get(field))}
+
+
+def computed_flags(order: Mapping[str, Any]) -> dict[str, int]:
+    """The read-only Check fields the pipeline keeps in step with the services (write them back)."""
+    services = services_from_order(order)
+    return {
+        "bits_licence_needed": int("international" in services),
+        # Local VoIP and wireless voice carry 9-1-1 duties (see facts voip-9-1-1, wireless-9-1-1).
+        "nine_one_one": int(bool(services & {"local_voip", "wireless"})),
+    }
+
+
+def registration_lists(services: set[str]) -> list[str]:
+    """The CRTC registration lists a provider with these services asks to be entered in."""
+    chosen = _check_services(services)
+    lists: list[str] = []
+    if "resale" in chosen:
+        lists.append("Reseller of Telecommunications Services")
+        if "internet" in chosen:
+            lists.append("Reseller of High-Speed Retail Internet Services")
+    if "facilities_based" in chosen:
+        lists.append("Non-Dominant Carrier")
+        if "wireless" in chosen:
+            lists.append("Wireless Carrier")
+    if "international" in chosen:
+        lists.append("BITS Licensee")
+    return lists
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _lines(value: Any) -> list[str]:
+    from pwcore.documents.context import clean_text
+
+    return [line for line in (clean_text(x) for x in clean_text(value).splitlines()) if line]
+
+
+def _one_line(value: Any) -> str:
+    """A multi-line address on one line, comma separated (for the letters' running text)."""
+    return ", ".join(_lines(value))
+
+
+ACCESSIBILITY_CLASSES = (
+    (100, "T2", "a class T2 provider (100 or more employees): it must publish a feedback process, "
+                "accessibility plans and progress reports"),
+    (10, "T3", "a class T3 provider (10 to 99 employees): it must publish a feedback process, "
+               "accessibility plans and progress reports"),
+    (0, "T4", "a class T4 provider (fewer than 10 employees): it is exempt from publishing but must "
+              "file an attestation with the CRTC"),
+)
+
+
+def accessibility_class(employees: int) -> tuple[str, str]:
+    for floor, name, text in ACCESSIBILITY_CLASSES:
+        if employees >= floor:
+            return name, text
+    raise ValueError("employees must be >= 0")
+
+
+def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
+                     as_of: date | None = None) -> dict[str, Any]:
+    """The render context of the CRTC document set, from a CRTC Order and its Customer. Every value
+    prints as it must appear (see templates/clauses/VOCABULARY-crtc.md). Raises ContextError naming
+    the field when the order lacks something the documents need."""
+    from pwcore.documents.context import ContextError, clean_text, long_date
+
+    def need(field: str) -> str:
+        value = clean_text(order.get(field))
+        if not value:
+            raise ContextError(f"CRTC Order field {field!r} is empty")
+        return value
+
+    services = services_from_order(order)
+    if not services & {"resale", "facilities_based"}:
+        # The registration list and the ownership rules depend on it; never guess.
+        raise ContextError("CRTC Order must tick service_resale or service_facilities_based")
+    customer_name = clean_text(customer.get("customer_name") or customer.get("name"))
+    if not customer_name:
+        raise ContextError("Customer field 'customer_name' is empty")
+
+    legal_name = need("carrier_legal_name")
+    operating_names = _lines(order.get("operating_names"))
+    corporation_number = clean_text(order.get("corporation_number"))
+    incorporation_date = order.get("incorporation_date")
+    employees = int(order.get("employee_count") or 0)
+    if employees < 0:
+        raise ContextError("CRTC Order field 'employee_count' is negative")
+    access_class, access_text = accessibility_class(employees)
+    ownership_basis = clean_text(order.get("ownership_basis"))
+    if "facilities_based" in services and not ownership_basis:
+        raise ContextError("CRTC Order field 'ownership_basis' is empty (needed for a facilities-based carrier)")
+    ccts_status = clean_text(order.get("ccts_status")) or "Not a participant"
+    revenue_band = clean_text(order.get("revenue_band")) or "Under $25 million"
+    telemarketing = _truthy(order.get("telemarketing"))
+    flags = computed_flags(order)
+
+    obligations = []
+    for f in obligations_for(services):
+        # The DNCL rules only bind a provider that telemarkets; leave them out otherwise.
+        if f.category == "telemarketing" and not telemarketing:
+            continue
+        obligations.append({
+            "id": f.id,
+            "title": f.title,
+            "text": f.text,
+            "deadline": f.deadline or "",
+            "condition": f.condition or "",
+            "source": f.source,
+            "source_url": f.source_url,
+            "needs_review": f.needs_review,
+        })
+
+    principal = {
+        "name": need("principal_contact_name"),
+        "title": clean_text(order.get("principal_contact_title")),
+        "email": need("principal_contact_email"),
+        "phone": need("principal_contact_phone"),
+    }
+    regulatory = {
+        "name": need("regulatory_contact_name"),
+        "title": clean_text(order.get("regulatory_contact_title")),
+        "email": need("regulatory_contact_email"),
+        "phone": need("regulatory_contact_phone"),
+    }
+    addressee = load_facts().addressee
+    launch = order.get("launch_date")
+    return {
+        "order_name": need("name"),
+        "effective_date": long_date(as_of or date.today()),
+        "customer_name": customer_name,
+        "is_bundle": clean_text(order.get("order_kind")) == "Bundle",
+        "carrier": {
+            "legal_name": legal_name,
+            "operating_names": operating_names,
+            "has_operating_names": bool(operating_names),
+            "operating_names_text": "; ".join(operating_names),
+            "province": clean_text(order.get("province")),
+            "has_province": bool(clean_text(order.get("province"))),
+            "corporation_number": corporation_number,
+            "has_corporation_number": bool(corporation_number),
+            "incorporation_jurisdiction": need("incorporation_jurisdiction"),
+            "incorporation_date": long_date(incorporation_date) if incorporation_date else "",
+            "has_incorporation_date": bool(incorporation_date),
+            "head_office": _one_line(need("head_office_address")),
+            "employees": str(employees),
+        },
+        "services": {s: s in services for s in SERVICES},
+        "service_list": [SERVICE_LABELS[s] for s in SERVICES if s in services],
+        "service_description": clean_text(order.get("service_description")),
+        "has_service_description": bool(clean_text(order.get("service_description"))),
+        "registration_lists": registration_lists(services),
+        "bits_needed": bool(flags["bits_licence_needed"]),
+        "nine_one_one": bool(flags["nine_one_one"]),
+        "ownership_basis": ownership_basis,
+        "ownership_exempt": ownership_basis == "Under 10% market share exemption",
+        "ownership_canadian": ownership_basis == "Canadian-owned and controlled",
+        "ccts_status": ccts_status,
+        "ccts_participant": ccts_status == "Participant",
+        "revenue_band": revenue_band,
+        "over_contribution_threshold": revenue_band == "$25 million or more",
+        "telemarketing": telemarketing,
+        "accessibility_class": access_class,
+        "accessibility_text": access_text,
+        "launch_date": long_date(launch) if launch else "",
+        "has_launch_date": bool(launch),
+        "principal_contact": principal,
+        "regulatory_contact": regulatory,
+        "signatory": {
+            "name": legal_name,
+            "is_entity": True,
+            "by_name": principal["name"],
+            "by_title": principal["title"] or "Authorized Signatory",
+            "capacity": "Applicant",
+        },
+        "addressee": {
+            "title": addressee.title,
+            "organisation": addressee.organisation,
+            "address": addressee.address,
+            "filing_channel": addressee.filing_channel,
+        },
+        "obligations": obligations,
+        "obligations_needing_review": sum(1 for o in obligations if o["needs_review"]),
+    }
