@@ -188,7 +188,9 @@ def registration_lists(services: set[str]) -> list[str]:
     chosen = _check_services(services)
     lists: list[str] = []
     if "resale" in chosen:
-        lists.append("Reseller of Telecommunications Services")
+        # Internet resale has its own list; voice, long distance and wireless resale go in the general one.
+        if "internet" not in chosen or chosen & {"local_voip", "wireless", "international"}:
+            lists.append("Reseller of Telecommunications Services")
         if "internet" in chosen:
             lists.append("Reseller of High-Speed Retail Internet Services")
     if "facilities_based" in chosen:
@@ -234,6 +236,55 @@ def accessibility_class(employees: int) -> tuple[str, str]:
     raise ValueError("employees must be >= 0")
 
 
+CANADIAN_JURISDICTIONS = frozenset({
+    "canada", "alberta", "british columbia", "manitoba", "new brunswick", "newfoundland and labrador",
+    "northwest territories", "nova scotia", "nunavut", "ontario", "prince edward island", "quebec",
+    "saskatchewan", "yukon",
+})
+# Blank for a deponent's residence the order does not give: the affidavit is completed and sworn in person.
+RESIDENCE_BLANK = "______________________________ (city, province or state, country)"
+
+
+def incorporated_in_canada(jurisdiction: str) -> bool:
+    """ "Canada (CBCA)", "Ontario" -> True; "Delaware" -> False (first word group before a parenthesis)."""
+    return jurisdiction.split("(")[0].strip().lower() in CANADIAN_JURISDICTIONS
+
+
+def join_words(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c" """
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _contact(order: Mapping[str, Any], prefix: str, need: Any) -> dict[str, str]:
+    from pwcore.documents.context import clean_text
+
+    name = need(f"{prefix}_name")
+    title = clean_text(order.get(f"{prefix}_title"))
+    return {
+        "name": name,
+        "title": title,
+        "display": f"{name}, {title}" if title else name,
+        "email": need(f"{prefix}_email"),
+        "phone": need(f"{prefix}_phone"),
+    }
+
+
+def _obligation(f: Fact) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "title": f.title,
+        "text": f.text,
+        "deadline": f.deadline or "Ongoing",
+        "condition": f.condition or "",
+        "has_condition": bool(f.condition),
+        "source": f.source,
+        "source_url": f.source_url,
+        "needs_review": f.needs_review,
+    }
+
+
 def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
                      as_of: date | None = None) -> dict[str, Any]:
     """The render context of the CRTC document set, from a CRTC Order and its Customer. Every value
@@ -256,51 +307,51 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         raise ContextError("Customer field 'customer_name' is empty")
 
     legal_name = need("carrier_legal_name")
+    jurisdiction = need("incorporation_jurisdiction")
     operating_names = _lines(order.get("operating_names"))
     corporation_number = clean_text(order.get("corporation_number"))
+    province = clean_text(order.get("province"))
     incorporation_date = order.get("incorporation_date")
-    employees = int(order.get("employee_count") or 0)
+    try:
+        employees = int(order.get("employee_count") or 0)
+    except (TypeError, ValueError) as exc:
+        raise ContextError("CRTC Order field 'employee_count' is not a whole number") from exc
     if employees < 0:
         raise ContextError("CRTC Order field 'employee_count' is negative")
     access_class, access_text = accessibility_class(employees)
+
     ownership_basis = clean_text(order.get("ownership_basis"))
-    if "facilities_based" in services and not ownership_basis:
-        raise ContextError("CRTC Order field 'ownership_basis' is empty (needed for a facilities-based carrier)")
+    if "facilities_based" in services:
+        if not ownership_basis:
+            raise ContextError("CRTC Order field 'ownership_basis' is empty (needed for a facilities-based carrier)")
+        if ownership_basis == "Canadian-owned and controlled" and not incorporated_in_canada(jurisdiction):
+            # Section 16(1)(a) requires incorporation or continuance under Canadian law.
+            raise ContextError("CRTC Order field 'incorporation_jurisdiction' must be Canada or a province "
+                               "for a Canadian-owned and controlled carrier")
     ccts_status = clean_text(order.get("ccts_status")) or "Not a participant"
     revenue_band = clean_text(order.get("revenue_band")) or "Under $25 million"
     telemarketing = _truthy(order.get("telemarketing"))
     flags = computed_flags(order)
 
-    obligations = []
-    for f in obligations_for(services):
+    obligations = [
+        _obligation(f) for f in obligations_for(services)
         # The DNCL rules only bind a provider that telemarkets; leave them out otherwise.
-        if f.category == "telemarketing" and not telemarketing:
-            continue
-        obligations.append({
-            "id": f.id,
-            "title": f.title,
-            "text": f.text,
-            "deadline": f.deadline or "",
-            "condition": f.condition or "",
-            "source": f.source,
-            "source_url": f.source_url,
-            "needs_review": f.needs_review,
-        })
-
-    principal = {
-        "name": need("principal_contact_name"),
-        "title": clean_text(order.get("principal_contact_title")),
-        "email": need("principal_contact_email"),
-        "phone": need("principal_contact_phone"),
-    }
-    regulatory = {
-        "name": need("regulatory_contact_name"),
-        "title": clean_text(order.get("regulatory_contact_title")),
-        "email": need("regulatory_contact_email"),
-        "phone": need("regulatory_contact_phone"),
-    }
+        if f.category != "telemarketing" or telemarketing
+    ]
+    principal = _contact(order, "principal_contact", need)
+    regulatory = _contact(order, "regulatory_contact", need)
     addressee = load_facts().addressee
     launch = order.get("launch_date")
+    service_list = [SERVICE_LABELS[s] for s in SERVICES if s in services]
+    lists = registration_lists(services)
+    modes = []
+    if "facilities_based" in services:
+        modes.append("operate telecommunications facilities, owned or leased, used to carry basic "
+                     "telecommunications traffic between Canada and other countries")
+    if "resale" in services:
+        modes.append("resell basic international telecommunications services obtained from other "
+                     "licensed providers")
+    residence = clean_text(order.get("deponent_residence"))
     return {
         "order_name": need("name"),
         "effective_date": long_date(as_of or date.today()),
@@ -310,24 +361,35 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             "legal_name": legal_name,
             "operating_names": operating_names,
             "has_operating_names": bool(operating_names),
-            "operating_names_text": "; ".join(operating_names),
-            "province": clean_text(order.get("province")),
-            "has_province": bool(clean_text(order.get("province"))),
+            "operating_names_text": ("; ".join(operating_names) if operating_names
+                                     else "None (services are offered under the legal name)"),
+            "province": province,
+            "province_text": province or "Not applicable (head office outside Canada)",
             "corporation_number": corporation_number,
-            "has_corporation_number": bool(corporation_number),
-            "incorporation_jurisdiction": need("incorporation_jurisdiction"),
+            "corporation_number_text": corporation_number or (
+                "Not yet assigned" if incorporated_in_canada(jurisdiction) else "None (not incorporated in Canada)"),
+            "incorporation_jurisdiction": jurisdiction,
+            "incorporated_in_canada": incorporated_in_canada(jurisdiction),
             "incorporation_date": long_date(incorporation_date) if incorporation_date else "",
+            "incorporation_date_text": long_date(incorporation_date) if incorporation_date else "Not provided",
             "has_incorporation_date": bool(incorporation_date),
             "head_office": _one_line(need("head_office_address")),
             "employees": str(employees),
         },
         "services": {s: s in services for s in SERVICES},
-        "service_list": [SERVICE_LABELS[s] for s in SERVICES if s in services],
+        "service_list": service_list,
+        "service_list_text": join_words(service_list),
         "service_description": clean_text(order.get("service_description")),
         "has_service_description": bool(clean_text(order.get("service_description"))),
-        "registration_lists": registration_lists(services),
+        "registration_lists": lists,
+        "registration_lists_many": len(lists) > 1,
         "bits_needed": bool(flags["bits_licence_needed"]),
         "nine_one_one": bool(flags["nine_one_one"]),
+        "international_modes": modes,
+        "international_modes_text": join_words(modes),
+        # Terms the licensee acknowledges; the application fact describes this very document.
+        "international_obligations": [o for o in obligations
+                                      if fact(o["id"]).category == "international" and o["id"] != "bits-application"],
         "ownership_basis": ownership_basis,
         "ownership_exempt": ownership_basis == "Under 10% market share exemption",
         "ownership_canadian": ownership_basis == "Canadian-owned and controlled",
@@ -339,6 +401,7 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         "accessibility_class": access_class,
         "accessibility_text": access_text,
         "launch_date": long_date(launch) if launch else "",
+        "launch_date_text": long_date(launch) if launch else "Not yet set",
         "has_launch_date": bool(launch),
         "principal_contact": principal,
         "regulatory_contact": regulatory,
@@ -349,6 +412,16 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             "by_title": principal["title"] or "Authorized Signatory",
             "capacity": "Applicant",
         },
+        "deponent": {
+            "name": principal["name"],
+            "is_entity": False,
+            "by_name": "",
+            "by_title": principal["title"] or "Officer",
+            "capacity": "Deponent",
+        },
+        "deponent_capacity": (f"an officer of the Applicant holding the office of {principal['title']}"
+                              if principal["title"] else "an officer of the Applicant"),
+        "deponent_residence": residence or RESIDENCE_BLANK,
         "addressee": {
             "title": addressee.title,
             "organisation": addressee.organisation,
@@ -356,5 +429,6 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             "filing_channel": addressee.filing_channel,
         },
         "obligations": obligations,
-        "obligations_needing_review": sum(1 for o in obligations if o["needs_review"]),
+        "obligations_needing_review": str(sum(1 for o in obligations if o["needs_review"])),
+        "has_obligations_needing_review": any(o["needs_review"] for o in obligations),
     }
