@@ -271,15 +271,20 @@ def _contact(order: Mapping[str, Any], prefix: str, need: Any) -> dict[str, str]
     }
 
 
+def typographic(text: str) -> str:
+    """Curly apostrophes in data values, as the clause builder sets them in the clause text itself."""
+    return text.replace("'", "\u2019")
+
+
 def _obligation(f: Fact) -> dict[str, Any]:
     return {
         "id": f.id,
-        "title": f.title,
-        "text": f.text,
-        "deadline": f.deadline or "Ongoing",
-        "condition": f.condition or "",
+        "title": typographic(f.title),
+        "text": typographic(f.text),
+        "deadline": typographic(f.deadline or "Ongoing"),
+        "condition": typographic(f.condition or ""),
         "has_condition": bool(f.condition),
-        "source": f.source,
+        "source": typographic(f.source),
         "source_url": f.source_url,
         "needs_review": f.needs_review,
     }
@@ -427,7 +432,7 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             "title": addressee.title,
             "organisation": addressee.organisation,
             "address": addressee.address,
-            "filing_channel": addressee.filing_channel,
+            "filing_channel": typographic(addressee.filing_channel),
         },
         "obligations": obligations,
         "obligations_needing_review": str(sum(1 for o in obligations if o["needs_review"])),
