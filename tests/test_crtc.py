@@ -207,6 +207,8 @@ def test_context_refuses_orders_it_cannot_word_correctly() -> None:
         crtc.document_context({**base, "incorporation_jurisdiction": "Delaware"}, crtc_samples.CUSTOMER)
     with pytest.raises(ContextError, match="ownership_basis"):
         crtc.document_context({**base, "ownership_basis": ""}, crtc_samples.CUSTOMER)
+    with pytest.raises(ContextError, match="revenue_band"):
+        crtc.document_context({**base, "revenue_band": "Under $25 million"}, crtc_samples.CUSTOMER)
     with pytest.raises(ContextError, match="regulatory_contact_email"):
         crtc.document_context({**base, "regulatory_contact_email": ""}, crtc_samples.CUSTOMER)
 
@@ -302,6 +304,10 @@ def test_documents_render_for_every_sample(key: str) -> None:
         assert o["title"] in summary and o["source"] in summary
     assert summary.count("To be confirmed:") == int(context["obligations_needing_review"])
     assert "Not legal advice" in summary
+    band = context["revenue_band"]
+    assert ("you pay no contribution" in summary) == (band == "Under $10 million")
+    assert ("once the $25 million threshold takes effect you will no longer pay them" in summary) == (
+        band == "$10 million to under $25 million")
     assert "{{" not in letter + summary and "{%" not in letter + summary
 
 

@@ -236,6 +236,8 @@ def accessibility_class(employees: int) -> tuple[str, str]:
     raise ValueError("employees must be >= 0")
 
 
+# CRTC Order revenue_band options (Canadian telecom revenues with related companies, previous year).
+REVENUE_BANDS = ("Under $10 million", "$10 million to under $25 million", "$25 million or more")
 CANADIAN_JURISDICTIONS = frozenset({
     "canada", "alberta", "british columbia", "manitoba", "new brunswick", "newfoundland and labrador",
     "northwest territories", "nova scotia", "nunavut", "ontario", "prince edward island", "quebec",
@@ -334,7 +336,9 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             raise ContextError("CRTC Order field 'incorporation_jurisdiction' must be Canada or a province "
                                "for a Canadian-owned and controlled carrier")
     ccts_status = clean_text(order.get("ccts_status")) or "Not a participant"
-    revenue_band = clean_text(order.get("revenue_band")) or "Under $25 million"
+    revenue_band = clean_text(order.get("revenue_band")) or REVENUE_BANDS[0]
+    if revenue_band not in REVENUE_BANDS:
+        raise ContextError(f"CRTC Order field 'revenue_band' must be one of {list(REVENUE_BANDS)}")
     telemarketing = _truthy(order.get("telemarketing"))
     flags = computed_flags(order)
 
@@ -402,7 +406,9 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         "ccts_participant": ccts_status == "Participant",
         "revenue_band": revenue_band,
         "revenue_band_text": revenue_band[0].lower() + revenue_band[1:],
-        "over_contribution_threshold": revenue_band == "$25 million or more",
+        # Contribution and fees: $10 million until the $25 million threshold takes effect (fact contribution).
+        "pays_contribution": revenue_band != REVENUE_BANDS[0],
+        "contribution_ends_at_new_threshold": revenue_band == REVENUE_BANDS[1],
         "telemarketing": telemarketing,
         "accessibility_class": access_class,
         "accessibility_text": access_text,
