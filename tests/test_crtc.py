@@ -175,6 +175,17 @@ def test_samples_use_only_doctype_fields() -> None:
 # --- the render context ----------------------------------------------------------------------------
 
 
+def test_documents_for_matches_the_document_when_expressions() -> None:
+    assert crtc.DOCUMENTS == CRTC_DOCUMENTS
+    for key, order in crtc_samples.SAMPLES.items():
+        context = crtc_samples.sample_context(key)
+        expected = [d for d in CRTC_DOCUMENTS
+                    if not _document(d).get("when") or ENV.compile_expression(_document(d)["when"])(**context)]
+        assert crtc.documents_for(order) == expected, key
+    assert "bits-licence-application" in crtc.documents_for(crtc_samples.VOIP_RESELLER)
+    assert "bits-licence-application" not in crtc.documents_for(crtc_samples.WIRELESS_CARRIER)
+
+
 def test_computed_flags_follow_the_services() -> None:
     assert crtc.computed_flags({"service_international": 1, "service_resale": 1}) == {
         "bits_licence_needed": 1, "nine_one_one": 0}

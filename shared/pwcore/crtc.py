@@ -10,7 +10,7 @@ The CRTC Order DocType the context reads is `data/crtc_order_doctype.json`.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -42,6 +42,8 @@ Category = Literal[
 ]
 Status = Literal["verified", "needs_review"]
 FACTS_FILE = "crtc_facts.toml"
+# The CRTC document set (templates/clauses/<id>/), in delivery order; see documents_for().
+DOCUMENTS: tuple[str, ...] = ("crtc-registration-letter", "bits-licence-application", "crtc-compliance-summary")
 
 
 class Fact(BaseModel):
@@ -183,6 +185,13 @@ def computed_flags(order: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
+def documents_for(order: Mapping[str, Any]) -> list[str]:
+    """The CRTC documents an order produces: the BITS application only with international services (the
+    same rule as its document.toml `when = "bits_needed"`)."""
+    bits = bool(computed_flags(order)["bits_licence_needed"])
+    return [d for d in DOCUMENTS if d != "bits-licence-application" or bits]
+
+
 def registration_lists(services: set[str]) -> list[str]:
     """The CRTC registration lists a provider with these services asks to be entered in."""
     chosen = _check_services(services)
@@ -259,7 +268,7 @@ def join_words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _contact(order: Mapping[str, Any], prefix: str, need: Any) -> dict[str, str]:
+def _contact(order: Mapping[str, Any], prefix: str, need: Callable[[str], str]) -> dict[str, str]:
     from pwcore.documents.context import clean_text
 
     name = need(f"{prefix}_name")
