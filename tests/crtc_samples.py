@@ -35,6 +35,7 @@ VOIP_RESELLER: dict[str, Any] = {
     "service_internet": 1,
     "service_description": ("Hosted VoIP lines, long distance and resold high-speed Internet for small businesses "
                             "in Ontario."),
+    "service_area": "Ontario",
     "ownership_basis": "",
     "telemarketing": 1,
     "principal_contact_name": "Dana Whitfield",
@@ -73,6 +74,7 @@ WIRELESS_CARRIER: dict[str, Any] = {
     "service_wireless": 1,
     "service_internet": 1,
     "service_description": "",
+    "service_area": "Saskatchewan and Manitoba",
     "ownership_basis": "Canadian-owned and controlled",
     "telemarketing": 0,
     "principal_contact_name": "Harpreet Sandhu",

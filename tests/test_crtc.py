@@ -302,6 +302,8 @@ def test_documents_render_for_every_sample(key: str) -> None:
     assert ("Telecom Decision CRTC 2005-21" in letter) == context["services"]["local_voip"]
     assert ("section 16 of the Telecommunications Act" in letter) == context["services"]["facilities_based"]
     assert context["regulatory_contact"]["email"] in letter
+    assert context["provider_kind"] in letter and "conform to those regulations" in letter
+    assert ("Enclosure: service area map" in letter) == ("Wireless Carrier" in context["registration_lists"])
 
     bits = _render_plain("bits-licence-application", context)
     assert (bits is not None) == context["bits_needed"]

@@ -370,6 +370,7 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         modes.append("resell basic international telecommunications services obtained from other "
                      "licensed providers")
     residence = clean_text(order.get("deponent_residence"))
+    service_area = _one_line(order.get("service_area"))
     return {
         "order_name": need("name"),
         "effective_date": long_date(as_of or date.today()),
@@ -397,6 +398,15 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         "services": {s: s in services for s in SERVICES},
         "service_list": service_list,
         "service_list_text": join_words(service_list),
+        "provider_kind": (
+            "a facilities-based provider that also resells telecommunications services"
+            if services >= {"facilities_based", "resale"} else
+            "a facilities-based provider" if "facilities_based" in services else
+            "a non-facilities-based provider (reseller)"),
+        "service_area": service_area,
+        "service_area_text": service_area or "Not stated",
+        # The CRTC asks wireless carriers (and CLECs, payphone providers) for service area maps.
+        "needs_service_area_map": "Wireless Carrier" in lists,
         "service_description": clean_text(order.get("service_description")),
         "has_service_description": bool(clean_text(order.get("service_description"))),
         "registration_lists": lists,
