@@ -139,11 +139,17 @@ class ClauseSyntaxError(ValueError):
 ENTITY_KINDS = frozenset({"llc", "corporation", "nonprofit", "crtc"})
 _DOC_KEYS = {"id", "filename", "title", "header", "footer", "applies_to", "when", "parts", "subtitle"}
 _FRONT_KEYS = {"when", "note", "sources"}
-_CONTROL_LINE = re.compile(r"^\{%-?\s*(if|elif|else|endif|for|endfor)\b(.*?)-?%\}$")
+_CONTROL_LINE = re.compile(r"^\{%-?\s*(if|elif|else|endif|for|endfor)\b([^%{}]*?)-?%\}$")
 _INLINE_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}")
 _VAR_TAG = re.compile(r"\{\{(.*?)\}\}")
 _ALLOWED_FILTERS = {"upper"}
-_NUMBERED_REF = re.compile(r"\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+(\d+|[IVXL]+\b)")
+# "Section 3.2" / "Article IV" of this document; statutes ("Code Section 704", "Regulations Section 1.704-1",
+# "Section 501(c)(3)") are citations, not cross-references.
+_NUMBERED_REF = re.compile(
+    r"(?<!Regulations )(?<!Code )(?<!Regulation )(?<!Code Sections )"
+    r"\b(Section|Sections|Article|Articles|Paragraph|Schedule)\s+"
+    r"(\d+(\.\d+)?(?![\d(.-])|[IVXL]+\b)"
+)
 _ITEM = re.compile(r"^\(([a-z]{1,2}|[ivx]+)\)\s+(.*)$")
 _HEADING_NUMBER = re.compile(r"^((Article|Section)\s+)?(\d+(\.\d+)*|[IVXL]+)[.:)\s]")
 # Only parses (syntax checks); rendering uses pwcore.documents.render's sandboxed, autoescaped environment.
@@ -166,24 +172,24 @@ def _check_inline(text: str, where: Where) -> None:
         for filt in re.findall(r"\|\s*(\w+)", expr):
             if filt not in _ALLOWED_FILTERS:
                 raise ClauseSyntaxError(where, f"filter {filt!r} not allowed (values come pre-formatted; only upper)")
-    depth = 0
+    stack: list[str] = []
     for m in _INLINE_TAG.finditer(text):
         kind = m.group(1)
         if "*" in m.group(0):
             raise ClauseSyntaxError(where, f"emphasis marker inside a tag: {m.group(0)!r}")
-        if kind == "if":
-            depth += 1
-        elif kind == "endif":
-            depth -= 1
-            if depth < 0:
-                raise ClauseSyntaxError(where, "inline {% endif %} without {% if %}")
+        if kind in ("if", "for"):
+            stack.append(kind)
+        elif kind in ("endif", "endfor"):
+            if not stack or stack[-1] != kind[3:]:
+                raise ClauseSyntaxError(where, f"inline {{% {kind} %}} without {{% {kind[3:]} %}}")
+            stack.pop()
         elif kind in ("else", "elif"):
-            if depth <= 0:
+            if not stack or (kind == "elif" and stack[-1] != "if"):
                 raise ClauseSyntaxError(where, f"inline {{% {kind} %}} outside an {{% if %}}")
         else:
-            raise ClauseSyntaxError(where, f"inline {{% {kind} %}} not allowed (only if/elif/else/endif)")
-    if depth:
-        raise ClauseSyntaxError(where, "inline {% if %} not closed in the same paragraph")
+            raise ClauseSyntaxError(where, f"inline {{% {kind} %}} not allowed (only if/elif/else/endif, for/endfor)")
+    if stack:
+        raise ClauseSyntaxError(where, f"inline {{% {stack[-1]} %}} not closed in the same paragraph")
     plain = _INLINE_TAG.sub("", _VAR_TAG.sub("", text))
     if plain.count("**") % 2:
         raise ClauseSyntaxError(where, "unbalanced ** (bold)")
@@ -362,7 +368,11 @@ def parse_text(text: str, name: str) -> ClauseFile:
             blocks.append(Control(f"{kind} {rest}".strip(), where))
             i += 1
             continue
-        if s.startswith("{%") and s.endswith("%}") and not para:
+        if re.fullmatch(r"\{%[^%]*%\}", s):
+            if s.startswith(("{%p", "{%tr", "{%r ", "{%c")):
+                raise ClauseSyntaxError(
+                    where, "write plain Jinja; the builder emits docxtpl {%p %}/{%tr %} tags itself"
+                )
             raise ClauseSyntaxError(where, f"control tag not allowed on its own line: {s!r}")
         if s.startswith(":::"):
             flush()

@@ -1,0 +1,328 @@
+"""Clause library: the parser refuses bad markup with file:line, the builder numbers without gaps and is
+deterministic, and every LLC variant renders to a PDF that reads right (render -> soffice -> pdftotext)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from docx import Document
+
+from pwcore.documents import clause_check, clauses
+from pwcore.documents.render import render_docx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import formation_samples as fs
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "templates" / "clauses"
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "build_clause_templates", ROOT / "tools" / "build_clause_templates.py"
+    )
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+TOOL = _tool()
+
+
+@cache
+def compiled(doc: str) -> bytes:
+    return TOOL.compile_document(clauses.load_document(LIBRARY / doc))
+
+
+@cache
+def rendered(doc: str, sample: str) -> clause_check.Rendered:
+    return clause_check.render_check(compiled(doc), fs.sample(sample))
+
+
+# --- parser -------------------------------------------------------------------------------------------
+
+BAD = [
+    ("Text {{ entity_name here.\n", 1, "unclosed"),
+    ("# Formation\n\n{%p if x %}\n", 3, "docxtpl"),
+    ("# Formation\n\n## 1.1 Name. The name.\n", 3, "do not number"),
+    ("# Article 1 Formation\n", 1, "do not number"),
+    ("Para one.\n\nAs stated in Section 3.2 above.\n", 3, "numbered cross-reference"),
+    ("Intro.\n\n{% if single_member %}\nText.\n", 3, "never closed"),
+    ("Text.\n{% endif %}\n", 2, "without an open"),
+    ("::: table members\nA | B\n{{ row.a }} | {{ row.b }}\n", 1, "never closed"),
+    ("::: sidebar\ntext\n:::\n", 1, "unknown block kind"),
+    ("The {{ entity_name | title }} agrees.\n", 1, "filter 'title' not allowed"),
+    ("### Deep heading\n", 1, "heading level"),
+    ("Some **bold text.\n", 1, "unbalanced"),
+    ('+++\nauthor = "x"\n+++\nText.\n', 1, "front matter keys"),
+    ("## Name without run-in heading\n", 1, "run-in heading"),
+    ("::: table members\nA | B\n{{ row.a }}\n:::\n", 3, "expected 2 columns"),
+    ("Line one\n{% for m in members %} x {% endfor %} and {% set y = 1 %}\n", 1, "not allowed"),
+    ("{% if a == %}\nx\n{% endif %}\n", 1, "bad expression"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD)
+def test_bad_markup_is_refused_with_file_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(clauses.ClauseSyntaxError) as err:
+        clauses.parse_text(text, "demo/01-x.md")
+    assert str(err.value).startswith(f"demo/01-x.md:{line}:"), str(err.value)
+    assert message in str(err.value)
+
+
+def test_document_toml_errors_name_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "document.toml").write_text(
+        'id = "demo"\nfilename = "demo"\ntitle = "Demo"\napplies_to = ["llc"]\nparts = ["01-a.md"]\n'
+    )
+    with pytest.raises(clauses.ClauseSyntaxError, match=r"^demo/document.toml:1: part '01-a.md'"):
+        clauses.load_document(folder)
+    (folder / "01-a.md").write_text("# Heading\n\n## Name. Fine.\n\n(a) item\n\n{% if x %}\n")
+    with pytest.raises(clauses.ClauseSyntaxError, match=r"^demo/01-a.md:7: "):
+        clauses.load_document(folder)
+
+
+def test_parser_blocks() -> None:
+    cf = clauses.parse_text(
+        '+++\nwhen = "is_llc"\nsources = ["6 Del. C. § 18-201"]\n+++\n# Formation\n\n'
+        "## Name. The name is\n{{ entity_name }}.\n\n(a) first\n(a) second\n\n{% if single_member %}\n"
+        "- bullet\n{% endif %}\n\n::: signature one organizer\n\n::: pagebreak\n",
+        "x.md",
+    )
+    kinds = [type(b).__name__ for b in cf.blocks]
+    assert kinds == ["Article", "Section", "Item", "Item", "Control", "Bullet", "Control", "Signature", "PageBreak"]
+    section = cf.blocks[1]
+    assert isinstance(section, clauses.Section)
+    assert section.heading == "Name." and section.text == "The name is {{ entity_name }}."  # joined, no hard break
+    assert cf.when == "is_llc" and cf.sources == ("6 Del. C. § 18-201",)
+
+
+# --- builder ------------------------------------------------------------------------------------------
+
+
+def _mini_library(tmp_path: Path) -> Path:
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    (folder / "document.toml").write_text(
+        'id = "mini"\nfilename = "mini"\ntitle = "Mini Agreement"\nheader = "{{ entity_name }}"\n'
+        'footer = "Mini"\napplies_to = ["llc"]\n'
+    )
+    (folder / "01-a.md").write_text(
+        "# Alpha\n\n## First. One.\n\n{% if extra %}\n## Second. Two.\n{% endif %}\n\n## Third. Three.\n\n"
+        "(a) apple;\n{% if extra %}\n(a) banana;\n{% endif %}\n(a) cherry.\n\n"
+        "{% if extra %}\n# Beta\n\n## Beta One. B.\n{% endif %}\n\n# Gamma\n\n## Gamma One. G.\n"
+    )
+    return folder
+
+
+def test_conditional_clauses_leave_no_numbering_gap(tmp_path: Path) -> None:
+    data = TOOL.compile_document(clauses.load_document(_mini_library(tmp_path)))
+    full = clause_check.render_check(data, {"entity_name": "Acme LLC", "extra": True}).flat
+    short = clause_check.render_check(data, {"entity_name": "Acme LLC", "extra": False}).flat
+    assert "1.3 Third." in full and "(b) banana" in full and "Article 3. Gamma" in full
+    assert "1.2 Third." in short and "1.3" not in short
+    assert "(b) cherry" in short and "banana" not in short
+    assert "Article 2. Gamma" in short and "Beta" not in short
+    assert "Page 1 of 1" in short
+
+
+def test_build_is_deterministic_and_committed_output_is_current() -> None:
+    spec = clauses.load_document(LIBRARY / "operating-agreement")
+    assert TOOL.compile_document(spec) == TOOL.compile_document(spec)
+    assert TOOL.main(["--check"]) == 0
+
+
+def test_every_tag_is_in_one_run() -> None:
+    """docxtpl needs `{{`/`{%` unsplit; the builder writes each tag inside one run's text."""
+    import zipfile
+
+    for doc in ("operating-agreement", "articles-of-organization", "organizer-statement"):
+        xml = zipfile.ZipFile(io.BytesIO(compiled(doc))).read("word/document.xml").decode()
+        for text in re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml):
+            assert text.count("{{") == text.count("}}"), (doc, text)
+            assert text.count("{%") == text.count("%}"), (doc, text)
+
+
+def test_tag_split_across_runs_still_renders() -> None:
+    """Word splits `{{ entity_name }}` into runs after an edit; docxtpl joins runs inside a tag."""
+    doc = Document()
+    para = doc.add_paragraph()
+    para.add_run("The company is {{ entity")
+    para.add_run("_name }}.").bold = True
+    buf = io.BytesIO()
+    doc.save(buf)
+    out = Document(io.BytesIO(render_docx(buf.getvalue(), {"entity_name": "Harbor Lane Ventures LLC"})))
+    assert out.paragraphs[0].text == "The company is Harbor Lane Ventures LLC."
+
+
+# --- the LLC documents, per variant ----------------------------------------------------------------------
+
+VARIANTS = list(fs.SAMPLES)
+COMMON_HEADINGS = [
+    "Definitions",
+    "Formation of the Company",
+    "Registered Agent and Office",
+    "Capital Contributions and Capital",
+    "Capital Accounts",
+    "Additional Capital Contributions",
+    "Loans.",
+    "No Interest on Capital",
+    "No Withdrawal or Return of Capital",
+    "Tax Matters",
+    "Allocations and Distributions",
+    "Management",
+    "Major Decisions",
+    "Officers.",
+    "Meetings, Voting and Consents",
+    "Exculpation.",
+    "Indemnification.",
+    "Transfers and Admission of Members",
+    "Dissolution and Winding Up",
+    "Order of Distribution",
+    "Books and Records",
+    "Fiscal Year",
+    "Bank Accounts",
+    "Amendments.",
+    "Notices.",
+    "Counterparts and Electronic Signatures",
+    "Severability.",
+    "Governing Law.",
+    "Entire Agreement.",
+    "Dispute Resolution.",
+    "SCHEDULE A",
+]
+
+
+@pytest.mark.parametrize("sample", VARIANTS)
+def test_operating_agreement_variant(sample: str) -> None:
+    ctx = fs.sample(sample)
+    r = rendered("operating-agreement", sample)
+    text = r.flat
+    assert 12 <= r.pages <= 25, r.pages
+    for heading in COMMON_HEADINGS:
+        assert heading in text, heading
+    state = ctx["state"]
+    assert state["the_state"] in text and f"State of {state['code']}" not in text
+    assert ctx["entity_designation"] in text
+    assert state["formation_document"] in text and state["act_cite"] in text
+    assert ctx["registered_agent"]["address"] in text
+    assert "LLC LLC" not in text and "{{" not in text and "{%" not in text
+    assert "as provided in this document" not in text
+    if ctx["member_managed"]:
+        assert "Manager" not in text
+    else:
+        assert "Management by Managers" in text and "SCHEDULE B" in text
+        for m in ctx["managers"]:
+            assert m["name"] in text
+    if ctx["single_member"]:
+        assert "other Members" not in text and "Percentage Interest" not in text
+        assert "Single-Member Limited Liability Company Operating Agreement" in text
+        assert "sole member" in text
+    else:
+        for heading in (
+            "Right of First Refusal",
+            "Partnership Representative",
+            "Valuation.",
+            "Tax Distributions",
+            "Quorum.",
+            "Action by Written Consent",
+            "Buy-Sell on Dissociation",
+        ):
+            assert heading in text, heading
+        assert ctx["partnership_representative"]["name"] in text
+    if state["community_property"]:
+        assert "SPOUSAL CONSENT" in text and "community property state" in text
+    else:
+        assert "SPOUSAL CONSENT" not in text
+
+
+def _signature_lines(text: str, name: str) -> str:
+    """The rendered lines following the signer's name on the signature page."""
+    idx = text.index(name)
+    return text[idx : idx + 220]
+
+
+@pytest.mark.parametrize("sample", VARIANTS)
+def test_signature_blocks_fit_the_signer(sample: str) -> None:
+    ctx = fs.sample(sample)
+    text = rendered("operating-agreement", sample).flat
+    sig_page = text[text.index("IN WITNESS WHEREOF") :]
+    sig_page = re.split(r"SPOUSAL CONSENT|SCHEDULE A", sig_page)[0]
+    for m in ctx["members"]:
+        s = m["signer"]
+        block = _signature_lines(sig_page, s["name"])
+        if s["is_entity"]:
+            assert re.search(
+                r"By: _{10,} Name: " + re.escape(s["by_name"]) + r" Title: " + re.escape(s["by_title"]), block
+            ), block
+        else:
+            assert not block.split("Date:")[0].count("By:"), block
+    persons = [m for m in ctx["members"] if not m["signer"]["is_entity"]]
+    entities = [m for m in ctx["members"] if m["signer"]["is_entity"]]
+    assert sig_page.count("By: ___") >= len(entities)
+    if not entities:
+        assert "By: ___" not in sig_page
+    assert len(persons) + len(entities) == len(ctx["members"])
+
+
+def test_texas_prints_full_state_name() -> None:
+    text = rendered("operating-agreement", "single-member-tx").flat
+    assert "the State of Texas" in text and "a Texas limited liability company" in text
+    assert "Texas Business Organizations Code" in text and " TX " not in text
+    assert "Morgan Whitfield" in text  # designated successor of the sole member
+    assert "disregarded as an entity separate from the Member" in text
+
+
+@pytest.mark.parametrize("sample", VARIANTS)
+def test_articles_of_organization_are_named_per_state(sample: str) -> None:
+    ctx = fs.sample(sample)
+    r = rendered("articles-of-organization", sample)
+    text = r.flat
+    title = ctx["state"]["formation_document"]
+    assert text.count(title) >= 3  # title, header and body
+    assert ctx["entity_name"] in text and ctx["registered_agent"]["address"] in text
+    assert ctx["state"]["filing_office"] in text and ctx["state"]["signer_title"] in text
+    assert ctx["organizer"]["name"] in text
+    if ctx["manager_managed"]:
+        assert "managed by one or more managers" in text
+    else:
+        assert "Manager" not in text and "manager" not in text.replace("will not have managers", "")
+    assert "{{" not in text and r.pages <= 3
+
+
+def test_articles_titles_differ_by_state() -> None:
+    assert "Certificate of Formation" in rendered("articles-of-organization", "single-member-tx").flat
+    assert "Articles of Organization" in rendered("articles-of-organization", "multi-member-co").flat
+    assert "Articles of Organization" in rendered("articles-of-organization", "manager-managed-ca").flat
+    assert "Certificate of Formation" in rendered("articles-of-organization", "single-member-manager-de").flat
+
+
+@pytest.mark.parametrize("sample", VARIANTS)
+def test_organizer_statement(sample: str) -> None:
+    ctx = fs.sample(sample)
+    text = rendered("organizer-statement", sample).flat
+    signer_title = ctx["state"]["signer_title"]
+    assert (f"STATEMENT OF {signer_title.upper()}" in text) == ctx["organizer_statement"]
+    assert "RESOLVED" in text and ctx["state"]["formation_document"] in text
+    if ctx["member_managed"]:
+        assert "Manager" not in text and "manager" not in text
+    if ctx["single_member"]:
+        assert "other members" not in text.lower()
+
+
+def test_organizer_statement_left_out_when_the_organizer_is_a_member() -> None:
+    ctx = fs.sample("multi-member-co")
+    ctx["organizer"] = dict(ctx["members"][0]["signer"], address=ctx["members"][0]["address"])
+    ctx["organizer_statement"] = False
+    text = clause_check.render_check(compiled("organizer-statement"), ctx).flat
+    assert "STATEMENT OF ORGANIZER" not in text
+    assert text.startswith("Harbor Lane Ventures LLC Initial Written Consent of the Members")
