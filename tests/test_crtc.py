@@ -353,6 +353,13 @@ def compiled() -> dict[str, bytes]:
     return {d: module.compile_document(clauses.load_document(CLAUSES / d)) for d in CRTC_DOCUMENTS}
 
 
+@needs_builder
+def test_committed_compiled_templates_are_current(compiled: dict[str, bytes]) -> None:
+    for doc_id, data in compiled.items():
+        path = ROOT / "templates" / "compiled" / f"{_document(doc_id)['filename']}.docx"
+        assert path.exists() and path.read_bytes() == data, f"{doc_id}: run tools/build_clause_templates.py"
+
+
 def _flat(text: str) -> str:
     # pdftotext -layout: collapse line ends and justification; rejoin words hyphenated at a line end
     return " ".join(text.replace("\u2019", "'").split())
