@@ -362,7 +362,8 @@ def test_committed_compiled_templates_are_current(compiled: dict[str, bytes]) ->
 
 def _flat(text: str) -> str:
     # pdftotext -layout: collapse line ends and justification; rejoin words hyphenated at a line end
-    return " ".join(text.replace("\u2019", "'").split())
+    text = re.sub(r"-[ \t]*\n\s*", "-", text)  # "Radio-" at a line end + "television"
+    return " ".join(text.replace("\u2019", "'").replace("\u2011", "-").split())
 
 
 @needs_builder
@@ -386,8 +387,9 @@ def test_documents_compile_and_render_to_pdf(compiled: dict[str, bytes], key: st
                 assert item in text
             assert ("BITS) licence under section 16.1" in text) == context["bits_needed"]
             assert ("section 16 of the Telecommunications Act" in text) == context["services"]["facilities_based"]
+            assert ("Telecom Decision CRTC 2005-21" in text) == context["services"]["local_voip"]
         if doc_id == "crtc-compliance-summary":
             for o in context["obligations"]:
-                assert _flat(o["title"]) in text, o["id"]
+                assert _flat(o["title"]) in text and _flat(o["source"]) in text, o["id"]
             assert text.count("To be confirmed:") == int(context["obligations_needing_review"])
         assert "{{" not in text and "{%" not in text

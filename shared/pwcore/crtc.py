@@ -9,6 +9,7 @@ The CRTC Order DocType the context reads is `data/crtc_order_doctype.json`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
@@ -282,9 +283,13 @@ def _contact(order: Mapping[str, Any], prefix: str, need: Callable[[str], str]) 
     }
 
 
+_DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
+
+
 def typographic(text: str) -> str:
-    """Curly apostrophes in data values, as the clause builder sets them in the clause text itself."""
-    return text.replace("'", "\u2019")
+    """Data values as they should print: curly apostrophes (as the clause builder sets them in clause
+    text) and non-breaking hyphens between digits, so "9-1-1" or "CRTC 2017-11" never break at a line end."""
+    return _DIGIT_HYPHEN.sub("\u2011", text.replace("'", "\u2019"))
 
 
 def _obligation(f: Fact) -> dict[str, Any]:
