@@ -21,6 +21,7 @@ VOIP_RESELLER: dict[str, Any] = {
     "carrier_legal_name": "Northern Lights Telecom Inc.",
     "operating_names": "Aurora Voice\nAurora Connect",
     "province": "Ontario",
+    "entity_form": "Corporation",
     "corporation_number": "",
     "incorporation_jurisdiction": "Delaware",
     "incorporation_date": "2026-11-20",

@@ -198,7 +198,7 @@ def test_context_of_the_samples() -> None:
     assert voip["bits_needed"] and voip["nine_one_one"] and voip["accessibility_class"] == "T4"
     assert voip["registration_lists"] == ["Reseller of Telecommunications Services",
                                           "Reseller of High-Speed Retail Internet Services", "BITS Licensee"]
-    assert voip["carrier"]["corporation_number_text"] == "None (not incorporated in Canada)"
+    assert voip["carrier"]["corporation_number_text"] == "None (incorporated outside Canada)"
     assert "dncl" in {o["id"] for o in voip["obligations"]}
     assert voip["effective_date"] == "December 1, 2026" and voip["launch_date"] == "February 1, 2027"
     wireless = crtc_samples.sample_context("wireless_carrier")
@@ -216,6 +216,8 @@ def test_context_refuses_orders_it_cannot_word_correctly() -> None:
         crtc.document_context({**base, "service_facilities_based": 0}, crtc_samples.CUSTOMER)
     with pytest.raises(ContextError, match="incorporation_jurisdiction"):
         crtc.document_context({**base, "incorporation_jurisdiction": "Delaware"}, crtc_samples.CUSTOMER)
+    with pytest.raises(ContextError, match="entity_form"):
+        crtc.document_context({**base, "entity_form": "Limited Liability Company"}, crtc_samples.CUSTOMER)
     with pytest.raises(ContextError, match="ownership_basis"):
         crtc.document_context({**base, "ownership_basis": ""}, crtc_samples.CUSTOMER)
     with pytest.raises(ContextError, match="revenue_band"):
@@ -290,6 +292,18 @@ def test_clause_files_follow_the_format(doc_id: str) -> None:
             assert m.group(1) in crtc_samples.sample_context() or m.group(1) in {"row", "o", "item"}, m.group(0)
 
 
+def test_llc_is_formed_not_incorporated() -> None:
+    order = {**crtc_samples.VOIP_RESELLER, "carrier_legal_name": "Northern Lights Telecom LLC",
+             "entity_form": "Limited Liability Company"}
+    context = crtc.document_context(order, crtc_samples.CUSTOMER, as_of=crtc_samples.AS_OF)
+    assert context["carrier"]["corporation_number_text"] == "None (formed outside Canada)"
+    bits = _render_plain("bits-licence-application", context)
+    assert bits and "a limited liability company formed on November 20, 2026 under the laws of Delaware" in bits
+    assert "incorporat" not in bits
+    letter = _render_plain("crtc-registration-letter", context)
+    assert letter and "Jurisdiction of formation" in letter and "incorporat" not in letter
+
+
 @pytest.mark.parametrize("key", list(crtc_samples.SAMPLES))
 def test_documents_render_for_every_sample(key: str) -> None:
     context = crtc_samples.sample_context(key)
@@ -305,6 +319,7 @@ def test_documents_render_for_every_sample(key: str) -> None:
     assert context["provider_kind"] in letter and "conform to those regulations" in letter
     assert ("Enclosure: service area map" in letter) == ("Wireless Carrier" in context["registration_lists"])
 
+    assert ("Jurisdiction of formation" in letter) == context["carrier"]["is_llc"]
     bits = _render_plain("bits-licence-application", context)
     assert (bits is not None) == context["bits_needed"]
     if bits:

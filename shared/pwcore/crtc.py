@@ -248,6 +248,7 @@ def accessibility_class(employees: int) -> tuple[str, str]:
 
 # CRTC Order revenue_band options (Canadian telecom revenues with related companies, previous year).
 REVENUE_BANDS = ("Under $10 million", "$10 million to under $25 million", "$25 million or more")
+ENTITY_FORMS = ("Corporation", "Limited Liability Company")
 CANADIAN_JURISDICTIONS = frozenset({
     "canada", "alberta", "british columbia", "manitoba", "new brunswick", "newfoundland and labrador",
     "northwest territories", "nova scotia", "nunavut", "ontario", "prince edward island", "quebec",
@@ -341,14 +342,18 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
         raise ContextError("CRTC Order field 'employee_count' is negative")
     access_class, access_text = accessibility_class(employees)
 
+    entity_form = clean_text(order.get("entity_form")) or ENTITY_FORMS[0]
+    if entity_form not in ENTITY_FORMS:
+        raise ContextError(f"CRTC Order field 'entity_form' must be one of {list(ENTITY_FORMS)}")
+    is_llc = entity_form == "Limited Liability Company"
     ownership_basis = clean_text(order.get("ownership_basis"))
     if "facilities_based" in services:
         if not ownership_basis:
             raise ContextError("CRTC Order field 'ownership_basis' is empty (needed for a facilities-based carrier)")
-        if ownership_basis == "Canadian-owned and controlled" and not incorporated_in_canada(jurisdiction):
-            # Section 16(1)(a) requires incorporation or continuance under Canadian law.
-            raise ContextError("CRTC Order field 'incorporation_jurisdiction' must be Canada or a province "
-                               "for a Canadian-owned and controlled carrier")
+        if ownership_basis == "Canadian-owned and controlled" and (is_llc or not incorporated_in_canada(jurisdiction)):
+            # Section 16(1)(a) requires a corporation incorporated or continued under Canadian law.
+            raise ContextError("CRTC Order fields 'entity_form' / 'incorporation_jurisdiction' must be a corporation "
+                               "of Canada or a province for a Canadian-owned and controlled carrier")
     ccts_status = clean_text(order.get("ccts_status")) or "Not a participant"
     revenue_band = clean_text(order.get("revenue_band")) or REVENUE_BANDS[0]
     if revenue_band not in REVENUE_BANDS:
@@ -391,8 +396,11 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
             "province_text": province or "Not applicable (head office outside Canada)",
             "corporation_number": corporation_number,
             "corporation_number_text": corporation_number or (
-                "Not yet assigned" if incorporated_in_canada(jurisdiction) else "None (not incorporated in Canada)"),
+                "Not yet assigned" if incorporated_in_canada(jurisdiction)
+                else f"None ({'formed' if is_llc else 'incorporated'} outside Canada)"),
             "incorporation_jurisdiction": jurisdiction,
+            "entity_form": entity_form,
+            "is_llc": is_llc,
             "incorporated_in_canada": incorporated_in_canada(jurisdiction),
             "incorporation_date": long_date(incorporation_date) if incorporation_date else "",
             "incorporation_date_text": long_date(incorporation_date) if incorporation_date else "Not provided",
