@@ -304,6 +304,22 @@ def test_llc_is_formed_not_incorporated() -> None:
     assert letter and "Jurisdiction of formation" in letter and "incorporat" not in letter
 
 
+def test_every_variable_the_clauses_use_is_documented() -> None:
+    vocabulary = (CLAUSES / "VOCABULARY-crtc.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+)(?:\.[a-z_]+)?`", vocabulary))
+    documented |= {m.split(".")[0] for m in re.findall(r"`([a-z_]+\.[a-z_.]+)`", vocabulary)}
+    loop_names = {"row", "o", "item"}
+    used: set[str] = set()
+    for doc_id in CRTC_DOCUMENTS:
+        folder = CLAUSES / doc_id
+        texts = [_body(p) for p in folder.glob("*.md")] + [(folder / "document.toml").read_text(encoding="utf-8")]
+        for text in texts:
+            used |= {n.name for n in ENV.parse(_as_jinja(text)).find_all(nodes.Name) if n.ctx == "load"}
+    missing = used - documented - loop_names
+    assert not missing, f"not in VOCABULARY-crtc.md: {sorted(missing)}"
+    assert used - loop_names <= set(crtc_samples.sample_context())
+
+
 @pytest.mark.parametrize("key", list(crtc_samples.SAMPLES))
 def test_documents_render_for_every_sample(key: str) -> None:
     context = crtc_samples.sample_context(key)
