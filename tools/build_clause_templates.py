@@ -120,8 +120,11 @@ class ClauseBuilder(Builder):
 
     @staticmethod
     def _num(para: Paragraph, num_id: int, ilvl: int) -> None:
-        ppr = para._p.get_or_add_pPr()
-        ppr.append(parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+        # get_or_add_numPr puts w:numPr where the schema wants it (after pStyle/keepNext, before jc);
+        # an appended numPr after w:jc is what makes Word report "unreadable content".
+        num_pr = para._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = ilvl
+        num_pr.get_or_add_numId().val = num_id
 
     @staticmethod
     def runs(para: Paragraph, text: str, *, bold: bool = False, size: float | None = None) -> None:

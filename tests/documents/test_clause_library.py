@@ -326,3 +326,54 @@ def test_organizer_statement_left_out_when_the_organizer_is_a_member() -> None:
     text = clause_check.render_check(compiled("organizer-statement"), ctx).flat
     assert "STATEMENT OF ORGANIZER" not in text
     assert text.startswith("Harbor Lane Ventures LLC Initial Written Consent of the Members")
+
+
+_REF = re.compile(r"\b(?:the|under|in) ((?:[A-Z][\w'-]*,? (?:and |of |on |or |to )?)*[A-Z][\w'-]*) (article|section)\b")
+
+
+@pytest.mark.parametrize("doc", ["operating-agreement", "articles-of-organization", "organizer-statement"])
+def test_cross_references_name_existing_headings(doc: str) -> None:
+    """'as provided in the Transfers and Admission of Members article' must name a real heading."""
+    spec = clauses.load_document(LIBRARY / doc)
+    articles, sections = set(), set()
+    texts: list[tuple[str, str]] = []
+    for cf in spec.files:
+        for block in cf.blocks:
+            if isinstance(block, clauses.Article):
+                articles.add(block.text)
+            elif isinstance(block, clauses.Section):
+                sections.add(block.heading.rstrip("."))
+                texts.append((str(block.where), block.text))
+            elif isinstance(block, clauses.Para | clauses.Item):
+                texts.append((str(block.where), block.text))
+    plain = re.compile(r"\{%.*?%\}")
+    found = 0
+    for where, text in texts:
+        for m in _REF.finditer(plain.sub(" ", text)):
+            name, kind = m.group(1), m.group(2)
+            if name in ("Act", "Code") or name.startswith(("Code ", "Treasury")):
+                continue
+            found += 1
+            pool = articles if kind == "article" else sections
+            assert name in pool, f"{where}: the {name} {kind} does not exist"
+    if doc == "operating-agreement":
+        assert found >= 10
+
+
+@pytest.mark.parametrize("doc", ["operating-agreement", "articles-of-organization", "organizer-statement"])
+def test_every_variable_is_in_the_vocabulary(doc: str) -> None:
+    from pwcore.documents.render import declared_fields
+
+    vocabulary = (LIBRARY / "VOCABULARY.md").read_text(encoding="utf-8")
+    documented = {m.split(".")[0] for m in re.findall(r"`([a-z_][a-z0-9_.]*)`", vocabulary)}
+    used = declared_fields(compiled(doc))
+    assert used, doc
+    assert used <= documented, f"not in VOCABULARY.md: {sorted(used - documented)}"
+    # and the sample contexts provide every one of them (StrictUndefined would fail the render otherwise)
+    for name in fs.SAMPLES:
+        missing = {u for u in used if u not in fs.sample(name)} - {
+            "formation_date",
+            "successor",
+            "partnership_representative",
+        }
+        assert not missing, (name, missing)
