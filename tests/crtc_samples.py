@@ -118,6 +118,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 
 def sample_context(key: str = "voip_reseller") -> dict[str, Any]:
-    from pwcore.crtc import document_context
+    from pwcore.documents.crtc import document_context
 
     return document_context(SAMPLES[key], CUSTOMER, as_of=AS_OF)

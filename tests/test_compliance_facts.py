@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pwcore import compliance_facts as cf
 from pwcore.documents.samples import INTAKE
+from pwcore.facts import compliance as cf
 from pwcore.intake import SERVICE_TYPES, service_slug
 
 

@@ -19,7 +19,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
-from pwcore import crtc
+from pwcore.documents import crtc
 from pwcore.documents.context import ContextError
 from pwcore.erpnext_setup import DOCTYPE_KEYS, FIELD_KEYS
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pwcore.documents.state_facts import facts_for
+from pwcore.facts.states import facts_for
 
 _STATE_ADJ = {"DC": "District of Columbia"}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pwcore.documents.state_facts_corp import directors_in_articles as directors_required
-from pwcore.documents.state_facts_corp import state_context
+from pwcore.facts.states_corp import directors_in_articles as directors_required
+from pwcore.facts.states_corp import state_context
 
 # Fictitious SSN from the range the SSA reserved for advertising (987-65-4320..4329); proves where it may appear.
 SAMPLE_SSN = "987-65-4321"

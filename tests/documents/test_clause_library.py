@@ -392,7 +392,7 @@ def test_new_york_articles_designate_the_secretary_of_state_and_publication() ->
 
 @pytest.mark.parametrize(("state", "required"), [("FL", True), ("OH", True), ("MA", True), ("CO", False)])
 def test_agent_acceptance_follows_the_state(state: str, required: bool) -> None:
-    from pwcore.documents.state_facts import facts_for
+    from pwcore.facts.states import facts_for
 
     ctx = fs.sample("multi-member-co")  # registered agent is the commercial service
     ctx["state"] = facts_for(state, "llc").context()
@@ -456,7 +456,7 @@ def test_articles_name_members_only_where_the_state_requires_it() -> None:
     california = rendered("articles-of-organization", "manager-managed-ca").flat
     assert "Taylor Brooks" not in california and "managed by one or more managers." in california
     ctx = fs.sample("manager-managed-ca")
-    from pwcore.documents.state_facts import facts_for
+    from pwcore.facts.states import facts_for
 
     ctx["state"] = facts_for("MA", "llc").context()
     massachusetts = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
@@ -488,7 +488,7 @@ def test_no_spousal_consent_when_every_member_is_an_entity() -> None:
 
 
 def test_north_carolina_articles_say_whether_the_organizer_is_a_member() -> None:
-    from pwcore.documents.state_facts import facts_for
+    from pwcore.facts.states import facts_for
 
     ctx = fs.sample("multi-member-co")
     ctx["state"] = facts_for("NC", "llc").context()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pwcore.documents import state_facts as sf
+from pwcore.facts import states as sf
 
 DE_OFFICE = "Delaware Secretary of State, Division of Corporations"
 MA_OFFICE = "Secretary of the Commonwealth of Massachusetts, Corporations Division"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pwcore.documents import state_facts_corp as sfc
-from pwcore.documents.state_facts import StateFactsError
+from pwcore.facts import states_corp as sfc
+from pwcore.facts.states import StateFactsError
 
 
 def test_data_file_rows_are_valid_and_sourced() -> None:

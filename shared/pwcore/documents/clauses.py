@@ -198,10 +198,10 @@ def _check_inline(text: str, where: Where) -> None:
         raise ClauseSyntaxError(where, "unbalanced ** (bold)")
     if plain.replace("**", "").count("*") % 2:
         raise ClauseSyntaxError(where, "unbalanced * (italic)")
-    m = _NUMBERED_REF.search(plain)
-    if m:
+    ref = _NUMBERED_REF.search(plain)
+    if ref:
         raise ClauseSyntaxError(
-            where, f"numbered cross-reference {m.group(0)!r}: refer by heading, numbers depend on the variant"
+            where, f"numbered cross-reference {ref.group(0)!r}: refer by heading, numbers depend on the variant"
         )
     try:
         _ENV.parse(text)

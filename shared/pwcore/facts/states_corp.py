@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pwcore.documents.state_facts import EXPECTED_CODES, StateFactsError, facts_for, resolve_code
+from pwcore.facts.states import EXPECTED_CODES, StateFactsError, facts_for, resolve_code
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "states_corp.toml"
 DEFAULTS: dict[str, Any] = {"emergency_bylaws": False, "nonprofit_statement": "", "articles_directors_required": False}

@@ -170,7 +170,7 @@ def facts_for(code_or_name: str, kind: str) -> StateFacts:
         the_state=row.the_state,
         community_property=row.community_property,
         community_property_note=row.community_property_note,
-        kind=kind,  # type: ignore[arg-type]  # checked against KINDS above
+        kind=kind,  # checked against KINDS above
         **per_kind.model_dump(),
     )
 
