@@ -56,7 +56,8 @@ BOOTSTRAP: list[dict[str, Any]] = [
         _f("module_name", reqd=1, unique=1), _f("custom", "Check"), _f("app_name", reqd=1),
     ]},
     {"name": "DocType", "autoname": "prompt", "permissions": _SM, "fields": [
-        _f("module", "Link", "Module", options="Module Def"), _f("custom", "Check"), _f("istable", "Check", "Is Child Table"),
+        _f("module", "Link", "Module", options="Module Def"), _f("custom", "Check"),
+        _f("istable", "Check", "Is Child Table"),
         _f("issingle", "Check"), _f("is_submittable", "Check"), _f("autoname"), _f("naming_rule"),
         _f("title_field"), _f("sort_field", default="modified"), _f("sort_order", default="DESC"),
         _f("track_changes", "Check"), _f("description", "Small Text"),
