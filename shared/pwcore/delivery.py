@@ -34,6 +34,7 @@ stop it; it only stops the Listmonk follow-up subscription.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 from collections.abc import Callable
@@ -268,6 +269,8 @@ class Deliverer:
                 doc = transition(self.erp, doctype, name, Status.READY, allowed_from={Status.APPROVED},
                                  doc=doc).doc
             except InvalidTransition as exc:
+                if exc.current == Status.DELIVERED:  # a concurrent run won and finished the delivery
+                    return Outcome("done", name, version, "order was delivered meanwhile")
                 return Outcome("skipped", name, version, f"order became {exc.current} meanwhile")
         self.checkpoint("ready")
         return self._send_once(doctype, doc, package, call_id, resend)
@@ -461,9 +464,11 @@ class Deliverer:
         if self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
                 ["reference_doctype", "=", doctype], ["reference_name", "=", name], ["message_id", "=", message_id]]):
             return True
+        # Frappe stores Comment content HTML-escaped: the <id@host> of the message reads &lt;id@host&gt; there.
+        escaped = html.escape(message_id, quote=False)
         return bool(self.erp.list_page("Comment", fields=["name"], limit_page_length=1, filters=[
             ["reference_doctype", "=", doctype], ["reference_name", "=", name],
-            ["content", "like", f"%{message_id}%"]]))
+            ["content", "like", f"%{escaped}%"]]))
 
     def _record_once(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str,
                      version: int) -> bool:
