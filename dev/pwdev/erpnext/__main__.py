@@ -15,7 +15,7 @@ def main() -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--db", default=":memory:", help="SQLite file (or :memory:)")
     p.add_argument("--fixtures", help="JSON file {doctype: [docs]} loaded at start")
-    p.add_argument("--users", help='JSON file [{"user", "api_key", "api_secret", "read_only"?}]')
+    p.add_argument("--users", help='JSON file [{"user", "api_key", "api_secret", "roles"?}]')
     p.add_argument("--empty-site", action="store_true", help="only standard DocTypes (no doctypes.json)")
     p.add_argument("--retry-sleep-scale", type=float, default=1.0)
     p.add_argument("--no-dev-controls", action="store_true")

@@ -139,7 +139,8 @@ STANDARD: list[dict[str, Any]] = [
         _f("status", "Select", options="\nDraft\nUnpaid\nPaid\nPartly Paid\nOverdue\nCancelled",
            default="Draft"),
     ]},
-    {"name": "Comment", "autoname": "hash", "permissions": [*_SM, perm("All", "read", "report")], "fields": [
+    # Permission rows as in frappe/core/doctype/{comment,communication}/*.json.
+    {"name": "Comment", "autoname": "hash", "permissions": [*_SM, perm("Website Manager", *_ALL)], "fields": [
         _f("comment_type", "Select", options="Comment\nLike\nInfo\nLabel\nWorkflow\nCreated\nSubmitted\n"
            "Cancelled\nUpdated\nDeleted\nAssigned\nAssignment Completed\nAttachment\nAttachment Removed\n"
            "Shared\nUnshared\nBot\nRelinked\nEdit", default="Comment", reqd=1),
@@ -148,7 +149,8 @@ STANDARD: list[dict[str, Any]] = [
         _f("published", "Check"), _f("seen", "Check"),
     ]},
     {"name": "Communication", "autoname": "hash", "permissions": [
-        *_SM, perm("Super Email User", "read", "write", "create", "report", "export", "print", "email", "share"),
+        perm("System Manager", "read", "write", "create", "delete", "report", "share"),
+        perm("All", "read", "write", "create", "delete", if_owner=1),
     ], "fields": [
         _f("subject", "Small Text", reqd=1), _f("content", "Text Editor", "Message"),
         _f("communication_type", "Select", options="Communication\nComment\nAutomated Message",
@@ -194,7 +196,7 @@ STANDARD: list[dict[str, Any]] = [
 # Roles every Frappe/ERPNext site has (the ones the standard DocPerms above name). "All" and "Guest" are given
 # to every logged-in user implicitly (frappe.get_roles).
 STANDARD_ROLES = ["Administrator", "System Manager", "All", "Guest", "Accounts User", "Accounts Manager",
-                  "Sales User", "Sales Manager", "Super Email User", "Stock User"]
+                  "Sales User", "Sales Manager", "Website Manager", "Stock User"]
 # Module Defs the standard DocTypes belong to.
 STANDARD_MODULES = [("Core", "frappe"), ("Contacts", "frappe"), ("Integrations", "frappe"), ("Email", "frappe"),
                     ("Selling", "erpnext"), ("Accounts", "erpnext"), ("Setup", "erpnext")]
