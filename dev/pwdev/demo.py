@@ -94,9 +94,10 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
     return {"customer": customer["name"], "sales_order": so["name"], "invoice": invoice["name"], "orders": orders}
 
 
-def mark_paid(stack: LocalStack, invoice: str) -> None:
-    """A Payment Entry is submitted against the invoice (ERPNext sets it Paid with db_set: on_change fires)."""
-    submit_payment_entry(stack.erpnext.url, invoice)
+def mark_paid(erp: Any, invoice: str) -> None:
+    """A Payment Entry is submitted against the invoice on the stand-in `erp` points at (ERPNext then sets the
+    invoice Paid with db_set, so on_change fires); a PUT of status would be refused after submit."""
+    submit_payment_entry(erp.base_url, invoice)
 
 
 def run(stack: LocalStack) -> dict[str, Any]:
@@ -114,12 +115,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
     say("== order 1: formation (3 members) + FLSA audit; invoice paid -> signed webhook")
     first = place_order(erp, "Rivera & Sons <Retail>", "owner@rivera-retail.example", compliance=True)
-    mark_paid(stack, first["invoice"])
+    mark_paid(erp, first["invoice"])
 
     say("== order 2: formation; its payment webhook is lost on purpose (all 3 of Frappe's attempts fail)")
     second = place_order(erp, "Okafor Design Studio", "hello@okafor.example", compliance=False)
     httpx.post(f"{stack.erpnext.url}/_standin/webhooks/drop_next", params={"count": 1}, timeout=5)
-    mark_paid(stack, second["invoice"])
+    mark_paid(erp, second["invoice"])
 
     results: dict[str, dict[str, Any]] = {}
     for doctype, name in first["orders"]:
