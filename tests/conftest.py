@@ -19,7 +19,7 @@ READONLY_SECRET = "pw-readonly-secret-77aa"
 WEBHOOK_SECRET = "pw-test-webhook-secret"
 USERS = [
     {"user": "Administrator", "api_key": API_KEY, "api_secret": API_SECRET},
-    {"user": "viewer@example.com", "api_key": READONLY_KEY, "api_secret": READONLY_SECRET, "read_only": True},
+    {"user": "viewer@example.com", "api_key": READONLY_KEY, "api_secret": READONLY_SECRET, "roles": ["Support"]},
 ]
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pwcore.documents.samples import INTAKE
+from pwcore.compliance.intake import SERVICE_TYPES, service_slug
 from pwcore.facts import compliance as cf
-from pwcore.intake import SERVICE_TYPES, service_slug
+from pwdev.samples import INTAKE
 
 
 def _all_rows() -> list[tuple[str, cf.Fact | cf.TableRow]]:

@@ -19,9 +19,9 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
+from pwcore.admin.erpnext_setup import DOCTYPE_KEYS, FIELD_KEYS
 from pwcore.documents import crtc
 from pwcore.documents.context import ContextError
-from pwcore.erpnext_setup import DOCTYPE_KEYS, FIELD_KEYS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crtc_samples

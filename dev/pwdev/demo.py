@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from pwdev.erpnext import submit_payment_entry
 from pwdev.stack import LocalStack
 
 FINAL = {"Failed", "Refunded"}
@@ -94,7 +95,9 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
 
 
 def mark_paid(erp: Any, invoice: str) -> None:
-    erp.update("Sales Invoice", invoice, {"status": "Paid", "outstanding_amount": 0})
+    """A Payment Entry is submitted against the invoice on the stand-in `erp` points at (ERPNext then sets the
+    invoice Paid with db_set, so on_change fires); a PUT of status would be refused after submit."""
+    submit_payment_entry(erp.base_url, invoice)
 
 
 def run(stack: LocalStack) -> dict[str, Any]:
@@ -107,12 +110,14 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
     backend = "ollama-standin" if stack.ollama is not None else f"real Ollama at {stack.ollama_url}"
     say(f"== LLM BACKEND: {describe_backend(stack.ollama_url).upper()}")
+    say(f"== functions act in ERPNext as {stack.pipeline_user} (roles: {', '.join(stack.pipeline_roles)}); "
+        "this demo places and pays orders as Administrator")
 
     say("== order 1: formation (3 members) + FLSA audit; invoice paid -> signed webhook")
     first = place_order(erp, "Rivera & Sons <Retail>", "owner@rivera-retail.example", compliance=True)
     mark_paid(erp, first["invoice"])
 
-    say("== order 2: formation; its payment webhook is dropped on purpose (as if ERPNext's workers were down)")
+    say("== order 2: formation; its payment webhook is lost on purpose (all 3 of Frappe's attempts fail)")
     second = place_order(erp, "Okafor Design Studio", "hello@okafor.example", compliance=False)
     httpx.post(f"{stack.erpnext.url}/_standin/webhooks/drop_next", params={"count": 1}, timeout=5)
     mark_paid(erp, second["invoice"])
@@ -158,6 +163,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
             "reconciled": reconciled, "seconds": round(time.monotonic() - started, 1),
+            "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir)}
 
 

@@ -2,9 +2,12 @@
 way OpenFaaS serves it (python3-http runner processes behind a gateway-like router).
 
 Started in this order: S3 (moto, bucket + templates), SMTP sink (aiosmtpd), Ollama stand-in (unless
-OLLAMA_HOST points at a real Ollama), ERPNext stand-in (an empty site), the gateway, the function processes;
-then `pw erpnext-setup`'s code creates the DocTypes, custom fields and webhooks through the REST API, so the
-pipeline is driven by webhooks exactly as in production. `stop()` ends everything (also on Ctrl-C).
+OLLAMA_HOST points at a real Ollama), ERPNext stand-in (an empty site), the gateway; then `pw erpnext-setup`'s
+code creates the Module Def, roles, DocTypes (with their permissions), custom fields and webhooks through the
+REST API as Administrator, and a pipeline user (not Administrator: the Pipeline role plus the standard roles in
+roles.json) gets API keys; the function processes start last and talk to ERPNext with that user's key, so a
+permission the functions lack fails here as it would in production. The in-process clients (setup, demo,
+tests) act as Administrator, the business side. `stop()` ends everything (also on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from pwdev.smtp_sink import SMTPSink
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile")
-API_KEY = "pw-dev-key"
+API_KEY = "pw-dev-key"  # Administrator on the stand-in: setup, demo and tests
 API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secret files
+ROLES_JSON = ROOT / "shared" / "pwcore" / "data" / "roles.json"
 WEBHOOK_SECRET = "pw-dev-webhook-secret-7b21"
 JWT_SECRET = "pw-dev-presign-jwt-secret-51e0-2b7d9c"  # >= 32 chars, as presign requires
 
@@ -72,6 +76,10 @@ class LocalStack:
         self.gateway: Gateway | None = None
         self.functions: dict[str, FunctionProcess] = {}
         self._saved_env: dict[str, str | None] | None = None
+        self.pipeline_user = ""  # the functions' ERPNext user, its roles and keys (set by start())
+        self.pipeline_roles: list[str] = []
+        self.pipeline_key = ""
+        self.pipeline_secret = ""
 
     # -- settings the functions (and in-process clients) use ----------------------------------------------
     def env(self) -> dict[str, str]:
@@ -89,10 +97,10 @@ class LocalStack:
             **self.extra_env,
         }
 
-    def _write_secrets(self) -> None:
-        secrets = self.workdir / "secrets"
+    def _write_secrets(self, folder: str, api_key: str, api_secret: str) -> None:
+        secrets = self.workdir / folder
         secrets.mkdir(exist_ok=True)
-        for name, value in {"erpnext-api-key": API_KEY, "erpnext-api-secret": API_SECRET,
+        for name, value in {"erpnext-api-key": api_key, "erpnext-api-secret": api_secret,
                             "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET}.items():
             (secrets / name).write_text(value + "\n")  # faas-cli secret files often end with a newline
 
@@ -124,14 +132,16 @@ class LocalStack:
         self.erpnext.start(host="127.0.0.1", port=self.ports.get("erpnext", 0))
         self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode).start(
             port=self.ports.get("gateway", 0))
-        self._write_secrets()
+        self._write_secrets("admin-secrets", API_KEY, API_SECRET)
+        self._setup_erpnext()
+        self._create_pipeline_user()
+        self._write_secrets("secrets", self.pipeline_key, self.pipeline_secret)
         env = self.env()
         with ThreadPoolExecutor(max_workers=len(self.function_names)) as pool:
             procs = list(pool.map(lambda n: self._start_function(n, env), self.function_names))
         for proc in procs:
             self.functions[proc.name] = proc
             self.gateway.register(proc.name, proc.url)
-        self._setup_erpnext()
         self._upload_templates()
 
     def _start_function(self, name: str, env: dict[str, str]) -> FunctionProcess:
@@ -142,7 +152,7 @@ class LocalStack:
     def _client_env(self) -> None:
         """Point this process's own pwcore clients (setup, demo) at the stack; stop() puts the environment back,
         so a later stack in the same process (a test session) does not inherit this one's addresses."""
-        env = self.env()
+        env = {**self.env(), "SECRETS_DIR": str(self.workdir / "admin-secrets")}
         if self._saved_env is None:
             self._saved_env = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
@@ -157,6 +167,19 @@ class LocalStack:
         self._client_env()
         assert self.gateway is not None
         Setup(wiring.erpnext(), self.gateway.url, WEBHOOK_SECRET).plan_and_apply(apply=True)
+
+    def _create_pipeline_user(self) -> None:
+        """The functions' user: roles from roles.json, keys from Frappe's generate_keys (as an admin would)."""
+        from pwcore.runtime import wiring
+
+        spec = json.loads(ROLES_JSON.read_text())["pipeline_user"]
+        erp = wiring.erpnext()
+        self.pipeline_user, self.pipeline_roles = str(spec["email"]), list(spec["roles"])
+        erp.insert("User", {"email": self.pipeline_user, "first_name": spec["first_name"],
+                            "roles": [{"role": r} for r in self.pipeline_roles]})
+        keys = erp.call("frappe.core.doctype.user.user.generate_keys", http="POST", user=self.pipeline_user)
+        self.pipeline_secret = str(keys["api_secret"])
+        self.pipeline_key = str(erp.get("User", self.pipeline_user)["api_key"])
 
     def _upload_templates(self) -> None:
         from pwcore.runtime import wiring
@@ -200,6 +223,7 @@ class LocalStack:
     def describe(self) -> dict[str, Any]:
         assert self.gateway and self.erpnext and self.s3 and self.smtp
         return {"gateway": self.gateway.url, "erpnext": self.erpnext.url, "s3": self.s3.url,
+                "erpnext_functions_user": {"user": self.pipeline_user, "roles": self.pipeline_roles},
                 "smtp": f"127.0.0.1:{self.smtp.port}", "ollama": self.ollama_url,
                 "functions": {n: p.url for n, p in self.functions.items()}, "logs": str(self.log_dir)}
 

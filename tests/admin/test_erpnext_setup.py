@@ -65,8 +65,12 @@ def names(erp: ERPNext, doctype: str) -> list[str]:
 
 
 def expected_counts() -> tuple[int, int, int]:
+    """(DocTypes + their Module Def + Roles, Custom Fields, Webhooks) that setup creates on an empty site."""
     data = load_data("doctypes.json")
-    return len(data["doctypes"]), len(data["custom_fields"]), len(load_data("webhooks.json")["webhooks"])
+    modules = {d["module"] for d in data["doctypes"]}
+    roles = load_data("roles.json")["roles"]
+    return (len(data["doctypes"]) + len(modules) + len(roles), len(data["custom_fields"]),
+            len(load_data("webhooks.json")["webhooks"]))
 
 
 def test_fresh_site_gets_everything_then_a_second_run_changes_nothing(site: Any, erp: ERPNext,
@@ -78,7 +82,14 @@ def test_fresh_site_gets_everything_then_a_second_run_changes_nothing(site: Any,
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert summary["counts"] == {"create": n_doctypes + n_fields + n_hooks}
     for dt in load_data("doctypes.json")["doctypes"]:
-        assert erp.get("DocType", dt["name"])["custom"] == 1
+        got_dt = erp.get("DocType", dt["name"])
+        assert got_dt["custom"] == 1 and got_dt["module"] == "Performance West"
+        assert [p["role"] for p in got_dt["permissions"]] == [p["role"] for p in dt.get("permissions", [])]
+        assert got_dt.get("track_changes") == (0 if dt.get("istable") else 1)
+    # Frappe marked Sensitive ID's first mandatory fields in_list_view (the file marks none); still "unchanged"
+    assert [f["fieldname"] for f in erp.get("DocType", "Sensitive ID")["fields"] if f.get("in_list_view")] == \
+        ["customer", "id_type", "id_value"]
+    assert set(names(erp, "Role")) >= {"Operations", "Support", "API User", "Sales Agent", "Pipeline"}
     assert len(names(erp, "Custom Field")) >= n_fields
     hooks = {h["name"]: h for h in desired_webhooks(GATEWAY)}
     assert names(erp, "Webhook") == sorted(hooks)
@@ -184,3 +195,19 @@ def test_rotate_secret_rewrites_every_webhook_secret(site: Any, erp: ERPNext, pw
         secret = erp.call("frappe.client.get_password", doctype="Webhook", name=hook, fieldname="webhook_secret")
         assert secret == "rotated-webhook-secret-77c1"
     assert names(erp, "Webhook") == hooks
+
+
+def test_permission_drift_is_put_back(site: Any, erp: ERPNext) -> None:
+    setup = Setup(erp, GATEWAY, WEBHOOK_SECRET)
+    setup.plan_and_apply(apply=True)
+    doc = erp.get("DocType", "Commission Ledger")
+    loose = [{**p, "if_owner": 0} for p in doc["permissions"]]  # drift: agents would read every entry
+    erp.update("DocType", "Commission Ledger", {"permissions": loose}, modified=str(doc["modified"]))
+    plan = setup.plan_and_apply(apply=False)
+    assert [(c.kind, c.name, c.action) for c in plan.pending] == [("DocType", "Commission Ledger", "update")]
+    assert "if_owner" in plan.pending[0].diff
+    setup.plan_and_apply(apply=True)
+    rows = {p["role"]: p for p in erp.get("DocType", "Commission Ledger")["permissions"]}
+    assert rows["Sales Agent"]["if_owner"] == 1 and rows["Sales Agent"]["read"] == 1
+    assert rows["Pipeline"]["create"] == 1 and rows["Pipeline"]["delete"] == 0
+    assert not setup.plan_and_apply(apply=False).pending

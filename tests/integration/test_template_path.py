@@ -43,6 +43,8 @@ def test_paid_invoice_reaches_review_with_documents(stack: LocalStack, erp: Any,
     doc = wait_status(erp, doctype, name, {"Review"}, timeout=120)
     assert doc["status"] == "Review", doc
     assert doc["minio_path"] == f"orders/{name}/v1/" and doc["document_version"] == 1
+    # the functions wrote it as the pipeline user (its DocPerms are enough), not as Administrator
+    assert stack.pipeline_user and doc["modified_by"] == stack.pipeline_user
     manifest = storage.get_json(f"orders/{name}/v1/manifest.json")
     assert manifest["version"] == 1 and manifest["order"] == name
     kinds = sorted(f["key"].rsplit(".", 1)[1] for f in manifest["files"])

@@ -32,7 +32,8 @@ def where(line: str) -> str:
 def test_no_secrets_or_ids_in_logs(stack: LocalStack, log_dir: Path) -> None:
     assert stack.s3 is not None
     needles = {"API_SECRET": API_SECRET, "WEBHOOK_SECRET": WEBHOOK_SECRET, "JWT_SECRET": JWT_SECRET,
-               "S3 secret key": stack.s3.secret_key, "API key": API_KEY}
+               "S3 secret key": stack.s3.secret_key, "API key": API_KEY,
+               "pipeline API secret": stack.pipeline_secret, "pipeline API key": stack.pipeline_key}
     files = sorted(p for p in log_dir.rglob("*.log") if p.is_file())
     assert any(p.name == "generate-doc.log" for p in files), files
     hits: list[str] = []

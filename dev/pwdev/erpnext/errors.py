@@ -38,19 +38,22 @@ class FrappeError(Exception):
     """A Frappe exception as the v1 API reports it."""
 
     def __init__(self, exc_type: str, msg: str = "", *, messages: list[dict[str, Any]] | None = None,
-                 status: int | None = None, module: str = "frappe.exceptions") -> None:
+                 status: int | None = None, module: str = "frappe.exceptions", bare: bool = False) -> None:
         super().__init__(msg)
         self.exc_type = exc_type
         self.msg = msg
         self.messages = messages or []
         self.status = status or STATUS.get(exc_type, 500)
         self.module = module
+        self.bare = bare  # body is {"exc_type"} only (DELETE of a missing document)
         self.extra: dict[str, Any] = {}
 
     def body(self) -> dict[str, Any]:
         prefix = f"{self.module}.{self.exc_type}" if self.module else self.exc_type
         exception = f"{prefix}: {self.msg}" if self.msg else prefix
         out: dict[str, Any] = {"exc_type": self.exc_type}
+        if self.bare:
+            return out
         # Frappe omits tracebacks for 404s (unless site logging is on).
         if self.status != 404:
             tb = ("Traceback (most recent call last):\n  File \"apps/frappe/frappe/app.py\", line 114, in "

@@ -30,6 +30,13 @@ class Clock:
     def __init__(self, time_zone: str) -> None:
         self.tz = ZoneInfo(time_zone)
 
+    def set_zone(self, time_zone: str) -> None:
+        self.tz = ZoneInfo(time_zone)
+
+    @property
+    def zone(self) -> str:
+        return str(self.tz.key)
+
     def now_dt(self) -> dt.datetime:
         return dt.datetime.now(self.tz).replace(tzinfo=None)
 
@@ -54,6 +61,8 @@ class Meta:
     sort_field: str = "modified"
     sort_order: str = "DESC"
     fields: list[dict[str, Any]] = field(default_factory=list)
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    issingle: bool = False
 
     @classmethod
     def from_record(cls, rec: dict[str, Any], custom_fields: list[dict[str, Any]]) -> Meta:
@@ -67,7 +76,8 @@ class Meta:
         return cls(name=rec["name"], istable=bool(rec.get("istable")),
                    is_submittable=bool(rec.get("is_submittable")), autoname=rec.get("autoname") or "",
                    sort_field=rec.get("sort_field") or "modified", sort_order=rec.get("sort_order") or "DESC",
-                   fields=fields)
+                   fields=fields, permissions=[dict(p) for p in rec.get("permissions") or []],
+                   issingle=bool(rec.get("issingle")))
 
     @property
     def table(self) -> str:
@@ -155,8 +165,11 @@ def coerce(fieldtype: str, value: Any) -> Any:
     return value
 
 
-def default_value(fieldtype: str, default: Any, clock: Clock) -> Any:
+def default_value(fieldtype: str, default: Any, clock: Clock, options: str | None = None) -> Any:
     if default is None or default == "":
+        if fieldtype == "Select" and options:
+            # Frappe sets an omitted Select without default to its first option (blank if the list starts so).
+            return str(options).split("\n")[0] or None
         return None
     if fieldtype == "Date" and str(default).lower() == "today":
         return clock.today().isoformat()

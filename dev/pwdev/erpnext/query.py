@@ -150,17 +150,10 @@ class QueryBuilder:
             raise throw("ValidationError", "Operator must be one of " + ", ".join(OPERATORS))
         if f.doctype and f.doctype != self.meta.name:
             child = self._child_meta(f.doctype, f"`tab{f.doctype}`.`{f.field}`")
-            if f.doctype in self.joins:
-                return self._simple(child, self.joins[f.doctype], f.field, op, f.value, params)
-            inner = self._simple(child, "c", f.field, op, f.value, params)
-            return self._child_exists(child, inner, params)
+            # Frappe LEFT JOINs the child table: a parent comes back once per matching child row.
+            alias = self.joins.setdefault(f.doctype, f"j{len(self.joins)}")
+            return self._simple(child, alias, f.field, op, f.value, params)
         return self._simple(self.meta, "t", f.field, op, f.value, params)
-
-    def _child_exists(self, child: Meta, inner: str, params: list[Any]) -> str:
-        # Frappe joins the child table; EXISTS gives the same parents without duplicate rows.
-        params.append(self.meta.name)
-        return (f"EXISTS (SELECT 1 FROM {q(child.table)} c WHERE {inner} AND c.parent = t.name "
-                f"AND c.parenttype = ?)")
 
     def _simple(self, meta: Meta, alias: str, field: str, op: str, value: Any, params: list[Any]) -> str:
         col, ftype = self._column(meta, alias, field)
@@ -231,8 +224,11 @@ class QueryBuilder:
         params.extend([lo, hi])
         return f"{col} BETWEEN ? AND ?"
 
-    def where(self, filters: Any, or_filters: Any, params: list[Any]) -> str:
+    def where(self, filters: Any, or_filters: Any, params: list[Any], owner: str | None = None) -> str:
         conds = [self.condition(f, params) for f in normalize_filters(self.meta.name, filters)]
+        if owner is not None:  # only if_owner permission rows apply: the user's own documents
+            conds.append("t.owner = ?")
+            params.append(owner)
         ors = [self.condition(f, params) for f in normalize_filters(self.meta.name, or_filters)]
         if ors:
             conds.append("(" + " OR ".join(ors) + ")")
@@ -263,6 +259,11 @@ class QueryBuilder:
                 exprs.append("count(*)")
                 keys.append(alias or f)
                 continue
+            m4 = re.match(r"^`?(\w+)`?\.`?(\w+)`?$", f)
+            tf = self.meta.get_field(m4.group(1)) if m4 else None
+            if m4 and tf and tf.get("fieldtype") in ("Table", "Table MultiSelect"):
+                # `table_field.column` (items.sales_order): the same join as `tabChild`.column.
+                f = f"`tab{tf.get('options')}`.`{m4.group(2)}`"
             m3 = re.match(r"^`?tab([^`.]+)`?\.`?(\w+)`?$", f)
             if m3:
                 if m3.group(1) != self.meta.name:

@@ -21,20 +21,50 @@ _DOCFIELD_PROPS = [
     _f("reqd", "Check"), _f("unique", "Check"), _f("default", "Small Text"), _f("length", "Int"),
     _f("in_list_view", "Check"), _f("read_only", "Check"), _f("hidden", "Check"),
     _f("allow_on_submit", "Check"), _f("description", "Small Text"), _f("search_index", "Check"),
-    _f("non_negative", "Check"), _f("precision", "Data"),
+    _f("non_negative", "Check"), _f("precision", "Data"), _f("permlevel", "Int"),
 ]
+
+# frappe/core/doctype/docperm/docperm.json: read/write/create/delete/report/export/share/print/email default 1.
+_PTYPES_ON = ("read", "write", "create", "delete", "report", "export", "share", "print", "email")
+_PTYPES_OFF = ("submit", "cancel", "amend", "import", "select", "if_owner")
+PTYPES = ("read", "write", "create", "delete", "submit", "cancel", "amend", "report", "export", "import",
+          "print", "email", "share", "select")
+_DOCPERM = [_f("role", "Link", "Role", options="Role", reqd=1), _f("permlevel", "Int", "Level", default="0"),
+            *[_f(p, "Check", default="1") for p in _PTYPES_ON], *[_f(p, "Check", default="0") for p in _PTYPES_OFF]]
+
+
+def perm(role: str, *grants: str, if_owner: int = 0, permlevel: int = 0) -> dict[str, Any]:
+    """A DocPerm row granting exactly `grants` (every other right explicitly 0)."""
+    return {"role": role, "permlevel": permlevel, "if_owner": if_owner, **{p: int(p in grants) for p in PTYPES}}
+
+
+_ALL = ("read", "write", "create", "delete", "report", "export", "print", "email", "share")
+_SUBMIT = (*_ALL, "submit", "cancel", "amend")
+_SM = [perm("System Manager", *_ALL)]
+
 
 # Bootstrap DocTypes: needed before any DocType record can be stored.
 BOOTSTRAP: list[dict[str, Any]] = [
     {"name": "DocField", "istable": 1, "autoname": "hash", "fields": _DOCFIELD_PROPS},
-    {"name": "DocType", "autoname": "prompt", "fields": [
-        _f("module"), _f("custom", "Check"), _f("istable", "Check", "Is Child Table"),
+    {"name": "Role", "autoname": "field:role_name", "permissions": _SM, "fields": [
+        _f("role_name", reqd=1, unique=1), _f("desk_access", "Check", default="1"), _f("disabled", "Check"),
+        _f("description", "Small Text"),
+    ]},
+    {"name": "DocPerm", "istable": 1, "autoname": "hash", "fields": _DOCPERM},
+    {"name": "Has Role", "istable": 1, "autoname": "hash", "fields": [_f("role", "Link", "Role", options="Role")]},
+    {"name": "Module Def", "autoname": "field:module_name", "permissions": _SM, "fields": [
+        _f("module_name", reqd=1, unique=1), _f("custom", "Check"), _f("app_name", reqd=1),
+    ]},
+    {"name": "DocType", "autoname": "prompt", "permissions": _SM, "fields": [
+        _f("module", "Link", "Module", options="Module Def"), _f("custom", "Check"),
+        _f("istable", "Check", "Is Child Table"),
         _f("issingle", "Check"), _f("is_submittable", "Check"), _f("autoname"), _f("naming_rule"),
         _f("title_field"), _f("sort_field", default="modified"), _f("sort_order", default="DESC"),
         _f("track_changes", "Check"), _f("description", "Small Text"),
         _f("fields", "Table", "Fields", options="DocField"),
+        _f("permissions", "Table", "Permissions", options="DocPerm"),
     ]},
-    {"name": "Custom Field", "autoname": "custom_field", "fields": [
+    {"name": "Custom Field", "autoname": "custom_field", "permissions": _SM, "fields": [
         _f("dt", "Link", "Document", options="DocType", reqd=1), _f("module"),
         *[p for p in _DOCFIELD_PROPS if p["fieldname"] != "fieldname"],
         _f("fieldname"), _f("insert_after"),
@@ -44,22 +74,32 @@ BOOTSTRAP: list[dict[str, Any]] = [
 _SO_STATUS = "\nDraft\nOn Hold\nTo Pay\nTo Deliver and Bill\nTo Bill\nTo Deliver\nCompleted\nCancelled\nClosed"
 
 STANDARD: list[dict[str, Any]] = [
-    {"name": "User", "autoname": "field:email", "fields": [
+    {"name": "System Settings", "issingle": 1, "permissions": _SM, "fields": [
+        _f("time_zone", "Data", "Time Zone"), _f("first_day_of_the_week", "Data", "First Day of the Week"),
+    ]},
+    {"name": "User", "autoname": "field:email", "permissions": _SM, "fields": [
         _f("email", reqd=1, unique=1), _f("first_name"), _f("last_name"), _f("full_name"),
         _f("enabled", "Check", default="1"), _f("user_type", "Select", options="System User\nWebsite User",
                                                  default="System User"),
-        _f("api_key", unique=1),
+        _f("api_key", unique=1), _f("api_secret", "Password", "API Secret"),
+        _f("roles", "Table", "Roles Assigned", options="Has Role"),
     ]},
     {"name": "Dynamic Link", "istable": 1, "autoname": "hash", "fields": [
         _f("link_doctype", "Link", "Link Document Type", options="DocType", reqd=1),
         _f("link_name", "Data", "Link Name", reqd=1), _f("link_title"),
     ]},
-    {"name": "Contact", "autoname": "contact", "fields": [
+    {"name": "Contact", "autoname": "contact", "permissions": [
+        *_SM, perm("Sales User", "read", "write", "create", "report", "export", "print", "email", "share"),
+        perm("Accounts User", "read", "write", "create", "report", "export", "print", "email", "share"),
+    ], "fields": [
         _f("first_name", reqd=1), _f("last_name"), _f("full_name"), _f("email_id", label="Email Address"),
         _f("phone"), _f("mobile_no"), _f("status", "Select", options="Passive\nOpen\nReplied", default="Passive"),
         _f("links", "Table", "Links", options="Dynamic Link"),
     ]},
-    {"name": "Customer", "autoname": "field:customer_name", "fields": [
+    {"name": "Customer", "autoname": "field:customer_name", "permissions": [
+        perm("Sales Manager", *_ALL), perm("Sales User", "read", "write", "create", "report", "print", "email"),
+        perm("Accounts User", "read", "report", "print", "email"), perm("System Manager", *_ALL),
+    ], "fields": [
         _f("customer_name", reqd=1),
         _f("customer_type", "Select", options="Company\nIndividual\nPartnership", default="Company", reqd=1),
         _f("customer_group"), _f("territory"), _f("email_id", label="Email Id"), _f("mobile_no"),
@@ -70,7 +110,10 @@ STANDARD: list[dict[str, Any]] = [
         _f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
         _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
     ]},
-    {"name": "Sales Order", "autoname": "naming_series:", "is_submittable": 1, "fields": [
+    {"name": "Sales Order", "autoname": "naming_series:", "is_submittable": 1, "permissions": [
+        perm("Sales Manager", *_SUBMIT), perm("Sales User", *_SUBMIT),
+        perm("Accounts User", "read", "report", "print", "email"), perm("System Manager", *_SUBMIT),
+    ], "fields": [
         _f("naming_series", "Select", "Series", options="SAL-ORD-.YYYY.-", default="SAL-ORD-.YYYY.-", reqd=1),
         _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
         _f("transaction_date", "Date", "Date", default="Today", reqd=1), _f("delivery_date", "Date"),
@@ -83,17 +126,21 @@ STANDARD: list[dict[str, Any]] = [
         _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
         _f("sales_order", "Link", options="Sales Order"),
     ]},
-    {"name": "Sales Invoice", "autoname": "naming_series:", "is_submittable": 1, "fields": [
+    {"name": "Sales Invoice", "autoname": "naming_series:", "is_submittable": 1, "permissions": [
+        perm("Accounts Manager", *_SUBMIT), perm("Accounts User", *_SUBMIT),
+        perm("Sales User", "read", "report", "print", "email"), perm("System Manager", *_SUBMIT),
+    ], "fields": [
         _f("naming_series", "Select", "Series", options="ACC-SINV-.YYYY.-", default="ACC-SINV-.YYYY.-", reqd=1),
         _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
         _f("posting_date", "Date", "Date", default="Today", reqd=1), _f("due_date", "Date", "Payment Due Date"),
         _f("items", "Table", "Items", options="Sales Invoice Item", reqd=1),
         _f("total", "Currency"), _f("grand_total", "Currency"),
-        _f("outstanding_amount", "Currency", allow_on_submit=1),
+        _f("outstanding_amount", "Currency"),
         _f("status", "Select", options="\nDraft\nUnpaid\nPaid\nPartly Paid\nOverdue\nCancelled",
-           default="Draft", allow_on_submit=1),
+           default="Draft"),
     ]},
-    {"name": "Comment", "autoname": "hash", "fields": [
+    # Permission rows as in frappe/core/doctype/{comment,communication}/*.json.
+    {"name": "Comment", "autoname": "hash", "permissions": [*_SM, perm("Website Manager", *_ALL)], "fields": [
         _f("comment_type", "Select", options="Comment\nLike\nInfo\nLabel\nWorkflow\nCreated\nSubmitted\n"
            "Cancelled\nUpdated\nDeleted\nAssigned\nAssignment Completed\nAttachment\nAttachment Removed\n"
            "Shared\nUnshared\nBot\nRelinked\nEdit", default="Comment", reqd=1),
@@ -101,7 +148,10 @@ STANDARD: list[dict[str, Any]] = [
         _f("content", "HTML Editor"), _f("comment_email"), _f("comment_by"),
         _f("published", "Check"), _f("seen", "Check"),
     ]},
-    {"name": "Communication", "autoname": "hash", "fields": [
+    {"name": "Communication", "autoname": "hash", "permissions": [
+        perm("System Manager", "read", "write", "create", "delete", "report", "share"),
+        perm("All", "read", "write", "create", "delete", if_owner=1),
+    ], "fields": [
         _f("subject", "Small Text", reqd=1), _f("content", "Text Editor", "Message"),
         _f("communication_type", "Select", options="Communication\nComment\nAutomated Message",
            default="Communication"),
@@ -121,7 +171,7 @@ STANDARD: list[dict[str, Any]] = [
     {"name": "Webhook Data", "istable": 1, "autoname": "hash", "fields": [
         _f("fieldname", "Data", "Fieldname", reqd=1), _f("key", "Data", "Key", reqd=1),
     ]},
-    {"name": "Webhook", "autoname": "prompt", "fields": [
+    {"name": "Webhook", "autoname": "prompt", "permissions": _SM, "fields": [
         _f("webhook_doctype", "Link", "DocType", options="DocType", reqd=1),
         _f("webhook_docevent", "Select", "Doc Event", reqd=1,
            options="after_insert\non_update\non_submit\non_cancel\non_trash\non_update_after_submit\non_change"),
@@ -135,9 +185,18 @@ STANDARD: list[dict[str, Any]] = [
         _f("webhook_headers", "Table", "Headers", options="Webhook Header"),
         _f("enable_security", "Check"), _f("webhook_secret", "Password", "Webhook Secret"),
     ]},
-    {"name": "Webhook Request Log", "autoname": "hash", "fields": [
+    {"name": "Webhook Request Log", "autoname": "hash", "permissions": [perm("System Manager", "read", "delete",
+                                                                             "report", "export")], "fields": [
         _f("webhook", "Link", options="Webhook"), _f("reference_document"), _f("user", "Link", options="User"),
         _f("url", "Text", "URL"), _f("headers", "Code"), _f("data", "Code"), _f("response", "Code"),
         _f("error", "Text"),
     ]},
 ]
+
+# Roles every Frappe/ERPNext site has (the ones the standard DocPerms above name). "All" and "Guest" are given
+# to every logged-in user implicitly (frappe.get_roles).
+STANDARD_ROLES = ["Administrator", "System Manager", "All", "Guest", "Accounts User", "Accounts Manager",
+                  "Sales User", "Sales Manager", "Website Manager", "Stock User"]
+# Module Defs the standard DocTypes belong to.
+STANDARD_MODULES = [("Core", "frappe"), ("Contacts", "frappe"), ("Integrations", "frappe"), ("Email", "frappe"),
+                    ("Selling", "erpnext"), ("Accounts", "erpnext"), ("Setup", "erpnext")]

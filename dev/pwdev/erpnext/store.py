@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import secrets
 import sqlite3
@@ -19,6 +20,7 @@ from .conditions import eval_condition
 from .errors import FrappeError, message, not_found, throw
 from .meta import (
     DATE_TYPES,
+    NO_VALUE_TYPES,
     NUMERIC_TYPES,
     STD_FIELDS,
     TABLE_TYPES,
@@ -34,6 +36,7 @@ from .meta import (
 )
 from .query import QueryBuilder, q
 
+NO_LIST_VIEW_TYPES = NO_VALUE_TYPES | TABLE_TYPES
 # Which webhook events each action runs, in order (contract A2).
 EVENTS = {
     "insert": ["after_insert", "on_update"],
@@ -43,10 +46,12 @@ EVENTS = {
     "update_after_submit": ["on_update_after_submit", "on_change"],
     "cancel": ["on_cancel", "on_change"],
     "delete": ["on_trash", "on_change"],
+    "db_set": ["on_change"],  # Document.db_set runs on_change (frappe.db.set_value alone runs nothing)
 }
 # Frappe's accepted events (on_update_after_submit is missing in v15, so such webhooks never fire).
 ACCEPTED_EVENTS = {"on_update", "after_insert", "on_submit", "on_cancel", "on_trash", "on_change"}
 _BOOTSTRAP = {d["name"] for d in standard.BOOTSTRAP}
+PASSWORD_MASK = "*" * 10  # what Frappe returns for a set Password field, whatever its length
 
 
 @dataclass
@@ -228,14 +233,17 @@ class Store:
 
     def query(self, doctype: str, *, fields: Any = None, filters: Any = None, or_filters: Any = None,
               order_by: Any = None, start: int = 0, page_length: int = 20,
-              as_dict_rows: bool = True) -> list[Any]:
+              as_dict_rows: bool = True, owner: str | None = None) -> list[Any]:
         with self.lock:
             meta = self.get_meta(doctype)
             qb = QueryBuilder(meta, self.get_meta, self.clock.today())
             exprs, keys = qb.select_fields(fields)
+            where_params: list[Any] = []
+            # Filters may add child-table joins, so the WHERE is built before the JOINs (params in SQL order).
+            where = qb.where(filters, or_filters, where_params, owner=owner)
             params: list[Any] = []
             joins = qb.join_sql(params)
-            where = qb.where(filters, or_filters, params)
+            params += where_params
             aggregate = any(e == "count(*)" for e in exprs)
             sql = f"SELECT {', '.join(exprs)} FROM {q(meta.table)} t{joins}{where}"
             if not aggregate:
@@ -255,13 +263,16 @@ class Store:
             out.append(dict(zip(keys, vals, strict=True)) if as_dict_rows else vals)
         return out
 
-    def count(self, doctype: str, filters: Any = None, or_filters: Any = None) -> int:
+    def count(self, doctype: str, filters: Any = None, or_filters: Any = None, owner: str | None = None) -> int:
         with self.lock:
             meta = self.get_meta(doctype)
             qb = QueryBuilder(meta, self.get_meta, self.clock.today())
+            where_params: list[Any] = []
+            where = qb.where(filters, or_filters, where_params, owner=owner)
             params: list[Any] = []
-            where = qb.where(filters, or_filters, params)
-            return int(self.conn.execute(f"SELECT count(*) FROM {q(meta.table)} t{where}", params).fetchone()[0])
+            joins = qb.join_sql(params)
+            return int(self.conn.execute(f"SELECT count(DISTINCT t.name) FROM {q(meta.table)} t{joins}{where}",
+                                         params + where_params).fetchone()[0])
 
     def get_password(self, doctype: str, name: str, fieldname: str) -> str | None:
         with self.lock:
@@ -275,7 +286,7 @@ class Store:
         for f in meta.data_fields():
             fn = f["fieldname"]
             doc[fn] = data[fn] if fn in data else default_value(f.get("fieldtype", "Data"), f.get("default"),
-                                                                self.clock)
+                                                                self.clock, f.get("options"))
         for tf in meta.table_fields():
             cmeta = self.get_meta(tf.get("options") or "")
             rows = data.get(tf["fieldname"]) or []
@@ -367,6 +378,8 @@ class Store:
             doc["name"] = out
         elif "#" in auto:
             doc["name"] = self._parse_series(auto, doc)
+        elif meta.issingle:
+            doc["name"] = meta.name
         elif low == "custom_field":
             doc["name"] = f"{doc.get('dt')}-{doc.get('fieldname')}"
         elif low == "contact":
@@ -479,7 +492,8 @@ class Store:
                     raise throw("UniqueValidationError", f"{f.get('label') or f['fieldname']} must be unique")
 
     # ---- doctype-specific controllers -----------------------------------------------------------------
-    def _controller_validate(self, txn: Txn, meta: Meta, doc: dict[str, Any]) -> None:
+    def _controller_validate(self, txn: Txn, meta: Meta, doc: dict[str, Any], is_new: bool = False,
+                             import_mode: bool = False) -> None:
         name = meta.name
         if name in ("Sales Order", "Sales Invoice"):
             total = 0.0
@@ -498,6 +512,11 @@ class Store:
         elif name == "Comment":
             if not doc.get("comment_email"):
                 doc["comment_email"] = txn.user
+            if is_new and doc.get("content"):
+                # Comment.validate sanitises the HTML: a literal <, > or & is stored as an entity.
+                doc["content"] = html.escape(str(doc["content"]), quote=False)
+        elif name == "DocType":
+            self._validate_doctype(doc, check_options=not import_mode)
         elif name == "Webhook":
             self._validate_webhook(doc)
         elif name == "Custom Field":
@@ -506,6 +525,35 @@ class Store:
             if meta_dt and not self.exists("Custom Field", cf_name) and meta_dt.get_field(str(doc.get("fieldname"))):
                 raise throw("ValidationError",
                             f"A field with the name {doc.get('fieldname')} already exists in {doc.get('dt')}")
+
+    def _validate_doctype(self, doc: dict[str, Any], check_options: bool = True) -> None:
+        """frappe/core/doctype/doctype/doctype.py validate_fields + set_default_in_list_view."""
+        fields = [f for f in doc.get("fields") or [] if f.get("fieldname")]
+        for i, f in enumerate(fields, start=1):
+            ft, label = f.get("fieldtype") or "Data", f.get("label") or f.get("fieldname")
+            opts = str(f.get("options") or "").strip()
+            if ft in ("Link", "Table", "Table MultiSelect") and check_options:
+                if not opts:
+                    raise throw("ValidationError", f"Options required for {ft} type field {label} in row {i}")
+                if opts != doc.get("name") and not self.exists("DocType", opts):
+                    raise throw("ValidationError", f"{ft}: Options must be a valid DocType for field {label} "
+                                f"in row {i}")
+                if ft != "Link" and opts != doc.get("name"):
+                    child = self.load("DocType", opts)
+                    if child is not None and not cint(child.get("istable")):
+                        raise throw("ValidationError", f"Option {opts} for field {label} is not a child table")
+            if ft == "Select" and f.get("default") not in (None, "") and f.get("fieldname") != "naming_series":
+                if str(f["default"]) not in opts.split("\n"):
+                    raise throw("ValidationError", f"Default value for {label} must be in the list of options.")
+        if not any(cint(f.get("in_list_view")) for f in fields):
+            count = 0
+            for f in fields:
+                if cint(f.get("reqd")) and not cint(f.get("hidden")) and (f.get("fieldtype") or "Data") not in \
+                        NO_LIST_VIEW_TYPES:
+                    f["in_list_view"] = 1
+                    count += 1
+                    if count == 4:
+                        break
 
     def _validate_webhook(self, doc: dict[str, Any]) -> None:
         target = self.metas.get(str(doc.get("webhook_doctype")))
@@ -552,6 +600,17 @@ class Store:
                 self._rebuild_meta(str(doc["dt"]))
         elif meta.name == "Webhook":
             self._webhooks = None
+        elif meta.name == "System Settings":
+            self.clock.set_zone(str(doc.get("time_zone") or "Asia/Kolkata"))
+
+    def sync_time_zone(self, fallback: str) -> None:
+        """The site clock follows System Settings.time_zone (Frappe's fallback when unset)."""
+        row = self.load("System Settings", "System Settings") if "System Settings" in self.metas else None
+        self.clock.set_zone(str((row or {}).get("time_zone") or fallback))
+
+    def save_password(self, doctype: str, name: str, fieldname: str, value: str) -> None:
+        self.conn.execute('INSERT OR REPLACE INTO "__Auth" (doctype, name, fieldname, password) '
+                          "VALUES (?, ?, ?, ?)", [doctype, name, fieldname, value])
 
     # ---- passwords ----------------------------------------------------------------------------------
     def _save_passwords(self, meta: Meta, doc: dict[str, Any]) -> None:
@@ -563,7 +622,7 @@ class Store:
                 continue
             self.conn.execute('INSERT OR REPLACE INTO "__Auth" (doctype, name, fieldname, password) '
                               "VALUES (?, ?, ?, ?)", [meta.name, doc["name"], f["fieldname"], str(v)])
-            doc[f["fieldname"]] = "*" * len(str(v))
+            doc[f["fieldname"]] = PASSWORD_MASK
 
     # ---- writing ------------------------------------------------------------------------------------
     def _db_write(self, meta: Meta, doc: dict[str, Any], *, update: bool) -> None:
@@ -652,7 +711,7 @@ class Store:
                                                    str(doc["label"]).lower()).strip("_")
         self._validate_links(meta, doc)
         self._set_name(meta, doc, data, keep_name=import_mode)
-        self._controller_validate(txn, meta, doc)
+        self._controller_validate(txn, meta, doc, is_new=True, import_mode=import_mode)
         self._validate(meta, doc)
         if self.exists(doctype, str(doc["name"])):
             msg = message(f"{doctype} <strong>{doc['name']}</strong> already exists", title="Duplicate Name",
@@ -729,6 +788,25 @@ class Store:
         self._run_events(txn, meta, doc, before, action)
         return dict(doc)
 
+    def set_value(self, txn: Txn, doctype: str, name: str, values: dict[str, Any], *,
+                  run_on_change: bool = False) -> dict[str, Any]:
+        """frappe.db.set_value (no validation, no events), or Document.db_set when run_on_change."""
+        meta = self.get_meta(doctype)
+        before = self.get(doctype, name)
+        doc = json.loads(json.dumps(before))
+        for k, v in values.items():
+            if not meta.get_field(k) or k in STD_FIELDS or meta.fieldtype(k) in TABLE_TYPES:
+                raise throw("ValidationError", f"Cannot set {k} of {doctype}")
+            doc[k] = coerce(meta.fieldtype(k), v)
+        doc["modified"] = self.clock.now()
+        doc["modified_by"] = txn.user
+        cols = [*values, "modified", "modified_by"]
+        self.conn.execute(f"UPDATE {q(meta.table)} SET {', '.join(f'{q(c)} = ?' for c in cols)} WHERE name = ?",
+                          [doc[c] for c in cols] + [name])
+        if run_on_change:
+            self._run_events(txn, meta, doc, None, "db_set")
+        return dict(doc)
+
     def _check_update_after_submit(self, meta: Meta, before: dict[str, Any], doc: dict[str, Any]) -> None:
         for f in meta.data_fields():
             fn = f["fieldname"]
@@ -739,8 +817,8 @@ class Store:
                 continue
             if f.get("fieldtype") in NUMERIC_TYPES and flt(a) == flt(b):
                 continue
-            raise throw("UpdateAfterSubmitError", f"Not allowed to change {f.get('label') or fn} after submission "
-                        f"from {a} to {b}")
+            raise throw("UpdateAfterSubmitError", f"Not allowed to change <strong>{f.get('label') or fn}</strong> "
+                        f"after submission from {a} to {b}")
 
     def delete(self, txn: Txn, doctype: str, name: str) -> None:
         meta = self.get_meta(doctype)

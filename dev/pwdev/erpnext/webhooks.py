@@ -78,7 +78,6 @@ class WebhookSender:
         self._queue: collections.deque[Job] = collections.deque()
         self._cv = threading.Condition()
         self._paused = False
-        self._discard = False
         self._drop_next = 0
         self._in_flight = 0
         self._stopping = False
@@ -95,23 +94,18 @@ class WebhookSender:
         for t in triggers:
             uniq[(str(t.webhook["name"]), str(t.doc.get("name")))] = t
         with self._cv:
-            if self._discard:
-                return
             for t in uniq.values():
                 self._queue.append(Job(webhook=t.webhook, doc=t.doc, user=t.user))
             self._cv.notify_all()
 
-    def pause(self, discard: bool = False) -> None:
+    def pause(self) -> None:
+        """Workers down: jobs stay queued (a delay, never a loss); loss is only 3 failed attempts."""
         with self._cv:
             self._paused = True
-            self._discard = discard
-            if discard:
-                self._queue.clear()
 
     def resume(self) -> None:
         with self._cv:
             self._paused = False
-            self._discard = False
             self._cv.notify_all()
 
     def drop_next(self, count: int) -> None:
@@ -122,7 +116,7 @@ class WebhookSender:
         with self._cv:
             return {"queued": len(self._queue), "in_flight": self._in_flight,
                     "pending": len(self._queue) + self._in_flight, "paused": self._paused,
-                    "discarding": self._discard, "drop_next": self._drop_next, "sent": self.sent}
+                    "drop_next": self._drop_next, "sent": self.sent}
 
     def stop(self) -> None:
         with self._cv:

@@ -1,7 +1,9 @@
 """`pw erpnext-setup`: make an ERPNext site ready for the pipeline, idempotently, through the REST API.
 
-Desired state comes from two declarative files shipped with pwcore (the same ones the ERPNext stand-in loads):
-`data/doctypes.json` (custom DocTypes + Custom Fields) and `data/webhooks.json` (Webhook records). Each item
+Desired state comes from declarative files shipped with pwcore (the same ones the ERPNext stand-in loads):
+`data/doctypes.json` (custom DocTypes with their DocPerm rows + Custom Fields), `data/roles.json` (the roles
+those rows name) and `data/webhooks.json` (Webhook records). Order matters to Frappe: the Module Def and the
+Roles first (a DocType's module and a DocPerm's role are Links), child tables before their parents. Each item
 is read from the site, compared on the keys we own, and created or updated only when it differs; a second run
 reports "unchanged" for everything. Fields an operator added to our DocTypes are kept.
 """
@@ -17,12 +19,21 @@ from typing import Any
 from pwcore.clients.erpnext import ERPNext, NotFound
 
 FIELD_KEYS = ("fieldname", "fieldtype", "label", "options", "reqd", "unique", "default", "length", "read_only",
-              "in_list_view", "description")
+              "in_list_view", "description", "permlevel")
+PERM_KEYS = ("role", "permlevel", "if_owner", "read", "write", "create", "delete", "submit", "cancel", "amend",
+             "report", "export", "print", "email", "share")
+ROLE_KEYS = ("role_name", "desk_access", "description")
+# Frappe's set_default_in_list_view skips these when it picks the first mandatory fields.
+_NO_LIST_VIEW = {"Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold", "Image",
+                 "Table", "Table MultiSelect"}
 DOCTYPE_KEYS = ("module", "custom", "istable", "is_submittable", "autoname", "sort_field", "sort_order",
                 "track_changes")
 CUSTOM_FIELD_KEYS = ("dt", "fieldname", "label", "fieldtype", "options", "insert_after", "default", "description")
 WEBHOOK_KEYS = ("webhook_doctype", "webhook_docevent", "condition", "request_url", "request_method",
                 "request_structure", "webhook_json", "enable_security", "timeout", "enabled")
+
+
+DEFAULT_MODULE = "Performance West"
 
 
 def load_data(name: str) -> dict[str, Any]:
@@ -31,7 +42,7 @@ def load_data(name: str) -> dict[str, Any]:
 
 @dataclass
 class Change:
-    kind: str  # DocType | Custom Field | Webhook
+    kind: str  # Module Def | Role | DocType | Custom Field | Webhook
     name: str
     action: str  # create | update | unchanged
     diff: str = ""
@@ -75,6 +86,24 @@ def _diff(current: Any, desired: Any) -> str:
     return "\n".join(difflib.unified_diff(a, b, "site", "desired", lineterm=""))
 
 
+def with_list_view_defaults(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fields as Frappe stores them: with no in_list_view field at all, it sets in_list_view on the first
+    four mandatory, visible, data fields. Comparing against this keeps a second run at "unchanged"."""
+    out = [dict(f) for f in fields]
+    if any(f.get("in_list_view") for f in out):
+        return out
+    picked = [f for f in out if f.get("reqd") and not f.get("hidden") and f.get("fieldtype", "Data") not in
+              _NO_LIST_VIEW][:4]
+    for f in picked:
+        f["in_list_view"] = 1
+    return out
+
+
+def _perm_rows(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    # Row order carries no meaning to Frappe; compare as a sorted set of normalised rows.
+    return sorted(tuple(str(_norm(r.get(k))) for k in PERM_KEYS) for r in rows)
+
+
 def desired_webhooks(gateway_url: str) -> list[dict[str, Any]]:
     out = []
     for hook in load_data("webhooks.json")["webhooks"]:
@@ -109,6 +138,10 @@ class Setup:
     def plan_and_apply(self, apply: bool) -> Plan:
         plan = Plan()
         data = load_data("doctypes.json")
+        for module in dict.fromkeys(str(d.get("module") or DEFAULT_MODULE) for d in data["doctypes"]):
+            plan.changes.append(self._module_def(module, apply))
+        for role in load_data("roles.json")["roles"]:
+            plan.changes.append(self._role(role, apply))
         # Child tables first: a parent's Table field links to them.
         for dt in sorted(data["doctypes"], key=lambda d: not d.get("istable")):
             plan.changes.append(self._doctype(dt, apply))
@@ -118,31 +151,65 @@ class Setup:
             plan.changes.append(self._webhook(hook, apply))
         return plan
 
+    def _module_def(self, module: str, apply: bool) -> Change:
+        if self._get("Module Def", module) is not None:
+            return Change("Module Def", module, "unchanged")
+        if apply:
+            self.erp.insert("Module Def", {"module_name": module, "app_name": "frappe", "custom": 1})
+        return Change("Module Def", module, "create")
+
+    def _role(self, role: dict[str, Any], apply: bool) -> Change:
+        name = str(role["role_name"])
+        desired = _pick(role, ROLE_KEYS)
+        current = self._get("Role", name)
+        if current is None:
+            if apply:
+                self.erp.insert("Role", {k: role[k] for k in ROLE_KEYS if k in role})
+            return Change("Role", name, "create", _diff({}, desired))
+        have = _pick(current, ROLE_KEYS)
+        if have == desired:
+            return Change("Role", name, "unchanged")
+        if apply:
+            self.erp.update("Role", name, {k: role[k] for k in ROLE_KEYS if k in role and k != "role_name"},
+                            modified=str(current["modified"]))
+        return Change("Role", name, "update", _diff(have, desired))
+
     def _doctype(self, dt: dict[str, Any], apply: bool) -> Change:
-        desired_fields = [_pick(f, FIELD_KEYS) for f in dt["fields"]]
+        desired_fields = [_pick(f, FIELD_KEYS) for f in with_list_view_defaults(dt["fields"])]
+        desired_perms = [dict(p) for p in dt.get("permissions") or []]
         current = self._get("DocType", dt["name"])
         if current is None:
             if apply:
                 body = {k: dt[k] for k in DOCTYPE_KEYS if k in dt}
-                body.update({"name": dt["name"], "fields": [dict(f) for f in dt["fields"]]})
-                body.setdefault("module", "Performance West")
+                body.update({"name": dt["name"], "fields": [dict(f) for f in dt["fields"]],
+                             "permissions": desired_perms})
+                body.setdefault("module", DEFAULT_MODULE)
                 body.setdefault("custom", 1)
                 self.erp.insert("DocType", body)
-            return Change("DocType", dt["name"], "create", _diff({}, desired_fields))
+            return Change("DocType", dt["name"], "create", _diff({}, {"fields": desired_fields,
+                                                                      "permissions": desired_perms}))
         current_fields = {f.get("fieldname"): _pick(f, FIELD_KEYS) for f in current.get("fields", [])}
         wanted = {f["fieldname"]: f for f in desired_fields}
         differs = [name for name, f in wanted.items() if current_fields.get(name) != f]
         meta_differs = {k for k in DOCTYPE_KEYS if k in dt and _norm(current.get(k)) != _norm(dt[k])}
-        if not differs and not meta_differs:
+        perms_differ = _perm_rows(current.get("permissions") or []) != _perm_rows(desired_perms)
+        if not differs and not meta_differs and not perms_differ:
             return Change("DocType", dt["name"], "unchanged")
         diff = _diff({n: current_fields.get(n) for n in differs}, {n: wanted[n] for n in differs})
+        if perms_differ:
+            diff += "\n" + _diff({"permissions": [_pick(p, PERM_KEYS) for p in current.get("permissions") or []]},
+                                 {"permissions": [_pick(p, PERM_KEYS) for p in desired_perms]})
         if apply:
-            merged = [dict(f) for f in dt["fields"]]
-            merged += [f for f in current.get("fields", []) if f.get("fieldname") not in wanted]
-            update: dict[str, Any] = {"fields": merged}
+            update: dict[str, Any] = {}
+            if differs:
+                merged = [dict(f) for f in dt["fields"]]
+                merged += [f for f in current.get("fields", []) if f.get("fieldname") not in wanted]
+                update["fields"] = merged
+            if perms_differ:  # a PUT without `permissions` keeps the site's rows
+                update["permissions"] = desired_perms
             update.update({k: dt[k] for k in meta_differs})
             self.erp.update("DocType", dt["name"], update, modified=str(current["modified"]))
-        return Change("DocType", dt["name"], "update", diff)
+        return Change("DocType", dt["name"], "update", diff.strip())
 
     def _custom_field(self, cf: dict[str, Any], apply: bool) -> Change:
         name = f"{cf['dt']}-{cf['fieldname']}"

@@ -33,9 +33,17 @@ def ensure_pending_commission(erp: ERPNext, sales_order: dict[str, Any], setting
     webhook, a racing replica, the reconcile sweep) is refused and we treat that as "already there".
     """
     code = str(sales_order.get("custom_referral_code") or "").strip()
-    service_type = SERVICE_TYPE_OF_ORDER_TYPE.get(str(sales_order.get("custom_order_type") or ""))
-    if not code or not service_type:
+    order_type = str(sales_order.get("custom_order_type") or "").strip()
+    if not code:
         return "not_referred"
+    if not order_type:
+        # The Select starts blank on purpose (Frappe would otherwise store its first option): a referred order
+        # without a type cannot be priced, so say so instead of guessing the agent's commission.
+        log.warning("commission.order_type_missing", sales_order=sales_order["name"])
+        return "order_type_missing"
+    service_type = SERVICE_TYPE_OF_ORDER_TYPE.get(order_type)
+    if not service_type:
+        return "not_referred"  # e.g. compliance-only orders earn no referral commission
     agents = erp.list_page("Sales Agent", fields=["name"], filters=[["referral_code", "=", code]],
                            limit_page_length=1)
     if not agents:

@@ -34,6 +34,7 @@ stop it; it only stops the Listmonk follow-up subscription.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 from collections.abc import Callable
@@ -53,13 +54,7 @@ from pwcore.clients.smtp import Mailer, MailError, MailUncertain, SMTPSettings
 from pwcore.logs import get_logger
 from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery_email
 from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
-from pwcore.model.layout import (
-    manifest_key,
-    recorded_marker_key,
-    resend_marker_key,
-    sent_marker_key,
-    version_prefix,
-)
+from pwcore.model.layout import manifest_key, recorded_marker_key, resend_marker_key, sent_marker_key, version_prefix
 from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
@@ -197,6 +192,8 @@ class Deliverer:
                 doc = transition(self.erp, doctype, name, Status.READY, allowed_from={Status.APPROVED},
                                  doc=doc).doc
             except InvalidTransition as exc:
+                if exc.current == Status.DELIVERED:  # a concurrent run won and finished the delivery
+                    return Outcome(DeliveryStatus.DONE, name, version, "order was delivered meanwhile")
                 return Outcome(DeliveryStatus.SKIPPED, name, version, f"order became {exc.current} meanwhile")
         self.checkpoint("ready")
         return self._send_once(doctype, doc, package, call_id, resend)
@@ -379,9 +376,11 @@ class Deliverer:
         if self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
                 ["reference_doctype", "=", doctype], ["reference_name", "=", name], ["message_id", "=", message_id]]):
             return True
+        # Frappe stores Comment content HTML-escaped: the <id@host> of the message reads &lt;id@host&gt; there.
+        escaped = html.escape(message_id, quote=False)
         return bool(self.erp.list_page("Comment", fields=["name"], limit_page_length=1, filters=[
             ["reference_doctype", "=", doctype], ["reference_name", "=", name],
-            ["content", "like", f"%{message_id}%"]]))
+            ["content", "like", f"%{escaped}%"]]))
 
     def _record_once(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, message_id: str,
                      version: int) -> bool:

@@ -1,0 +1,67 @@
+"""Role permissions (frappe/permissions.py): DocPerm rows of the DocType, Has Role rows of the User.
+
+- Administrator bypasses everything; every other user (System Manager included) needs a DocPerm row whose role
+  they hold, at permlevel 0 for document access, at the field's permlevel for `get_password`.
+- A DocType without DocPerm rows is therefore usable by Administrator only.
+- Rows with if_owner=1 grant only on documents the user owns (lists are narrowed to `owner = user`).
+- Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import FrappeError, message
+from .meta import Meta, cint
+
+ADMIN = "Administrator"
+
+
+def denied(user: str, doctype: str, ptype: str = "read", name: str | None = None) -> FrappeError:
+    msg = f"User <strong>{user}</strong> does not have doctype access via role permission for document " \
+          f"<strong>{doctype}</strong>"
+    err = FrappeError("PermissionError", "", messages=[message(msg, title="Insufficient Permission")])
+    if name is not None and ptype != "read":
+        err.extra["_error_message"] = f"You need the '{ptype}' permission on {doctype} {name} to perform this action."
+    else:
+        err.extra["_error_message"] = f"No permission for {doctype}"
+    return err
+
+
+class Permissions:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def roles(self, user: str) -> set[str]:
+        if user == "Guest":
+            return {"Guest"}
+        with self.store.lock:
+            rows = self.store.conn.execute(
+                'SELECT role FROM "tabHas Role" WHERE parent = ? AND parenttype = ? AND parentfield = ?',
+                [user, "User", "roles"]).fetchall()
+        return {str(r[0]) for r in rows} | {"All", "Guest"}
+
+    def _rows(self, meta: Meta, user: str, ptype: str, permlevel: int) -> list[dict[str, Any]]:
+        roles = self.roles(user)
+        return [p for p in meta.permissions if p.get("role") in roles and cint(p.get("permlevel")) == permlevel
+                and cint(p.get(ptype))]
+
+    def owner_only(self, user: str, doctype: str, ptype: str = "read", permlevel: int = 0) -> bool:
+        """True when only if_owner rows grant `ptype`; raises when nothing grants it."""
+        if user == ADMIN:
+            return False
+        rows = self._rows(self.store.get_meta(doctype), user, ptype, permlevel)
+        if not rows:
+            raise denied(user, doctype, ptype)
+        return all(cint(p.get("if_owner")) for p in rows)
+
+    def check(self, user: str, doctype: str, ptype: str, doc: dict[str, Any] | None = None,
+              permlevel: int = 0) -> None:
+        if user == ADMIN:
+            return
+        name = str(doc.get("name")) if doc and doc.get("name") else None
+        rows = self._rows(self.store.get_meta(doctype), user, ptype, permlevel)
+        if not rows:
+            raise denied(user, doctype, ptype, name)
+        if all(cint(p.get("if_owner")) for p in rows) and doc is not None and doc.get("owner") not in (None, user):
+            raise denied(user, doctype, ptype, name)
