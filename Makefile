@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils fonts-dejavu-core
-PYTEST_ARGS ?=
+# Two workers: CI has 2 cores, and the suite is mostly waiting on sockets, LibreOffice and subprocesses.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test lint stack system-deps venv requirements clean
 
