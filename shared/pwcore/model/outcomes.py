@@ -58,3 +58,4 @@ class SweepStatus(OutcomeStatus):
     OK = ("ok", 200)
     BUSY = ("busy", 200)  # another sweep holds the lock
     ERROR = ("error", 503)  # a step could not read ERPNext; the next run catches up
+    REFUSED = ("refused", 500)  # ERPNext refused a read or write (permission, validation): no run can catch up
