@@ -37,6 +37,7 @@ class GenerationStatus(OutcomeStatus):
     BUSY = ("busy", 200)  # another run holds the order
     SKIPPED = ("skipped", 200)  # the order is in no state to generate (e.g. Refunded)
     FAILED = ("failed", 200)  # a property of the order; the reason is on the order
+    REFUSED = ("refused", 422)  # the order's type is no real choice and ERPNext refused even Failed; see Comment
     NOT_FOUND = ("not_found", 404)
     RETRY_LATER = ("retry_later", 503)  # an outage; nothing partial is left behind
 
