@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from pwcore.admin.requirements import cmd_requirements
 from pwcore.clients.erpnext import ERPNextSettings
@@ -46,7 +47,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_erpnext_setup(args: argparse.Namespace) -> int:
-    from pwcore.admin.erpnext_setup import Setup
+    from pwcore.admin.erpnext_setup import Setup, module_def_warnings
     from pwcore.clients.erpnext import AuthError, ERPNext, ERPNextError, Forbidden
 
     erp = ERPNext.from_settings(load_settings(ERPNextSettings))
@@ -60,14 +61,56 @@ def cmd_erpnext_setup(args: argparse.Namespace) -> int:
         return _fail(f"cannot reach ERPNext at {erp.base_url} (ERPNEXT_URL): {exc}")
     apply = not (args.dry_run or args.check)
     plan = Setup(erp, args.gateway_url, secret, rotate_secret=args.rotate_secret).plan_and_apply(apply=apply)
+    if not apply:
+        for warning in module_def_warnings(plan):
+            print(f"warning: {warning}")
     for change in plan.pending:
         print(f"{'would ' if not apply else ''}{change.action} {change.kind} {change.name}")
         if args.dry_run and change.diff:
             print(change.diff)
     if not plan.pending:
         print("ERPNext is already set up: nothing to change")
-    print(json.dumps(plan.summary()))
-    return 1 if (args.check and plan.pending) else 0
+    problems = site_problems(erp, check_pipeline=args.check)
+    for problem in problems:
+        print(f"{'problem' if args.check else 'warning'}: {problem}")
+    summary = plan.summary()
+    summary["problems"] = problems
+    print(json.dumps(summary))
+    return 1 if (args.check and (plan.pending or problems)) else 0
+
+
+def site_problems(erp: Any, check_pipeline: bool) -> list[str]:
+    """What the declarative files cannot express: the site's time zone, and (with --check) whether the
+    pipeline user can do the reads the functions need, tried with its own key."""
+    from pwcore.admin.erpnext_setup import PipelineCredentials, pipeline_permission_problems, time_zone_problem
+    from pwcore.clients.erpnext import ERPNext, ERPNextError
+
+    settings = load_settings(ERPNextSettings)
+    problems: list[str] = []
+    try:
+        tz = time_zone_problem(erp, settings.timezone)
+    except ERPNextError as exc:
+        tz = f"cannot read System Settings time_zone ({exc.status} {exc.exc_type}): run with a System Manager key"
+    if tz:
+        problems.append(tz)
+    if not check_pipeline:
+        return problems
+    creds = load_settings(PipelineCredentials)
+    if creds.api_key is None or creds.api_secret is None:
+        print("note: the pipeline user's permissions were not tried: set ERPNEXT_PIPELINE_API_KEY and "
+              "ERPNEXT_PIPELINE_API_SECRET (the key the functions use) to check them")
+        return problems
+    pipeline = ERPNext(settings.url, creds.api_key.get_secret_value(), creds.api_secret.get_secret_value(),
+                       timeout_s=settings.timeout_s, retries=1)
+    try:
+        user = pipeline.logged_user()
+    except ERPNextError as exc:
+        return [*problems, f"ERPNext refused ERPNEXT_PIPELINE_API_KEY / ERPNEXT_PIPELINE_API_SECRET ({exc.status})"]
+    if user == "Administrator":
+        problems.append("the pipeline key is Administrator's: give the functions their own user with the roles of "
+                        "pipeline_user in roles.json (least privilege)")
+    problems += pipeline_permission_problems(pipeline)
+    return problems
 
 
 
