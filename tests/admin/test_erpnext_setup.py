@@ -202,14 +202,14 @@ def test_permission_drift_is_put_back(site: Any, erp: ERPNext) -> None:
     setup = Setup(erp, GATEWAY, WEBHOOK_SECRET)
     setup.plan_and_apply(apply=True)
     doc = erp.get("DocType", "Commission Ledger")
-    loose = [{**p, "if_owner": 0} for p in doc["permissions"]]  # drift: agents would read every entry
+    loose = [{**p, "write": 1} for p in doc["permissions"]]  # drift: agents could edit their commissions
     erp.update("DocType", "Commission Ledger", {"permissions": loose}, modified=str(doc["modified"]))
     plan = setup.plan_and_apply(apply=False)
     assert [(c.kind, c.name, c.action) for c in plan.pending] == [("DocType", "Commission Ledger", "update")]
-    assert "if_owner" in plan.pending[0].diff
+    assert '"write": 1' in plan.pending[0].diff
     setup.plan_and_apply(apply=True)
     rows = {p["role"]: p for p in erp.get("DocType", "Commission Ledger")["permissions"]}
-    assert rows["Sales Agent"]["if_owner"] == 1 and rows["Sales Agent"]["read"] == 1
+    assert rows["Sales Agent"]["write"] == 0 and rows["Sales Agent"]["read"] == 1
     assert rows["Pipeline"]["create"] == 1 and rows["Pipeline"]["delete"] == 0
     assert not setup.plan_and_apply(apply=False).pending
 

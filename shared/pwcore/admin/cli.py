@@ -117,6 +117,15 @@ def site_problems(erp: Any, check_pipeline: bool) -> list[str]:
 
 
 
+def cmd_sales_agent_add(args: argparse.Namespace) -> int:
+    from pwcore.admin.agents import add_agent
+    from pwcore.clients.erpnext import ERPNext
+
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    print(json.dumps(add_agent(erp, args.name, args.email, args.referral_code)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     setup.add_argument("--rotate-secret", action="store_true",
                        help="write WEBHOOK_SECRET into every webhook (ERPNext never shows the current one)")
     setup.set_defaults(func=cmd_erpnext_setup)
+    agent = sub.add_parser("sales-agent", help="referring Sales Agents")
+    asub = agent.add_subparsers(dest="action", required=True)
+    add = asub.add_parser("add", help="create a Sales Agent, its user (role Sales Agent) and the User Permission "
+                          "that limits it to its own Commission Ledger")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--referral-code", required=True, help="REF-XXXXX")
+    add.set_defaults(func=cmd_sales_agent_add)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")
     req.add_argument("--check", action="store_true")
