@@ -87,9 +87,12 @@ def test_fresh_site_gets_everything_then_a_second_run_changes_nothing(site: Any,
         assert got_dt["custom"] == 1 and got_dt["module"] == "Performance West"
         assert [p["role"] for p in got_dt["permissions"]] == [p["role"] for p in dt.get("permissions", [])]
         assert got_dt.get("track_changes") == (0 if dt.get("istable") else 1)
-    # Frappe marked Sensitive ID's first mandatory fields in_list_view (the file marks none); still "unchanged"
+    # Sensitive ID lists the masked form, never the value (the file marks in_list_view itself, so Frappe
+    # does not pick the mandatory id_value); Referral Partner's are Frappe's own picks, still "unchanged".
     assert [f["fieldname"] for f in erp.get("DocType", "Sensitive ID")["fields"] if f.get("in_list_view")] == \
-        ["customer", "id_type", "id_value"]
+        ["customer", "id_type", "id_masked"]
+    assert [f["fieldname"] for f in erp.get("DocType", "Referral Partner")["fields"] if f.get("in_list_view")] == \
+        ["partner_name"]
     assert set(names(erp, "Role")) >= {"Operations", "Support", "API User", "Sales Agent", "Pipeline"}
     assert len(names(erp, "Custom Field")) >= n_fields
     hooks = {h["name"]: h for h in desired_webhooks(GATEWAY)}

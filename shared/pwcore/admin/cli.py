@@ -126,6 +126,23 @@ def cmd_sales_agent_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitive_id_add(args: argparse.Namespace) -> int:
+    """The plain value is read from stdin (never argv, which other users of the machine can see)."""
+    from pwcore.clients.erpnext import ERPNext
+    from pwcore.model.sensitive_ids import InvalidSensitiveId, mask_id
+
+    value = sys.stdin.readline().strip()
+    try:
+        masked = mask_id(args.type, value)
+    except InvalidSensitiveId as exc:
+        return _fail(str(exc))
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    doc = erp.insert("Sensitive ID", {"customer": args.customer, "id_type": args.type, "id_value": value,
+                                      "id_masked": masked, "entity_name": args.entity_name or None})
+    print(json.dumps({"name": doc["name"], "customer": args.customer, "id_type": args.type, "id_masked": masked}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--email", required=True)
     add.add_argument("--referral-code", required=True, help="REF-XXXXX")
     add.set_defaults(func=cmd_sales_agent_add)
+    sid = sub.add_parser("sensitive-id", help="SSN / EIN / ITIN records")
+    ssub = sid.add_subparsers(dest="action", required=True)
+    sadd = ssub.add_parser("add", help="store a Sensitive ID (value on stdin) with its masked form")
+    sadd.add_argument("--customer", required=True)
+    sadd.add_argument("--type", required=True, choices=["SSN", "EIN", "ITIN"])
+    sadd.add_argument("--entity-name", default="")
+    sadd.set_defaults(func=cmd_sensitive_id_add)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")
     req.add_argument("--check", action="store_true")
