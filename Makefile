@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils font
 # Two workers: CI has 2 cores, and the suite is mostly waiting on sockets, LibreOffice and subprocesses.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lint stack system-deps venv requirements clean
+.PHONY: demo test lint stack system-deps venv requirements clean conformance
 
 system-deps:
 	@if command -v soffice >/dev/null && command -v gpg >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
@@ -45,6 +45,11 @@ lint: venv
 test: system-deps venv
 	$(MAKE) lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The ERPNext contract suite: against the stand-in, or a real (staging) site with
+# PW_CONFORMANCE_ERPNEXT_URL / PW_CONFORMANCE_API_KEY / PW_CONFORMANCE_API_SECRET; CONFORMANCE_ARGS=--allow-existing
+conformance: venv
+	PYTHONPATH=$(CURDIR)/shared:$(CURDIR)/dev $(PY) tools/conformance.py $(CONFORMANCE_ARGS)
 
 requirements: venv
 	$(PY) -m pwcore.admin.cli requirements

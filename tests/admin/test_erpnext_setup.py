@@ -43,9 +43,10 @@ def erp(site: Any) -> ERPNext:
 
 @pytest.fixture
 def pw(site: Any, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, secret: str = SECRET,
-            webhook_secret: str = WEBHOOK_SECRET) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, secret: str = SECRET, webhook_secret: str = WEBHOOK_SECRET,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ERPNEXT_", "WEBHOOK_"))}
+        env.update(extra_env or {})
         env.update({"ERPNEXT_URL": site.url, "ERPNEXT_API_KEY": KEY, "ERPNEXT_API_SECRET": secret,
                     "ERPNEXT_RETRIES": "1", "WEBHOOK_SECRET": webhook_secret,
                     "SECRETS_DIR": str(tmp_path / "no-secrets")})  # env only: no secret files win
@@ -86,9 +87,12 @@ def test_fresh_site_gets_everything_then_a_second_run_changes_nothing(site: Any,
         assert got_dt["custom"] == 1 and got_dt["module"] == "Performance West"
         assert [p["role"] for p in got_dt["permissions"]] == [p["role"] for p in dt.get("permissions", [])]
         assert got_dt.get("track_changes") == (0 if dt.get("istable") else 1)
-    # Frappe marked Sensitive ID's first mandatory fields in_list_view (the file marks none); still "unchanged"
+    # Sensitive ID lists the masked form, never the value (the file marks in_list_view itself, so Frappe
+    # does not pick the mandatory id_value); Referral Partner's are Frappe's own picks, still "unchanged".
     assert [f["fieldname"] for f in erp.get("DocType", "Sensitive ID")["fields"] if f.get("in_list_view")] == \
-        ["customer", "id_type", "id_value"]
+        ["customer", "id_type", "id_masked"]
+    assert [f["fieldname"] for f in erp.get("DocType", "Referral Partner")["fields"] if f.get("in_list_view")] == \
+        ["partner_name"]
     assert set(names(erp, "Role")) >= {"Operations", "Support", "API User", "Sales Agent", "Pipeline"}
     assert len(names(erp, "Custom Field")) >= n_fields
     hooks = {h["name"]: h for h in desired_webhooks(GATEWAY)}
@@ -201,13 +205,69 @@ def test_permission_drift_is_put_back(site: Any, erp: ERPNext) -> None:
     setup = Setup(erp, GATEWAY, WEBHOOK_SECRET)
     setup.plan_and_apply(apply=True)
     doc = erp.get("DocType", "Commission Ledger")
-    loose = [{**p, "if_owner": 0} for p in doc["permissions"]]  # drift: agents would read every entry
+    loose = [{**p, "write": 1} for p in doc["permissions"]]  # drift: agents could edit their commissions
     erp.update("DocType", "Commission Ledger", {"permissions": loose}, modified=str(doc["modified"]))
     plan = setup.plan_and_apply(apply=False)
     assert [(c.kind, c.name, c.action) for c in plan.pending] == [("DocType", "Commission Ledger", "update")]
-    assert "if_owner" in plan.pending[0].diff
+    assert '"write": 1' in plan.pending[0].diff
     setup.plan_and_apply(apply=True)
     rows = {p["role"]: p for p in erp.get("DocType", "Commission Ledger")["permissions"]}
-    assert rows["Sales Agent"]["if_owner"] == 1 and rows["Sales Agent"]["read"] == 1
+    assert rows["Sales Agent"]["write"] == 0 and rows["Sales Agent"]["read"] == 1
     assert rows["Pipeline"]["create"] == 1 and rows["Pipeline"]["delete"] == 0
     assert not setup.plan_and_apply(apply=False).pending
+
+
+# ---- checks beyond the files: time zone, the pipeline user's reads, the Module Def warning (issue 19) --------
+PIPELINE_ROLES = load_data("roles.json")["pipeline_user"]["roles"]
+TZ_USERS = [{"user": "Administrator", "api_key": KEY, "api_secret": SECRET},
+            {"user": "pipe@example.com", "api_key": "pipe-key", "api_secret": "pipe-secret", "roles": PIPELINE_ROLES},
+            {"user": "lite@example.com", "api_key": "lite-key", "api_secret": "lite-secret", "roles": ["Pipeline"]}]
+
+
+@pytest.fixture
+def kolkata_site() -> Iterator[Any]:
+    from pwdev.erpnext import ERPNextStandin
+
+    s = ERPNextStandin(seeded=False, users=TZ_USERS, retry_sleep_scale=0.01, time_zone=None)
+    s.start(host="127.0.0.1", port=0)
+    yield s
+    s.stop()
+
+
+def test_dry_run_warns_that_the_module_def_is_missing(pw: Callable[..., Any]) -> None:
+    out = pw("--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert "warning: Module Def 'Performance West' does not exist" in out.stdout
+    assert "LinkValidationError" in out.stdout
+
+
+def test_check_names_a_site_on_frappes_fallback_time_zone(kolkata_site: Any, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ERPNEXT_", "WEBHOOK_"))}
+    env.update({"ERPNEXT_URL": kolkata_site.url, "ERPNEXT_API_KEY": KEY, "ERPNEXT_API_SECRET": SECRET,
+                "ERPNEXT_RETRIES": "1", "WEBHOOK_SECRET": WEBHOOK_SECRET, "ERPNEXT_TIMEZONE": "America/Chicago",
+                "SECRETS_DIR": str(tmp_path / "none")})
+
+    def pw(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(PW), "erpnext-setup", "--gateway-url", GATEWAY, *args], env={**env, **extra},
+                              capture_output=True, text=True, timeout=60)
+
+    assert pw().returncode == 0
+    check = pw("--check")
+    assert check.returncode == 1, check.stdout
+    assert "nothing to change" in check.stdout  # the files converge; only the site's zone differs
+    assert "site time zone is Asia/Kolkata" in check.stdout and "unset" in check.stdout
+    assert "ERPNEXT_TIMEZONE is America/Chicago" in check.stdout
+    assert pw("--check", ERPNEXT_TIMEZONE="Asia/Kolkata").returncode == 0
+    # The pipeline user's own reads: the Pipeline role alone cannot read ERPNext's own DocTypes.
+    lite = pw("--check", ERPNEXT_TIMEZONE="Asia/Kolkata", ERPNEXT_PIPELINE_API_KEY="lite-key",
+              ERPNEXT_PIPELINE_API_SECRET="lite-secret")
+    assert lite.returncode == 1, lite.stdout
+    assert "pipeline user lacks read on Sales Invoice" in lite.stdout
+    assert "pipeline user lacks read on Customer" in lite.stdout
+    assert "lacks read on Formation Order" not in lite.stdout
+    full = pw("--check", ERPNEXT_TIMEZONE="Asia/Kolkata", ERPNEXT_PIPELINE_API_KEY="pipe-key",
+              ERPNEXT_PIPELINE_API_SECRET="pipe-secret")
+    assert full.returncode == 0, full.stdout
+    admin = pw("--check", ERPNEXT_TIMEZONE="Asia/Kolkata", ERPNEXT_PIPELINE_API_KEY=KEY,
+               ERPNEXT_PIPELINE_API_SECRET=SECRET)
+    assert admin.returncode == 1 and "pipeline key is Administrator's" in admin.stdout

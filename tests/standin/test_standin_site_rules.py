@@ -190,25 +190,44 @@ def test_permission_rows_roles_and_a_put_without_permissions(site: ERPNextStandi
 
 
 def test_if_owner_rows_grant_only_own_documents(site: ERPNextStandin, c: httpx.Client) -> None:
-    agent = c.post("/api/resource/Sales Agent", json={"agent_name": "Owner Test", "referral_code": "REF-OWNER"})
-    assert agent.status_code == 200
-    so1, so2 = (c.post("/api/resource/Sales Order", json={"customer": "Acme", "items": [
-        {"item_code": "A", "qty": 1, "rate": 1}]}).json()["data"] for _ in range(2))
-    mine = site.insert_many("Commission Ledger", [
-        {"agent": "Owner Test", "order": so1["name"], "service_type": "Formation", "commission_amount": 50,
-         "owner": "agent1@example.com"}])[0]
-    theirs = c.post("/api/resource/Commission Ledger", json={
-        "agent": "Owner Test", "order": so2["name"], "service_type": "Bundle",
-        "commission_amount": 300}).json()["data"]["name"]
+    assert c.post("/api/resource/DocType", json=simple_doctype("Owned Thing", permissions=[
+        {"role": "Sales Agent", "read": 1, "report": 1, "if_owner": 1},
+        {"role": "Operations", "read": 1, "write": 1, "create": 1}])).status_code == 200
+    mine = site.insert_many("Owned Thing", [{"title": "mine", "owner": "agent1@example.com"}])[0]
+    theirs = c.post("/api/resource/Owned Thing", json={"title": "theirs"}).json()["data"]["name"]
     with httpx.Client(base_url=site.url, headers=auth("a1")) as a1, \
             httpx.Client(base_url=site.url, headers=auth("a2")) as a2:
-        assert [r["name"] for r in a1.get("/api/resource/Commission Ledger").json()["data"]] == [mine]
-        assert a1.get(f"/api/resource/Commission Ledger/{mine}").status_code == 200
-        assert a1.get(f"/api/resource/Commission Ledger/{theirs}").status_code == 403
-        assert a2.get("/api/resource/Commission Ledger").json()["data"] == []
-        assert a2.get(f"/api/resource/Commission Ledger/{mine}").status_code == 403
-        count = a1.get("/api/method/frappe.client.get_count", params={"doctype": "Commission Ledger"})
+        assert [r["name"] for r in a1.get("/api/resource/Owned Thing").json()["data"]] == [mine]
+        assert a1.get(f"/api/resource/Owned Thing/{mine}").status_code == 200
+        assert a1.get(f"/api/resource/Owned Thing/{theirs}").status_code == 403
+        assert a2.get("/api/resource/Owned Thing").json()["data"] == []
+        assert a2.get(f"/api/resource/Owned Thing/{mine}").status_code == 403
+        count = a1.get("/api/method/frappe.client.get_count", params={"doctype": "Owned Thing"})
         assert count.json() == {"message": 1}
+
+
+def test_user_permissions_restrict_lists_and_gets_by_link(site: ERPNextStandin, c: httpx.Client) -> None:
+    """A Sales Agent reads only the Commission Ledger rows linked to their own Sales Agent (User Permission)."""
+    for agent, code in (("UP Agent One", "REF-UP1"), ("UP Agent Two", "REF-UP2")):
+        assert c.post("/api/resource/Sales Agent", json={"agent_name": agent, "referral_code": code}).status_code \
+            == 200
+    sos = [c.post("/api/resource/Sales Order", json={"customer": "Acme", "items": [
+        {"item_code": "A", "qty": 1, "rate": 1}]}).json()["data"]["name"] for _ in range(3)]
+    ledgers = [c.post("/api/resource/Commission Ledger", json={
+        "agent": agent, "order": so, "service_type": "Formation", "commission_amount": 50}).json()["data"]["name"]
+        for agent, so in zip(("UP Agent One", "UP Agent Two", "UP Agent One"), sos, strict=True)]
+    assert c.post("/api/resource/User Permission", json={
+        "user": "agent1@example.com", "allow": "Sales Agent", "for_value": "UP Agent One"}).status_code == 200
+    with httpx.Client(base_url=site.url, headers=auth("a1")) as a1:
+        listed = a1.get("/api/resource/Commission Ledger", params={"fields": '["name", "agent"]'}).json()["data"]
+        assert sorted(r["name"] for r in listed) == sorted([ledgers[0], ledgers[2]])
+        assert {r["agent"] for r in listed} == {"UP Agent One"}
+        assert a1.get(f"/api/resource/Commission Ledger/{ledgers[0]}").status_code == 200
+        other = a1.get(f"/api/resource/Commission Ledger/{ledgers[1]}")
+        assert other.status_code == 403 and other.json()["exc_type"] == "PermissionError"
+        assert "linked to Sales Agent 'UP Agent Two'" in other.text
+        count = a1.get("/api/method/frappe.client.get_count", params={"doctype": "Commission Ledger"})
+        assert count.json() == {"message": 2}
 
 
 def test_password_fields_and_get_password_by_permlevel(site: ERPNextStandin, c: httpx.Client) -> None:

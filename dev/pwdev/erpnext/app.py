@@ -435,7 +435,8 @@ class ERPNextStandin:
         return self.store.query(doctype, fields=form.get("fields"), filters=form.get("filters"),
                                 or_filters=form.get("or_filters"), order_by=form.get("order_by"),
                                 start=cint(form.get("limit_start") or 0), page_length=cint(page),
-                                as_dict_rows=_sbool(form.get("as_dict", True)), owner=owner)
+                                as_dict_rows=_sbool(form.get("as_dict", True)), owner=owner,
+                                restrict=self.perms.restrictions(user, doctype))
 
     def _method(self, req: Request, method: str, form: dict[str, Any], user: str | None,
                 username: str) -> Response:
@@ -477,11 +478,13 @@ class ERPNextStandin:
             return _json({"message": s.query(doctype, fields=form.get("fields"), filters=form.get("filters"),
                                              or_filters=form.get("or_filters"), order_by=form.get("order_by"),
                                              start=cint(form.get("limit_start") or 0), page_length=cint(page),
-                                             as_dict_rows=_sbool(form.get("as_dict", True)), owner=owner)})
+                                             as_dict_rows=_sbool(form.get("as_dict", True)), owner=owner,
+                                             restrict=self.perms.restrictions(username, doctype))})
         if method == "frappe.client.get_count":
             doctype = arg("doctype")
             owner = username if self.perms.owner_only(username, doctype) else None
-            return _json({"message": s.count(doctype, form.get("filters"), owner=owner)})
+            return _json({"message": s.count(doctype, form.get("filters"), owner=owner,
+                                             restrict=self.perms.restrictions(username, doctype))})
         if method == "frappe.client.get_value":
             doctype = arg("doctype")
             fieldname = parse(arg("fieldname"))
@@ -492,7 +495,7 @@ class ERPNextStandin:
             as_d = _sbool(form.get("as_dict", True))
             owner = username if self.perms.owner_only(username, doctype) else None
             rows = s.query(doctype, fields=fields, filters=filters, order_by=None, page_length=1,
-                           as_dict_rows=as_d, owner=owner)
+                           as_dict_rows=as_d, owner=owner, restrict=self.perms.restrictions(username, doctype))
             if as_d:
                 return _json({"message": rows[0] if rows else {}})
             if not rows:

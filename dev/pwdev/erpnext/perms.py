@@ -5,6 +5,10 @@
 - A DocType without DocPerm rows is therefore usable by Administrator only.
 - Rows with if_owner=1 grant only on documents the user owns (lists are narrowed to `owner = user`).
 - Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles.
+- User Permission rows (user, allow, for_value) restrict, on top of the roles, every DocType with a Link field
+  to `allow` (unless the field has ignore_user_permissions) to documents whose link is one of the user's
+  `for_value`s (an empty link still passes: Frappe's non-strict default), and `allow` itself to those names;
+  lists are narrowed, a get of another document is a 403.
 """
 
 from __future__ import annotations
@@ -41,6 +45,41 @@ class Permissions:
                 [user, "User", "roles"]).fetchall()
         return {str(r[0]) for r in rows} | {"All", "Guest"}
 
+    def restrictions(self, user: str, doctype: str) -> dict[str, list[str]]:
+        """Column -> allowed values from the user's User Permissions ({} when none apply)."""
+        if user in (ADMIN, "Guest"):
+            return {}
+        with self.store.lock:
+            rows = self.store.conn.execute(
+                'SELECT allow, for_value, apply_to_all_doctypes, applicable_for FROM "tabUser Permission" '
+                "WHERE user = ?", [user]).fetchall()
+        allowed: dict[str, list[str]] = {}
+        for allow, value, to_all, applicable_for in rows:
+            if cint(to_all) or not applicable_for or applicable_for == doctype:
+                allowed.setdefault(str(allow), []).append(str(value))
+        if not allowed:
+            return {}
+        meta = self.store.get_meta(doctype)
+        out = {str(f["fieldname"]): allowed[str(f.get("options"))] for f in meta.fields
+               if f.get("fieldtype") == "Link" and str(f.get("options")) in allowed
+               and not cint(f.get("ignore_user_permissions"))}
+        if doctype in allowed:
+            out["name"] = allowed[doctype]
+        return out
+
+    def check_user_permissions(self, user: str, doctype: str, doc: dict[str, Any]) -> None:
+        for column, values in self.restrictions(user, doctype).items():
+            value = doc.get(column)
+            if (column == "name" or value) and value not in values:
+                meta = self.store.get_meta(doctype)
+                field = meta.get_field(column) or {}
+                linked = str(field.get("options") or doctype)
+                err = FrappeError("PermissionError", "", messages=[message(
+                    f"You are not allowed to access this {doctype} record because it is linked to {linked} "
+                    f"'{value}' in field {field.get('label') or column}", title="Insufficient Permission")])
+                err.extra["_error_message"] = f"No permission for {doctype}"
+                raise err
+
     def _rows(self, meta: Meta, user: str, ptype: str, permlevel: int) -> list[dict[str, Any]]:
         roles = self.roles(user)
         return [p for p in meta.permissions if p.get("role") in roles and cint(p.get("permlevel")) == permlevel
@@ -65,3 +104,5 @@ class Permissions:
             raise denied(user, doctype, ptype, name)
         if all(cint(p.get("if_owner")) for p in rows) and doc is not None and doc.get("owner") not in (None, user):
             raise denied(user, doctype, ptype, name)
+        if doc is not None and doc.get("name"):
+            self.check_user_permissions(user, doctype, doc)

@@ -224,11 +224,17 @@ class QueryBuilder:
         params.extend([lo, hi])
         return f"{col} BETWEEN ? AND ?"
 
-    def where(self, filters: Any, or_filters: Any, params: list[Any], owner: str | None = None) -> str:
+    def where(self, filters: Any, or_filters: Any, params: list[Any], owner: str | None = None,
+              restrict: dict[str, list[str]] | None = None) -> str:
         conds = [self.condition(f, params) for f in normalize_filters(self.meta.name, filters)]
         if owner is not None:  # only if_owner permission rows apply: the user's own documents
             conds.append("t.owner = ?")
             params.append(owner)
+        for column, allowed in (restrict or {}).items():  # User Permissions: a Link's value must be allowed
+            marks = ", ".join("?" for _ in allowed) or "NULL"
+            empty = "" if column == "name" else f" OR t.{q(column)} IS NULL OR t.{q(column)} = ''"
+            conds.append(f"(t.{q(column)} IN ({marks}){empty})")
+            params.extend(allowed)
         ors = [self.condition(f, params) for f in normalize_filters(self.meta.name, or_filters)]
         if ors:
             conds.append("(" + " OR ".join(ors) + ")")

@@ -84,6 +84,16 @@ STANDARD: list[dict[str, Any]] = [
         _f("api_key", unique=1), _f("api_secret", "Password", "API Secret"),
         _f("roles", "Table", "Roles Assigned", options="Has Role"),
     ]},
+    # frappe/core/doctype/user_permission: restricts what `user` sees of every DocType with a Link to `allow`
+    # (and of `allow` itself) to the documents whose link is `for_value`.
+    {"name": "User Permission", "autoname": "hash", "permissions": _SM, "fields": [
+        _f("user", "Link", "User", options="User", reqd=1),
+        _f("allow", "Link", "Allow", options="DocType", reqd=1),
+        _f("for_value", "Dynamic Link", "For Value", options="allow", reqd=1),
+        _f("is_default", "Check", "Is Default"),
+        _f("apply_to_all_doctypes", "Check", "Apply To All Document Types", default="1"),
+        _f("applicable_for", "Link", "Applicable For", options="DocType"),
+    ]},
     {"name": "Dynamic Link", "istable": 1, "autoname": "hash", "fields": [
         _f("link_doctype", "Link", "Link Document Type", options="DocType", reqd=1),
         _f("link_name", "Data", "Link Name", reqd=1), _f("link_title"),

@@ -233,14 +233,15 @@ class Store:
 
     def query(self, doctype: str, *, fields: Any = None, filters: Any = None, or_filters: Any = None,
               order_by: Any = None, start: int = 0, page_length: int = 20,
-              as_dict_rows: bool = True, owner: str | None = None) -> list[Any]:
+              as_dict_rows: bool = True, owner: str | None = None,
+              restrict: dict[str, list[str]] | None = None) -> list[Any]:
         with self.lock:
             meta = self.get_meta(doctype)
             qb = QueryBuilder(meta, self.get_meta, self.clock.today())
             exprs, keys = qb.select_fields(fields)
             where_params: list[Any] = []
             # Filters may add child-table joins, so the WHERE is built before the JOINs (params in SQL order).
-            where = qb.where(filters, or_filters, where_params, owner=owner)
+            where = qb.where(filters, or_filters, where_params, owner=owner, restrict=restrict)
             params: list[Any] = []
             joins = qb.join_sql(params)
             params += where_params
@@ -263,12 +264,13 @@ class Store:
             out.append(dict(zip(keys, vals, strict=True)) if as_dict_rows else vals)
         return out
 
-    def count(self, doctype: str, filters: Any = None, or_filters: Any = None, owner: str | None = None) -> int:
+    def count(self, doctype: str, filters: Any = None, or_filters: Any = None, owner: str | None = None,
+              restrict: dict[str, list[str]] | None = None) -> int:
         with self.lock:
             meta = self.get_meta(doctype)
             qb = QueryBuilder(meta, self.get_meta, self.clock.today())
             where_params: list[Any] = []
-            where = qb.where(filters, or_filters, where_params, owner=owner)
+            where = qb.where(filters, or_filters, where_params, owner=owner, restrict=restrict)
             params: list[Any] = []
             joins = qb.join_sql(params)
             return int(self.conn.execute(f"SELECT count(DISTINCT t.name) FROM {q(meta.table)} t{joins}{where}",

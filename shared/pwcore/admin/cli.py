@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from pwcore.admin.requirements import cmd_requirements
 from pwcore.clients.erpnext import ERPNextSettings
@@ -46,7 +47,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_erpnext_setup(args: argparse.Namespace) -> int:
-    from pwcore.admin.erpnext_setup import Setup
+    from pwcore.admin.erpnext_setup import Setup, module_def_warnings
     from pwcore.clients.erpnext import AuthError, ERPNext, ERPNextError, Forbidden
 
     erp = ERPNext.from_settings(load_settings(ERPNextSettings))
@@ -60,18 +61,86 @@ def cmd_erpnext_setup(args: argparse.Namespace) -> int:
         return _fail(f"cannot reach ERPNext at {erp.base_url} (ERPNEXT_URL): {exc}")
     apply = not (args.dry_run or args.check)
     plan = Setup(erp, args.gateway_url, secret, rotate_secret=args.rotate_secret).plan_and_apply(apply=apply)
+    if not apply:
+        for warning in module_def_warnings(plan):
+            print(f"warning: {warning}")
     for change in plan.pending:
         print(f"{'would ' if not apply else ''}{change.action} {change.kind} {change.name}")
         if args.dry_run and change.diff:
             print(change.diff)
     if not plan.pending:
         print("ERPNext is already set up: nothing to change")
-    print(json.dumps(plan.summary()))
-    return 1 if (args.check and plan.pending) else 0
+    problems = site_problems(erp, check_pipeline=args.check)
+    for problem in problems:
+        print(f"{'problem' if args.check else 'warning'}: {problem}")
+    summary = plan.summary()
+    summary["problems"] = problems
+    print(json.dumps(summary))
+    return 1 if (args.check and (plan.pending or problems)) else 0
+
+
+def site_problems(erp: Any, check_pipeline: bool) -> list[str]:
+    """What the declarative files cannot express: the site's time zone, and (with --check) whether the
+    pipeline user can do the reads the functions need, tried with its own key."""
+    from pwcore.admin.erpnext_setup import PipelineCredentials, pipeline_permission_problems, time_zone_problem
+    from pwcore.clients.erpnext import ERPNext, ERPNextError
+
+    settings = load_settings(ERPNextSettings)
+    problems: list[str] = []
+    try:
+        tz = time_zone_problem(erp, settings.timezone)
+    except ERPNextError as exc:
+        tz = f"cannot read System Settings time_zone ({exc.status} {exc.exc_type}): run with a System Manager key"
+    if tz:
+        problems.append(tz)
+    if not check_pipeline:
+        return problems
+    creds = load_settings(PipelineCredentials)
+    if creds.api_key is None or creds.api_secret is None:
+        print("note: the pipeline user's permissions were not tried: set ERPNEXT_PIPELINE_API_KEY and "
+              "ERPNEXT_PIPELINE_API_SECRET (the key the functions use) to check them")
+        return problems
+    pipeline = ERPNext(settings.url, creds.api_key.get_secret_value(), creds.api_secret.get_secret_value(),
+                       timeout_s=settings.timeout_s, retries=1)
+    try:
+        user = pipeline.logged_user()
+    except ERPNextError as exc:
+        return [*problems, f"ERPNext refused ERPNEXT_PIPELINE_API_KEY / ERPNEXT_PIPELINE_API_SECRET ({exc.status})"]
+    if user == "Administrator":
+        problems.append("the pipeline key is Administrator's: give the functions their own user with the roles of "
+                        "pipeline_user in roles.json (least privilege)")
+    problems += pipeline_permission_problems(pipeline)
+    return problems
 
 
 
 
+
+
+def cmd_sales_agent_add(args: argparse.Namespace) -> int:
+    from pwcore.admin.agents import add_agent
+    from pwcore.clients.erpnext import ERPNext
+
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    print(json.dumps(add_agent(erp, args.name, args.email, args.referral_code)))
+    return 0
+
+
+def cmd_sensitive_id_add(args: argparse.Namespace) -> int:
+    """The plain value is read from stdin (never argv, which other users of the machine can see)."""
+    from pwcore.clients.erpnext import ERPNext
+    from pwcore.model.sensitive_ids import InvalidSensitiveId, mask_id
+
+    value = sys.stdin.readline().strip()
+    try:
+        masked = mask_id(args.type, value)
+    except InvalidSensitiveId as exc:
+        return _fail(str(exc))
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    doc = erp.insert("Sensitive ID", {"customer": args.customer, "id_type": args.type, "id_value": value,
+                                      "id_masked": masked, "entity_name": args.entity_name or None})
+    print(json.dumps({"name": doc["name"], "customer": args.customer, "id_type": args.type, "id_masked": masked}))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     setup.add_argument("--rotate-secret", action="store_true",
                        help="write WEBHOOK_SECRET into every webhook (ERPNext never shows the current one)")
     setup.set_defaults(func=cmd_erpnext_setup)
+    agent = sub.add_parser("sales-agent", help="referring Sales Agents")
+    asub = agent.add_subparsers(dest="action", required=True)
+    add = asub.add_parser("add", help="create a Sales Agent, its user (role Sales Agent) and the User Permission "
+                          "that limits it to its own Commission Ledger")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--referral-code", required=True, help="REF-XXXXX")
+    add.set_defaults(func=cmd_sales_agent_add)
+    sid = sub.add_parser("sensitive-id", help="SSN / EIN / ITIN records")
+    ssub = sid.add_subparsers(dest="action", required=True)
+    sadd = ssub.add_parser("add", help="store a Sensitive ID (value on stdin) with its masked form")
+    sadd.add_argument("--customer", required=True)
+    sadd.add_argument("--type", required=True, choices=["SSN", "EIN", "ITIN"])
+    sadd.add_argument("--entity-name", default="")
+    sadd.set_defaults(func=cmd_sensitive_id_add)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")
     req.add_argument("--check", action="store_true")

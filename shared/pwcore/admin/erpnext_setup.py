@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from pwcore.clients.erpnext import ERPNext, NotFound
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pwcore.clients.erpnext import ERPNext, Forbidden, NotFound
+from pwcore.settings import Settings
 
 FIELD_KEYS = ("fieldname", "fieldtype", "label", "options", "reqd", "unique", "default", "length", "read_only",
               "in_list_view", "description", "permlevel")
@@ -244,3 +248,67 @@ class Setup:
             self.erp.update("Webhook", hook["name"], body, modified=str(current["modified"]))
         diff = _diff({**have, "headers": have_headers}, {**desired, "headers": desired_headers})
         return Change("Webhook", hook["name"], "update", diff or "webhook_secret: rotated")
+
+
+# -- checks beyond the declarative files (`--check`, and warnings on every run) ------------------------------
+FRAPPE_FALLBACK_TIME_ZONE = "Asia/Kolkata"  # what Frappe uses while System Settings.time_zone is unset
+# Every DocType the functions read with their own key (pipeline_user in roles.json), with the function that
+# needs it; a read the pipeline user cannot do is a 403 at run time, so `--check` tries each one first.
+PIPELINE_READS: dict[str, str] = {
+    "Formation Order": "on-payment, generate-doc, deliver, reconcile",
+    "Compliance Service": "on-payment, generate-doc, deliver, reconcile",
+    "Compliance Calendar": "calendar-tick",
+    "Sales Agent": "on-payment (commission)",
+    "Commission Ledger": "on-payment (commission), calendar-tick",
+    "Sales Invoice": "on-payment, generate-doc, reconcile",
+    "Sales Order": "on-payment, reconcile",
+    "Customer": "generate-doc, deliver, presign",
+    "Contact": "deliver (opt-out), unsubscribe",
+    "Comment": "generate-doc, deliver (delivery record)",
+    "Communication": "deliver (delivery record)",
+}
+
+
+class PipelineCredentials(Settings):
+    """The functions' own ERPNext key, given to `pw erpnext-setup --check` to try the reads they need."""
+
+    model_config = SettingsConfigDict(env_prefix="ERPNEXT_PIPELINE_")
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+
+
+def site_time_zone(erp: ERPNext) -> tuple[str, bool]:
+    """(the zone Frappe uses for `modified`, whether System Settings sets it); needs System Manager."""
+    doc = erp.get("System Settings", "System Settings")
+    zone = str(doc.get("time_zone") or "")
+    return (zone, True) if zone else (FRAPPE_FALLBACK_TIME_ZONE, False)
+
+
+def time_zone_problem(erp: ERPNext, expected: str) -> str | None:
+    zone, set_on_site = site_time_zone(erp)
+    if zone == expected:
+        return None
+    how = "System Settings time_zone" if set_on_site else "System Settings time_zone is unset: Frappe's fallback"
+    return (f"site time zone is {zone} ({how}) but ERPNEXT_TIMEZONE is {expected}: the functions read `modified` "
+            "in ERPNEXT_TIMEZONE, so leases and reconcile's age filters would be off; set System Settings "
+            "time_zone (Desk: System Settings > Time Zone) or ERPNEXT_TIMEZONE to the same zone")
+
+
+def pipeline_permission_problems(pipeline: ERPNext) -> list[str]:
+    """One line per DocType the pipeline user cannot read, naming the function that needs it."""
+    problems: list[str] = []
+    for doctype, needed_by in PIPELINE_READS.items():
+        try:
+            pipeline.list_page(doctype, fields=["name"], limit_page_length=1)
+        except Forbidden as exc:
+            refused = exc.refusal()
+            problems.append(f"pipeline user lacks {refused.get('permission', 'read')} on {doctype} "
+                            f"(needed by {needed_by}): give it the roles of pipeline_user in roles.json")
+        except NotFound:
+            problems.append(f"DocType {doctype} does not exist on the site (needed by {needed_by})")
+    return problems
+
+
+def module_def_warnings(plan: Plan) -> list[str]:
+    return [f"Module Def {c.name!r} does not exist: it is created first (Frappe refuses a DocType whose module "
+            "is missing with 417 LinkValidationError)" for c in plan.pending if c.kind == "Module Def"]

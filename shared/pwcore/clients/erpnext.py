@@ -11,6 +11,7 @@ business answer.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -58,6 +59,26 @@ class ERPNextError(Exception):
         """Unreachable (status 0), rate limited or a server error: a later retry can succeed."""
         return self.status == 0 or self.status == 429 or self.status >= 500
 
+    def refusal(self) -> dict[str, Any]:
+        """What ERPNext refused, for an operator: exc_type, and for a PermissionError the DocType and the
+        permission missing, as far as Frappe's messages name them (observed v15 wording)."""
+        out: dict[str, Any] = {"erpnext_status": self.status, "exc_type": self.exc_type or None}
+        text = self.message
+        need = re.search(r"You need the '(\w+)' permission on (?:<strong>)?([A-Z][\w ]*?)(?:</strong>)? \S+ to", text)
+        role = re.search(r"does not have doctype access via role permission for document (?:<strong>)?"
+                         r"([^<]+?)(?:</strong>|$|;)", text)
+        plain = re.search(r"No permission for (?:<strong>)?([^<;]+?)(?:</strong>|$|;)", text)
+        if need:
+            out["permission"], out["doctype"] = need.group(1), need.group(2).strip()
+        elif role:
+            out["doctype"] = role.group(1).strip()
+        elif plain:
+            out["doctype"] = plain.group(1).strip()
+        if self.status == 403 and "doctype" in out:
+            out.setdefault("permission", "read")
+        out["detail"] = re.sub(r"</?strong>", "", text)[:300]
+        return out
+
 
 class AuthError(ERPNextError):
     pass
@@ -96,6 +117,16 @@ class Unreachable(ERPNextError):
 
 
 def _server_messages(body: Mapping[str, Any]) -> str:
+    texts = _messages(body)
+    # Frappe's _error_message names the permission missing ("You need the 'write' permission on ..."): kept
+    # beside the server messages, which only name the DocType.
+    extra = str(body.get("_error_message") or "")
+    if extra and texts and extra not in texts:
+        texts.append(extra)
+    return "; ".join(t for t in texts if t)
+
+
+def _messages(body: Mapping[str, Any]) -> list[str]:
     raw = body.get("_server_messages")
     texts: list[str] = []
     if isinstance(raw, str):
@@ -111,7 +142,7 @@ def _server_messages(body: Mapping[str, Any]) -> str:
         texts.append(str(body["_error_message"]))
     if not texts and body.get("exception"):
         texts.append(str(body["exception"]))
-    return "; ".join(t for t in texts if t)
+    return [t for t in texts if t]
 
 
 def error_from_response(response: httpx.Response) -> ERPNextError:

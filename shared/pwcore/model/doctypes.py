@@ -22,6 +22,26 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,139}$"
 ORDER_NAME = re.compile(r"(FO|CS)-[A-Za-z0-9]{1,16}(-[A-Za-z0-9]{1,16}){0,3}")
 
 
+# The real choices of the order Selects (doctypes.json holds the same options after a leading blank; a test
+# keeps them equal). Frappe gives an omitted Select its first option, so the pipeline checks the value itself.
+ENTITY_TYPES = ("LLC", "Corporation", "Nonprofit")
+SERVICE_TYPES = ("FLSA Audit", "CCPA Audit", "TCPA Audit", "Contractor Assessment", "Handbook Review",
+                 "Breach Response Plan", "Privacy Policy")
+ORDER_CHOICES = {FORMATION_ORDER: ("entity_type", ENTITY_TYPES), COMPLIANCE_SERVICE: ("service_type", SERVICE_TYPES)}
+
+
+def choice_problem(doctype: str, doc: Mapping[str, Any]) -> str | None:
+    """Why the order's type field is not a real choice (blank or unknown), or None when it is one."""
+    if doctype not in ORDER_CHOICES:
+        return None
+    fieldname, choices = ORDER_CHOICES[doctype]
+    value = str(doc.get(fieldname) or "").strip()
+    if value in choices:
+        return None
+    shown = "blank" if not value else f"{value[:60]!r}, not a choice"
+    return f"{fieldname} is {shown} (one of {', '.join(choices)}): set it on the order, then retry (Failed -> Queued)"
+
+
 class UnsafeName(ValueError):
     """An order name or object key that could leave the order's folder."""
 

@@ -37,6 +37,7 @@ class GenerationStatus(OutcomeStatus):
     BUSY = ("busy", 200)  # another run holds the order
     SKIPPED = ("skipped", 200)  # the order is in no state to generate (e.g. Refunded)
     FAILED = ("failed", 200)  # a property of the order; the reason is on the order
+    REFUSED = ("refused", 422)  # the order's type is no real choice and ERPNext refused even Failed; see Comment
     NOT_FOUND = ("not_found", 404)
     RETRY_LATER = ("retry_later", 503)  # an outage; nothing partial is left behind
 
@@ -58,3 +59,4 @@ class SweepStatus(OutcomeStatus):
     OK = ("ok", 200)
     BUSY = ("busy", 200)  # another sweep holds the lock
     ERROR = ("error", 503)  # a step could not read ERPNext; the next run catches up
+    REFUSED = ("refused", 500)  # ERPNext refused a read or write (permission, validation): no run can catch up

@@ -60,10 +60,12 @@ def answer_for(exc: BaseException, call_id: str) -> dict[str, Any]:
         log.error("dependency.outage", system=system, error_type=type(exc).__name__)
         return error(503, f"{system} unavailable; retry later")
     if isinstance(exc, ERPNextError):
-        log.error("erpnext.refused", status=exc.status, exc_type=exc.exc_type, detail=exc.message[:300])
-        return error(500, f"ERPNext refused the request ({exc.exc_type or exc.status}); not an outage: check the "
-                     "site and the pipeline user's roles", erpnext_status=exc.status, exc_type=exc.exc_type,
-                     detail=exc.message[:300])
+        refused = exc.refusal()
+        log.error("erpnext.refused", **refused)
+        what = " ".join(str(refused[k]) for k in ("permission", "doctype") if refused.get(k))
+        return error(500, f"ERPNext refused the request ({exc.exc_type or exc.status}{': ' + what if what else ''});"
+                     " not an outage, a retry cannot help: check the site and the pipeline user's roles",
+                     outage=False, **refused)
     if isinstance(exc, ConfigError):
         log.error("config.error", error=str(exc))
         return error(500, "configuration error", detail=str(exc))

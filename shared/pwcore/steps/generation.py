@@ -27,7 +27,7 @@ from pwcore.clients.s3 import Storage
 from pwcore.documents.template_store import TemplateStore, template_key, templates_for
 from pwcore.logs import get_logger, redact_text
 from pwcore.model.clock import lease_expired
-from pwcore.model.doctypes import current_version, next_version
+from pwcore.model.doctypes import choice_problem, current_version, next_version
 from pwcore.model.layout import MANIFEST_NAME, invoice_key, slug, version_prefix
 from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE, VersionManifest
 from pwcore.model.outcomes import GenerationStatus
@@ -86,6 +86,9 @@ class Generator:
     def claim(self, doctype: str, name: str) -> tuple[dict[str, Any] | None, Outcome | None]:
         doc = self.erp.get(doctype, name)
         status = str(doc.get("status"))
+        problem = choice_problem(doctype, doc)
+        if problem is not None and status in (Status.QUEUED, Status.REVISION, Status.PROCESSING):
+            return None, self._refuse_choice(doctype, name, problem)
         if status in (Status.QUEUED, Status.REVISION):
             try:
                 result = transition(self.erp, doctype, name, Status.PROCESSING, doc=doc,
@@ -110,14 +113,32 @@ class Generator:
             return None, Outcome(GenerationStatus.DONE, name, version, f"order is {status}")
         return None, Outcome(GenerationStatus.SKIPPED, name, detail=f"order is {status}")
 
+    def _refuse_choice(self, doctype: str, name: str, problem: str) -> Outcome:
+        """Never guess the entity or the service (a wrong one is a wrong legal product): Failed with the reason.
+        Frappe validates the whole document on a status write, so a blank mandatory Select may make it refuse
+        even Failed (MandatoryError); the reason is on the order as a Comment either way, and the answer is 422."""
+        try:
+            fail(self.erp, doctype, name, problem)
+        except ERPNextError as exc:
+            if exc.transient:
+                raise
+            log.error("generation.refused", order=name, reason=problem, exc_type=exc.exc_type or None)
+            return Outcome(GenerationStatus.REFUSED, name, detail=f"{problem} (ERPNext refused the status write:"
+                           f" {exc.exc_type or exc.status})")
+        log.error("generation.refused", order=name, reason=problem)
+        return Outcome(GenerationStatus.FAILED, name, detail=problem)
+
     # -- the job ---------------------------------------------------------------------------------------
     def run(self, doctype: str, name: str, invoice: str | None = None, call_id: str = "") -> Outcome:
         try:
             doc, early = self.claim(doctype, name)
         except NotFound:
             return Outcome(GenerationStatus.NOT_FOUND, name, detail=f"{doctype} {name} not found")
-        except ERPNextError as exc:  # nothing claimed yet: the caller (queue, sweep) retries later
+        except ERPNextError as exc:
             log.error("generation.claim_failed", order=name, status=exc.status, exc_type=exc.exc_type)
+            if not exc.transient:  # a refusal (403, 417): the entrypoint names it; no retry can help
+                raise
+            # nothing claimed yet: the caller (queue, sweep) retries later
             return Outcome(GenerationStatus.RETRY_LATER, name, detail="ERPNext unavailable")
         if early is not None:
             log.info("generation.skip", order=name, status=early.status, detail=early.detail)

@@ -67,12 +67,31 @@ class Summary:
     failed: dict[str, int] = field(default_factory=lambda: {"payment": 0, "generation": 0, "delivery": 0})
     errors: list[str] = field(default_factory=list)
     actions: list[dict[str, str]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
     status: str = "ok"
 
+    def erpnext_error(self, where: str, exc: ERPNextError, step_failed: bool = False) -> None:
+        """An outage makes the run "error" (503: the next run catches up); a permanent refusal (403 permission,
+        417 validation) makes it "refused" (500), naming what ERPNext refused: no later run can fix it."""
+        if exc.transient:
+            self.errors.append(f"{where}: ERPNext {exc.status} {exc.exc_type}".strip())
+            if step_failed and self.status != "refused":
+                self.status = "error"
+            return
+        refused = exc.refusal()
+        what = " ".join(str(refused[k]) for k in ("permission", "doctype") if refused.get(k))
+        self.errors.append(f"{where}: ERPNext refused ({exc.status} {exc.exc_type}{': ' + what if what else ''}); "
+                           "not an outage".strip())
+        self.refused.append({"where": where, **refused})
+        self.status = "refused"
+
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "dry_run": self.dry_run, "found": self.found,
-                "redispatched": self.redispatched, "failed": self.failed, "errors": self.errors,
-                "actions": self.actions[:200]}
+        out = {"status": self.status, "dry_run": self.dry_run, "found": self.found,
+               "redispatched": self.redispatched, "failed": self.failed, "errors": self.errors,
+               "actions": self.actions[:200]}
+        if self.refused:
+            out["refused"] = self.refused[:50]
+        return out
 
 
 class Reconciler:
@@ -122,9 +141,9 @@ class Reconciler:
                 try:
                     step(now, summary)
                 except ERPNextError as exc:
-                    summary.status = "error"
-                    summary.errors.append(f"{step.__name__.strip('_')}: ERPNext {exc.status} {exc.exc_type}".strip())
-                    log.error("reconcile.step_failed", step=step.__name__, status=exc.status)
+                    summary.erpnext_error(step.__name__.strip("_"), exc, step_failed=True)
+                    log.error("reconcile.step_failed", step=step.__name__, status=exc.status,
+                              exc_type=exc.exc_type or None)
         finally:
             if not dry_run:
                 self._release()
@@ -173,7 +192,7 @@ class Reconciler:
             except InvoiceNotPaid:
                 continue
             except ERPNextError as exc:  # one bad invoice must not stop the sweep for every other order
-                summary.errors.append(f"payment {invoice}: ERPNext {exc.status} {exc.exc_type}".strip())
+                summary.erpnext_error(f"payment {invoice}", exc)
                 continue
             summary.redispatched["payment"] += len(result["queued"])
             self._act(summary, "payment", invoice, "processed", ",".join(result["queued"]))
@@ -232,7 +251,7 @@ class Reconciler:
                 if self._bump(doctype, row, requeue) is None:
                     continue
             except ERPNextError as exc:
-                summary.errors.append(f"generation {name}: ERPNext {exc.status} {exc.exc_type}".strip())
+                summary.erpnext_error(f"generation {name}", exc)
                 continue
             invoice = None  # generate-doc finds the order's paid invoice itself
             version = next_version(row)
@@ -260,7 +279,7 @@ class Reconciler:
                 if self._bump(doctype, row) is None:
                     continue
             except ERPNextError as exc:
-                summary.errors.append(f"delivery {name}: ERPNext {exc.status} {exc.exc_type}".strip())
+                summary.erpnext_error(f"delivery {name}", exc)
                 continue
             try:
                 self.dispatcher.dispatch("deliver", {"doctype": doctype, "name": name},

@@ -267,3 +267,30 @@ def test_contact_email_is_used_when_customer_has_none(erp: ERPNext, storage: Sto
                        files=[("a.pdf", pdf_bytes(1), "application/pdf")])
     assert deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"]).status == "delivered"
     assert smtp.wait_for(1)[0]["To"] == "contact@example.org"
+
+
+def test_comment_fallback_is_found_escaped_so_a_retry_writes_no_second_record(
+        erp: ERPNext, erp_standin: Any, storage: Storage, smtp: SMTPSink, smtp_settings: SMTPSettings,
+        make_order: Callable[..., Order]) -> None:
+    """Issue 19, defect 6: Frappe HTML-escapes Comment content, so the Message-ID <...> of the Comment
+    fallback is stored as &lt;...&gt;; the retry must still find that record and not write a second one."""
+    import httpx
+
+    order = make_order()
+    refusal = json.dumps({"exc_type": "ValidationError", "_server_messages": json.dumps(
+        [json.dumps({"message": "Communication refused"})])})
+    httpx.post(f"{erp_standin.url}/_standin/faults", timeout=5, json={
+        "path_prefix": "/api/resource/Communication", "method": "POST", "status": 417, "count": 10,
+        "body": refusal, "content_type": "application/json"})
+    try:
+        with pytest.raises(SimulatedCrash):  # recorded as a Comment, then killed before the Delivered write
+            deliverer(erp, storage, smtp_settings, crash_at="recorded").run(order["doctype"], order["name"], "a")
+        [stored] = [c for c in comments(erp, order) if "Message-ID" in c]
+        assert f"&lt;order-{order['name']}-v1@" in stored and "<order-" not in stored  # as Frappe stores it
+        out = deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], "retry")
+    finally:
+        httpx.delete(f"{erp_standin.url}/_standin/faults", timeout=5)
+    assert out.status == "delivered", out
+    assert status_of(erp, order) == "Delivered"
+    assert len([c for c in comments(erp, order) if "Message-ID" in c]) == 1
+    assert len(smtp.wait_for(1)) == 1
