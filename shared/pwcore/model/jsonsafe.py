@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from pwcore.model.problems import BadRequest, PayloadTooLarge
@@ -19,9 +20,9 @@ MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 64
 DEFAULT_MAX_BYTES = 1024 * 1024
 
-_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPEN = frozenset(b"[{")
-_CLOSE = frozenset(b"]}")
 
 
 class BadJSON(BadRequest):
@@ -29,26 +30,23 @@ class BadJSON(BadRequest):
 
 
 def depth_of(raw: bytes, limit: int) -> int:
-    """The deepest nesting of arrays/objects in `raw` (stops counting once over `limit`)."""
+    """The deepest nesting of arrays/objects in `raw` (stops counting once over `limit`).
+
+    Strings are removed first (a regular expression, so brackets inside strings do not count), then only the
+    brackets are walked; a string left unterminated keeps its brackets, which can only over-count an input the
+    parser refuses anyway."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= limit:
+        return min(len(brackets), limit)
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == _BACKSLASH:
-                escaped = True
-            elif byte == _QUOTE:
-                in_string = False
-        elif byte == _QUOTE:
-            in_string = True
-        elif byte in _OPEN:
+    for byte in brackets:
+        if byte in _OPEN:
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > limit:
-                    return deepest
-        elif byte in _CLOSE:
+                    break
+        else:
             depth -= 1
     return deepest
 

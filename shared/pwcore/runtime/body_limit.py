@@ -9,6 +9,8 @@ index.py creates whether before or after the import) to one with `max_content_le
   (waitress itself first spools a chunked body beyond 512 KiB to a temporary file, not to memory, and then
   passes its length);
 and the refusal is a JSON 413 (`{"error": "body larger than N bytes"}`), not Werkzeug's HTML page.
+The same way, the URL map class turns off Werkzeug's merge_slashes and strict_slashes, whose HTML 308 redirects
+would otherwise answer a path like `//` before the handler (with it off, every path reaches the handler, which answers JSON).
 """
 
 from __future__ import annotations
@@ -65,7 +67,16 @@ def install(max_bytes: int | None = None) -> int | None:
             except RequestEntityTooLarge:
                 raise JSONTooLarge() from None
 
+    from werkzeug.routing import Map
+
+    class HandlerMap(Map):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("merge_slashes", False)
+            kwargs.setdefault("strict_slashes", False)
+            super().__init__(*args, **kwargs)
+
     flask.Flask.request_class = LimitedRequest
+    flask.Flask.url_map_class = HandlerMap
     _installed["max_bytes"] = max_bytes
     return max_bytes
 
