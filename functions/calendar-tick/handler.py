@@ -18,8 +18,14 @@ from pwcore.logs import get_logger
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import entrypoint, json_response
-from pwcore.runtime.scheduled_request import (ScheduledSettings, claim_slot, counts_only, scheduled_call, skipped,
-                                              tick_request)
+from pwcore.runtime.scheduled_request import (
+    ScheduledSettings,
+    claim_slot,
+    counts_only,
+    scheduled_call,
+    skipped,
+    tick_request,
+)
 from pwcore.settings import load_settings
 from pwcore.steps.calendar_tick import CalendarSettings, run_daily
 from pwcore.steps.commissions import sweep_commissions

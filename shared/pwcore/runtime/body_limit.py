@@ -10,7 +10,8 @@ index.py creates whether before or after the import) to one with `max_content_le
   passes its length);
 and the refusal is a JSON 413 (`{"error": "body larger than N bytes"}`), not Werkzeug's HTML page.
 The same way, the URL map class turns off Werkzeug's merge_slashes and strict_slashes, whose HTML 308 redirects
-would otherwise answer a path like `//` before the handler (with it off, every path reaches the handler, which answers JSON).
+would otherwise answer a path like `//` before the handler (with them off, every path reaches the handler,
+which answers JSON).
 """
 
 from __future__ import annotations
@@ -42,24 +43,23 @@ def install(max_bytes: int | None = None) -> int | None:
     """Make every Flask request of this process refuse bodies over `max_bytes` with a JSON 413.
 
     Returns the limit, or None where Flask is not installed (a runtime without the template)."""
-    max_bytes = limit() if max_bytes is None else max_bytes
+    limit_bytes: int = limit() if max_bytes is None else max_bytes
     try:
         import flask
+        from werkzeug.datastructures import ImmutableDict
         from werkzeug.exceptions import RequestEntityTooLarge
     except ImportError:  # pragma: no cover - every image of ours has the template's Flask
         return None
 
     class JSONTooLarge(RequestEntityTooLarge):
         def get_body(self, environ: Any = None, scope: Any = None) -> str:
-            return json.dumps(too_large_body(max_bytes))
+            return json.dumps(too_large_body(limit_bytes))
 
         def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
             return [("Content-Type", "application/json")]
 
     class LimitedRequest(flask.Request):
-        @property  # type: ignore[override]
-        def max_content_length(self) -> int:
-            return max_bytes
+        _max_content_length = limit_bytes  # what Flask >= 3.1's max_content_length reads first
 
         def get_data(self, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -77,8 +77,10 @@ def install(max_bytes: int | None = None) -> int | None:
 
     flask.Flask.request_class = LimitedRequest
     flask.Flask.url_map_class = HandlerMap
-    _installed["max_bytes"] = max_bytes
-    return max_bytes
+    # Older Flask reads the app's config only; apps created from now on start with the limit there too.
+    flask.Flask.default_config = ImmutableDict({**flask.Flask.default_config, "MAX_CONTENT_LENGTH": limit_bytes})
+    _installed["max_bytes"] = limit_bytes
+    return limit_bytes
 
 
 def installed_limit() -> int | None:
