@@ -131,7 +131,7 @@ def hostile_json(rng: random.Random, world: dict[str, Any]) -> bytes:
 
 def malformed(rng: random.Random, world: dict[str, Any]) -> bytes:
     """A body no schema accepts, whatever the function: what a valid signature may wrap in this corpus."""
-    name = world["order"].encode()
+    name = str(world["order"]).encode()
     return rng.choice([deep(rng), b'{"doctype":"Formation Order","name":"' + name + b'","name":"FO-1"}',
                        b'{"doctype":"Formation Order","name":"' + name + b'\n"}', b'{"name":NaN}',
                        b'{"doctype":"Formation Order","name":"\xff' + name + b'"}', b'\xff\xfe',
@@ -164,7 +164,7 @@ def token(rng: random.Random, world: dict[str, Any]) -> str:
         lambda: jwt.encode({"sub": sub, "aud": "other", "exp": now + 300}, JWT_SECRET, algorithm="HS256"),
         lambda: jwt.encode({"sub": sub, "aud": AUD, "exp": now + 300}, "a-wrong-secret-that-is-32-bytes-long!!",
                            algorithm="HS256"),
-        lambda: jwt.encode({"sub": sub, "aud": AUD, "exp": now + 300}, None, algorithm="none"),
+        lambda: jwt.encode({"sub": sub, "aud": AUD, "exp": now + 300}, None, algorithm="none"),  # type: ignore[arg-type]
         lambda: jwt.encode({"sub": sub, "aud": AUD, "exp": 1e308}, JWT_SECRET, algorithm="HS256"),
         lambda: "e30." * rng.randrange(1, 2000),
     ]
@@ -268,7 +268,7 @@ def send(client: Any, req: dict[str, Any]) -> Any:
 
 def check_answer(function: str, req: dict[str, Any], response: Any, world: dict[str, Any]) -> str:
     """The answer's text, after the per-answer assertions."""
-    text = response.get_data().decode("utf-8", "replace")
+    text: str = response.get_data().decode("utf-8", "replace")
     what = f"{function} {req['method']} {req['path'][:40]!r} headers={list(req['headers'])} body={req['body'][:80]!r}"
     assert response.status_code < 500, f"{what}: {response.status_code} {text[:300]}"
     flask_own = req["method"] in ("OPTIONS", "HEAD") or (response.status_code == 405 and req["method"] not in
