@@ -64,7 +64,7 @@ class ScheduledSettings(Settings):
 
     model_config = SettingsConfigDict(env_prefix="SCHEDULED_")
     reconcile_min_interval_s: int = 240  # cron */5: every firing lands in its own slot
-    calendar_tick_min_interval_s: int = 20 * 3600  # daily
+    calendar_tick_min_interval_s: int = 3000  # cron hourly (0 * * * *): one run per firing
     backup_min_interval_s: int = 20 * 3600  # daily
 
     def interval_of(self, job: str) -> int:
