@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 300.0
 SECRET = "bench-webhook-secret"
 JWT_SECRET = "bench-presign-jwt-secret-0123456789abcdef"
+OPERATOR_TOKEN = "bench-operator-token"  # the dry runs below are manual operations
 FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile")
 
 # What the first request is, per function (reported with the numbers).
@@ -61,7 +62,7 @@ def child_env(secrets_dir: str) -> dict[str, str]:
         "WEBHOOK_SECRET": SECRET, "DISPATCH_MODE": "openfaas", "DISPATCH_GATEWAY_URL": f"http://127.0.0.1:{dead}",
         "OLLAMA_HOST": f"http://127.0.0.1:{dead}", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(dead),
         "PRESIGN_JWT_SECRET": JWT_SECRET, "PRESIGN_ALLOWED_ORIGINS": "https://performancewest.net",
-        "PYTHONDONTWRITEBYTECODE": "0",
+        "OPERATOR_TOKEN": OPERATOR_TOKEN, "PYTHONDONTWRITEBYTECODE": "0",
     })
     return env
 
@@ -96,8 +97,11 @@ def _first_event(name: str) -> _Event:
         return _Event("GET", headers={"Authorization": f"Bearer {token}", "Origin": "https://performancewest.net"},
                       query={"order": "FO-2026-0001"})
     if name == "backup":
-        return _Event("POST", query={"mode": "lifecycle", "dry_run": "1"})
-    return _Event("POST", query={"dry_run": "1"})
+        return _Event("POST", query={"mode": "lifecycle", "dry_run": "1"}, headers=OPERATOR)
+    return _Event("POST", query={"dry_run": "1"}, headers=OPERATOR)
+
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 def child(name: str) -> None:

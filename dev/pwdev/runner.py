@@ -3,7 +3,10 @@
 Contract part A: one Flask view on `/` and `/<path:path>` for GET, PUT, POST, PATCH, DELETE; Event (raw bytes
 body, headers, method, query, path) and Context (hostname); the folder is imported as the package `function`;
 the return value is formatted by format_response / format_body / format_headers (copied in behaviour from
-the template, including the python3-http-debian `Content-type: application/octet-stream` branch).
+the template, including the python3-http-debian `Content-type: application/octet-stream` branch). As in
+index.py, the handler is imported before the Flask app is created and `Event` reads `request.get_data()`, so a
+body limit the handler module installs on Flask's request class (pwcore.runtime.body_limit) applies here exactly
+as in the image: a JSON 413 before the body is buffered, chunked bodies cut at the limit.
 
 In front of the Flask app sits a thin WSGI layer that plays of-watchdog (contract part C): `/_/health`,
 `/_/ready`, `max_inflight` -> 429, `exec_timeout` -> 504 (the handler keeps running in the background, as it

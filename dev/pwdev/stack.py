@@ -37,6 +37,16 @@ API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secre
 ROLES_JSON = ROOT / "shared" / "pwcore" / "data" / "roles.json"
 WEBHOOK_SECRET = "pw-dev-webhook-secret-7b21"
 JWT_SECRET = "pw-dev-presign-jwt-secret-51e0-2b7d9c"  # >= 32 chars, as presign requires
+OPERATOR_TOKEN = "pw-dev-operator-token-0c4e-9a17"  # manual runs of the scheduled functions (Bearer)
+# The local stack lets scheduled calls run back to back (tests sweep many times a minute); production keeps the
+# defaults of pwcore.runtime.scheduled_request (one run per slot).
+UNTHROTTLED = {"SCHEDULED_RECONCILE_MIN_INTERVAL_S": "0", "SCHEDULED_CALENDAR_TICK_MIN_INTERVAL_S": "0",
+               "SCHEDULED_BACKUP_MIN_INTERVAL_S": "0"}
+
+
+def operator_headers() -> dict[str, str]:
+    """What an operator sends for a manual run (dry run, mode, listing) of a scheduled function."""
+    return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 class LocalStack:
@@ -94,6 +104,7 @@ class LocalStack:
             "PRESIGN_AUDIENCE": "performancewest-portal",
             "PRESIGN_ALLOWED_ORIGINS": "http://127.0.0.1:4321,http://localhost:4321",
             "PYTHONUNBUFFERED": "1",
+            **UNTHROTTLED,
             **self.extra_env,
         }
 
@@ -101,7 +112,8 @@ class LocalStack:
         secrets = self.workdir / folder
         secrets.mkdir(exist_ok=True)
         for name, value in {"erpnext-api-key": api_key, "erpnext-api-secret": api_secret,
-                            "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET}.items():
+                            "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET,
+                            "operator-token": OPERATOR_TOKEN}.items():
             (secrets / name).write_text(value + "\n")  # faas-cli secret files often end with a newline
 
     # -- lifecycle --------------------------------------------------------------------------------------

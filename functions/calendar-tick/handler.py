@@ -1,8 +1,9 @@
 """calendar-tick: the daily cron sweep of the Compliance Calendar (pwcore.steps.calendar_tick) and of the
 Commission Ledger (pwcore.steps.commissions).
 
-Invoked by the cron-connector (an empty POST with `X-Topic: cron-function`), a Knative PingSource, or by hand
-(`dry_run=1`, `today=` under the rules of pwcore.runtime.scheduled_request). Answers a JSON summary.
+Invoked by the cron-connector (an empty POST with `X-Topic: cron-function`) or a Knative PingSource: no
+credentials, so no options, at most once per SCHEDULED_CALENDAR_TICK_MIN_INTERVAL_S, counts only in the answer.
+By an operator (token or signed options, pwcore.runtime.scheduled_request): `dry_run`, `today=`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from pwcore.logs import get_logger
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import entrypoint, json_response
-from pwcore.runtime.scheduled_request import tick_request
+from pwcore.runtime.scheduled_request import (
+    ScheduledSettings,
+    claim_slot,
+    counts_only,
+    scheduled_call,
+    skipped,
+    tick_request,
+)
 from pwcore.settings import load_settings
 from pwcore.steps.calendar_tick import CalendarSettings, run_daily
 from pwcore.steps.commissions import sweep_commissions
@@ -27,12 +35,18 @@ log = get_logger("calendar-tick")
 
 @entrypoint("calendar-tick")
 def handle(event: Any, context: Any) -> dict[str, Any]:
+    call = scheduled_call(event, "calendar-tick")
     settings = load_settings(CalendarSettings)
-    request = tick_request(event, settings.allow_today_override)
+    request = tick_request(call, settings.allow_today_override)
+    if not call.operator:
+        interval = load_settings(ScheduledSettings).interval_of("calendar-tick")
+        if not claim_slot(wiring.storage(), "calendar-tick", interval):
+            return json_response(200, skipped("calendar-tick", interval))
     log.info("calendar.tick_start", dry_run=request.dry_run, trigger=request.trigger)
     erp = wiring.erpnext()
     calendar, site_now = run_daily(erp, None if request.dry_run else wiring.storage(), settings,
                                    wiring.site_timezone(), today=request.today, dry_run=request.dry_run)
     commissions = sweep_commissions(erp, load_settings(CommissionSettings), now=site_now, dry_run=request.dry_run,
                                     page_length=settings.page_length)
-    return json_response(200, {"trigger": request.trigger, "calendar": calendar, "commissions": commissions})
+    answer = {"trigger": request.trigger, "calendar": calendar, "commissions": commissions}
+    return json_response(200, answer if call.operator else counts_only(answer))

@@ -1,5 +1,7 @@
 """reconcile: the sweep (every 5 minutes by cron) that finishes orders stranded by lost events
-(pwcore.steps.reconcile). `?dry_run=1` (or a GET) reports what it would do without changing anything."""
+(pwcore.steps.reconcile). The scheduled call (no credentials) runs the sweep as scheduled, at most once per
+SCHEDULED_RECONCILE_MIN_INTERVAL_S, and answers counts only. An operator (pwcore.runtime.scheduled_request)
+may ask `?dry_run=1` (or GET) to see what it would do, with the order names."""
 
 from __future__ import annotations
 
@@ -10,21 +12,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./shared into the build context
 
 from pwcore.model.outcomes import SweepStatus
-from pwcore.model.problems import MethodNotAllowed
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import call_id_of, entrypoint, json_response
-from pwcore.runtime.scheduled_request import flag
+from pwcore.runtime.scheduled_request import ScheduledSettings, claim_slot, counts_only, scheduled_call, skipped
 from pwcore.settings import load_settings
 from pwcore.steps.reconcile import Reconciler, ReconcileSettings
 
 
 @entrypoint("reconcile")
 def handle(event: Any, context: Any) -> dict[str, Any]:
-    if event.method not in ("POST", "GET"):
-        raise MethodNotAllowed("POST, GET")
-    dry_run = flag(event, "dry_run") or event.method == "GET"
-    reconciler = Reconciler(wiring.erpnext(), wiring.storage(), wiring.dispatcher(), load_settings(ReconcileSettings),
+    call = scheduled_call(event, "reconcile", methods=("POST", "GET"))
+    dry_run = call.operator and (call.flag("dry_run") or event.method == "GET")
+    storage = wiring.storage()
+    if not call.operator:
+        interval = load_settings(ScheduledSettings).interval_of("reconcile")
+        if not claim_slot(storage, "reconcile", interval):
+            return json_response(200, skipped("reconcile", interval))
+    reconciler = Reconciler(wiring.erpnext(), storage, wiring.dispatcher(), load_settings(ReconcileSettings),
                             load_settings(CommissionSettings), timezone=wiring.site_timezone())
     summary = reconciler.run(dry_run=dry_run, owner=call_id_of(event))
-    return json_response(SweepStatus.of(summary["status"]).http_status, summary)
+    answer = summary if call.operator else counts_only(summary)
+    return json_response(SweepStatus.of(summary["status"]).http_status, answer)

@@ -30,7 +30,7 @@ from werkzeug.test import EnvironBuilder
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.faults import ERPNextFaults
 from pwdev.runner import create_app, load_handler
-from pwdev.stack import JWT_SECRET, ROOT, WEBHOOK_SECRET, LocalStack
+from pwdev.stack import JWT_SECRET, ROOT, WEBHOOK_SECRET, LocalStack, operator_headers
 
 # 10,000 in all; backup does real gpg + S3 work per request, so it gets fewer.
 EXAMPLES = {"on-payment": 1700, "generate-doc": 1700, "deliver": 1700, "presign": 1700, "calendar-tick": 1100,
@@ -151,9 +151,9 @@ def test_fuzz_entry_point(function: str, world: dict[str, Any], gpg_keys: tuple[
     monkeypatch.setenv("BACKUP_VERIFY_PRIVATE_KEY", gpg_keys[1])
     client = create_app(load_handler(ROOT / "functions" / function)).test_client()
     if function == "backup":
-        seeded = client.post("/", data=gzip.compress(b"-- a small dump\n" * 100))
+        seeded = client.post("/", data=gzip.compress(b"-- a small dump\n" * 100), headers=operator_headers())
         assert seeded.status_code == 200, seeded.get_data()
-        assert client.post("/", query_string={"mode": "verify"}).status_code == 200
+        assert client.post("/", query_string={"mode": "verify"}, headers=operator_headers()).status_code == 200
     statuses: Counter[int] = Counter()
     not_json: Counter[int] = Counter()
     started = time.monotonic()

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from pwcore.model import jsonsafe
 from pwcore.model.problems import BadRequest, PayloadTooLarge
 from pwcore.model.signatures import SIGNATURE_EXTENSION, SIGNATURE_HEADER
 
@@ -126,10 +127,18 @@ def parse(event: Any) -> CloudEventRequest | None:
         else:
             if len(raw) > MAX_STRUCTURED_BYTES:
                 raise StructuredTooLarge(f"structured CloudEvent larger than {MAX_STRUCTURED_BYTES} bytes")
+            # Limits (depth, UTF-8, duplicates, NaN, huge numbers) before the SDK's recursive parser sees it.
+            envelope = jsonsafe.loads(raw, max_bytes=MAX_STRUCTURED_BYTES, max_depth=jsonsafe.MAX_DEPTH + 1)
+            if not isinstance(envelope, dict):
+                raise BadCloudEvent("malformed CloudEvent (structured mode): the envelope must be a JSON object")
             parsed = from_structured(HTTPMessage(headers={}, body=raw), JSONFormat())
             data = _data_bytes(parsed.get_data())
-    except StructuredTooLarge:
+    except (StructuredTooLarge, BadCloudEvent):
         raise
+    except jsonsafe.BadJSON as exc:
+        raise BadCloudEvent(f"malformed CloudEvent ({mode} mode): {exc.reason}") from None
+    except RecursionError:
+        raise BadCloudEvent(f"malformed CloudEvent ({mode} mode): nested too deeply") from None
     except (BaseCloudEventException, ValueError, TypeError, AttributeError) as exc:
         raise BadCloudEvent(f"malformed CloudEvent ({mode} mode): {_reason(exc)}") from None
     attributes = _attributes_text(parsed.get_attributes())

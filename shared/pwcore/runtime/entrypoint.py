@@ -9,7 +9,10 @@ one place where exceptions become HTTP answers:
   can help and an operator must fix the site or the pipeline user's roles;
 - input nested too deeply for the parser (RecursionError): 400;
 - anything else: 500 with the call id (the traceback goes to the log, never to the caller).
-A CloudEvent (Knative Broker / PingSource, binary or structured) becomes the plain request the handler expects.
+A CloudEvent (Knative Broker / PingSource, binary or structured) becomes the plain request the handler expects;
+that parse happens inside the error handling too, so a hostile envelope is a 400, never an HTML 500.
+Decorating a handler installs the body limit (pwcore.runtime.body_limit: MAX_BODY_BYTES, a JSON 413 answered by
+the template's Flask before the body is buffered); the limit is checked here again for runtimes without Flask.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pwcore.clients.erpnext import ERPNextError
 from pwcore.clients.outages import outage_of
 from pwcore.logs import bind_context, clear_context, get_logger
 from pwcore.model.problems import Problem
-from pwcore.runtime import cloudevents
+from pwcore.runtime import body_limit, cloudevents
 from pwcore.settings import ConfigError
 
 log = get_logger("pwcore.entrypoint")
@@ -78,12 +81,19 @@ def answer_for(exc: BaseException, call_id: str) -> dict[str, Any]:
 def entrypoint(function: str) -> Callable[[Handler], Handler]:
     """Bind the call id to the logs, answer JSON on every error (5xx only for our faults)."""
 
+    max_body = body_limit.install() or body_limit.limit()
+
     def wrap(fn: Handler) -> Handler:
         @functools.wraps(fn)
         def handle(event: Any, context: Any) -> dict[str, Any]:
             clear_context()
-            call_id = call_id_of(event)
             try:
+                call_id = call_id_of(event)
+            except Exception:  # headers that cannot even be read: still a JSON answer
+                call_id = str(uuid.uuid4())
+            try:
+                if len(getattr(event, "body", b"") or b"") > max_body:
+                    return json_response(413, body_limit.too_large_body(max_body))
                 cloud_event = cloudevents.parse(event)
                 if cloud_event is not None:
                     event = cloud_event

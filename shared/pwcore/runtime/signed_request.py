@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pwcore.model import jsonsafe
 from pwcore.model.doctypes import NAME_PATTERN
 from pwcore.model.problems import BadRequest, MethodNotAllowed, PayloadTooLarge, Unauthorized
 from pwcore.model.signatures import SIGNATURE_HEADER, WebhookSettings, verify_signature
@@ -58,10 +58,10 @@ class DeliverRequest(OrderEvent):
 
 
 def parse_event(body: bytes, model: type[M]) -> M:
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadPayload("body is not valid JSON") from None
+    try:  # limits (size, depth, duplicates, NaN, huge numbers) checked before the parser runs
+        data: Any = jsonsafe.loads(body, max_bytes=max(len(body), 1))
+    except jsonsafe.BadJSON as exc:
+        raise BadPayload(exc.reason) from None
     if not isinstance(data, dict):
         raise BadPayload("body must be a JSON object")
     try:

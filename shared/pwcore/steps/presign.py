@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -30,7 +29,7 @@ from pwcore.clients.erpnext import ERPNext, NotFound
 from pwcore.clients.outages import outage_of
 from pwcore.clients.s3 import Storage
 from pwcore.logs import bind_context, get_logger
-from pwcore.model import problems
+from pwcore.model import jsonsafe, problems
 from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
 from pwcore.model.layout import manifest_key
 from pwcore.model.manifest import VersionManifest
@@ -50,17 +49,49 @@ class PresignSettings(Settings):
     allowed_origins: str = ""  # comma-separated, exact origins like https://performancewest.net
     order_cache_s: float = 15.0
     manifest_cache_s: float = 3600.0
-    leeway_s: int = 0
+    leeway_s: int = Field(default=30, ge=0, le=300)  # clock skew between the site and the functions
 
     @property
     def origins(self) -> frozenset[str]:
-        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+        out = set()
+        for item in self.allowed_origins.split(","):
+            item = item.strip()
+            normal = normalise_origin(item.removesuffix("/")) if item else None  # one "/" tolerated in config
+            if normal:
+                out.add(normal)
+        return frozenset(out)
+
 
     @property
     def effective_ttl_s(self) -> int:
         return max(1, min(self.ttl_s, MAX_TTL_S))
 
 
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def normalise_origin(value: str) -> str | None:
+    """The serialisation of an Origin (RFC 6454 section 6.2), or None when `value` is not one.
+
+    Only what the RFC allows is normalised: the scheme and host to lower case, the scheme's default port
+    dropped. A path (even a lone "/"), query, userinfo, "null", whitespace or anything else is not an origin."""
+    scheme, sep, rest = value.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in DEFAULT_PORTS or not rest:
+        return None
+    host, colon, port_text = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    host = host.lower()
+    if not host or not set(host) <= _HOST_CHARS or host.startswith((".", "-")) or ".." in host:
+        return None
+    if colon:
+        if not port_text.isascii() or not port_text.isdigit() or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+            return None
+        port = int(port_text)
+        return f"{scheme}://{host}" if port == DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
+    return f"{scheme}://{host}"
 
 
 class Unauthorized(problems.Unauthorized):
@@ -155,6 +186,10 @@ class Presigner:
             raise Unauthorized(f"token lacks the {exc.claim!r} claim") from None
         except jwt.InvalidTokenError:
             raise Unauthorized("invalid token") from None
+        for claim in ("exp", "iat", "nbf"):  # PyJWT would take "exp": "1999999999" as a number
+            value = claims.get(claim)
+            if claim in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise Unauthorized(f"token claim {claim!r} must be a number")
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub.strip():
             raise Unauthorized("token subject is empty")
@@ -214,9 +249,10 @@ def cors_headers(origin: str | None, allowed: frozenset[str], preflight: bool = 
     """Headers for an allowed origin; {} when there is no Origin (server-side call); None = refuse."""
     if not origin:
         return {}
-    if origin.rstrip("/") not in allowed:
+    normal = normalise_origin(origin)
+    if normal is None or normal not in allowed:
         return None
-    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    headers = {"Access-Control-Allow-Origin": normal, "Vary": "Origin"}  # the allowed value, not the caller's
     if preflight:
         headers.update({"Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
                         "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
@@ -244,10 +280,7 @@ def order_of_request(method: str, query: Any, body: bytes) -> str:
     elif method == "POST":
         if len(body) > MAX_BODY:
             raise problems.PayloadTooLarge("body too large")
-        try:
-            data = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise problems.BadRequest("body is not valid JSON") from None
+        data = jsonsafe.loads(body or b"{}", max_bytes=MAX_BODY, max_depth=4)
         order = data.get("order", "") if isinstance(data, dict) else ""
     else:
         raise problems.MethodNotAllowed("GET, POST")
@@ -271,9 +304,11 @@ def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[]
     if cors is None:
         raise problems.Forbidden("origin not allowed", headers={"Vary": "Origin"})
     try:
-        order = order_of_request(event.method, event.query, event.body or b"")
+        if event.method not in ("GET", "HEAD", "POST"):
+            raise problems.MethodNotAllowed("GET, POST")
         service = presigner()
-        customer = service.authenticate(event.headers.get("Authorization"))
+        customer = service.authenticate(event.headers.get("Authorization"))  # the token before the body
+        order = order_of_request(event.method, event.query, event.body or b"")
         bind_context(order=order[:64])
         return Answer(200, service.links(customer, order), {**cors, **NO_STORE})
     except problems.Problem as exc:

@@ -136,6 +136,7 @@ def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, setting
     monkeypatch.setenv("SECRETS_DIR", str(tmp_path))
     (tmp_path / "backup-public-keys").write_text(settings.public_keys)
     monkeypatch.setenv("BACKUP_PREFIX", settings.prefix)
+    monkeypatch.setenv("OPERATOR_TOKEN", "backup-operator-token-for-tests")
     wiring.reset()
     spec = importlib.util.spec_from_file_location(
         "backup_handler", Path(__file__).parents[3] / "functions" / "backup" / "handler.py")
@@ -144,10 +145,18 @@ def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, setting
     spec.loader.exec_module(handler)
 
     class Event:
-        def __init__(self, body: bytes, query: dict[str, str]) -> None:
+        def __init__(self, body: bytes, query: dict[str, str], operator: bool = True) -> None:
             self.method, self.body, self.query, self.path = "POST", body, query, "/"
             self.headers = {"X-Call-Id": "test-call"}
+            if operator:
+                self.headers["Authorization"] = "Bearer backup-operator-token-for-tests"
 
+    # Without the operator credential: no bytes, no mode, no dry run is accepted (nothing is written).
+    before = sorted(o.key for o in storage.list(settings.prefix))
+    for body, query in ((b"attacker-bytes", {}), (b"", {"mode": "retention"}), (b"", {"mode": "lifecycle"}),
+                        (b"", {"dry_run": "1"})):
+        assert handler.handle(Event(body, query, operator=False), None)["statusCode"] == 401
+    assert sorted(o.key for o in storage.list(settings.prefix)) == before
     answer = handler.handle(Event(b"dump-bytes", {}), None)
     assert answer["statusCode"] == 200, answer
     assert answer["body"]["retention"]["counts"]["daily"] == 1

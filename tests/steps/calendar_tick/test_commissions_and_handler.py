@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ def handler(env: Env, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     api_key, api_secret = env.erp._http.headers["Authorization"].removeprefix("token ").split(":", 1)
 
     monkeypatch.setenv("SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("OPERATOR_TOKEN", OPERATOR)
     for k, v in {**s3.env(), **env.sink.env(), "S3_BUCKET": env.storage.bucket, "ERPNEXT_URL": env.site.url,
                  "ERPNEXT_API_KEY": api_key, "ERPNEXT_API_SECRET": api_secret}.items():
         monkeypatch.setenv(k, v)
@@ -117,18 +119,26 @@ def handler(env: Env, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     wiring.reset()
 
 
+OPERATOR = "calendar-operator-token-for-tests"
+AUTH = {"Authorization": f"Bearer {OPERATOR}"}
+
+
 def test_handler_cron_dry_run_and_today_guard(env: Env, handler: Any) -> None:
     acme = env.customer("Acme", "owner@acme.example")
     far = env.entry(acme, "2099-01-01")["name"]
     soon = env.entry(acme, (dt.date.today() + dt.timedelta(days=3)).isoformat())["name"]
 
-    refused = handler.handle(Event({"today": "2098-12-20"}), None)
+    # Options without the operator credential: refused before anything runs (401), whatever they ask.
+    for query in ({"today": "2098-12-20"}, {"dry_run": "1"}, {"today": "2098-12-20", "dry_run": "1"}):
+        assert handler.handle(Event(query, {"X-Topic": "cron-function"}), None)["statusCode"] == 401
+    assert handler.handle(Event({"dry_run": "1"}, {"Authorization": "Bearer wrong"}), None)["statusCode"] == 401
+    refused = handler.handle(Event({"today": "2098-12-20"}, AUTH), None)
     assert refused["statusCode"] == 403
-    dry = handler.handle(Event({"today": "2098-12-20", "dry_run": "1"}), None)
+    dry = handler.handle(Event({"today": "2098-12-20", "dry_run": "1"}, AUTH), None)
     assert dry["statusCode"] == 200
     assert dry["body"]["calendar"]["status_changes"] == {"Upcoming -> Due Soon": 1, "Upcoming -> Overdue": 1}
     assert env.erp.get("Compliance Calendar", far)["status"] == "Upcoming"
-    assert handler.handle(Event({"today": "2098-13-01", "dry_run": "1"}), None)["statusCode"] == 400
+    assert handler.handle(Event({"today": "2098-13-01", "dry_run": "1"}, AUTH), None)["statusCode"] == 400
 
     cron = handler.handle(Event({}, {"X-Topic": "cron-function", "X-Connector": "cron-connector"}), None)
     assert cron["statusCode"] == 200, cron
@@ -137,5 +147,12 @@ def test_handler_cron_dry_run_and_today_guard(env: Env, handler: Any) -> None:
     assert env.erp.get("Compliance Calendar", soon)["status"] == "Due Soon"
     assert "commissions_scanned" in cron["body"]["commissions"]
     assert len(env.sink.wait_for(1)) == 1
+    # The schedule runs once per slot (SCHEDULED_CALENDAR_TICK_MIN_INTERVAL_S, 20 h by default).
+    again = handler.handle(Event({}, {"X-Topic": "cron-function"}), None)
+    assert again["statusCode"] == 200 and again["body"]["status"] == "skipped", again
+    # Counts only for the schedule: no entry, customer or order names anywhere in the answer.
+    assert far not in json.dumps(cron["body"]) and soon not in json.dumps(cron["body"])
     assert handler.handle(type("E", (), {"method": "GET", "query": {}, "headers": {}, "body": b""})(),
+                          None)["statusCode"] == 401
+    assert handler.handle(type("E", (), {"method": "GET", "query": {}, "headers": AUTH, "body": b""})(),
                           None)["statusCode"] == 405

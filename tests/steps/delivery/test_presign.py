@@ -193,7 +193,11 @@ def test_jwt_cases(presign_fn: FunctionProcess, make_order: Callable[..., Order]
     assert get(presign_fn, name, token(cust)).status_code == 200
     cases = {
         "missing": None,
-        "expired": token(cust, exp_in=-10),
+        "expired": token(cust, exp_in=-60),  # past the 30 s leeway
+        "exp_as_string": jwt.encode({"sub": cust, "aud": AUD, "exp": str(int(time.time()) + 300)}, JWT_SECRET,
+                                    algorithm="HS256"),
+        "iat_as_string": token(cust, iat=str(int(time.time()))),
+        "nbf_far_future": token(cust, nbf=int(time.time()) + 600),
         "wrong_aud": token(cust, aud="someone-else"),
         "wrong_signature": token(cust, secret="another-secret-that-is-long-enough-0123456789"),
         "alg_none": jwt.encode({"sub": cust, "aud": AUD, "exp": int(time.time()) + 300}, None, algorithm="none"),
@@ -202,6 +206,9 @@ def test_jwt_cases(presign_fn: FunctionProcess, make_order: Callable[..., Order]
         "no_sub": jwt.encode({"aud": AUD, "exp": int(time.time()) + 300}, JWT_SECRET, algorithm="HS256"),
         "garbage": "not.a.jwt",
     }
+    # Clock skew within PRESIGN_LEEWAY_S (default 30 s): a token issued a second "in the future" is fine.
+    assert get(presign_fn, name, token(cust, iat=int(time.time()) + 5)).status_code == 200
+    assert get(presign_fn, name, token(cust, exp_in=-5)).status_code == 200
     for case, tok in cases.items():
         answer = get(presign_fn, name, tok)
         assert answer.status_code == 401, case
@@ -222,6 +229,14 @@ def test_cors(presign_fn: FunctionProcess, make_order: Callable[..., Order], mon
     assert server_side.status_code == 200 and "Access-Control-Allow-Origin" not in server_side.headers
     www = get(presign_fn, order["name"], tok, "https://www.performancewest.net")
     assert www.headers["Access-Control-Allow-Origin"] == "https://www.performancewest.net"
+    # RFC 6454 normalisation only (case of scheme and host, default port); the allowed value is echoed.
+    upper = get(presign_fn, order["name"], token(order["customer"]), "HTTPS://WWW.PerformanceWest.NET:443")
+    assert upper.headers["Access-Control-Allow-Origin"] == "https://www.performancewest.net"
+    for hostile in ("https://www.performancewest.net/", "https://www.performancewest.net//", "null",
+                    "https://www.performancewest.net.evil.example", "https://www.performancewest.net:8443",
+                    "https://user@www.performancewest.net"):
+        refused = get(presign_fn, order["name"], token(order["customer"]), hostile)
+        assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers, hostile
     # Preflight: the template's Flask answers OPTIONS without calling the handler, as our runner
     # does; the handler's own OPTIONS answer is checked by calling it directly, as a pass-through runtime would.
     flask_answer = httpx.options(presign_fn.url, headers={"Origin": SITE, "Access-Control-Request-Method": "GET"})

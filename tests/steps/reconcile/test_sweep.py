@@ -25,7 +25,7 @@ from pwcore.model.status import Status
 from pwcore.settings import load_settings
 from pwdev.demo import mark_paid, place_order
 from pwdev.faults import TcpProxy, cmdline, descendants
-from pwdev.stack import LocalStack
+from pwdev.stack import LocalStack, operator_headers
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -66,7 +66,7 @@ def storage(stack: LocalStack) -> Any:
 def sweep(stack: LocalStack, dry_run: bool = False) -> tuple[int, dict[str, Any]]:
     assert stack.gateway is not None
     params = {"dry_run": "1"} if dry_run else None
-    r = httpx.post(f"{stack.gateway.url}/function/reconcile", params=params, timeout=120)
+    r = httpx.post(f"{stack.gateway.url}/function/reconcile", params=params, headers=operator_headers(), timeout=120)
     return r.status_code, r.json()
 
 
