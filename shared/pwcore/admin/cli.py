@@ -19,36 +19,18 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _manifest_subfolder_files(folder: Path) -> list[str]:
-    """Template files the manifest names in a subfolder of `folder` (the CRTC set's `crtc.templates`)."""
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        return []
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    files = [str(e["file"]) for e in (manifest.get("crtc") or {}).get("templates", {}).values()]
-    for rel in files:
-        if ".." in Path(rel).parts or Path(rel).is_absolute() or not (folder / rel).is_file():
-            raise SystemExit(f"pw: templates/manifest.json names {rel!r}, which is not a file under {folder}")
-    return sorted(set(files))
-
-
 def cmd_templates_upload(args: argparse.Namespace) -> int:
     from pwcore.clients.s3 import Storage
 
     storage = Storage.from_settings(load_settings(S3Settings))
     storage.ensure_bucket()
-    folder = Path(args.dir)
+    from pwcore.documents.registry import upload_files
+
     uploaded = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix not in {".docx", ".json"} or not path.is_file():
-            continue
-        ctype = "application/json" if path.suffix == ".json" else (
+    for rel in upload_files(Path(args.dir)):  # top-level templates + manifest.json, and compiled/ the manifest names
+        ctype = "application/json" if rel.endswith(".json") else (
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        storage.put_bytes(f"templates/{path.name}", path.read_bytes(), ctype)
-        uploaded.append(path.name)
-    for rel in _manifest_subfolder_files(folder):  # e.g. compiled/crtc-registration-letter.docx
-        storage.put_bytes(f"templates/{rel}", (folder / rel).read_bytes(),
-                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        storage.put_bytes(f"templates/{rel}", (Path(args.dir) / rel).read_bytes(), ctype)
         uploaded.append(rel)
     print(json.dumps({"uploaded": uploaded, "bucket": storage.bucket}))
     return 0
