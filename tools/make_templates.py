@@ -1114,6 +1114,18 @@ def invoice() -> bytes:
 # --- manifest ------------------------------------------------------------------------------------------
 
 
+def crtc_section() -> dict[str, Any]:
+    """The CRTC document set: compiled clause templates (tools/build_clause_templates.py writes them to
+    templates/compiled/); generate-doc picks the ones an order needs (pwcore.documents.crtc.documents_for)."""
+    from pwcore.documents import crtc
+
+    entries: dict[str, Any] = {}
+    for doc_id in crtc.DOCUMENTS:
+        data = (OUT / "compiled" / f"{doc_id}.docx").read_bytes()
+        entries[doc_id] = {"file": f"compiled/{doc_id}.docx", "sha256": hashlib.sha256(data).hexdigest()}
+    return {"doctype": "CRTC Order", "templates": entries}
+
+
 def build() -> dict[str, bytes]:
     files: dict[str, bytes] = {"operating-agreement.docx": operating_agreement(), "invoice.docx": invoice()}
     for service, spec in REPORTS.items():
@@ -1159,6 +1171,7 @@ def build() -> dict[str, bytes]:
             "sha256": hashlib.sha256(data).hexdigest(),
             "sample": sample,
         }
+    manifest["crtc"] = crtc_section()
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
     return files
 

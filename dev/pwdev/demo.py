@@ -4,7 +4,9 @@ A customer buys a formation (3 members) and an FLSA audit on one Sales Order; th
 the ERPNext stand-in, which sends the signed webhook; on-payment queues both orders; generate-doc renders
 them (the audit's analysis sections written by the LLM); both reach Review; the formation order is approved
 and delivered by email. A second customer's payment webhook is dropped on purpose, and the reconcile sweep
-recovers it. The last line printed is a JSON summary.
+recovers it. A third customer registers a Canadian carrier with the CRTC: its order waits Queued while the
+identity verification is Pending, starts when the Sales Order says Verified (found by the reconcile sweep),
+reaches Review with the CRTC document set, is approved and delivered. The last line printed is a JSON summary.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
     total = float(sum(float(i["amount"]) for i in items))
     so = erp.insert("Sales Order", {"customer": customer["name"], "transaction_date": date.today().isoformat(),
                                     "items": items, "grand_total": total, "docstatus": 1,
-                                    "custom_order_type": "bundle" if compliance else "formation",
+                                    # formation (+ a compliance service): a "bundle" is formation + CRTC
+                                    "custom_order_type": "formation",
                                     "custom_referral_code": referral_code})
     entity = f"{customer_name.split(' <')[0]} Holdings"
     fo = erp.insert("Formation Order", {
@@ -92,6 +95,77 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
         "grand_total": round(total * 1.03, 2), "outstanding_amount": round(total * 1.03, 2), "status": "Unpaid",
         "docstatus": 1})
     return {"customer": customer["name"], "sales_order": so["name"], "invoice": invoice["name"], "orders": orders}
+
+
+# A US-incorporated VoIP reseller with international calling: registration letter, BITS application, summary.
+CRTC_ORDER: dict[str, Any] = {
+    "order_kind": "CRTC", "carrier_legal_name": "Northern Lights Telecom Inc.",
+    "operating_names": "Aurora Voice\nAurora Connect", "province": "Ontario", "entity_form": "Corporation",
+    "incorporation_jurisdiction": "Delaware", "incorporation_date": "2026-11-20",
+    "head_office_address": "100 King Street West, Suite 5600\nToronto, Ontario M5X 1C9", "employee_count": 6,
+    "revenue_band": "Under $10 million", "service_resale": 1, "service_international": 1, "service_local_voip": 1,
+    "service_internet": 1,
+    "service_description": "Hosted VoIP lines, long distance and resold high-speed Internet for small businesses.",
+    "service_area": "Ontario", "telemarketing": 0,
+    "principal_contact_name": "Dana Whitfield", "principal_contact_title": "President",
+    "principal_contact_email": "dana@aurora-voice.example", "principal_contact_phone": "+1 416 555 0134",
+    "regulatory_contact_name": "Marc Tremblay", "regulatory_contact_title": "Regulatory Affairs Manager",
+    "regulatory_contact_email": "regulatory@aurora-voice.example", "regulatory_contact_phone": "+1 416 555 0199",
+    "ccts_status": "Not a participant", "launch_date": "2027-02-01",
+}
+
+
+def place_crtc_order(erp: Any, customer_name: str, email: str, *, identity: str = "Pending", bundle: bool = False,
+                     referral_code: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A CRTC registration (or a bundle: a US formation plus the registration) on one Sales Order, with its
+    identity verification at `identity` (blank / Pending / Verified / Failed)."""
+    customer = erp.insert("Customer", {"customer_name": customer_name, "customer_type": "Company",
+                                       "email_id": email})
+    items: list[dict[str, Any]] = [{"item_code": "CRTC-REGISTRATION", "item_name": "CRTC registration", "qty": 1,
+                                    "rate": 1200.0, "amount": 1200.0}]
+    if bundle:
+        items.insert(0, {"item_code": "LLC-FORMATION", "item_name": "LLC formation (Texas)", "qty": 1,
+                         "rate": 499.0, "amount": 499.0})
+    total = float(sum(float(i["amount"]) for i in items))
+    so = erp.insert("Sales Order", {"customer": customer["name"], "transaction_date": date.today().isoformat(),
+                                    "items": items, "grand_total": total, "docstatus": 1,
+                                    "custom_order_type": "bundle" if bundle else "crtc",
+                                    "custom_identity_status": identity, "custom_referral_code": referral_code})
+    orders: list[tuple[str, str]] = []
+    extra: dict[str, Any] = {}
+    if bundle:
+        fo = erp.insert("Formation Order", {
+            "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{customer_name} LLC",
+            "entity_type": "LLC", "state": "TX", "management_type": "Member-Managed",
+            "registered_agent": "Performance West Agents LLC", "order_total": 499.0,
+            "members": [{"member_name": "Dana Whitfield", "ownership_pct": 100, "capital": 10000,
+                         "address": "1 Main St, Austin TX"}]})
+        orders.append(("Formation Order", fo["name"]))
+        extra = {"order_kind": "Bundle", "formation_order": fo["name"], "entity_form": "Limited Liability Company",
+                 "carrier_legal_name": f"{customer_name} LLC", "incorporation_jurisdiction": "Texas"}
+    cr = erp.insert("CRTC Order", {**CRTC_ORDER, **extra, **fields, "customer": customer["name"],
+                                   "sales_order": so["name"], "order_total": 1200.0})
+    orders.append(("CRTC Order", cr["name"]))
+    invoice = erp.insert("Sales Invoice", {
+        "customer": customer["name"], "posting_date": date.today().isoformat(),
+        "due_date": (date.today() + timedelta(days=7)).isoformat(), "custom_surcharge_pct": 3,
+        "custom_payment_gateway": "stripe",
+        "items": [{**i, "sales_order": so["name"]} for i in items], "total": total,
+        "grand_total": round(total * 1.03, 2), "outstanding_amount": round(total * 1.03, 2), "status": "Unpaid",
+        "docstatus": 1})
+    return {"customer": customer["name"], "sales_order": so["name"], "invoice": invoice["name"], "orders": orders}
+
+
+def _wait_comment(erp: Any, doctype: str, name: str, text: str, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = erp.list_page("Comment", fields=["content"], limit_page_length=20, filters=[
+            ["reference_doctype", "=", doctype], ["reference_name", "=", name]])
+        for row in rows:
+            if text in str(row.get("content")):
+                return str(row["content"])
+        time.sleep(0.2)
+    return ""
 
 
 def mark_paid(erp: Any, invoice: str) -> None:
@@ -139,11 +213,32 @@ def run(stack: LocalStack) -> dict[str, Any]:
                             "minio_path": doc.get("minio_path"), "recovered_by": "reconcile"}
     say(f"   {doc['name']}: {doc['status']} (reconciled {reconciled})")
 
+    say("== order 3: CRTC carrier registration; paid while the identity verification is Pending")
+    third = place_crtc_order(erp, "Northern Lights Telecom Inc.", "dana@aurora-voice.example")
+    mark_paid(erp, third["invoice"])
+    cr_name = third["orders"][0][1]
+    crtc_steps = [wait_status(erp, "CRTC Order", cr_name, {"Queued"})["status"]]
+    waiting = _wait_comment(erp, "CRTC Order", cr_name, "waiting for identity verification")
+    say(f"   {cr_name}: {crtc_steps[-1]}; comment: {waiting[:100]}...")
+    erp.update("Sales Order", third["sales_order"], {"custom_identity_status": "Verified"})
+    say("   identity Verified on the Sales Order; the reconcile sweep re-checks the waiting order")
+    crtc_sweep = httpx.post(f"{stack.gateway.url}/function/reconcile", timeout=60).json()  # type: ignore[union-attr]
+    doc = wait_status(erp, "CRTC Order", cr_name, {"Review"})
+    crtc_steps.append(doc["status"])
+    results[cr_name] = {"doctype": "CRTC Order", "status": doc["status"], "minio_path": doc.get("minio_path")}
+    say(f"   {cr_name}: {doc['status']} (sweep: {crtc_sweep.get('redispatched')})")
+
     fo_name = first["orders"][0][1]
     say(f"== reviewer approves {fo_name} -> deliver webhook -> email")
     erp.update("Formation Order", fo_name, {"status": "Approved"})
     delivered = wait_status(erp, "Formation Order", fo_name, {"Delivered"}, timeout=120)
     results[fo_name]["status"] = delivered["status"]
+    say(f"== reviewer approves {cr_name} -> deliver webhook -> email")
+    erp.update("CRTC Order", cr_name, {"status": "Approved"})
+    crtc_steps.append("Approved")
+    delivered_cr = wait_status(erp, "CRTC Order", cr_name, {"Delivered"}, timeout=120)
+    results[cr_name]["status"] = delivered_cr["status"]
+    crtc_steps.append(delivered_cr["status"])
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
 
@@ -158,11 +253,14 @@ def run(stack: LocalStack) -> dict[str, Any]:
             say(f"   {key}")
     for key in invoices:
         say(f"   {key}")
-    expected = {fo_name: "Delivered"}
+    expected = {fo_name: "Delivered", cr_name: "Delivered"}
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
-            "reconciled": reconciled, "seconds": round(time.monotonic() - started, 1),
+            "reconciled": reconciled,
+            "crtc": {"order": cr_name, "identity": ["Pending", "Verified"], "statuses": crtc_steps,
+                     "files": [k.rsplit("/", 1)[1] for k in files.get(cr_name, [])]},
+            "seconds": round(time.monotonic() - started, 1),
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir)}
 

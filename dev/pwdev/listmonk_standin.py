@@ -34,7 +34,7 @@ import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-DEFAULT_LISTS = ("Formation follow-up", "Compliance upsell")
+DEFAULT_LISTS = ("Formation follow-up", "Compliance upsell", "CRTC follow-up")
 _EMAIL_QUERY = re.compile(r"^\s*subscribers\.email\s*=\s*'((?:[^']|'')*)'\s*$", re.IGNORECASE)
 
 

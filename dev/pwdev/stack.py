@@ -194,12 +194,12 @@ class LocalStack:
         self.pipeline_key = str(erp.get("User", self.pipeline_user)["api_key"])
 
     def _upload_templates(self) -> None:
+        from pwcore.documents.registry import upload_files
         from pwcore.runtime import wiring
 
         storage = wiring.storage()
-        for path in sorted((ROOT / "templates").iterdir()):
-            if path.suffix in {".docx", ".json"} and path.is_file():
-                storage.put_bytes(f"templates/{path.name}", path.read_bytes())
+        for rel in upload_files(ROOT / "templates"):  # what `pw templates upload` uploads
+            storage.put_bytes(f"templates/{rel}", (ROOT / "templates" / rel).read_bytes())
 
     def stop(self) -> None:
         for proc in self.functions.values():

@@ -1,6 +1,6 @@
 """generate-doc: renders an order version (async from on-payment / reconcile, or the Revision webhook).
 
-Body (signed like Frappe's webhooks): {"doctype": "Formation Order"|"Compliance Service", "name": ...,
+Body (signed like Frappe's webhooks): {"doctype": "Formation Order"|"Compliance Service"|"CRTC Order", "name": ...,
 "invoice": optional Sales Invoice name}. The work and its exactly-once rules live in pwcore.steps.generation.
 """
 

@@ -52,8 +52,11 @@ def test_templates_upload(s3: Any, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     uploaded = json.loads(result.stdout.strip().splitlines()[-1])["uploaded"]
     assert "manifest.json" in uploaded and "operating-agreement.docx" in uploaded
-    keys = {o.object_name for o in s3.client().list_objects(s3.bucket, prefix="templates/")}
+    keys = {o.object_name for o in s3.client().list_objects(s3.bucket, prefix="templates/", recursive=True)}
     assert "templates/invoice.docx" in keys
+    # The CRTC set: compiled clause templates the manifest names under compiled/.
+    for doc_id in ("crtc-registration-letter", "bits-licence-application", "crtc-compliance-summary"):
+        assert f"compiled/{doc_id}.docx" in uploaded and f"templates/compiled/{doc_id}.docx" in keys
 
 
 def test_section_keys_agree_across_specs_context_and_templates() -> None:

@@ -25,15 +25,14 @@ def cmd_templates_upload(args: argparse.Namespace) -> int:
 
     storage = Storage.from_settings(load_settings(S3Settings))
     storage.ensure_bucket()
-    folder = Path(args.dir)
+    from pwcore.documents.registry import upload_files
+
     uploaded = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix not in {".docx", ".json"} or not path.is_file():
-            continue
-        ctype = "application/json" if path.suffix == ".json" else (
+    for rel in upload_files(Path(args.dir)):  # top-level templates + manifest.json, and compiled/ the manifest names
+        ctype = "application/json" if rel.endswith(".json") else (
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        storage.put_bytes(f"templates/{path.name}", path.read_bytes(), ctype)
-        uploaded.append(path.name)
+        storage.put_bytes(f"templates/{rel}", (Path(args.dir) / rel).read_bytes(), ctype)
+        uploaded.append(rel)
     print(json.dumps({"uploaded": uploaded, "bucket": storage.bucket}))
     return 0
 

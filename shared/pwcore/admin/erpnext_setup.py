@@ -32,7 +32,8 @@ _NO_LIST_VIEW = {"Section Break", "Column Break", "Tab Break", "HTML", "Button",
                  "Table", "Table MultiSelect"}
 DOCTYPE_KEYS = ("module", "custom", "istable", "is_submittable", "autoname", "sort_field", "sort_order",
                 "track_changes")
-CUSTOM_FIELD_KEYS = ("dt", "fieldname", "label", "fieldtype", "options", "insert_after", "default", "description")
+CUSTOM_FIELD_KEYS = ("dt", "fieldname", "label", "fieldtype", "options", "insert_after", "default", "description",
+                     "allow_on_submit")
 WEBHOOK_KEYS = ("webhook_doctype", "webhook_docevent", "condition", "request_url", "request_method",
                 "request_structure", "webhook_json", "enable_security", "timeout", "enabled")
 

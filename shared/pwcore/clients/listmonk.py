@@ -18,6 +18,7 @@ class ListmonkSettings(Settings):
     password: SecretStr = SecretStr("")
     formation_list: str = "Formation follow-up"
     compliance_list: str = "Compliance upsell"
+    crtc_list: str = "CRTC follow-up"  # banking setup, BITS filing, ATS survey prep after a CRTC registration
     timeout_s: float = 5.0
 
 

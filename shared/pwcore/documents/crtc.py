@@ -4,7 +4,7 @@ compliance summary).
 
 The facts live in `data/crtc_facts.toml` (each row cited and dated, uncertain rows marked needs_review);
 this module only loads, validates and selects them, so a rule change is a reviewed data change.
-The CRTC Order DocType the context reads is `data/crtc_order_doctype.json`.
+The CRTC Order DocType the context reads is the CRTC Order entry of `data/doctypes.json`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The order DocTypes, their names and their versions (pure).
 
-An order is a Formation Order (FO-YYYY-NNNN) or a Compliance Service (CS-YYYY-NNNN). Its `document_version` is
-the last version that reached Review (0 before the first); the version a generation writes is the next one.
+An order is a Formation Order (FO-YYYY-NNNN), a Compliance Service (CS-YYYY-NNNN) or a CRTC Order
+(CR-YYYY-NNNN, a Canadian carrier registration). This module is the one place that lists them: on-payment, the
+reconcile sweep, the commission sweep, presign and the request models all take the order DocTypes from here.
+An order's `document_version` is the last version that reached Review (0 before the first); the version a
+generation writes is the next one.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from typing import Any, Literal
 
 FORMATION_ORDER = "Formation Order"
 COMPLIANCE_SERVICE = "Compliance Service"
-ORDER_DOCTYPES = (FORMATION_ORDER, COMPLIANCE_SERVICE)
-OrderDoctype = Literal["Formation Order", "Compliance Service"]
-NAMING_PREFIXES = {"FO-": FORMATION_ORDER, "CS-": COMPLIANCE_SERVICE}
+CRTC_ORDER = "CRTC Order"
+ORDER_DOCTYPES = (FORMATION_ORDER, COMPLIANCE_SERVICE, CRTC_ORDER)
+OrderDoctype = Literal["Formation Order", "Compliance Service", "CRTC Order"]
+NAMING_PREFIXES = {"FO-": FORMATION_ORDER, "CS-": COMPLIANCE_SERVICE, "CR-": CRTC_ORDER}
 
 # A Frappe document name as the webhooks and our dispatches carry it (pydantic applies it as a full match).
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,139}$"
-# Names from our naming series look like FO-2026-0001 / CS-2026-0042; nothing else is an order.
-ORDER_NAME = re.compile(r"(FO|CS)-[A-Za-z0-9]{1,16}(-[A-Za-z0-9]{1,16}){0,3}")
+# Names from our naming series look like FO-2026-0001 / CS-2026-0042 / CR-2026-0007; nothing else is an order.
+ORDER_NAME = re.compile(r"(FO|CS|CR)-[A-Za-z0-9]{1,16}(-[A-Za-z0-9]{1,16}){0,3}")
 
 
 # The real choices of the order Selects (doctypes.json holds the same options after a leading blank; a test
@@ -47,7 +51,7 @@ class UnsafeName(ValueError):
 
 
 def doctype_for(name: str) -> str:
-    """Order doctype from its naming series (FO-... / CS-...)."""
+    """Order doctype from its naming series (FO-... / CS-... / CR-...)."""
     for prefix, doctype in NAMING_PREFIXES.items():
         if name.startswith(prefix):
             return doctype
@@ -86,5 +90,5 @@ def check_order_name(name: str) -> str:
     if problem:
         raise UnsafeName(f"order name contains {problem}")
     if not ORDER_NAME.fullmatch(name):
-        raise UnsafeName("not an order name (expected FO-YYYY-NNNN or CS-YYYY-NNNN)")
+        raise UnsafeName("not an order name (expected FO-, CS- or CR-YYYY-NNNN)")
     return name

@@ -36,6 +36,7 @@ class GenerationStatus(OutcomeStatus):
     DONE = ("done", 200)  # the order is past generation already
     BUSY = ("busy", 200)  # another run holds the order
     SKIPPED = ("skipped", 200)  # the order is in no state to generate (e.g. Refunded)
+    WAITING = ("waiting", 200)  # a CRTC / bundle order waits Queued for its identity verification
     FAILED = ("failed", 200)  # a property of the order; the reason is on the order
     REFUSED = ("refused", 422)  # the order's type is no real choice and ERPNext refused even Failed; see Comment
     NOT_FOUND = ("not_found", 404)

@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pwcore.model import jsonsafe
-from pwcore.model.doctypes import NAME_PATTERN
+from pwcore.model.doctypes import NAME_PATTERN, OrderDoctype
 from pwcore.model.problems import BadRequest, MethodNotAllowed, PayloadTooLarge, Unauthorized
 from pwcore.model.signatures import SIGNATURE_HEADER, WebhookSettings, verify_signature
 from pwcore.runtime import cloudevents
@@ -39,7 +39,7 @@ class InvoiceEvent(_Event):
 class OrderEvent(_Event):
     """Body of order webhooks (Approved / Revision) and of generate-doc / deliver invocations."""
 
-    doctype: Literal["Formation Order", "Compliance Service"]
+    doctype: OrderDoctype
     name: str = Field(pattern=NAME_PATTERN)
     status: str = Field(default="", max_length=40)
     review_notes: str = Field(default="", max_length=10_000)

@@ -53,7 +53,7 @@ from pwcore.clients.s3 import Storage
 from pwcore.clients.smtp import Mailer, MailError, MailUncertain, SMTPSettings
 from pwcore.logs import get_logger
 from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery_email
-from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
+from pwcore.model.doctypes import CRTC_ORDER, UnsafeName, check_order_name, current_version
 from pwcore.model.layout import manifest_key, recorded_marker_key, resend_marker_key, sent_marker_key, version_prefix
 from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
@@ -255,6 +255,9 @@ class Deliverer:
         if doctype == "Formation Order":
             kind = "formation"
             service = f"{doc.get('entity_type') or 'business'} formation".strip()
+        elif doctype == CRTC_ORDER:
+            kind = "crtc"
+            service = "CRTC registration"
         else:
             kind = "compliance"
             service = str(doc.get("service_type") or "compliance")
@@ -453,7 +456,8 @@ class Deliverer:
             if not email:
                 return "no_email"
             lists = self.listmonk_settings
-            list_name = lists.formation_list if doctype == "Formation Order" else lists.compliance_list
+            list_name = (lists.formation_list if doctype == "Formation Order" else
+                         lists.crtc_list if doctype == CRTC_ORDER else lists.compliance_list)
             return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name)
         except (ListmonkError, ERPNextError) as exc:
             # Marketing follow-up is not worth failing a delivered order for.

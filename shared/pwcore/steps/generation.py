@@ -27,12 +27,13 @@ from pwcore.clients.s3 import Storage
 from pwcore.documents.template_store import TemplateStore, template_key, templates_for
 from pwcore.logs import get_logger, redact_text
 from pwcore.model.clock import lease_expired
-from pwcore.model.doctypes import choice_problem, current_version, next_version
+from pwcore.model.doctypes import CRTC_ORDER, choice_problem, current_version, next_version
 from pwcore.model.layout import MANIFEST_NAME, invoice_key, slug, version_prefix
 from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE, VersionManifest
 from pwcore.model.outcomes import GenerationStatus
 from pwcore.model.problems import OrderFailure
 from pwcore.model.status import InvalidTransition, Status
+from pwcore.orders import identity_gate
 from pwcore.orders.transitions import fail, transition
 
 log = get_logger("pwcore.generation")
@@ -89,6 +90,10 @@ class Generator:
         problem = choice_problem(doctype, doc)
         if problem is not None and status in (Status.QUEUED, Status.REVISION, Status.PROCESSING):
             return None, self._refuse_choice(doctype, name, problem)
+        if status == Status.QUEUED:
+            waiting = self._identity_gate(doctype, doc)
+            if waiting is not None:
+                return None, waiting
         if status in (Status.QUEUED, Status.REVISION):
             try:
                 result = transition(self.erp, doctype, name, Status.PROCESSING, doc=doc,
@@ -127,6 +132,18 @@ class Generator:
                            f" {exc.exc_type or exc.status})")
         log.error("generation.refused", order=name, reason=problem)
         return Outcome(GenerationStatus.FAILED, name, detail=problem)
+    def _identity_gate(self, doctype: str, doc: dict[str, Any]) -> Outcome | None:
+        """CRTC and bundle orders wait Queued until the Sales Order's identity is Verified (see
+        pwcore.orders.identity_gate); a rejected identity fails the order with the reason."""
+        name = str(doc["name"])
+        decision = identity_gate.check(self.erp, doctype, doc)
+        if decision.may_generate:
+            return None
+        if decision.identity == identity_gate.Identity.REJECTED:
+            identity_gate.reject(self.erp, doctype, doc, decision)
+            return Outcome(GenerationStatus.FAILED, name, detail=decision.detail)
+        identity_gate.hold(self.erp, doctype, doc, decision)
+        return Outcome(GenerationStatus.WAITING, name, detail=decision.detail)
 
     # -- the job ---------------------------------------------------------------------------------------
     def run(self, doctype: str, name: str, invoice: str | None = None, call_id: str = "") -> Outcome:
@@ -162,9 +179,14 @@ class Generator:
                                f"interrupted, will be retried: {reason[:300]}")
             return self._fail(doctype, name, prefix, reason[:1000])
         files = [f["key"] for f in manifest["files"]]
+        values: dict[str, Any] = {"minio_path": prefix, "document_version": version, "pipeline_retries": 0}
+        if doctype == CRTC_ORDER:
+            from pwcore.documents.crtc import computed_flags
+
+            values.update(computed_flags(doc))  # the read-only BITS / 9-1-1 Checks follow the services
         try:
             transition(self.erp, doctype, name, Status.REVIEW, allowed_from={Status.PROCESSING},
-                       values={"minio_path": prefix, "document_version": version, "pipeline_retries": 0})
+                       values=values)
         except InvalidTransition as exc:
             return Outcome(GenerationStatus.SKIPPED, name, version, f"order became {exc.current} meanwhile", files)
         except ERPNextError as exc:
@@ -220,20 +242,27 @@ class Generator:
         name = str(doc["name"])
         customer = self.erp.get("Customer", str(doc["customer"]))
         manifest_tpl = self.templates.manifest()
-        service_key = "Formation Order" if doctype == "Formation Order" else str(doc.get("service_type"))
-        template_ids = templates_for(manifest_tpl, service_key)
         timings: dict[str, float] = {"render_ms": 0.0, "convert_ms": 0.0, "upload_ms": 0.0, "llm_ms": 0.0}
         section_meta: dict[str, Any] = {}
+        keys: dict[str, str] = {}  # template id -> S3 key, where the manifest's `templates` does not say
+        if doctype == CRTC_ORDER:  # the CRTC document set (compiled clause templates, pwcore.documents.crtc_set)
+            from pwcore.documents import crtc_set
+
+            crtc_plan = crtc_set.plan(doc, customer, manifest_tpl)
+            template_ids, keys, context = crtc_plan.template_ids, crtc_plan.template_keys, crtc_plan.context
+        else:
+            service_key = "Formation Order" if doctype == "Formation Order" else str(doc.get("service_type"))
+            template_ids = templates_for(manifest_tpl, service_key)
         if doctype == "Formation Order":
             context = ctx.formation_context(doc, customer)
-        else:
+        elif doctype != CRTC_ORDER:  # a compliance service: the LLM writes its sections
             t0 = time.perf_counter()
             texts, section_meta = self._sections(doc, manifest_tpl, template_ids)
             timings["llm_ms"] = (time.perf_counter() - t0) * 1000
             context = ctx.compliance_context(doc, customer, texts)
         files: list[dict[str, Any]] = []
         for template_id in template_ids:
-            template = self.templates.get(template_key(manifest_tpl, template_id))
+            template = self.templates.get(keys.get(template_id) or template_key(manifest_tpl, template_id))
             t0 = time.perf_counter()
             docx = render_docx(template.data, context)
             t1 = time.perf_counter()

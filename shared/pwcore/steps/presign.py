@@ -30,7 +30,7 @@ from pwcore.clients.outages import outage_of
 from pwcore.clients.s3 import Storage
 from pwcore.logs import bind_context, get_logger
 from pwcore.model import jsonsafe, problems
-from pwcore.model.doctypes import UnsafeName, check_order_name, current_version
+from pwcore.model.doctypes import UnsafeName, check_order_name, current_version, doctype_for
 from pwcore.model.layout import manifest_key
 from pwcore.model.manifest import VersionManifest
 from pwcore.settings import Settings
@@ -198,7 +198,7 @@ class Presigner:
     # -- lookups ----------------------------------------------------------------------------------------
     def _order(self, name: str) -> OrderFacts:
         def load() -> OrderFacts:
-            doctype = "Formation Order" if name.startswith("FO-") else "Compliance Service"
+            doctype = doctype_for(name)  # the name passed check_order_name: one of our naming series
             try:
                 doc = self.erp.get(doctype, name)
             except NotFound:

@@ -7,6 +7,10 @@ Per run (every 5 minutes by cron, or by hand with dry_run):
    Processing run is first re-queued by CAS, Processing -> Queued);
 3. `Approved` / `Ready` for longer than the delivery grace -> re-dispatch deliver (deliver's own marker
    decides whether an email may still go out);
+   CRTC and bundle orders that are Queued waiting for their identity verification (pwcore.orders.identity_gate)
+   are re-checked on every run, at any age and without counting toward K: still Pending -> left Queued (the
+   waiting Comment is written once); Verified -> dispatched like any stranded order; Failed -> Failed with the
+   reason;
 4. every re-dispatch increments the order's `pipeline_retries` by CAS (which is also what stops two sweeps
    from dispatching the same order twice); at K without progress the order goes to `Failed` with a comment
    naming what was tried. Reaching Review / Delivered resets the count.
@@ -32,6 +36,7 @@ from pwcore.model.clock import FMT, erpnext_now
 from pwcore.model.doctypes import ORDER_DOCTYPES, next_version
 from pwcore.model.layout import RECONCILE_LOCK_KEY
 from pwcore.model.status import InvalidTransition, Status
+from pwcore.orders import identity_gate
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.orders.lease import GenerationLeaseSettings
 from pwcore.orders.paid_invoice import (
@@ -68,6 +73,7 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     actions: list[dict[str, str]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
+    waiting_identity: int = 0  # CRTC / bundle orders still waiting Queued for their identity verification
     status: str = "ok"
 
     def erpnext_error(self, where: str, exc: ERPNextError, step_failed: bool = False) -> None:
@@ -88,7 +94,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         out = {"status": self.status, "dry_run": self.dry_run, "found": self.found,
                "redispatched": self.redispatched, "failed": self.failed, "errors": self.errors,
-               "actions": self.actions[:200]}
+               "waiting_identity": self.waiting_identity, "actions": self.actions[:200]}
         if self.refused:
             out["refused"] = self.refused[:50]
         return out
@@ -238,8 +244,20 @@ class Reconciler:
         cutoff = now - timedelta(seconds=self.generation_lease_s)
         # Revision too: a lost Revision webhook strands the order there exactly like a lost async call.
         stuck = [Status.QUEUED.value, Status.PROCESSING.value, Status.REVISION.value]
-        for doctype, row in self._stuck(stuck, cutoff):
+        rows = [(doctype, row, False) for doctype, row in self._stuck(stuck, cutoff)]
+        rows += [(doctype, row, True) for doctype, row in self._queued_since(cutoff)]
+        queued_sos = [str(r["sales_order"]) for _, r, _ in rows
+                      if r["status"] == Status.QUEUED.value and r.get("sales_order")]
+        known = identity_gate.sales_orders_by_name(self.erp, queued_sos) if queued_sos else {}
+        for doctype, row, young in rows:
             name = str(row["name"])
+            if row["status"] == Status.QUEUED.value:
+                try:
+                    if not self._identity_allows(doctype, row, known, young, summary):
+                        continue
+                except ERPNextError as exc:
+                    summary.errors.append(f"identity {name}: ERPNext {exc.status} {exc.exc_type}".strip())
+                    continue
             summary.found["generation"] += 1
             if self._give_up(doctype, row, "generation", summary):
                 continue
@@ -264,6 +282,40 @@ class Reconciler:
                 continue
             summary.redispatched["generation"] += 1
             self._act(summary, "generation", name, "redispatched", str(row["status"]))
+
+    def _queued_since(self, cutoff: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """Queued orders younger than the lease: only the identity gate looks at them (an order waiting for its
+        identity must start soon after it is Verified, not a lease later)."""
+        rows = []
+        for doctype in ORDER_DOCTYPES:
+            filters: list[list[Any]] = [["status", "=", Status.QUEUED.value],
+                                        ["modified", ">=", cutoff.strftime(FMT)], ["sales_order", "is", "set"]]
+            for row in self.erp.list(doctype, fields=STUCK_FIELDS, filters=filters):
+                rows.append((doctype, row))
+        return rows
+
+    def _identity_allows(self, doctype: str, row: dict[str, Any], known: dict[str, dict[str, Any]], young: bool,
+                         summary: Summary) -> bool:
+        """The identity gate for a Queued order. True: go on as for any stranded order (not gated and old
+        enough, or Verified); False: handled here (still waiting, rejected, or young and not gated)."""
+        decision = identity_gate.check(self.erp, doctype, row, known)
+        name = str(row["name"])
+        if decision.identity == identity_gate.Identity.NOT_GATED:
+            return not young  # a young ungated Queued order is simply in flight
+        if decision.identity == identity_gate.Identity.VERIFIED:
+            return True
+        if decision.identity == identity_gate.Identity.PENDING:
+            summary.waiting_identity += 1  # not a re-dispatch: never counts toward K
+            if not summary.dry_run:
+                identity_gate.hold(self.erp, doctype, row, decision)
+            self._act(summary, "identity", name, "waiting", decision.sales_order)
+            return False
+        summary.found["generation"] += 1
+        if not summary.dry_run:
+            identity_gate.reject(self.erp, doctype, row, decision)
+        summary.failed["generation"] += 1
+        self._act(summary, "identity", name, "failed", decision.sales_order)
+        return False
 
     def _deliveries(self, now: datetime, summary: Summary) -> None:
         cutoff = now - timedelta(seconds=self.settings.delivery_grace_s)
