@@ -26,13 +26,26 @@ def cmd_templates_upload(args: argparse.Namespace) -> int:
     storage.ensure_bucket()
     folder = Path(args.dir)
     uploaded = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix not in {".docx", ".json"} or not path.is_file():
-            continue
+    # Every top-level template and the manifest, plus the files the manifest names in sub-folders (the
+    # formation documents compiled from the clause library live in compiled/). The manifest goes last, so
+    # generate-doc never reads a manifest naming a template that is not uploaded yet.
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".docx")
+    manifest_path = folder / "manifest.json"
+    if manifest_path.is_file():
+        listed = json.loads(manifest_path.read_text(encoding="utf-8")).get("templates", {})
+        for entry in listed.values():
+            path = folder / str(entry.get("file", ""))
+            if not path.is_file():
+                return _fail(f"{manifest_path} names {entry.get('file')!r}, which is not in {folder}")
+            if path not in paths:
+                paths.append(path)
+    paths += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".json")
+    for path in paths:
         ctype = "application/json" if path.suffix == ".json" else (
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        storage.put_bytes(f"templates/{path.name}", path.read_bytes(), ctype)
-        uploaded.append(path.name)
+        rel = path.relative_to(folder).as_posix()
+        storage.put_bytes(f"templates/{rel}", path.read_bytes(), ctype)
+        uploaded.append(rel)
     print(json.dumps({"uploaded": uploaded, "bucket": storage.bucket}))
     return 0
 
@@ -42,6 +55,30 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     docx, pdf = render_to_folder(Path(args.template), Path(args.data), Path(args.out))
     print(json.dumps({"docx": str(docx), "pdf": str(pdf)}))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from pwcore.admin.render import preview_order
+
+    try:
+        written = preview_order(Path(args.order), Path(args.out), Path(args.templates))
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc)[:500])
+    print(json.dumps({"files": [str(p) for p in written]}))
+    return 0
+
+
+def cmd_ss4_worksheet(args: argparse.Namespace) -> int:
+    from pwcore.admin.render import ss4_worksheet
+    from pwcore.clients.erpnext import ERPNext, ERPNextError
+
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    try:
+        path = ss4_worksheet(erp, args.order, Path(args.out), Path(args.templates))
+    except (ERPNextError, ValueError) as exc:
+        return _fail(str(exc)[:500])
+    print(json.dumps({"files": [str(path)]}))
     return 0
 
 
@@ -87,6 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("data")
     render.add_argument("--out", default="out")
     render.set_defaults(func=cmd_render)
+    prev = sub.add_parser("preview", help="render every document of an order JSON (order + Customer + Sales "
+                          "Order) through generate-doc's code path to DOCX + PDF (no ERPNext, no S3)")
+    prev.add_argument("order")
+    prev.add_argument("--out", default="out")
+    prev.add_argument("--templates", default="templates")
+    prev.set_defaults(func=cmd_preview)
+    ss4 = sub.add_parser("ss4-worksheet", help="render the operator's Form SS-4 worksheet of an order from ERPNext "
+                         "to a local PDF (never stored; reads the responsible party's number for this render)")
+    ss4.add_argument("order")
+    ss4.add_argument("--out", default="out")
+    ss4.add_argument("--templates", default="templates")
+    ss4.set_defaults(func=cmd_ss4_worksheet)
     setup = sub.add_parser("erpnext-setup", help="create/update DocTypes, custom fields and webhooks in ERPNext")
     setup.add_argument("--gateway-url", required=True, help="public URL of the OpenFaaS gateway ERPNext calls")
     mode = setup.add_mutually_exclusive_group()
