@@ -182,12 +182,10 @@ class LocalStack:
         self.pipeline_key = str(erp.get("User", self.pipeline_user)["api_key"])
 
     def _upload_templates(self) -> None:
+        from pwcore.admin.templates import upload_templates
         from pwcore.runtime import wiring
 
-        storage = wiring.storage()
-        for path in sorted((ROOT / "templates").iterdir()):
-            if path.suffix in {".docx", ".json"} and path.is_file():
-                storage.put_bytes(f"templates/{path.name}", path.read_bytes())
+        upload_templates(wiring.storage(), ROOT / "templates")  # what `pw templates upload` does
 
     def stop(self) -> None:
         for proc in self.functions.values():

@@ -24,28 +24,12 @@ def cmd_templates_upload(args: argparse.Namespace) -> int:
 
     storage = Storage.from_settings(load_settings(S3Settings))
     storage.ensure_bucket()
-    folder = Path(args.dir)
-    uploaded = []
-    # Every top-level template and the manifest, plus the files the manifest names in sub-folders (the
-    # formation documents compiled from the clause library live in compiled/). The manifest goes last, so
-    # generate-doc never reads a manifest naming a template that is not uploaded yet.
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".docx")
-    manifest_path = folder / "manifest.json"
-    if manifest_path.is_file():
-        listed = json.loads(manifest_path.read_text(encoding="utf-8")).get("templates", {})
-        for entry in listed.values():
-            path = folder / str(entry.get("file", ""))
-            if not path.is_file():
-                return _fail(f"{manifest_path} names {entry.get('file')!r}, which is not in {folder}")
-            if path not in paths:
-                paths.append(path)
-    paths += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".json")
-    for path in paths:
-        ctype = "application/json" if path.suffix == ".json" else (
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        rel = path.relative_to(folder).as_posix()
-        storage.put_bytes(f"templates/{rel}", path.read_bytes(), ctype)
-        uploaded.append(rel)
+    from pwcore.admin.templates import TemplatesIncomplete, upload_templates
+
+    try:
+        uploaded = upload_templates(storage, Path(args.dir))
+    except TemplatesIncomplete as exc:
+        return _fail(str(exc))
     print(json.dumps({"uploaded": uploaded, "bucket": storage.bucket}))
     return 0
 
@@ -60,10 +44,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from pwcore.admin.render import preview_order
+    from pwcore.documents.render import TemplateError
 
     try:
         written = preview_order(Path(args.order), Path(args.out), Path(args.templates))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TemplateError) as exc:
         return _fail(str(exc)[:500])
     print(json.dumps({"files": [str(p) for p in written]}))
     return 0
