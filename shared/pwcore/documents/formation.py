@@ -59,6 +59,19 @@ ADD_ON_KEYWORDS: dict[str, re.Pattern[str]] = {
 }
 
 
+# Every top-level name the builder may produce (templates/clauses/VOCABULARY*.md); the template lint checks a
+# formation template reads only these, and a test checks every context holds only these.
+VOCABULARY: frozenset[str] = frozenset("""
+order_name customer_name effective_date formation_date entity_name entity_kind is_llc is_corporation is_nonprofit
+entity_designation purpose principal_office_county principal_office fiscal_year_end term state registered_agent
+addons single_member member_managed manager_managed member_count total_ownership_pct total_capital tax_partnership
+partnership_representative successor s_corp_election organizer organizer_statement has_individual_members
+spousal_consents authorized_shares par_value has_par_value share_class board_size incorporator secretary
+exempt_purpose has_members directors_in_articles articles_effective total_issued_shares unissued_shares
+total_consideration members managers directors officers responsible_party ein ein_assigned_date ss4
+""".split())
+
+
 class FormationInvalid(OrderFailure, ContextError):
     """The order lacks a fact a document needs, or its facts contradict each other (names the field)."""
 
