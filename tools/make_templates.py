@@ -961,7 +961,8 @@ def formation_samples() -> dict[str, dict[str, Any]]:
     whose document set holds it, built by the real context builder, as generate-doc builds it."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted((OUT / "samples").glob("*.json")):
-        for template_id, context in formation_docs.contexts(formation_docs.load_order(path), as_of=samples.SAMPLE_DATE).items():
+        bundle = formation_docs.load_order(path)
+        for template_id, context in formation_docs.contexts(bundle, as_of=samples.SAMPLE_DATE).items():
             out.setdefault(template_id, context)
     missing = set(formation_set.TEMPLATES) - out.keys()
     if missing:

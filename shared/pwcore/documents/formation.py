@@ -47,7 +47,8 @@ MANAGEMENT = {
 }
 # A name must carry the designator the state acts require (printed once, as the customer wrote it).
 NAME_DESIGNATORS = {
-    "llc": re.compile(r"(?i)\b(LLC|L\.L\.C\.|Limited Liability Company|Limited Liability Co\.|Ltd\. Liability Co(\.|mpany))$"),
+    "llc": re.compile(r"(?i)\b(LLC|L\.L\.C\.|Limited Liability Company|Limited Liability Co\."
+                      r"|Ltd\. Liability Co(\.|mpany))$"),
     "corporation": re.compile(r"(?i)\b(Inc\.|Incorporated|Corporation|Corp\.|Company|Co\.|Limited|Ltd\.)$"),
 }
 EIN_SHAPE = re.compile(r"^\d{2}-\d{7}$")

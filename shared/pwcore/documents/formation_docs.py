@@ -64,7 +64,8 @@ def plan(order: Mapping[str, Any], customer: Mapping[str, Any], sales_order: Map
 
 
 def operator_context(context: Mapping[str, Any], order: Mapping[str, Any], customer: Mapping[str, Any],
-                     read_password: PasswordReader, read_doc: Callable[[str, str], Mapping[str, Any]]) -> dict[str, Any]:
+                     read_password: PasswordReader,
+                     read_doc: Callable[[str, str], Mapping[str, Any]]) -> dict[str, Any]:
     """The SS-4 worksheet's context: the responsible party's number is read here, for this render only."""
     sid = str(order.get("responsible_party_id") or "").strip()
     if not sid:

@@ -6,7 +6,7 @@ One row per document (the template id is also the stored file's name: orders/{na
 |---|---|---|---|
 | operating-agreement | LLC | the Operating Agreement add-on was bought | customer |
 | articles-of-organization | LLC | always (filing-ready draft, titled per state) | customer |
-| organizer-statement | LLC | always (organizer hand-over where a third party organizes, and the initial consent) | customer |
+| organizer-statement | LLC | always (organizer's hand-over and the initial consent) | customer |
 | corporate-bylaws, articles-of-incorporation, organizational-consent, share-ledger | Corporation | always | customer |
 | nonprofit-bylaws, nonprofit-articles, conflict-of-interest-policy | Nonprofit | always | customer |
 | ein-confirmation | any | the EIN add-on was bought and the EIN is recorded on the order | customer |
