@@ -211,7 +211,8 @@ def formation_context(
     management = MANAGEMENT[kind].get(mgmt_raw)
     if management is None:
         fits = " or ".join(k for k in MANAGEMENT[kind] if k)
-        raise _fail("management_type", f"does not fit a {_req(order, 'entity_type')} (use {fits})")
+        etype = _req(order, "entity_type")
+        raise _fail("management_type", f"does not fit {'an' if etype == 'LLC' else 'a'} {etype} (use {fits})")
     code = _req(order, "state")
     try:
         state = state_context(code, kind) if kind != "llc" else facts_for(code, kind).context()
