@@ -34,6 +34,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pwcore.documents import context as ctx
+from pwcore.documents import formation_docs, formation_set
 from pwdev import samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,216 +398,6 @@ def deterministic_zip(data: bytes) -> bytes:
             dst.writestr(fixed, src.read(info.filename))
     return out.getvalue()
 
-
-# --- the operating agreement / bylaws ------------------------------------------------------------------
-
-
-def operating_agreement() -> bytes:
-    b = Builder("Operating Agreement", "{{ entity_name }}", "{{ document_title }}", "{{ order_name }}")
-    b.title("{{ document_title }}", "of {{ entity_name }}")
-    b.p("A {{ state }} {{ entity_type }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
-    b.p("Effective {{ effective_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
-    b.spacer()
-    b.tag("{%p if is_llc %}")
-    b.p(
-        "This Operating Agreement (the \u201cAgreement\u201d) of {{ entity_name }} (the \u201cCompany\u201d) "
-        "is entered into and effective as of {{ effective_date }} by and among the persons listed in "
-        "Schedule A as Members. The Members agree as follows:"
-    )
-    b.tag("{%p else %}")
-    b.p(
-        "These Bylaws govern the internal affairs of {{ entity_name }} (the \u201cCorporation\u201d), a "
-        "{{ state }} {% if is_nonprofit %}nonprofit {% endif %}corporation, and are adopted effective "
-        "{{ effective_date }}."
-    )
-    b.tag("{%p endif %}")
-
-    b.h1("Article I \u2014 Formation")
-    b.clause("1.1", "Name", "The name of the entity is {{ entity_name }}.")
-    b.clause(
-        "1.2",
-        "Formation",
-        "The entity was organized under the laws of the State of {{ state }} by the filing of its formation "
-        "document with the Secretary of State{% if filing_number is defined %} under filing number "
-        "{{ filing_number }}{% endif %}.",
-    )
-    b.clause(
-        "1.3",
-        "Registered Agent",
-        "The registered agent and registered office in the State of {{ state }} are: {{ registered_agent }}. "
-        "The {{ governing_body }} may change the registered agent as permitted by law.",
-    )
-    b.clause(
-        "1.4",
-        "Purpose",
-        "The purpose of the entity is to engage in any lawful act or activity for which entities of its "
-        "kind may be organized under the laws of the State of {{ state }}.",
-    )
-    b.tag("{%p if is_nonprofit %}")
-    b.clause(
-        "1.5",
-        "Nonprofit Purpose",
-        "The entity is organized and shall be operated exclusively for charitable, educational and other "
-        "purposes permitted under section 501(c)(3) of the Internal Revenue Code. No part of its net "
-        "earnings shall inure to the benefit of any private person.",
-    )
-    b.tag("{%p endif %}")
-
-    b.h1("Article II \u2014 {{ owners_term }} and Capital")
-    b.clause(
-        "2.1",
-        "Initial {{ owners_term }}",
-        "The initial {{ owners_term }}, their {{ interest_term }} and their capital contributions are set "
-        "out in the table below (Schedule A).",
-    )
-    b.table(
-        ["{{ owner_term }}", "Address", "Role", "Ownership", "Capital Contribution"],
-        ["{{ m.name }}", "{{ m.address }}", "{{ m.role }}", "{{ m.ownership_pct }}", "{{ m.capital }}"],
-        widths=[1.6, 2.0, 0.9, 0.9, 1.1],
-        loop="m in members",
-        totals=["Total", "", "", "{{ total_ownership_pct }}", "{{ total_capital }}"],
-        right=(3, 4),
-    )
-    b.clause(
-        "2.2",
-        "Additional Contributions",
-        "No {{ owner_term }} is required to make any additional capital contribution. Additional "
-        "contributions may be made only with the consent of {{ owners_term }} holding a majority of the "
-        "ownership interests.",
-    )
-    b.clause(
-        "2.3",
-        "No Interest on Capital",
-        "No {{ owner_term }} shall be paid interest on any capital contribution, and no {{ owner_term }} "
-        "may withdraw a capital contribution except as provided in this document.",
-    )
-    b.clause(
-        "2.4",
-        "Limited Liability",
-        "No {{ owner_term }} shall be personally liable for the debts, obligations or liabilities of the "
-        "entity solely by reason of being a {{ owner_term }}.",
-    )
-
-    b.h1("Article III \u2014 Management")
-    b.tag("{%p if management_type == 'Manager-Managed' %}")
-    b.clause(
-        "3.1",
-        "Management by Managers",
-        "The business and affairs of the Company shall be managed by one or more Managers appointed by "
-        "Members holding a majority of the ownership interests. Managers need not be Members.",
-    )
-    b.tag("{%p elif management_type == 'Member-Managed' %}")
-    b.clause(
-        "3.1",
-        "Management by Members",
-        "The Company is member-managed. Each Member has authority to act for the Company in the ordinary "
-        "course of business. Decisions outside the ordinary course require the consent of Members "
-        "holding a majority of the ownership interests.",
-    )
-    b.tag("{%p else %}")
-    b.clause(
-        "3.1",
-        "Board of Directors",
-        "The business and affairs of the entity shall be managed by or under the direction of a Board of "
-        "Directors elected by the {{ owners_term }} at each annual meeting.",
-    )
-    b.tag("{%p endif %}")
-    b.clause(
-        "3.2",
-        "Major Decisions",
-        "The following require the written consent of {{ owners_term }} holding at least two-thirds of "
-        "the ownership interests: (a) the sale of all or substantially all assets; (b) a merger or "
-        "conversion; (c) the admission of a new {{ owner_term }}; and (d) the amendment of this document.",
-    )
-    b.clause(
-        "3.3",
-        "Officers",
-        "The {{ governing_body }} may appoint officers with such titles and duties as it determines.",
-    )
-
-    b.h1("Article IV \u2014 Allocations and Distributions")
-    b.clause(
-        "4.1",
-        "Allocations",
-        "Profits and losses shall be allocated among the {{ owners_term }} in proportion to their "
-        "ownership percentages shown in Schedule A.",
-    )
-    b.clause(
-        "4.2",
-        "Distributions",
-        "Distributions shall be made at the times and in the amounts determined by the "
-        "{{ governing_body }}, in proportion to ownership percentages, and only if the entity remains "
-        "able to pay its debts as they come due.",
-    )
-
-    b.h1("Article V \u2014 Transfers")
-    b.clause(
-        "5.1",
-        "Restrictions",
-        "No {{ owner_term }} may sell, assign or otherwise transfer all or part of their "
-        "{{ interest_term }} without the prior written consent of the other {{ owners_term }}.",
-    )
-    b.clause(
-        "5.2",
-        "Right of First Refusal",
-        "A {{ owner_term }} who receives a bona fide offer for their {{ interest_term }} shall first offer "
-        "it to the entity and then to the other {{ owners_term }} on the same terms for thirty (30) days.",
-    )
-
-    b.h1("Article VI \u2014 Records, Accounting and Dissolution")
-    b.clause(
-        "6.1",
-        "Books and Records",
-        "The entity shall keep complete books and records at its principal office, open to inspection by "
-        "any {{ owner_term }} on reasonable notice.",
-    )
-    b.clause("6.2", "Fiscal Year", "The fiscal year of the entity is the calendar year.")
-    b.clause(
-        "6.3",
-        "Dissolution",
-        "The entity shall be dissolved upon the written consent of {{ owners_term }} holding a majority of "
-        "the ownership interests or as required by the laws of the State of {{ state }}. On dissolution, "
-        "assets shall be applied first to creditors and then distributed to the {{ owners_term }}.",
-    )
-
-    b.h1("Article VII \u2014 General Provisions")
-    b.clause(
-        "7.1",
-        "Governing Law",
-        "This document is governed by the laws of the State of {{ state }}, without regard to its "
-        "conflict-of-laws rules.",
-    )
-    b.clause(
-        "7.2",
-        "Entire Agreement",
-        "This document constitutes the entire agreement of the {{ owners_term }} regarding its subject "
-        "matter and supersedes all prior agreements.",
-    )
-    b.clause(
-        "7.3",
-        "Severability",
-        "If any provision is held invalid, the remaining provisions remain in full force and effect.",
-    )
-
-    b.h1("Signatures")
-    b.p(
-        "IN WITNESS WHEREOF, the undersigned {{ owners_term }} have executed this {{ document_title }} "
-        "effective as of {{ effective_date }}.",
-        keep=True,
-    )
-    b.tag("{%p for m in members %}")
-    b.signature("{{ m.name }}", "{{ m.role }} \u2014 {{ m.ownership_pct }}", "{{ m.address }}")
-    b.tag("{%p endfor %}")
-    b.spacer()
-    b.p(
-        "Prepared by Performance West for {{ customer_name }} (order {{ order_name }}). This document "
-        "is a form based on the information provided and is not legal advice; consult an attorney "
-        "licensed in {{ state }} about your circumstances.",
-        size=8.5,
-        italic=True,
-        color=GRAY,
-    )
-    return b.bytes()
 
 
 # --- compliance reports --------------------------------------------------------------------------------
@@ -1127,14 +918,16 @@ def crtc_section() -> dict[str, Any]:
 
 
 def build() -> dict[str, bytes]:
-    files: dict[str, bytes] = {"operating-agreement.docx": operating_agreement(), "invoice.docx": invoice()}
+    files: dict[str, bytes] = {"invoice.docx": invoice()}
     for service, spec in REPORTS.items():
         files[f"{samples.SLUGS[service]}.docx"] = _report(spec)
     files["privacy-policy.docx"] = privacy_policy()
     manifest: dict[str, Any] = {
         "about": "Which service uses which template, the LLM section keys of each compliance template, and a "
         "full sample render context per template. Generated by tools/make_templates.py; do not edit.",
-        "formation": {"entity_types": ["LLC", "Corporation", "Nonprofit"], "templates": ["operating-agreement"]},
+        # The formation documents are compiled from the clause library (tools/build_clause_templates.py)
+        # into templates/compiled/; which of them an order gets is pwcore.documents.formation_set.
+        "formation": {"entity_types": ["LLC", "Corporation", "Nonprofit"], "templates": list(formation_set.TEMPLATES)},
         "compliance": {
             service: {"template": samples.SLUGS[service], "sections": keys}
             for service, keys in ctx.SERVICE_SECTIONS.items()
@@ -1143,10 +936,6 @@ def build() -> dict[str, bytes]:
         "templates": {},
     }
     contexts: dict[str, tuple[str, dict[str, Any]]] = {
-        "operating-agreement": (
-            "formation",
-            ctx.formation_context(samples.FORMATION_ORDER, samples.CUSTOMER, as_of=samples.SAMPLE_DATE),
-        ),
         "invoice": ("invoice", ctx.invoice_context(samples.SALES_INVOICE, samples.CUSTOMER)),
     }
     for service in ctx.SERVICE_SECTIONS:
@@ -1159,12 +948,16 @@ def build() -> dict[str, bytes]:
                 as_of=samples.SAMPLE_DATE,
             ),
         )
+    compiled: dict[str, bytes] = {}
+    for template_id, sample_context in formation_samples().items():
+        contexts[template_id] = ("formation", sample_context)
+        compiled[template_id] = (OUT / "compiled" / f"{template_id}.docx").read_bytes()
     for name in sorted(contexts):
         kind, sample = contexts[name]
-        data = files[f"{name}.docx"]
+        data = compiled[name] if name in compiled else files[f"{name}.docx"]
         svc = next((s for s, slug in samples.SLUGS.items() if slug == name), None)
         manifest["templates"][name] = {
-            "file": f"{name}.docx",
+            "file": f"compiled/{name}.docx" if name in compiled else f"{name}.docx",
             "context": kind,
             "service_type": svc,
             "sections": ctx.SERVICE_SECTIONS.get(svc or "", []),
@@ -1174,6 +967,20 @@ def build() -> dict[str, bytes]:
     manifest["crtc"] = crtc_section()
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
     return files
+
+
+def formation_samples() -> dict[str, dict[str, Any]]:
+    """One sample context per formation template: the first order of templates/samples/ (in name order)
+    whose document set holds it, built by the real context builder, as generate-doc builds it."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted((OUT / "samples").glob("*.json")):
+        bundle = formation_docs.load_order(path)
+        for template_id, context in formation_docs.contexts(bundle, as_of=samples.SAMPLE_DATE).items():
+            out.setdefault(template_id, context)
+    missing = set(formation_set.TEMPLATES) - out.keys()
+    if missing:
+        raise SystemExit(f"no sample order in templates/samples/ produces {sorted(missing)}")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -73,14 +73,21 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
                                     "custom_referral_code": referral_code})
     entity = f"{customer_name.split(' <')[0]} Holdings"
     fo = erp.insert("Formation Order", {
-        "customer": customer["name"], "sales_order": so["name"], "entity_name": entity, "entity_type": "LLC",
+        "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{entity} LLC", "entity_type": "LLC",
         "state": "TX", "management_type": "Member-Managed", "registered_agent": "Performance West Agents LLC",
+        "registered_agent_address": "1601 Congress Avenue, Suite 300, Austin, Texas 78701",
+        "principal_office": "1 Main Street, Austin, Texas 78701",
+        "purpose": "The Company is formed to operate a retail business.",
         "order_total": 499.0,
         "members": [
-            {"member_name": "Ana Rivera", "ownership_pct": 50, "capital": 25000, "address": "1 Main St, Austin TX"},
-            {"member_name": "Ben O'Neil", "ownership_pct": 30, "capital": 15000, "address": "2 Oak Ave, Dallas TX"},
-            {"member_name": "Chen Wei", "ownership_pct": 20, "capital": 10000, "address": "3 Elm Rd, Houston TX"},
-        ]})
+            {"member_name": "Ana Rivera", "ownership_pct": 50, "capital": 25000,
+             "address": "1 Main Street, Austin, Texas 78701"},
+            {"member_name": "Ben O'Neil", "ownership_pct": 30, "capital": 15000,
+             "address": "2 Oak Avenue, Dallas, Texas 75201"},
+            {"member_name": "Chen Wei", "ownership_pct": 20, "capital": 10000,
+             "address": "3 Elm Road, Houston, Texas 77002"},
+        ],
+        "add_ons": [{"add_on": "Operating Agreement", "description": "Operating agreement", "amount": 99}]})
     orders = [("Formation Order", fo["name"])]
     if compliance:
         cs = erp.insert("Compliance Service", {

@@ -194,12 +194,10 @@ class LocalStack:
         self.pipeline_key = str(erp.get("User", self.pipeline_user)["api_key"])
 
     def _upload_templates(self) -> None:
-        from pwcore.documents.registry import upload_files
+        from pwcore.admin.templates import upload_templates
         from pwcore.runtime import wiring
 
-        storage = wiring.storage()
-        for rel in upload_files(ROOT / "templates"):  # what `pw templates upload` uploads
-            storage.put_bytes(f"templates/{rel}", (ROOT / "templates" / rel).read_bytes())
+        upload_templates(wiring.storage(), ROOT / "templates")  # what `pw templates upload` does
 
     def stop(self) -> None:
         for proc in self.functions.values():

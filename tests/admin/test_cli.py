@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pwcore.documents.pdf_check import pdf_opens
+from pwcore.documents.pdf_check import pdf_opens, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,12 +51,39 @@ def test_templates_upload(s3: Any, tmp_path: Path) -> None:
     result = pw("templates", "upload", env={**s3.env(), "SECRETS_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     uploaded = json.loads(result.stdout.strip().splitlines()[-1])["uploaded"]
-    assert "manifest.json" in uploaded and "operating-agreement.docx" in uploaded
+    assert "manifest.json" in uploaded
     keys = {o.object_name for o in s3.client().list_objects(s3.bucket, prefix="templates/", recursive=True)}
-    assert "templates/invoice.docx" in keys
     # The CRTC set: compiled clause templates the manifest names under compiled/.
     for doc_id in ("crtc-registration-letter", "bits-licence-application", "crtc-compliance-summary"):
         assert f"compiled/{doc_id}.docx" in uploaded and f"templates/compiled/{doc_id}.docx" in keys
+    assert uploaded[-1] == "manifest.json"  # last: it never names a template not uploaded yet
+    assert "compiled/operating-agreement.docx" in uploaded and "compiled/ein-confirmation.docx" in uploaded
+    assert {"templates/invoice.docx", "templates/compiled/operating-agreement.docx",
+            "templates/compiled/ss4-worksheet.docx"} <= keys
+
+
+def test_preview_renders_every_document_of_a_sample_order(tmp_path: Path) -> None:
+    """`pw preview` on a shipped sample: the customer's set plus the operator's SS-4 worksheet apart."""
+    order = ROOT / "templates" / "samples" / "single-member-llc-tx.json"
+    result = pw("preview", str(order), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    files = json.loads(result.stdout.strip().splitlines()[-1])["files"]
+    names = sorted(str(Path(f).relative_to(tmp_path / "out")) for f in files)
+    assert names == sorted([f"{d}.{e}" for d in ("operating-agreement", "articles-of-organization",
+                                                   "organizer-statement") for e in ("docx", "pdf")]
+                           + ["operator/ss4-worksheet.docx", "operator/ss4-worksheet.pdf"])
+    text = pdf_text((tmp_path / "out" / "operating-agreement.pdf").read_bytes())
+    assert "a Texas limited liability company" in text and "Designated Successor" in text
+
+
+def test_preview_names_the_missing_field(tmp_path: Path) -> None:
+    bundle = json.loads((ROOT / "templates" / "samples" / "corporation-de.json").read_text())
+    bundle["order"]["management_type"] = "Member-Managed"
+    bad = tmp_path / "order.json"
+    bad.write_text(json.dumps(bundle))
+    result = pw("preview", str(bad), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "'management_type' does not fit a Corporation" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_section_keys_agree_across_specs_context_and_templates() -> None:

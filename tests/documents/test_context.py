@@ -3,12 +3,16 @@ from __future__ import annotations
 import copy
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from pwcore.compliance.intake import IntakeInvalid
 from pwcore.documents import context as ctx
+from pwcore.documents import formation, formation_docs
 from pwdev import samples
+
+SAMPLES = Path(__file__).resolve().parents[2] / "templates" / "samples"
 
 
 def test_formatting_helpers() -> None:
@@ -22,33 +26,15 @@ def test_formatting_helpers() -> None:
     assert ctx.section_text("a\nb\n\n\nc\x00\x07") == "a\nb\ac"
 
 
-@pytest.mark.parametrize(
-    ("entity_type", "title", "owner"),
-    [
-        ("LLC", "Operating Agreement", "Member"),
-        ("Corporation", "Bylaws", "Shareholder"),
-        ("Nonprofit", "Bylaws", "Member"),
-    ],
-)
-def test_formation_context_adapts_to_entity_type(entity_type: str, title: str, owner: str) -> None:
-    order = dict(samples.FORMATION_ORDER, entity_type=entity_type)
-    c = ctx.formation_context(order, samples.CUSTOMER, as_of=date(2026, 11, 25))
-    assert c["document_title"] == title and c["owner_term"] == owner
-    assert c["effective_date"] == "November 25, 2026"
-    assert c["total_ownership_pct"] == "100%" and c["total_capital"] == "$50,000.00"
-    assert [m["capital"] for m in c["members"]] == ["$25,000.00", "$15,000.00", "$10,000.00"]
-    assert "filing_number" not in c  # absent facts are left out, never blanked
-    ctx.FormationContext.model_validate(c)
-
-
 def test_sensitive_values_never_reach_a_context() -> None:
     ssn, ein = "123-45-6789", "98-7654321"
-    order = copy.deepcopy(samples.FORMATION_ORDER)
-    order.update(id_value=ssn, ein=ein, sensitive_ids=[{"id_type": "SSN", "id_value": ssn}])
+    bundle = formation_docs.load_order(SAMPLES / "single-member-llc-tx.json")
+    order = copy.deepcopy(bundle.order)
+    order.update(id_value=ssn, tax_id=ein, sensitive_ids=[{"id_type": "SSN", "id_value": ssn}])
     order["members"][0]["ssn"] = ssn
     customer = dict(samples.CUSTOMER, tax_id=ein)
-    dumped = json.dumps(ctx.formation_context(order, customer))
-    assert ssn not in dumped and ein not in dumped
+    dumped = json.dumps(formation.formation_context(order, customer, bundle.sales_order))
+    assert ssn not in dumped and ein not in dumped  # only the recorded `ein` field ever prints an EIN
 
     service = samples.compliance_order("FLSA Audit")
     intake = dict(samples.INTAKE["FLSA Audit"], ein=ein, owner_ssn=ssn)
@@ -89,8 +75,9 @@ def test_invoice_totals_include_surcharge() -> None:
 
 
 def test_missing_required_fact_names_it() -> None:
+    bundle = formation_docs.load_order(SAMPLES / "single-member-llc-tx.json")
     with pytest.raises(ctx.ContextError, match="registered_agent"):
-        ctx.formation_context(dict(samples.FORMATION_ORDER, registered_agent=""), samples.CUSTOMER)
+        formation.formation_context(dict(bundle.order, registered_agent=""), bundle.customer)
     with pytest.raises(ctx.ContextError, match="intake invalid") as exc:
         ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"), samples.CUSTOMER, {})
     assert isinstance(exc.value.__cause__, IntakeInvalid)

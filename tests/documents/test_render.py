@@ -77,9 +77,10 @@ def test_hostile_values_render_as_literal_text(value: str, converter: PdfConvert
 
 
 def test_values_are_never_reparsed_as_jinja() -> None:
-    ctx = _oa(entity_name="{{ state }}", registered_agent="{% for x in members %}X{% endfor %}")
+    ctx = _oa(entity_name="{{ state }}")
+    ctx["registered_agent"]["name"] = "{% for x in members %}X{% endfor %}"
     text = _all_text(render_docx(registry.template_bytes("operating-agreement"), ctx))
-    assert "The name of the entity is {{ state }}." in text
+    assert "The name of the Company is {{ state }}," in text
     assert "{% for x in members %}X{% endfor %}" in text
 
 

@@ -61,7 +61,9 @@ def test_missing_template_field_fails_with_its_name(stack: LocalStack, erp: Any,
     doc.add_paragraph("Entity {{ entity_name }} registered agent {{ registered_agent_phone }}")
     buf = io.BytesIO()
     doc.save(buf)
-    broken.put_bytes("templates/operating-agreement.docx", buf.getvalue())
+    broken.put_bytes("templates/compiled/operating-agreement.docx", buf.getvalue())
+    for key in ("articles-of-organization", "organizer-statement"):  # the rest of the set, intact
+        broken.put_bytes(f"templates/compiled/{key}.docx", storage.get_bytes(f"templates/compiled/{key}.docx"))
     broken.put_bytes("templates/manifest.json", storage.get_bytes("templates/manifest.json"))
     doctype, name = queued_order(erp, "Broken Template LLC")
     outcome = make_generator(erp, broken).run(doctype, name)

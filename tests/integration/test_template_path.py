@@ -47,12 +47,15 @@ def test_paid_invoice_reaches_review_with_documents(stack: LocalStack, erp: Any,
     assert stack.pipeline_user and doc["modified_by"] == stack.pipeline_user
     manifest = storage.get_json(f"orders/{name}/v1/manifest.json")
     assert manifest["version"] == 1 and manifest["order"] == name
-    kinds = sorted(f["key"].rsplit(".", 1)[1] for f in manifest["files"])
-    assert kinds == ["docx", "pdf"]
+    # An LLC with the Operating Agreement add-on: the agreement, the filing draft and the organizer's statement.
+    assert sorted(f["key"].rsplit("/", 1)[1] for f in manifest["files"]) == sorted(
+        f"{d}.{ext}" for d in ("operating-agreement", "articles-of-organization", "organizer-statement")
+        for ext in ("docx", "pdf"))
     for entry in manifest["files"]:
         data = storage.get_bytes(entry["key"])
         assert len(data) == entry["size"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
-        assert entry["template"] == "templates/operating-agreement.docx" and len(entry["template_sha256"]) == 64
+        stem = entry["key"].rsplit("/", 1)[1].rsplit(".", 1)[0]
+        assert entry["template"] == f"templates/compiled/{stem}.docx" and len(entry["template_sha256"]) == 64
     pdf = storage.get_bytes(f"orders/{name}/v1/operating-agreement.pdf")
     assert pdf_opens(pdf)
     text = pdf_text(pdf)
@@ -134,7 +137,7 @@ def test_hostile_customer_data_renders_literally(stack: LocalStack, erp: Any, st
     hostile = "Ünïcode & <b>bold</b> \"quoted\" 'single' {{ 7*7 }} {% if true %}x{% endif %} שלום עולם 🚀"
     order = place_order(erp, "Hostile Input Ltd", "h@example.com", compliance=False)
     doctype, name = order["orders"][0]
-    erp.update(doctype, name, {"entity_name": hostile + " " + "L" * 10_000})
+    erp.update(doctype, name, {"entity_name": hostile + " " + "L" * 10_000 + " LLC"})
     mark_paid(erp, order["invoice"])
     doc = wait_status(erp, doctype, name, {"Review"}, timeout=120)
     assert doc["status"] == "Review", doc

@@ -25,14 +25,12 @@ def cmd_templates_upload(args: argparse.Namespace) -> int:
 
     storage = Storage.from_settings(load_settings(S3Settings))
     storage.ensure_bucket()
-    from pwcore.documents.registry import upload_files
+    from pwcore.admin.templates import TemplatesIncomplete, upload_templates
 
-    uploaded = []
-    for rel in upload_files(Path(args.dir)):  # top-level templates + manifest.json, and compiled/ the manifest names
-        ctype = "application/json" if rel.endswith(".json") else (
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        storage.put_bytes(f"templates/{rel}", (Path(args.dir) / rel).read_bytes(), ctype)
-        uploaded.append(rel)
+    try:
+        uploaded = upload_templates(storage, Path(args.dir))
+    except TemplatesIncomplete as exc:
+        return _fail(str(exc))
     print(json.dumps({"uploaded": uploaded, "bucket": storage.bucket}))
     return 0
 
@@ -42,6 +40,31 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     docx, pdf = render_to_folder(Path(args.template), Path(args.data), Path(args.out))
     print(json.dumps({"docx": str(docx), "pdf": str(pdf)}))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from pwcore.admin.render import preview_order
+    from pwcore.documents.render import TemplateError
+
+    try:
+        written = preview_order(Path(args.order), Path(args.out), Path(args.templates))
+    except (OSError, ValueError, TemplateError) as exc:
+        return _fail(str(exc)[:500])
+    print(json.dumps({"files": [str(p) for p in written]}))
+    return 0
+
+
+def cmd_ss4_worksheet(args: argparse.Namespace) -> int:
+    from pwcore.admin.render import ss4_worksheet
+    from pwcore.clients.erpnext import ERPNext, ERPNextError
+
+    erp = ERPNext.from_settings(load_settings(ERPNextSettings))
+    try:
+        path = ss4_worksheet(erp, args.order, Path(args.out), Path(args.templates))
+    except (ERPNextError, ValueError) as exc:
+        return _fail(str(exc)[:500])
+    print(json.dumps({"files": [str(path)]}))
     return 0
 
 
@@ -155,6 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("data")
     render.add_argument("--out", default="out")
     render.set_defaults(func=cmd_render)
+    prev = sub.add_parser("preview", help="render every document of an order JSON (order + Customer + Sales "
+                          "Order) through generate-doc's code path to DOCX + PDF (no ERPNext, no S3)")
+    prev.add_argument("order")
+    prev.add_argument("--out", default="out")
+    prev.add_argument("--templates", default="templates")
+    prev.set_defaults(func=cmd_preview)
+    ss4 = sub.add_parser("ss4-worksheet", help="render the operator's Form SS-4 worksheet of an order from ERPNext "
+                         "to a local PDF (never stored; reads the responsible party's number for this render)")
+    ss4.add_argument("order")
+    ss4.add_argument("--out", default="out")
+    ss4.add_argument("--templates", default="templates")
+    ss4.set_defaults(func=cmd_ss4_worksheet)
     setup = sub.add_parser("erpnext-setup", help="create/update DocTypes, custom fields and webhooks in ERPNext")
     setup.add_argument("--gateway-url", required=True, help="public URL of the OpenFaaS gateway ERPNext calls")
     mode = setup.add_mutually_exclusive_group()

@@ -1,4 +1,5 @@
-"""Render contexts for the DOCX templates, built from ERPNext documents (plain dicts).
+"""Render contexts for the compliance and invoice DOCX templates, built from ERPNext documents (plain dicts).
+The formation documents' context is pwcore.documents.formation (the clause vocabulary).
 
 Every value a template prints is produced here, already formatted (money "$1,250.00", dates
 "November 25, 2026", percentages "33.33%"), so templates hold no formatting logic. The models list every
@@ -262,46 +263,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class MemberRow(_Model):
-    name: str
-    ownership_pct: str
-    capital: str
-    address: str
-    role: str
-
-
-class AddOnRow(_Model):
-    name: str
-    description: str
-    amount: str
-
-
-class FormationContext(_Model):
-    order_name: str
-    entity_name: str
-    entity_type: str
-    is_llc: bool
-    is_corporation: bool
-    is_nonprofit: bool
-    document_title: str
-    owner_term: str
-    owners_term: str
-    interest_term: str
-    governing_body: str
-    state: str
-    management_type: str
-    registered_agent: str
-    effective_date: str
-    customer_name: str
-    customer_email: str | None = None
-    members: list[MemberRow]
-    member_count: int
-    total_ownership_pct: str
-    total_capital: str
-    add_ons: list[AddOnRow]
-    filing_number: str | None = None
-
-
 class RoleRow(_Model):
     title: str
     headcount: str
@@ -445,7 +406,6 @@ class InvoiceContext(_Model):
 
 
 MODELS: dict[str, type[_Model]] = {
-    "formation": FormationContext,
     "compliance": ComplianceContext,
     "invoice": InvoiceContext,
 }
@@ -475,68 +435,6 @@ def _customer(customer: Mapping[str, Any]) -> dict[str, Any]:
 
 def _as_of(as_of: date | None) -> date:
     return as_of or date.today()
-
-
-def formation_context(
-    order: Mapping[str, Any], customer: Mapping[str, Any], as_of: date | None = None
-) -> dict[str, Any]:
-    """Formation Order + Customer -> context for the operating agreement / bylaws template."""
-    dt = "Formation Order"
-    entity_type = _require(order, "entity_type", dt)
-    is_llc = entity_type == "LLC"
-    is_nonprofit = entity_type == "Nonprofit"
-    raw_members = list(order.get("members") or [])
-    if not raw_members:
-        raise ContextError("Formation Order has no members")
-    members = []
-    total_pct = Decimal(0)
-    total_capital = Decimal(0)
-    for row in sorted(raw_members, key=lambda r: int(r.get("idx") or 0)):
-        total_pct += _decimal(row.get("ownership_pct"))
-        total_capital += _decimal(row.get("capital"))
-        members.append(
-            MemberRow(
-                name=_require(row, "member_name", "Formation Member"),
-                ownership_pct=percent(row.get("ownership_pct")),
-                capital=money(row.get("capital")),
-                address=clean_text(row.get("address")) or "Address on file",
-                role=clean_text(row.get("role")) or "Member",
-            )
-        )
-    add_ons = [
-        AddOnRow(
-            name=clean_text(a.get("add_on")),
-            description=clean_text(a.get("description")),
-            amount=money(a.get("amount")),
-        )
-        for a in sorted(order.get("add_ons") or [], key=lambda r: int(r.get("idx") or 0))
-    ]
-    default_mgmt = "Member-Managed" if is_llc else "Board-Managed"
-    ctx = FormationContext(
-        order_name=_require(order, "name", dt),
-        entity_name=_require(order, "entity_name", dt),
-        entity_type=entity_type,
-        is_llc=is_llc,
-        is_corporation=entity_type == "Corporation",
-        is_nonprofit=is_nonprofit,
-        document_title="Operating Agreement" if is_llc else "Bylaws",
-        owner_term="Member" if is_llc or is_nonprofit else "Shareholder",
-        owners_term="Members" if is_llc or is_nonprofit else "Shareholders",
-        interest_term="Membership Interest" if is_llc or is_nonprofit else "Shares",
-        governing_body="Managers" if is_llc else "Board of Directors",
-        state=_require(order, "state", dt),
-        management_type=clean_text(order.get("management_type")) or default_mgmt,
-        registered_agent=_require(order, "registered_agent", dt),
-        effective_date=long_date(_as_of(as_of)),
-        members=members,
-        member_count=len(members),
-        total_ownership_pct=percent(total_pct),
-        total_capital=money(total_capital),
-        add_ons=add_ons,
-        filing_number=clean_text(order.get("filing_number")) or None,
-        **_customer(customer),
-    )
-    return ctx.model_dump(exclude_none=True)
 
 
 # --- compliance intake -> display facts ----------------------------------------------------------------

@@ -250,12 +250,10 @@ class Generator:
 
             crtc_plan = crtc_set.plan(doc, customer, manifest_tpl)
             template_ids, keys, context = crtc_plan.template_ids, crtc_plan.template_keys, crtc_plan.context
-        else:
-            service_key = "Formation Order" if doctype == "Formation Order" else str(doc.get("service_type"))
-            template_ids = templates_for(manifest_tpl, service_key)
-        if doctype == "Formation Order":
-            context = ctx.formation_context(doc, customer)
-        elif doctype != CRTC_ORDER:  # a compliance service: the LLM writes its sections
+        elif doctype == "Formation Order":
+            context, template_ids = self._formation_plan(doc, customer, manifest_tpl)
+        else:  # a compliance service: the LLM writes its sections
+            template_ids = templates_for(manifest_tpl, str(doc.get("service_type")))
             t0 = time.perf_counter()
             texts, section_meta = self._sections(doc, manifest_tpl, template_ids)
             timings["llm_ms"] = (time.perf_counter() - t0) * 1000
@@ -292,6 +290,22 @@ class Generator:
             log.warning("generation.manifest_exists", order=name, version=version)
             return dict(self.storage.get_json(prefix + MANIFEST_NAME))
         return manifest
+
+    def _formation_plan(self, doc: dict[str, Any], customer: dict[str, Any],
+                        manifest_tpl: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The formation context from the order, its Customer and Sales Order, and the customer's document set
+        (pwcore.documents.formation_set). The operator's SS-4 worksheet is never rendered here: generate-doc
+        never reads the responsible party's number (see formation_set)."""
+        from pwcore.documents import formation_docs
+
+        sales_order = self.erp.get("Sales Order", str(doc["sales_order"])) if doc.get("sales_order") else None
+        context, template_ids = formation_docs.plan(doc, customer, sales_order)
+        known = set(manifest_tpl.get("formation", {}).get("templates", []))
+        missing = [t for t in template_ids if t not in known]
+        if missing:
+            raise GenerationFailed(f"templates/manifest.json lists no formation template {', '.join(missing)}; "
+                                   "run `pw templates upload`")
+        return context, template_ids
 
     def _sections(self, doc: dict[str, Any], manifest_tpl: dict[str, Any],
                   template_ids: list[str]) -> tuple[dict[str, str], dict[str, Any]]:

@@ -1,0 +1,137 @@
+"""The formation context built from ERPNext-shaped documents (templates/samples/*.json): the vocabulary's
+words per variant, the document set rules, and every contradiction or gap refused naming its field."""
+
+from __future__ import annotations
+
+import copy
+import json
+import stat
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pwcore.admin.render import ss4_worksheet
+from pwcore.clients.erpnext import ERPNext
+from pwcore.documents import formation, formation_docs, formation_set
+from pwcore.documents.pdf_check import pdf_text
+from pwcore.model.problems import OrderFailure
+
+SAMPLES = Path(__file__).resolve().parents[2] / "templates" / "samples"
+
+
+def bundle(name: str) -> formation_docs.OrderBundle:
+    return formation_docs.load_order(SAMPLES / f"{name}.json")
+
+
+def build(name: str, **changes: Any) -> dict[str, Any]:
+    b = bundle(name)
+    return formation.formation_context(dict(b.order, **changes), b.customer, b.sales_order, as_of=date(2026, 11, 25))
+
+
+def test_every_sample_builds_within_the_vocabulary() -> None:
+    for path in sorted(SAMPLES.glob("*.json")):
+        for template_id, ctx in formation_docs.contexts(formation_docs.load_order(path)).items():
+            assert set(ctx) <= formation.VOCABULARY, (path.name, template_id, set(ctx) - formation.VOCABULARY)
+            assert template_id in formation_set.TEMPLATES
+
+
+def test_words_per_variant() -> None:
+    tx = build("single-member-llc-tx")
+    assert tx["entity_designation"] == "a Texas limited liability company"
+    assert tx["state"]["the_state"] == "the State of Texas" and tx["state"]["formation_document"] == \
+        "Certificate of Formation"
+    assert tx["single_member"] and tx["member_managed"] and not tx["tax_partnership"]
+    assert tx["members"][0]["signer"]["capacity"] == "Sole Member" and tx["successor"] == "Morgan Whitfield"
+    assert tx["principal_office"] == "88 Live Oak Lane, Austin, Texas 78704"  # two lines joined
+    assert tx["organizer_statement"] and tx["organizer"]["is_entity"]  # Performance West organizes
+    co = build("multi-member-llc-co")
+    entity = co["members"][1]["signer"]
+    assert entity == {"name": "Summit Peak Holdings, Inc.", "is_entity": True, "by_name": "Jordan Reyes",
+                      "by_title": "President", "capacity": "Member"}
+    assert co["partnership_representative"]["name"] == "Avery Chen" and co["ein"] == "92-1234567"
+    assert co["officers"] == [{"title": "President", "name": "Avery Chen"}] and co["managers"] == []
+    ca = build("manager-managed-llc-ca")
+    assert ca["manager_managed"] and [m["name"] for m in ca["managers"]] == ["Taylor Brooks"]
+    assert ca["spousal_consents"][0]["signer"]["capacity"] == "Spouse of Riley Santos"
+    assert ca["registered_agent"]["is_service"] and ca["addons"]["operating_agreement"]
+    de = build("corporation-de")
+    assert de["entity_designation"] == "a Delaware corporation" and de["par_value"] == "$0.0001"
+    assert de["total_issued_shares"] == "10,000,000" and de["unissued_shares"] == "10,000,000"
+    assert de["secretary"]["name"] == "Marcus Oyelaran" and de["board_size"] == "3"
+    assert [m["certificate_no"] for m in de["members"]] == ["CS-1", "CS-2"]
+    np = build("nonprofit-co")
+    assert np["entity_designation"] == "a Colorado nonprofit corporation" and np["members"] == []
+    assert np["has_members"] is False and np["fiscal_year_end"] == "June 30"
+    assert formation.designation("Ohio", "corporation") == "an Ohio corporation"
+
+
+def test_document_sets() -> None:
+    assert formation_set.documents_for(build("llc-filing-only-ny")) == ["articles-of-organization",
+                                                                        "organizer-statement"]
+    tx = build("single-member-llc-tx")
+    assert formation_set.documents_for(tx, "operator") == ["ss4-worksheet"]
+    assert "ein-confirmation" not in formation_set.documents_for(tx)
+    recorded = build("single-member-llc-tx", ein="92-1112223", ein_assigned_date="2026-12-03")
+    assert formation_set.documents_for(recorded)[-1] == "ein-confirmation"
+    assert formation_set.documents_for(recorded, "operator") == []
+
+
+@pytest.mark.parametrize(
+    ("sample", "changes", "reason"),
+    [
+        ("corporation-de", {"management_type": "Member-Managed"}, "'management_type' does not fit a Corporation"),
+        ("single-member-llc-tx", {"management_type": "Board-Managed"}, "'management_type' does not fit an LLC"),
+        ("single-member-llc-tx", {"management_type": ""}, "'management_type' does not fit"),
+        ("nonprofit-co", {"management_type": "Manager-Managed"}, "'management_type' does not fit a Nonprofit"),
+        ("single-member-llc-tx", {"registered_agent_address": ""}, "'registered_agent_address' is empty"),
+        ("single-member-llc-tx", {"principal_office": " "}, "'principal_office' is empty"),
+        ("single-member-llc-tx", {"state": "ZZ"}, "'state' is not a US state"),
+        ("single-member-llc-tx", {"entity_name": "Juniper Ridge"}, "'entity_name' lacks the designator"),
+        ("single-member-llc-tx", {"purpose": ""}, "'purpose' is empty"),
+        ("single-member-llc-tx", {"ein": "123456789"}, "'ein' is not shaped"),
+        ("single-member-llc-tx", {"ein": "92-1112223"}, "'ein_assigned_date' is empty"),
+        ("corporation-de", {"authorized_shares": 5}, "'authorized_shares' is fewer than the shares issued"),
+        ("nonprofit-co", {"exempt_purpose": ""}, "'exempt_purpose' is empty"),
+        ("multi-member-llc-co", {"successor": "Someone"}, "'successor' is only for a single-member LLC"),
+        ("multi-member-llc-co", {"management_type": "Manager-Managed"}, "no row with role Manager"),
+    ],
+)
+def test_refused_naming_the_field(sample: str, changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(OrderFailure, match=reason.replace("(", r"\(")):
+        build(sample, **changes)
+
+
+def test_member_rows_are_checked() -> None:
+    b = bundle("multi-member-llc-co")
+    order = copy.deepcopy(b.order)
+    order["members"][1]["signatory_name"] = ""
+    with pytest.raises(OrderFailure, match=r"'members\[2\].signatory_name' is empty"):
+        formation.formation_context(order, b.customer, b.sales_order)
+    order = copy.deepcopy(b.order)
+    order["members"][0]["ownership_pct"] = 50
+    with pytest.raises(OrderFailure, match="add up to 90%"):
+        formation.formation_context(order, b.customer, b.sales_order)
+    order = copy.deepcopy(b.order)
+    order["members"][1]["ein"] = "12-3456789"  # unknown keys never reach a context
+    assert "12-3456789" not in json.dumps(formation.formation_context(order, b.customer, b.sales_order))
+
+
+def test_ss4_worksheet_reads_the_number_only_for_its_render(erp: ERPNext, customer: str, tmp_path: Path) -> None:
+    """`pw ss4-worksheet` against ERPNext: get_password reads the Sensitive ID; the full number is printed once
+    (line 7b), masked elsewhere, and the file is the operator's alone (0600). No ERPNext field holds it."""
+    ssn = "987-65-4329"
+    sid = erp.insert("Sensitive ID", {"customer": customer, "id_type": "SSN", "id_value": ssn})
+    b = bundle("single-member-llc-tx")
+    order = {k: v for k, v in b.order.items() if k not in ("doctype", "name", "status", "sales_order")}
+    order.update(customer=customer, responsible_party_id=sid["name"],
+                 members=[{k: v for k, v in r.items() if k != "doctype"} for r in order["members"]],
+                 add_ons=[{k: v for k, v in a.items() if k != "doctype"} for a in order["add_ons"]])
+    fo = erp.insert("Formation Order", order)
+    assert ssn not in json.dumps(erp.get("Formation Order", fo["name"]))
+    path = ss4_worksheet(erp, fo["name"], tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.parent == tmp_path
+    text = pdf_text(path.read_bytes())
+    assert text.count(ssn) == 1 and "***-**-4329" in text and "Dana Whitfield" in text
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no DOCX, nothing else written
