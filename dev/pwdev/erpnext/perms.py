@@ -4,7 +4,8 @@
   they hold, at permlevel 0 for document access, at the field's permlevel for `get_password`.
 - A DocType without DocPerm rows is therefore usable by Administrator only.
 - Rows with if_owner=1 grant only on documents the user owns (lists are narrowed to `owner = user`).
-- Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles.
+- Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles; System Users also hold
+  "Desk User" (Frappe v15's automatic role).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Permissions:
             rows = self.store.conn.execute(
                 'SELECT role FROM "tabHas Role" WHERE parent = ? AND parenttype = ? AND parentfield = ?',
                 [user, "User", "roles"]).fetchall()
-        return {str(r[0]) for r in rows} | {"All", "Guest"}
+            kind = self.store.conn.execute('SELECT user_type FROM "tabUser" WHERE name = ?', [user]).fetchone()
+        desk = {"Desk User"} if kind is not None and (kind[0] or "System User") == "System User" else set()
+        return {str(r[0]) for r in rows} | {"All", "Guest"} | desk
 
     def _rows(self, meta: Meta, user: str, ptype: str, permlevel: int) -> list[dict[str, Any]]:
         roles = self.roles(user)

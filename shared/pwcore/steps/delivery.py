@@ -66,6 +66,7 @@ from pwcore.model.layout import (
 from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
+from pwcore.orders import attention
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
 
@@ -357,7 +358,10 @@ class Deliverer:
             self._write_marker(key, {**marker, "state": "uncertain", "flagged_at": _now().isoformat()})
         except Exception as exc:  # the marker still blocks sending; the comment carries the facts
             log.warning("delivery.marker_write_failed", order=name, error=type(exc).__name__)
-        fail(self.erp, doctype, name, reason)
+        if not fail(self.erp, doctype, name, reason, kind=attention.UNCERTAIN):
+            # Not moved to Failed by this run (already Failed, or a state that cannot fail): Operations must
+            # still look the Message-ID up; notify_operations keeps it to one Open ToDo.
+            attention.notify_operations(self.erp, doctype, name, attention.UNCERTAIN, reason)
         return Outcome(DeliveryStatus.UNCERTAIN, name, version, reason, message_id)
 
     def _send(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, key: str,
