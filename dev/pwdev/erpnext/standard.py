@@ -177,6 +177,15 @@ STANDARD: list[dict[str, Any]] = [
         _f("reference_type", "Link", options="DocType"), _f("reference_name", "Dynamic Link", options="reference_type"),
         _f("role", "Link", "Assigned To Role", options="Role"), _f("assigned_by", "Link", options="User"),
     ]},
+    # frappe/core/doctype/file/file.json: System Manager, and "All" on the Files they own; reading a File
+    # attached to a document one may read is File.has_permission (modelled where files are served).
+    {"name": "File", "autoname": "hash", "permissions": [
+        perm("System Manager", *_ALL), perm("All", "read", "write", "create", "delete", if_owner=1),
+    ], "fields": [
+        _f("file_name"), _f("file_url", "Code", "File URL"), _f("is_private", "Check"), _f("folder"),
+        _f("attached_to_doctype", "Link", options="DocType"), _f("attached_to_name"), _f("attached_to_field"),
+        _f("file_size", "Int"), _f("content_hash"), _f("is_folder", "Check"),
+    ]},
     {"name": "Webhook Header", "istable": 1, "autoname": "hash", "fields": [
         _f("key", "Small Text", "Key"), _f("value", "Small Text", "Value"),
     ]},
