@@ -46,7 +46,14 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
         assert meta["model"] == "qwen2.5:7b" and len(meta["prompt_sha256"]) == 64
         assert meta["attempts"] >= 1 and meta["completion_tokens"] and meta["duration_ms"] >= 0
         assert meta["options"]["temperature"] <= 0.3 and "seed" in meta["options"]
-    assert any("needs human review" in c and "remediation_plan" in c for c in comments(erp, name))
+    assert any("needs human review" in c and "remediation_plan" in c for c in comments(erp, name)), comments(erp, name)
+    # The review copies were attached by the pipeline user, private, stamped, one per generated file.
+    attached = erp.list_page("File", fields=["file_name", "file_url", "is_private", "owner"],
+                             filters=[["attached_to_name", "=", name]])
+    assert sorted(f["file_name"] for f in attached) == sorted(f"v1-DRAFT-{f['filename']}" for f in manifest["files"])
+    assert all(f["is_private"] == 1 and f["owner"] != "Administrator" for f in attached)
+    [review_pdf] = [f for f in attached if f["file_name"].endswith(".pdf")]
+    assert "DRAFT - not for delivery" in pdf_text(erp.file_content(review_pdf["file_url"]))
     v1_pdf = storage.get_bytes(f"orders/{name}/v1/flsa-audit-report.pdf")
     assert "Store Manager" in pdf_text(v1_pdf)
 
@@ -58,6 +65,9 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
     assert doc["status"] == "Review" and doc["document_version"] == 2 and doc["minio_path"] == f"orders/{name}/v2/"
     assert llm_calls(stack) - before == first_calls + 1
     v2 = storage.get_json(f"orders/{name}/v2/manifest.json")["sections"]
+    names = [f["file_name"] for f in erp.list_page("File", fields=["file_name"],
+                                                   filters=[["attached_to_name", "=", name]])]
+    assert names and all(n.startswith("v2-DRAFT-") for n in names)  # v1's copies detached
     assert v2["remediation_plan"]["prompt_sha256"] != sections["remediation_plan"]["prompt_sha256"]
     assert v2["executive_summary"]["prompt_sha256"] == sections["executive_summary"]["prompt_sha256"]
     assert v2["executive_summary"]["cached"] is True

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import files as file_api
 from . import standard
 from .errors import FrappeError, not_found, permission, throw
 from .meta import STD_FIELDS, Clock, cint, flt
@@ -70,6 +71,7 @@ class ERPNextStandin:
         self.users = list(users if users is not None else DEFAULT_USERS)
         self.store = Store(db_path, self.clock)
         self.perms = Permissions(self.store)
+        self.files = file_api.FileStore()
         self.sender = WebhookSender(self._insert_log, workers=webhook_workers, retry_sleep_scale=retry_sleep_scale)
         self.store.on_commit = self.sender.enqueue
         self._stats: collections.Counter[str] = collections.Counter()
@@ -221,7 +223,10 @@ class ERPNextStandin:
                             f"{st}</h1></center><hr><center>nginx</center></body></html>"
                         return Response(body, status=st, mimetype=fault.get("content_type") or "text/html")(
                             environ, start_response)
-                resp = self._api(req)
+                if path.startswith(("/private/files/", "/files/")):
+                    resp = file_api.serve(self, req, self._auth(req) or "Guest")
+                else:
+                    resp = self._api(req)
         except FrappeError as e:
             resp = _json(e.body(), e.status)
         return resp(environ, start_response)
@@ -422,9 +427,12 @@ class ERPNextStandin:
             return self.store.update(t, doctype, name, data)
 
     def _delete(self, user: str, doctype: str, name: str) -> None:
-        self.perms.check(user, doctype, "delete", self.store.get(doctype, name))
+        doc = self.store.get(doctype, name)
+        self.perms.check(user, doctype, "delete", doc)
         with self.store.txn(user) as t:
             self.store.delete(t, doctype, name)
+        if doctype == "File" and doc.get("file_url"):
+            self.files.drop(str(doc["file_url"]))
 
     def _list(self, user: str, doctype: str, form: dict[str, Any]) -> list[Any]:
         if "limit_page_length" in form:
@@ -442,6 +450,8 @@ class ERPNextStandin:
                 username: str) -> Response:
         if method == "frappe.auth.get_logged_user" and user is not None:
             return _json({"message": username})
+        if method == "upload_file" and req.method == "POST":
+            return _json({"message": as_dict(file_api.upload_file(self, req, form, username))})
         known = {"frappe.auth.get_logged_user", "frappe.client.get_list", "frappe.client.get_count",
                  "frappe.client.get_value", "frappe.client.get", "frappe.client.get_password", *_WRITE_METHODS}
         if method not in known:

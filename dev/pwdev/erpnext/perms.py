@@ -4,11 +4,12 @@
   they hold, at permlevel 0 for document access, at the field's permlevel for `get_password`.
 - A DocType without DocPerm rows is therefore usable by Administrator only.
 - Rows with if_owner=1 grant only on documents the user owns (lists are narrowed to `owner = user`).
-- Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles.
 - User Permission rows (user, allow, for_value) restrict, on top of the roles, every DocType with a Link field
   to `allow` (unless the field has ignore_user_permissions) to documents whose link is one of the user's
   `for_value`s (an empty link still passes: Frappe's non-strict default), and `allow` itself to those names;
   lists are narrowed, a get of another document is a 403.
+- Every logged-in user implicitly holds "All" (and "Guest"), like frappe.get_roles; System Users also hold
+  "Desk User" (Frappe v15's automatic role).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class Permissions:
             rows = self.store.conn.execute(
                 'SELECT role FROM "tabHas Role" WHERE parent = ? AND parenttype = ? AND parentfield = ?',
                 [user, "User", "roles"]).fetchall()
-        return {str(r[0]) for r in rows} | {"All", "Guest"}
+            kind = self.store.conn.execute('SELECT user_type FROM "tabUser" WHERE name = ?', [user]).fetchone()
+        desk = {"Desk User"} if kind is not None and (kind[0] or "System User") == "System User" else set()
+        return {str(r[0]) for r in rows} | {"All", "Guest"} | desk
 
     def restrictions(self, user: str, doctype: str) -> dict[str, list[str]]:
         """Column -> allowed values from the user's User Permissions ({} when none apply)."""

@@ -175,6 +175,27 @@ STANDARD: list[dict[str, Any]] = [
         _f("status", "Select", options="\nOpen\nReplied\nClosed\nLinked"),
         _f("email_status", "Select", options="Open\nSpam\nTrash", default="Open"),
     ]},
+    # frappe/core/doctype/todo/todo.json (v15): one row for "Desk User", the role every System User holds
+    # implicitly. Frappe also narrows ToDo lists of users without a non-automatic ToDo role to the ones allocated
+    # to or assigned by them; the stand-in does not model that list condition.
+    {"name": "ToDo", "autoname": "hash", "permissions": [
+        *_SM, perm("Desk User", "read", "write", "create", "delete", "report", "print", "email", "share"),
+    ], "fields": [
+        _f("status", "Select", options="Open\nClosed\nCancelled", default="Open"),
+        _f("priority", "Select", options="High\nMedium\nLow", default="Medium"), _f("date", "Date", "Due Date"),
+        _f("allocated_to", "Link", "Allocated To", options="User"), _f("description", "Text Editor", reqd=1),
+        _f("reference_type", "Link", options="DocType"), _f("reference_name", "Dynamic Link", options="reference_type"),
+        _f("role", "Link", "Assigned To Role", options="Role"), _f("assigned_by", "Link", options="User"),
+    ]},
+    # frappe/core/doctype/file/file.json: System Manager, and "All" on the Files they own; reading a File
+    # attached to a document one may read is File.has_permission (modelled where files are served).
+    {"name": "File", "autoname": "hash", "permissions": [
+        perm("System Manager", *_ALL), perm("All", "read", "write", "create", "delete", if_owner=1),
+    ], "fields": [
+        _f("file_name"), _f("file_url", "Code", "File URL"), _f("is_private", "Check"), _f("folder"),
+        _f("attached_to_doctype", "Link", options="DocType"), _f("attached_to_name"), _f("attached_to_field"),
+        _f("file_size", "Int"), _f("content_hash"), _f("is_folder", "Check"),
+    ]},
     {"name": "Webhook Header", "istable": 1, "autoname": "hash", "fields": [
         _f("key", "Small Text", "Key"), _f("value", "Small Text", "Value"),
     ]},
@@ -204,8 +225,8 @@ STANDARD: list[dict[str, Any]] = [
 ]
 
 # Roles every Frappe/ERPNext site has (the ones the standard DocPerms above name). "All" and "Guest" are given
-# to every logged-in user implicitly (frappe.get_roles).
-STANDARD_ROLES = ["Administrator", "System Manager", "All", "Guest", "Accounts User", "Accounts Manager",
+# to every logged-in user implicitly (frappe.get_roles), "Desk User" to every System User (Frappe v15).
+STANDARD_ROLES = ["Administrator", "System Manager", "All", "Guest", "Desk User", "Accounts User", "Accounts Manager",
                   "Sales User", "Sales Manager", "Website Manager", "Stock User"]
 # Module Defs the standard DocTypes belong to.
 STANDARD_MODULES = [("Core", "frappe"), ("Contacts", "frappe"), ("Integrations", "frappe"), ("Email", "frappe"),

@@ -313,6 +313,34 @@ class ERPNext:
                 "content": content}
         return dict(self._request("POST", self._doc_path("Comment"), json=body)["data"])
 
+    def upload_file(self, doctype: str, name: str, file_name: str, data: bytes, content_type: str, *,
+                    is_private: bool = True, folder: str = "Home/Attachments") -> dict[str, Any]:
+        """Attach `data` to the document as a File (Frappe's upload_file; needs write on the document).
+        Returns the File (file_url under /private/files/ when private: served only to users who may read it)."""
+        form = {"doctype": doctype, "docname": name, "is_private": str(int(is_private)), "folder": folder,
+                "file_name": file_name}
+        body = self._request("POST", "/api/method/upload_file", data=form,
+                             files={"file": (file_name, data, content_type)})
+        return dict(body.get("message") or {})
+
+    def file_content(self, file_url: str) -> bytes:
+        """The content of a File by its file_url (/private/files/... needs read on the attached document)."""
+        if not file_url.startswith(("/private/files/", "/files/")) or ".." in file_url:
+            raise ValueError("not a Frappe file URL")
+
+        def once() -> bytes:
+            response = self._http.get(file_url)
+            if response.status_code >= 400:
+                raise error_from_response(response)
+            return response.content
+
+        try:
+            return Retrying(stop=stop_after_attempt(self.retries),
+                            wait=wait_exponential_jitter(multiplier=0.1, max=self.max_wait_s),
+                            retry=retry_if_exception(_retryable), reraise=True)(once)
+        except httpx.TransportError as exc:
+            raise Unreachable(0, type(exc).__name__, f"GET {self.base_url}: {type(exc).__name__}") from None
+
     def call(self, method: str, http: str = "GET", **params: Any) -> Any:
         path = f"/api/method/{method}"
         if http == "GET":

@@ -1,6 +1,7 @@
 """Order status changes on ERPNext: compare-and-set transitions checked against the one table.
 
-`fail` writes the reason as a Comment first, so a Failed order never lacks its reason.
+`fail` writes the reason as a Comment first, so a Failed order never lacks its reason; the run that moved the
+order to Failed then creates the ToDo that tells Operations (pwcore.orders.attention).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from pwcore.clients.erpnext import ERPNext, TimestampMismatch
 from pwcore.logs import get_logger, redact_text
 from pwcore.model.status import InvalidTransition, Status, can_transition
+from pwcore.orders import attention
 
 log = get_logger("pwcore.orders")
 
@@ -62,7 +64,8 @@ def transition(
     raise TimestampMismatch(417, "TimestampMismatchError", f"{doctype} {name} kept changing under us")
 
 
-def fail(erp: ERPNext, doctype: str, name: str, reason: str, doc: dict[str, Any] | None = None) -> bool:
+def fail(erp: ERPNext, doctype: str, name: str, reason: str, doc: dict[str, Any] | None = None,
+         kind: str = attention.FAILED) -> bool:
     """Failed with the reason as an ERPNext comment (written first, so Failed never lacks its reason).
 
     Returns True if this call moved the order to Failed. An order in a state that cannot fail (e.g. already
@@ -76,6 +79,8 @@ def fail(erp: ERPNext, doctype: str, name: str, reason: str, doc: dict[str, Any]
         log.warning("order.fail_refused", order=name, current=exc.current, reason=reason)
         return False
     log.error("order.failed", order=name, doctype=doctype, reason=reason)
+    if result.won:
+        attention.notify_operations(erp, doctype, name, kind, reason)
     return result.won
 
 

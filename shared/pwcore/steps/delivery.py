@@ -54,10 +54,19 @@ from pwcore.clients.smtp import Mailer, MailError, MailUncertain, SMTPSettings
 from pwcore.logs import get_logger
 from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery_email
 from pwcore.model.doctypes import CRTC_ORDER, UnsafeName, check_order_name, current_version
-from pwcore.model.layout import manifest_key, recorded_marker_key, resend_marker_key, sent_marker_key, version_prefix
+from pwcore.model.layout import (
+    invoice_key,
+    manifest_key,
+    recorded_marker_key,
+    resend_marker_key,
+    sent_marker_key,
+    slug,
+    version_prefix,
+)
 from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
+from pwcore.orders import attention
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
 
@@ -122,6 +131,19 @@ class Package:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def approval_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """What deliver writes with Approved -> Ready: the approved version (what presign serves from then on, even
+    while a newer version is in Review) and who approved it when. The document read in Approved is the one the
+    reviewer's save produced (the Ready CAS refuses any later change), so its `modified_by`/`modified` are the
+    approval. A record of this same version written before (a retry after a crash) is kept."""
+    version = current_version(doc)
+    if int(doc.get("approved_version") or 0) == version and doc.get("approved_by"):
+        return {"approved_version": version, "approved_by": str(doc["approved_by"]),
+                "approved_on": str(doc.get("approved_on") or "")}
+    return {"approved_version": version, "approved_by": str(doc.get("modified_by") or ""),
+            "approved_on": str(doc.get("modified") or "")}
 
 
 def _valid_email(value: str) -> str:
@@ -190,7 +212,7 @@ class Deliverer:
         if status == Status.APPROVED:
             try:
                 doc = transition(self.erp, doctype, name, Status.READY, allowed_from={Status.APPROVED},
-                                 doc=doc).doc
+                                 doc=doc, values=approval_record(doc)).doc
             except InvalidTransition as exc:
                 if exc.current == Status.DELIVERED:  # a concurrent run won and finished the delivery
                     return Outcome(DeliveryStatus.DONE, name, version, "order was delivered meanwhile")
@@ -228,6 +250,9 @@ class Deliverer:
                 if self.settings.check_pdfs:
                     _check_pdf(entry.filename, data)
                 pdfs.append(Attachment(entry.filename, PDF_TYPE, data))
+        invoice = self._invoice_pdf(doc)
+        if invoice is not None:
+            pdfs.append(invoice)
         customer = self.erp.get("Customer", str(doc.get("customer")))
         contact = None
         if customer.get("customer_primary_contact"):
@@ -241,6 +266,23 @@ class Deliverer:
         if not email:
             raise PreflightFailed(f"customer {customer.get('name')} has no valid email address")
         return Package(version, prefix, manifest, pdfs, customer, email, contact)
+
+    def _invoice_pdf(self, doc: dict[str, Any]) -> Attachment | None:
+        """The invoice PDF generate-doc stored for the order's paid Sales Invoice (None if there is none)."""
+        if not doc.get("sales_order"):
+            return None
+        rows = self.erp.list_page("Sales Invoice", fields=["name"], limit_page_length=1, filters=[
+            ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "=", doc["sales_order"]]])
+        if not rows:
+            return None
+        invoice = str(rows[0]["name"])
+        data = self._get(invoice_key(invoice))
+        if data is None:
+            log.warning("delivery.invoice_pdf_missing", order=doc.get("name"), invoice=invoice)
+            return None
+        if self.settings.check_pdfs:
+            _check_pdf(f"invoice {invoice}", data)
+        return Attachment(f"invoice-{slug(invoice)}.pdf", PDF_TYPE, data)
 
     def _get(self, key: str) -> bytes | None:
         try:
@@ -319,7 +361,10 @@ class Deliverer:
             self._write_marker(key, {**marker, "state": "uncertain", "flagged_at": _now().isoformat()})
         except Exception as exc:  # the marker still blocks sending; the comment carries the facts
             log.warning("delivery.marker_write_failed", order=name, error=type(exc).__name__)
-        fail(self.erp, doctype, name, reason)
+        if not fail(self.erp, doctype, name, reason, kind=attention.UNCERTAIN):
+            # Not moved to Failed by this run (already Failed, or a state that cannot fail): Operations must
+            # still look the Message-ID up; notify_operations keeps it to one Open ToDo.
+            attention.notify_operations(self.erp, doctype, name, attention.UNCERTAIN, reason)
         return Outcome(DeliveryStatus.UNCERTAIN, name, version, reason, message_id)
 
     def _send(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, key: str,

@@ -24,6 +24,7 @@ from pwcore import __version__
 from pwcore.clients.erpnext import ERPNext, ERPNextError, NotFound, TimestampMismatch
 from pwcore.clients.outages import is_transient
 from pwcore.clients.s3 import Storage
+from pwcore.documents.review_copies import ReviewCopies, attach_review_copies, review_comment
 from pwcore.documents.template_store import TemplateStore, template_key, templates_for
 from pwcore.logs import get_logger, redact_text
 from pwcore.model.clock import lease_expired
@@ -184,6 +185,8 @@ class Generator:
             from pwcore.documents.crtc import computed_flags
 
             values.update(computed_flags(doc))  # the read-only BITS / 9-1-1 Checks follow the services
+        # Attached before the status write, so the reviewer finds them the moment the order shows Review.
+        copies = attach_review_copies(self.erp, self.storage, doctype, name, manifest)
         try:
             transition(self.erp, doctype, name, Status.REVIEW, allowed_from={Status.PROCESSING},
                        values=values)
@@ -193,19 +196,14 @@ class Generator:
             log.error("generation.final_write_failed", order=name, status=exc.status)
             return Outcome(GenerationStatus.RETRY_LATER, name, version,
                            "ERPNext unavailable for the final status write", files)
-        self._after_review(doctype, name, manifest)
+        self._after_review(doctype, name, manifest, copies)
         log.info("generation.review", order=name, version=version, files=len(files))
         return Outcome(GenerationStatus.REVIEW, name, version, "", files)
 
-    def _after_review(self, doctype: str, name: str, manifest: dict[str, Any]) -> None:
-        sections = manifest.get("sections") or {}
-        if not sections:
-            return
-        lines = [f"- {key}: {meta.get('model', '?')}, {meta.get('attempts', 1)} attempt(s)"
-                 f"{' (cached)' if meta.get('cached') else ''}" for key, meta in sections.items()]
+    def _after_review(self, doctype: str, name: str, manifest: dict[str, Any], copies: ReviewCopies) -> None:
+        """The Comment that tells the reviewer what this version is and what is attached."""
         try:
-            self.erp.add_comment(doctype, name, "Pipeline: version v{} needs human review of the AI-written "
-                                 "sections:\n{}".format(manifest["version"], "\n".join(lines)))
+            self.erp.add_comment(doctype, name, review_comment(manifest, copies))
         except ERPNextError as exc:  # the order is in Review already; the manifest holds the same facts
             log.warning("generation.review_comment_failed", order=name, status=exc.status)
 

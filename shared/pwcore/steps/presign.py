@@ -2,10 +2,16 @@
 
 - Auth: `Authorization: Bearer <JWT>`, HS256 only (PyJWT with algorithms=["HS256"], so `alg: none` and RS/HS
   confusion are refused), required claims sub (the ERPNext Customer name), exp, aud (PRESIGN_AUDIENCE).
-- The order must belong to the token's customer and be Review or later. Another customer's order and an
-  unknown order get the same 404, so names cannot be probed.
-- Links: the current version's files from its manifest.json, each key re-checked to sit under
-  `orders/{name}/v{n}/`; signed locally by the minio client (created with its region, so no S3 call).
+- The order must belong to the token's customer. Another customer's order and an unknown order get the same
+  404, so names cannot be probed.
+- Customers see only approved documents. An order whose current version was approved (Approved, Ready,
+  Delivered) answers with that version; any other order answers with the version recorded as approved on it
+  (`approved_version`, written by deliver when it takes the approved order to Ready), so a newer unapproved
+  version never replaces the approved one; an order that has none answers 409 with a reason the site can show
+  (`{"error": ..., "order_status": ...}`): a draft in Review or Revision is never signed. Refunded: 409.
+- Links: that version's files from its manifest.json, each key re-checked to sit under `orders/{name}/v{n}/`,
+  plus the invoice PDF of the order's paid Sales Invoice (`invoices/{invoice}.pdf`) when it exists; signed
+  locally by the minio client (created with its region, so no S3 call).
 - Caches: the order's (customer, status, version) for PRESIGN_ORDER_CACHE_S (short: a refund or a new version
   shows within seconds); the manifest by (order, version) for longer, since a version's manifest is written
   once and never changes.
@@ -31,14 +37,26 @@ from pwcore.clients.s3 import Storage
 from pwcore.logs import bind_context, get_logger
 from pwcore.model import jsonsafe, problems
 from pwcore.model.doctypes import UnsafeName, check_order_name, current_version, doctype_for
-from pwcore.model.layout import manifest_key
-from pwcore.model.manifest import VersionManifest
+from pwcore.model.layout import invoice_key, manifest_key, slug
+from pwcore.model.manifest import PDF_TYPE, VersionManifest
 from pwcore.settings import Settings
 
 log = get_logger("pwcore.presign")
 
 MAX_TTL_S = 3600
-VISIBLE_STATUSES = frozenset({"Review", "Revision", "Approved", "Ready", "Delivered"})
+# The statuses in which the order's current version is the approved one.
+APPROVED_STATUSES = frozenset({"Approved", "Ready", "Delivered"})
+# What the site shows for an order that has no approved version (yet, or any more).
+UNAVAILABLE_REASONS = {
+    "Ordered": "the order is waiting for its payment; documents are prepared once it is paid",
+    "Queued": "your documents are being prepared",
+    "Processing": "your documents are being prepared",
+    "Review": "your documents are being reviewed by our staff; the downloads appear once they are approved",
+    "Revision": "your documents are being revised after our staff's review; the downloads appear once the "
+                "revised documents are approved",
+    "Failed": "there is a problem preparing your documents; our staff has been notified and will contact you",
+    "Refunded": "this order was refunded; its documents are no longer available",
+}
 
 
 class PresignSettings(Settings):
@@ -102,8 +120,8 @@ class Unauthorized(problems.Unauthorized):
 class PresignError(problems.Problem):
     """A refusal with its own status (400 bad name, 404 not the caller's order, 409 not yet available)."""
 
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, status: int, reason: str, **extra: Any) -> None:
+        super().__init__(reason, **extra)
         self.status = status  # type: ignore[misc]
 
 
@@ -153,6 +171,16 @@ class OrderFacts:
     customer: str = ""
     status: str = ""
     version: int = 0
+    approved_version: int = 0
+    invoice: str = ""  # the paid Sales Invoice whose PDF is stored, "" if none
+
+    def served_version(self) -> int:
+        """The approved version a customer may download (0 = none)."""
+        if self.status == "Refunded":
+            return 0
+        if self.status in APPROVED_STATUSES:
+            return self.version
+        return self.approved_version if 0 < self.approved_version <= self.version else 0
 
 
 class Presigner:
@@ -203,9 +231,24 @@ class Presigner:
                 doc = self.erp.get(doctype, name)
             except NotFound:
                 return OrderFacts(False)
-            return OrderFacts(True, str(doc.get("customer") or ""), str(doc.get("status") or ""),
-                              current_version(doc))
+            facts = OrderFacts(True, str(doc.get("customer") or ""), str(doc.get("status") or ""),
+                               current_version(doc), int(doc.get("approved_version") or 0))
+            if facts.served_version() < 1:
+                return facts
+            return OrderFacts(facts.exists, facts.customer, facts.status, facts.version, facts.approved_version,
+                              self._invoice_of(doc))
         return self._orders.get_or_load(name, load)
+
+    def _invoice_of(self, doc: dict[str, Any]) -> str:
+        """The order's paid Sales Invoice whose PDF generate-doc stored, or ""."""
+        if not doc.get("sales_order"):
+            return ""
+        rows = self.erp.list_page("Sales Invoice", fields=["name"], limit_page_length=1, filters=[
+            ["Sales Invoice", "status", "=", "Paid"], ["Sales Invoice Item", "sales_order", "=", doc["sales_order"]]])
+        if not rows:
+            return ""
+        invoice = str(rows[0]["name"])
+        return invoice if self.storage.exists(invoice_key(invoice)) else ""
 
     def _files(self, name: str, version: int) -> list[dict[str, Any]]:
         def load() -> list[dict[str, Any]]:
@@ -226,16 +269,24 @@ class Presigner:
         facts = self._order(order)
         if not facts.exists or facts.customer != customer:
             raise PresignError(404, "order not found")
-        if facts.status not in VISIBLE_STATUSES or facts.version < 1:
-            raise PresignError(409, f"documents are not available while the order is {facts.status}")
+        version = facts.served_version()
+        if version < 1:
+            reason = UNAVAILABLE_REASONS.get(facts.status, f"documents are not available while the order is "
+                                                           f"{facts.status}")
+            raise PresignError(409, reason, order_status=facts.status)
         ttl = self.settings.effective_ttl_s
         issued = self.now()
         expires_at = (issued + timedelta(seconds=ttl)).isoformat(timespec="seconds").replace("+00:00", "Z")
         out = []
-        for f in self._files(order, facts.version):
+        for f in self._files(order, version):
             out.append({"filename": f["filename"], "content_type": f["content_type"], "size": f["size"],
                         "sha256": f["sha256"], "url": self.storage.presign_get(f["key"], ttl, f["filename"])})
-        return {"order": order, "version": facts.version, "expires_at": expires_at, "ttl_s": ttl, "files": out}
+        if facts.invoice:
+            filename = f"invoice-{slug(facts.invoice)}.pdf"
+            out.append({"filename": filename, "content_type": PDF_TYPE, "kind": "invoice",
+                        "url": self.storage.presign_get(invoice_key(facts.invoice), ttl, filename)})
+        return {"order": order, "version": version, "order_status": facts.status, "expires_at": expires_at,
+                "ttl_s": ttl, "files": out}
 
 
 # --- CORS --------------------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def sigv4_check(url: str, access_key: str, secret_key: str, monkeypatch: pytest.
 
 def test_links_download_the_right_bytes_and_verify(presign_fn: FunctionProcess, make_order: Callable[..., Order],
                                                    s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    order = make_order(status="Review")
+    order = make_order(status="Approved")
     answer = get(presign_fn, order["name"], token(order["customer"]), SITE)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -171,7 +171,7 @@ def test_other_customers_and_unready_orders(presign_fn: FunctionProcess, make_or
     refunded = make_order(status="Refunded", customer=mine["customer"])
     assert get(presign_fn, refunded["name"], tok).status_code == 409
     # A manifest entry pointing outside the order's folder is never signed.
-    sneaky = make_order(status="Review", customer=mine["customer"])
+    sneaky = make_order(status="Ready", customer=mine["customer"])
     import json
     manifest = dict(sneaky["manifest"])
     manifest["files"] = [*manifest["files"], {"key": "templates/articles.docx", "filename": "t.docx", "size": 1,
@@ -187,7 +187,7 @@ def test_other_customers_and_unready_orders(presign_fn: FunctionProcess, make_or
 
 
 def test_jwt_cases(presign_fn: FunctionProcess, make_order: Callable[..., Order]) -> None:
-    order = make_order(status="Review")
+    order = make_order(status="Delivered")
     cust = order["customer"]
     name = order["name"]
     assert get(presign_fn, name, token(cust)).status_code == 200
@@ -221,7 +221,7 @@ def test_jwt_cases(presign_fn: FunctionProcess, make_order: Callable[..., Order]
 
 def test_cors(presign_fn: FunctionProcess, make_order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch,
               tmp_path: Path) -> None:
-    order = make_order(status="Review")
+    order = make_order(status="Approved")
     tok = token(order["customer"])
     evil = get(presign_fn, order["name"], tok, "https://evil.example")
     assert evil.status_code == 403 and "Access-Control-Allow-Origin" not in evil.headers
