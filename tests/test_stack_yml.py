@@ -21,7 +21,8 @@ FUNCTION_KEYS = {
     "readonly_root_filesystem", "build_options", "build_args",
 }  # fmt: skip
 COMMON_SECRETS = {"erpnext-api-key", "erpnext-api-secret", "s3-access-key", "s3-secret-key", "webhook-secret"}
-EXTRA_SECRETS = {"presign": {"presign-jwt-secret"}, "deliver": {"smtp-password"}, "backup": {"backup-gpg-public-keys"}}
+EXTRA_SECRETS = {"presign": {"presign-jwt-secret"}, "deliver": {"smtp-password"}, "calendar-tick": {"smtp-password"},
+                 "backup": {"backup-public-keys"}}
 CRON = {"calendar-tick": "0 * * * *", "backup": "30 7 * * *", "reconcile": "*/5 * * * *"}
 DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
