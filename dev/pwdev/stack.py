@@ -123,7 +123,7 @@ class LocalStack:
         env = local_environment(self.specs[name], self.endpoints())
         env["SECRETS_DIR"] = str(self.workdir / "secrets" / name)
         if os.environ.get("HOME"):
-            env["HOME"] = os.environ["HOME"]
+            env.setdefault("HOME", os.environ["HOME"])
         return {**env, **self.extra_env, **self.function_overrides.get(name, {})}
 
     def secret_values(self) -> dict[str, str]:
