@@ -159,9 +159,9 @@ def closure_of(handler: Path) -> Closure:
             builder = wiring_pending.pop()
             if builder in out.wiring:
                 continue
-            path = module_file(WIRING)
-            assert path is not None
-            builders = _info(WIRING, path).builders
+            wiring_file = module_file(WIRING)
+            assert wiring_file is not None
+            builders = _info(WIRING, wiring_file).builders
             if builder not in builders:
                 continue
             out.wiring.add(builder)
