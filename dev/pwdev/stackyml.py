@@ -23,7 +23,7 @@ WATCHDOG_ENV = frozenset({"exec_timeout", "read_timeout", "write_timeout", "max_
 # Environment variables whose stack.yml value names a production endpoint; locally they point at a stand-in.
 LOCAL_ENDPOINTS = frozenset({
     "ERPNEXT_URL", "S3_ENDPOINT", "S3_BUCKET", "S3_SECURE", "DISPATCH_GATEWAY_URL", "OLLAMA_HOST",
-    "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "PRESIGN_ALLOWED_ORIGINS",
+    "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "PRESIGN_ALLOWED_ORIGINS", "BACKUP_SOURCE_URL",
 })  # fmt: skip
 
 

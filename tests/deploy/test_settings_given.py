@@ -36,7 +36,7 @@ def missing_settings(spec: FunctionSpec) -> list[str]:
     for cls in settings_classes(spec):
         for field, (var, secret_file) in required_in_deployment(cls).items():
             candidates = {secret_file, secret_file.replace("-", "_"), var}
-            if var not in env and not candidates & secrets:
+            if not env.get(var) and not candidates & secrets:
                 missing.append(f"{spec.name}: {cls.__name__}.{field} needs environment {var} or secret file "
                                f"{secret_file}; stack.yml gives neither")
     return missing

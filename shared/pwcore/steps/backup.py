@@ -80,7 +80,7 @@ class BackupError(problems.Problem):
 class BackupSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="BACKUP_")
     public_keys: str = deployed("")  # ASCII-armored public key(s); secret file backup-public-keys
-    source_url: str = ""  # pull mode: where the nightly dump is served
+    source_url: str = deployed("")  # pull mode: where the nightly dump is served (the cron sends no body)
     source_token: SecretStr = SecretStr("")  # Bearer token for source_url, or:
     source_user: str = ""
     source_password: SecretStr = SecretStr("")
