@@ -175,7 +175,7 @@ class LocalStack:
         self._write_secrets("secrets", self.pipeline_key, self.pipeline_secret)
         for name in self.function_names:
             write_secrets(self.specs[name], self.workdir / "secrets" / name, self.secret_values())
-        with ThreadPoolExecutor(max_workers=len(self.function_names)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, len(self.function_names))) as pool:
             procs = list(pool.map(lambda n: self._start_function(n, self.function_env(n)), self.function_names))
         for proc in procs:
             self.functions[proc.name] = proc
