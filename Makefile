@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint stack system-deps venv requirements clean
+.PHONY: demo test lint stack system-deps venv requirements images clean
 
 system-deps:
 	@if command -v soffice >/dev/null && command -v gpg >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
@@ -47,6 +47,11 @@ test: system-deps venv
 
 requirements: venv
 	$(PY) -m pwcore.admin.cli requirements
+
+# build/<fn>/: each function's build context as faas-cli lays it out (function/, function/shared, the template's
+# requirements), plus image.json (packages, size); the per-image virtualenvs are cached in build/venvs/.
+images: venv
+	$(PY) -m pwdev.images --venvs
 
 clean:
 	rm -rf $(VENV) .stack build .pytest_cache .mypy_cache .ruff_cache

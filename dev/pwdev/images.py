@@ -107,14 +107,28 @@ def describe(spec: FunctionSpec, env: Path | None = None) -> dict[str, Any]:
     return out
 
 
-def unprivileged_user() -> pwd.struct_passwd | None:
-    """`nobody` when we are root (the image runs as `app`, not root); None when we cannot switch."""
+def _world_readable(path: Path) -> bool:
+    """Every folder on the way is world-searchable and the file world-readable (what `nobody` needs)."""
+    path = path.resolve()
+    for parent in path.parents:
+        if not parent.stat().st_mode & 0o001:
+            return False
+    return bool(path.stat().st_mode & 0o004)
+
+
+def unprivileged_user() -> tuple[pwd.struct_passwd | None, str]:
+    """(`nobody`, "") when we are root and nobody can run this interpreter (the image runs as `app`, not
+    root); otherwise (None, the reason the functions run as the current user)."""
     if os.geteuid() != 0:
-        return None
+        return None, "not root: the functions run as the current user (no switch of user possible)"
     try:
-        return pwd.getpwnam("nobody")
+        user = pwd.getpwnam("nobody")
     except KeyError:
-        return None
+        return None, "root, but this machine has no user `nobody` to run the functions as"
+    if not _world_readable(Path(sys.base_prefix) / "bin" / "python3"):
+        return None, (f"root, but the Python install ({sys.base_prefix}) is not readable by other users, so the "
+                      "functions run as root (the read-only tree is then not enforced by permissions)")
+    return user, ""
 
 
 class ImageProcess:
@@ -126,7 +140,7 @@ class ImageProcess:
                  log: IO[Any] | None = None) -> None:
         self.spec, self.home, self.env_dir, self.log = spec, home, env_dir, log
         self.env = {"PATH": f"{env_dir / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", **env}
-        self.user = unprivileged_user()
+        self.user, self.why_not_unprivileged = unprivileged_user()
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 
