@@ -36,7 +36,8 @@ TEMPLATE_REQUIREMENTS = ("flask==3.1.3", "waitress==3.0.2")  # the template's, p
 BUILD = ROOT / "build"
 RUNNER = Path(__file__).with_name("runner.py")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
-APT = {"python3-http": "python:3.12-alpine", "python3-http-debian": "python:3.12-slim-bookworm"}
+APT = {"python3-http": "the template's Alpine Python image (apk)",
+       "python3-http-debian": "the template's Debian slim Python image (apt)"}
 
 
 def layout(spec: FunctionSpec, out: Path = BUILD) -> Path:
