@@ -56,16 +56,20 @@ def layout(spec: FunctionSpec, out: Path = BUILD) -> Path:
     return root
 
 
-def requirements_key(spec: FunctionSpec) -> str:
-    text = "\n".join([sys.version.split()[0], *TEMPLATE_REQUIREMENTS,
-                      (spec.handler_dir / "requirements.txt").read_text()])
+def requirements_key(requirements: str) -> str:
+    text = "\n".join([sys.version.split()[0], *TEMPLATE_REQUIREMENTS, requirements])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def venv(spec: FunctionSpec, out: Path = BUILD) -> Path:
-    """build/venvs/<hash of the requirements>: flask + waitress, then only the function's requirements.txt.
+    """build/venvs/<hash of the requirements>: flask + waitress, then only the function's requirements.txt."""
+    return venv_for((spec.handler_dir / "requirements.txt").read_text(), out)
+
+
+def venv_for(requirements: str, out: Path = BUILD) -> Path:
+    """The template's flask + waitress, then `requirements` (a requirements.txt text; "" for a bare function).
     Built once per lock (a file lock makes parallel test workers wait for one build)."""
-    target = out / "venvs" / requirements_key(spec)
+    target = out / "venvs" / requirements_key(requirements)
     stamp = target / ".complete"
     if stamp.exists():
         return target
@@ -79,7 +83,9 @@ def venv(spec: FunctionSpec, out: Path = BUILD) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
         pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, *TEMPLATE_REQUIREMENTS], check=True)
-        subprocess.run([*pip, "-r", str(spec.handler_dir / "requirements.txt")], check=True)
+        if requirements.strip():
+            (target / "requirements.txt").write_text(requirements)
+            subprocess.run([*pip, "-r", str(target / "requirements.txt")], check=True)
         stamp.write_text(json.dumps(installed(target)))
     return target
 
