@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils font
 # Two workers: CI has 2 cores, and the suite is mostly waiting on sockets, LibreOffice and subprocesses.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lint stack system-deps venv requirements clean conformance
+.PHONY: demo test lint stack system-deps venv requirements images clean conformance
 
 system-deps:
 	@if command -v soffice >/dev/null && command -v gpg >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
@@ -53,6 +53,11 @@ conformance: venv
 
 requirements: venv
 	$(PY) -m pwcore.admin.cli requirements
+
+# build/<fn>/: each function's build context as faas-cli lays it out (function/, function/shared, the template's
+# requirements), plus image.json (packages, size); the per-image virtualenvs are cached in build/venvs/.
+images: venv
+	$(PY) -m pwdev.images --venvs
 
 clean:
 	rm -rf $(VENV) .stack build .pytest_cache .mypy_cache .ruff_cache

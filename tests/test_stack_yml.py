@@ -22,8 +22,8 @@ FUNCTION_KEYS = {
 }  # fmt: skip
 COMMON_SECRETS = {"erpnext-api-key", "erpnext-api-secret", "s3-access-key", "s3-secret-key", "webhook-secret"}
 EXTRA_SECRETS = {"presign": {"presign-jwt-secret"}, "deliver": {"smtp-password"},
-                 "backup": {"backup-gpg-public-keys", "operator-token"}, "calendar-tick": {"operator-token"},
-                 "reconcile": {"operator-token"}}
+                 "calendar-tick": {"smtp-password", "operator-token"},
+                 "backup": {"backup-public-keys", "operator-token"}, "reconcile": {"operator-token"}}
 CRON = {"calendar-tick": "0 * * * *", "backup": "30 7 * * *", "reconcile": "*/5 * * * *"}
 DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")

@@ -216,6 +216,13 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def wire_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header values as the Go gateway forwards them: the raw bytes (WSGI hands them over as latin-1 decoded
+    strings, so latin-1 gives the bytes back; non-ASCII UTF-8 passes through unchanged), with the surrounding
+    spaces and tabs that net/http's parser trims removed (h11 refuses such values outright)."""
+    return [(k.encode("latin-1"), v.strip(" \t").encode("latin-1")) for k, v in headers]
+
+
 def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
     return Response(json.dumps(payload) + "\n", status=status, mimetype="application/json", headers=headers)
 
@@ -411,7 +418,8 @@ class Gateway:
         with self._lock:
             self.invocations[short] = self.invocations.get(short, 0) + 1
         try:
-            upstream = self._client.request(request.method, url, headers=headers, content=request.get_data())
+            upstream = self._client.request(request.method, url, headers=wire_headers(headers),
+                                            content=request.get_data())
         except httpx.HTTPError as exc:
             return _json(503, {"error": f"Can't reach service for: {short} ({type(exc).__name__})"}, unavailable)
         response = Response(upstream.content, status=upstream.status_code)
@@ -425,6 +433,8 @@ class Gateway:
             response.headers["X-Call-Id"] = call_id
         response.headers["X-Start-Time"] = start
         response.headers["X-Served-By"] = SERVED_BY
+        if request.method == "HEAD" and "content-length" in upstream.headers:
+            response.headers["Content-Length"] = upstream.headers["content-length"]  # the GET's, as proxied
         return response
 
     def _enqueue(self, request: Request, name: str, rest: str) -> Response:
@@ -495,7 +505,7 @@ class Gateway:
         attempt = 0
         for attempt in range(1, attempts + 1):
             try:
-                response = self._client.post(url, headers=headers, content=item.body)
+                response = self._client.post(url, headers=wire_headers(headers), content=item.body)
             except httpx.HTTPError:
                 response = None
             if attempt == attempts:

@@ -270,8 +270,14 @@ class Watchdog:
         finally:
             with self._lock:
                 self.inflight -= 1
+        given_length = [v for k, v in headers if k.lower() == "content-length"]
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(body))))
+        if environ.get("REQUEST_METHOD") == "HEAD" and given_length:
+            # Werkzeug answers HEAD through the handler and keeps the GET's Content-Length with no body, as
+            # the template's waitress sends it.
+            headers.append(("Content-Length", given_length[0]))
+        else:
+            headers.append(("Content-Length", str(len(body))))
         headers.append(("X-Duration-Seconds", f"{time.monotonic() - started:.6f}"))
         start_response(status, headers)
         return [body]

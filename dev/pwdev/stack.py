@@ -29,6 +29,8 @@ from pwdev.gateway import Gateway
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
+from pwdev.stackyml import FunctionSpec, local_environment, write_secrets
+from pwdev.stackyml import functions as stack_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile")
@@ -49,6 +51,10 @@ def operator_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
+SMTP_USER = "documents@performancewest.net"  # stack.yml's SMTP_USER; the sink checks this login
+SMTP_PASSWORD = "pw-dev-smtp-password-3e9d"  # the sink's password (secret file smtp-password)
+
+
 class LocalStack:
     def __init__(
         self,
@@ -63,6 +69,8 @@ class LocalStack:
         ports: dict[str, int] | None = None,
         log_dir: str | Path | None = None,
         bucket: str | None = None,
+        extra_secrets: dict[str, str] | None = None,
+        function_overrides: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="pw-stack-")
         self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
@@ -70,7 +78,10 @@ class LocalStack:
         self.function_names = functions
         self.gateway_workers = gateway_workers
         self.retry_mode = retry_mode
-        self.extra_env = dict(extra_env or {})
+        self.extra_env = dict(extra_env or {})  # test knobs, applied on top of stack.yml's environment
+        self.extra_secrets = dict(extra_secrets or {})  # values of secrets stack.yml names (backup-public-keys)
+        self.function_overrides = dict(function_overrides or {})  # per function, on top of extra_env
+        self.specs: dict[str, FunctionSpec] = stack_functions()
         self.token_latency_s = token_latency_s
         self.webhook_retry_sleep_scale = webhook_retry_sleep_scale
         self.ports = dict(ports or {})
@@ -91,7 +102,7 @@ class LocalStack:
         self.pipeline_key = ""
         self.pipeline_secret = ""
 
-    # -- settings the functions (and in-process clients) use ----------------------------------------------
+    # -- settings of the in-process clients (setup, demo, tests); functions get function_env() -----------
     def env(self) -> dict[str, str]:
         assert self.s3 and self.smtp and self.erpnext and self.gateway
         secrets = self.workdir / "secrets"
@@ -107,6 +118,34 @@ class LocalStack:
             **UNTHROTTLED,
             **self.extra_env,
         }
+
+    def endpoints(self) -> dict[str, str]:
+        """The only values of stack.yml's environments the local stack replaces: where the stand-ins listen."""
+        assert self.s3 and self.smtp and self.erpnext and self.gateway
+        return {
+            "ERPNEXT_URL": self.erpnext.url, "S3_ENDPOINT": self.s3.endpoint, "S3_BUCKET": self.s3.bucket,
+            "S3_SECURE": "false", "DISPATCH_GATEWAY_URL": self.gateway.url, "OLLAMA_HOST": self.ollama_url,
+            "SMTP_HOST": self.smtp.host, "SMTP_PORT": str(self.smtp.port), "SMTP_SECURITY": "none",
+            "SMTP_USER": SMTP_USER, "PRESIGN_ALLOWED_ORIGINS": "http://127.0.0.1:4321,http://localhost:4321",
+        }
+
+    def function_env(self, name: str) -> dict[str, str]:
+        """What a function process gets: stack.yml's environment for it, the stand-in endpoints in place of the
+        production ones, its own secrets folder holding exactly the secrets stack.yml names, then `extra_env`.
+        Nothing is inherited from this process's environment but PATH and HOME."""
+        env = local_environment(self.specs[name], self.endpoints())
+        env.update(UNTHROTTLED)  # a local override (production keeps one run per slot): tests sweep back to back
+        env["SECRETS_DIR"] = str(self.workdir / "secrets" / name)
+        if os.environ.get("HOME"):
+            env.setdefault("HOME", os.environ["HOME"])
+        return {**env, **self.extra_env, **self.function_overrides.get(name, {})}
+
+    def secret_values(self) -> dict[str, str]:
+        assert self.s3
+        return {"erpnext-api-key": self.pipeline_key, "erpnext-api-secret": self.pipeline_secret,
+                "s3-access-key": self.s3.access_key, "s3-secret-key": self.s3.secret_key,
+                "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET, "smtp-password": SMTP_PASSWORD,
+                "operator-token": OPERATOR_TOKEN, **self.extra_secrets}
 
     def _write_secrets(self, folder: str, api_key: str, api_secret: str) -> None:
         secrets = self.workdir / folder
@@ -130,7 +169,8 @@ class LocalStack:
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.s3 = S3Server(bucket=self.bucket, port=self.ports.get("s3", 0)).start()
-        self.smtp = SMTPSink(port=self.ports.get("smtp", 0), folder=self.workdir / "mail").start()
+        self.smtp = SMTPSink(port=self.ports.get("smtp", 0), folder=self.workdir / "mail",
+                             credentials=(SMTP_USER, SMTP_PASSWORD)).start()
         if not self.ollama_url:
             from pwdev.ollama_standin import OllamaStandin
 
@@ -148,9 +188,10 @@ class LocalStack:
         self._setup_erpnext()
         self._create_pipeline_user()
         self._write_secrets("secrets", self.pipeline_key, self.pipeline_secret)
-        env = self.env()
-        with ThreadPoolExecutor(max_workers=len(self.function_names)) as pool:
-            procs = list(pool.map(lambda n: self._start_function(n, env), self.function_names))
+        for name in self.function_names:
+            write_secrets(self.specs[name], self.workdir / "secrets" / name, self.secret_values())
+        with ThreadPoolExecutor(max_workers=max(1, len(self.function_names))) as pool:
+            procs = list(pool.map(lambda n: self._start_function(n, self.function_env(n)), self.function_names))
         for proc in procs:
             self.functions[proc.name] = proc
             self.gateway.register(proc.name, proc.url)
@@ -158,7 +199,7 @@ class LocalStack:
 
     def _start_function(self, name: str, env: dict[str, str]) -> FunctionProcess:
         proc = FunctionProcess(name, ROOT / "functions" / name, env=env, port=self.ports.get(name, 0),
-                               log_path=self.log_dir / f"{name}.log", startup_timeout=60.0)
+                               log_path=self.log_dir / f"{name}.log", startup_timeout=60.0, inherit_env=False)
         return proc.start()
 
     def _client_env(self) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -53,6 +53,8 @@ class _SecretFilesSource(PydanticBaseSettingsSource):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # True for settings a function may run without (its code catches ConfigError and answers a clear refusal).
+    optional_in_deployment: ClassVar[bool] = False
 
     @classmethod
     def settings_customise_sources(
@@ -68,20 +70,28 @@ class Settings(BaseSettings):
         return (init_settings, _SecretFilesSource(settings_cls, secrets_dir), env_settings)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 S = TypeVar("S", bound=BaseSettings)
+
+DEPLOYED = "deployed"  # json_schema_extra key: the deployment must give this setting though code has a default
+
+
+def deployed(default: Any) -> Any:
+    """A field with a default for tests and tools, which a deployed function cannot work without (the
+    per-function settings test then requires stack.yml to give it, like a field without a default)."""
+    return Field(default, json_schema_extra={DEPLOYED: True})
+
+
+def required_in_deployment(cls: type[BaseSettings]) -> dict[str, tuple[str, str]]:
+    """field -> (environment variable, secret file) for the fields a deployment must give `cls`."""
+    if getattr(cls, "optional_in_deployment", False):
+        return {}
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    out = {}
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if info.is_required() or extra.get(DEPLOYED):
+            out[name] = (f"{prefix}{name}".upper(), f"{prefix}{name}".lower().replace("_", "-"))
+    return out
 
 
 def load_settings(cls: type[S], **overrides: Any) -> S:

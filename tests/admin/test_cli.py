@@ -96,3 +96,18 @@ def test_section_keys_agree_across_specs_context_and_templates() -> None:
     for service, keys in ctx.SERVICE_SECTIONS.items():
         assert section_keys(service) == keys
         assert manifest["compliance"][service]["sections"] == keys
+
+
+def test_requirements_check_names_a_package_the_import_closure_needs(tmp_path: Path) -> None:
+    """Derived from the handler's imports: taking PyJWT out of presign's file fails, naming who imports it."""
+    import shutil
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copytree(ROOT / "functions", tmp_path / "functions")
+    presign = tmp_path / "functions" / "presign" / "requirements.txt"
+    presign.write_text("".join(line for line in presign.read_text().splitlines(keepends=True)
+                               if not line.startswith("PyJWT")))
+    result = pw("requirements", "--check", "--root", str(tmp_path))
+    assert result.returncode == 1
+    assert "presign: requirements.txt lacks pyjwt, needed by jwt (imported by pwcore.steps.presign)" in result.stderr
+    assert "deliver" not in result.stderr  # the others still match their derivation

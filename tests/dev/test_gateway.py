@@ -217,3 +217,36 @@ def test_cron_schedule_semantics() -> None:
     for bad in ("* * * * * *", "61 * * * *", "a b c d e", "@often", "5-1 * * * *", "*/0 * * * *"):
         with pytest.raises(CronError):
             CronSchedule.parse(bad)
+
+
+def raw_post(url: str, path: str, header_lines: list[bytes]) -> tuple[int, bytes]:
+    """One HTTP/1.1 request written byte for byte (httpx refuses padded header values on the client side)."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+                     + b"".join(line + b"\r\n" for line in header_lines)
+                     + b"Content-Length: 1\r\nConnection: close\r\n\r\nx")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+def test_non_ascii_and_padded_header_values_reach_the_function(gw: Gateway) -> None:
+    """The Go gateway forwards raw header bytes and trims surrounding whitespace: no 500, no 503."""
+    name = "Zoë Müller".encode()
+    status, body = raw_post(gw.url, "/function/fn/echo", [b"X-Name: " + name, b"X-Padded:   value\t "])
+    assert status == 200, body
+    headers = json.loads(body)["headers"]
+    assert headers["x-name"].encode("latin-1") == name  # the same bytes, as WSGI presents them (latin-1)
+    assert headers["x-padded"] == "value"
+
+
+def test_head_through_the_gateway_keeps_content_length(gw: Gateway) -> None:
+    full = httpx.get(f"{gw.url}/function/fn/dict")
+    head = httpx.head(f"{gw.url}/function/fn/dict")
+    assert head.status_code == 201 and head.content == b""
+    assert head.headers["content-length"] == full.headers["content-length"]

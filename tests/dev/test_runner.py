@@ -165,3 +165,13 @@ def test_watchdog_exec_timeout_504(guarded_fn: FunctionProcess) -> None:
     assert time.monotonic() - started < 1.8
     r = get(guarded_fn, "/sleep?s=0.05", headers={"X-Timeout": "0.01s"})  # X-Timeout can only shorten
     assert r.status_code == 504
+
+
+def test_head_carries_the_gets_content_length(fn: FunctionProcess) -> None:
+    """Werkzeug answers HEAD through the handler; the template's answer keeps the GET's Content-Length."""
+    full = get(fn, "/dict")
+    head = get(fn, "/dict", method="HEAD")
+    assert head.status_code == full.status_code == 201
+    assert head.content == b""
+    assert head.headers["content-length"] == full.headers["content-length"] == str(len(full.content))
+    assert head.headers["content-type"] == full.headers["content-type"]

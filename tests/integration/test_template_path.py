@@ -116,7 +116,10 @@ def test_same_webhook_50_times_concurrently(stack: LocalStack, erp: Any, storage
 
     def fire() -> None:
         barrier.wait()
-        answers.append(post_webhook(stack, body).json())
+        response = post_webhook(stack, body)
+        # stack.yml's max_inflight (20) holds for on-payment here as deployed: the watchdog answers 429 to the
+        # calls over it (plain text), and Frappe's queued webhook retries those later.
+        answers.append({"status": "429"} if response.status_code == 429 else response.json())
 
     threads = [threading.Thread(target=fire) for _ in range(50)]
     for t in threads:
@@ -124,7 +127,8 @@ def test_same_webhook_50_times_concurrently(stack: LocalStack, erp: Any, storage
     for t in threads:
         t.join()
     statuses = sorted(a["status"] for a in answers)
-    assert statuses.count("queued") == 1 and statuses.count("duplicate") == 49, statuses
+    assert statuses.count("queued") == 1, statuses
+    assert statuses.count("duplicate") + statuses.count("429") == 49, statuses
     doctype, name = order["orders"][0]
     assert wait_status(erp, doctype, name, {"Review"}, timeout=120)["status"] == "Review"
     assert stack.gateway is not None and stack.gateway.wait_idle(30)

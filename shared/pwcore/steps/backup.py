@@ -61,7 +61,7 @@ from pwcore.clients.gpg import (
 from pwcore.clients.s3 import MIN_PART_SIZE, Storage
 from pwcore.logs import get_logger
 from pwcore.model import problems
-from pwcore.settings import ConfigError, Settings, load_settings
+from pwcore.settings import ConfigError, Settings, deployed, load_settings
 
 log = get_logger("pwcore.backup")
 
@@ -79,8 +79,8 @@ class BackupError(problems.Problem):
 
 class BackupSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="BACKUP_")
-    public_keys: str = ""  # ASCII-armored public key(s); secret file backup-public-keys
-    source_url: str = ""  # pull mode: where the nightly dump is served
+    public_keys: str = deployed("")  # ASCII-armored public key(s); secret file backup-public-keys
+    source_url: str = deployed("")  # pull mode: where the nightly dump is served (the cron sends no body)
     source_token: SecretStr = SecretStr("")  # Bearer token for source_url, or:
     source_user: str = ""
     source_password: SecretStr = SecretStr("")
@@ -101,6 +101,7 @@ class BackupVerifySettings(Settings):
     """Only the verify deployment has these secrets (backup-verify-private-key, -passphrase)."""
 
     model_config = SettingsConfigDict(env_prefix="BACKUP_VERIFY_")
+    optional_in_deployment = True  # the daily deployment has none: verify mode answers 403
     private_key: SecretStr
     passphrase: SecretStr = SecretStr("")
     scratch_dir: str = ""  # default: the system temp folder

@@ -43,8 +43,10 @@ ENV = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     workdir: Path = tmp_path_factory.mktemp("reconcile-stack")
+    # stack.yml's max_inflight 1 would have reconcile's watchdog answer 429 to the second of two sweeps at once;
+    # two replicas (or a cron tick beside an operator's call) do run two, so the sweep's own lock is tested here.
     with LocalStack(workdir, functions=("on-payment", "generate-doc", "deliver", "reconcile"), extra_env=ENV,
-                    webhook_retry_sleep_scale=0.01) as s:
+                    webhook_retry_sleep_scale=0.01, function_overrides={"reconcile": {"max_inflight": "2"}}) as s:
         yield s
 
 
