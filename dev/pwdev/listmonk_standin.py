@@ -22,9 +22,12 @@ Endpoints (docs "API / Subscribers", "API / Lists"); every answer is {"data": ..
 An unknown subscriber or list is a 400 "... not found" (Listmonk's core answers StatusBadRequest there).
 
 `unsubscribe(email)` plays a customer clicking the unsubscribe link: every membership becomes "unsubscribed"
-and, when `webhook_url` is set, the stand-in POSTs {"event": "subscriber.unsubscribed", "subscriber": {"email",
-...}} there with `Authorization: Bearer <webhook_token>` (how the project wires Listmonk's unsubscribe
-notification to deliver's /listmonk/unsubscribe route).
+and, when `webhook_url` is set, the stand-in delivers Listmonk's outgoing webhook there (internal/webhooks
+worker.go, models/webhooks.go): POST {"event": "subscriber.unsubscribed", "timestamp", "data": {"subscriber":
+{...}, "list_ids": [...]}} with `X-Listmonk-Event`, and, by `webhook_auth`, `X-Listmonk-Signature: sha256=<hex
+HMAC-SHA256 of "<timestamp>.<body>">` plus `X-Listmonk-Timestamp` ("hmac", secret `webhook_token`), Basic auth
+("basic", password `webhook_token`) or nothing ("none"). The project points it at deliver's
+/listmonk/unsubscribe route.
 
     python -m pwdev.listmonk_standin --port 9100 --user api --password secret
 """
@@ -35,6 +38,7 @@ import argparse
 import base64
 import binascii
 import copy
+import hashlib
 import hmac
 import json
 import re
@@ -43,7 +47,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -328,12 +332,14 @@ def _page(rows: list[Any], page: int, per_page: int) -> list[Any]:
 
 class ListmonkStandin:
     def __init__(self, user: str = "api", password: str = "listmonk-dev", lists: Iterable[str] = DEFAULT_LISTS,
-                 webhook_url: str = "", webhook_token: str = "", api_version: int = 4) -> None:
+                 webhook_url: str = "", webhook_token: str = "", api_version: int = 4,
+                 webhook_auth: Literal["hmac", "basic", "none"] = "hmac") -> None:
         self.user = user
         self.password = password
         self.api_version = api_version
         self.webhook_url = webhook_url
         self.webhook_token = webhook_token
+        self.webhook_auth = webhook_auth
         self.lock = threading.Lock()
         self.lists: dict[int, dict[str, Any]] = {}
         # Stored rows: memberships are {"id": list_id, "subscription_status", "created_at", "updated_at"}.
@@ -393,14 +399,30 @@ class ListmonkStandin:
             sub = next((s for s in self._subs.values() if s["email"] == email.strip().lower()), None)
             if sub is None:
                 raise KeyError(email)
+            list_ids = [m["id"] for m in sub["lists"]]
             for membership in sub["lists"]:
                 membership["subscription_status"] = "unsubscribed"
                 membership["updated_at"] = _now()
-            payload = {"event": "subscriber.unsubscribed", "subscriber": {"email": sub["email"], "id": sub["id"],
-                                                                          "uuid": sub["uuid"]}}
+            profile = {k: copy.deepcopy(v) for k, v in sub.items() if k != "lists"}
         if self.webhook_url:
-            httpx.post(self.webhook_url, json=payload, timeout=10,
-                       headers={"Authorization": f"Bearer {self.webhook_token}"}).raise_for_status()
+            self.send_webhook("subscriber.unsubscribed", {"subscriber": profile, "list_ids": list_ids})
+
+    def send_webhook(self, event: str, data: dict[str, Any]) -> httpx.Response:
+        """Deliver one event to `webhook_url` the way Listmonk's webhook worker does; raises on a non-2xx answer."""
+        body = json.dumps({"event": event, "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                           "data": data}).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "listmonk/pwdev-standin",
+                   "X-Listmonk-Event": event}
+        auth: tuple[str, str] | None = None
+        if self.webhook_auth == "hmac":
+            stamp = str(int(datetime.now(UTC).timestamp()))
+            digest = hmac.new(self.webhook_token.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+            headers.update({"X-Listmonk-Signature": f"sha256={digest}", "X-Listmonk-Timestamp": stamp})
+        elif self.webhook_auth == "basic":
+            auth = ("listmonk", self.webhook_token)
+        response = httpx.post(self.webhook_url, content=body, headers=headers, auth=auth, timeout=10)
+        response.raise_for_status()
+        return response
 
     # -- server -----------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> ListmonkStandin:

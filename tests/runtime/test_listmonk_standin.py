@@ -2,17 +2,24 @@
 
 References in the comments: "docs APIs" = Listmonk docs, APIs page (auth, response structure, error codes);
 "docs Subscribers" / "docs Lists" = the API / Subscribers and API / Lists pages; "auth.go", "queries.sql",
-"core" = Listmonk's internal/auth/auth.go, queries.sql and internal/core, where the docs are silent.
+"core", "worker.go" = Listmonk's internal/auth/auth.go, queries.sql, internal/core and internal/webhooks/worker.go,
+where the docs are silent.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from pwdev.listmonk_standin import ListmonkStandin
 
@@ -296,3 +303,64 @@ def test_blocklisted_status(api: httpx.Client, lm: ListmonkStandin) -> None:
     assert after["status"] == "blocklisted" and memberships(after) == {"Formation follow-up": "unsubscribed"}
     found = api.get("/api/subscribers", params={"query": "subscribers.status = 'blocklisted'"}).json()["data"]
     assert found["total"] == 2
+
+
+# --- outgoing webhooks -----------------------------------------------------------------------------------
+
+class Receiver:
+    """A tiny HTTP endpoint on 127.0.0.1 that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[dict[str, str], bytes]] = []
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        request = Request(environ)
+        self.seen.append(({k.lower(): v for k, v in request.headers.items()}, request.get_data()))
+        return Response("ok")(environ, start_response)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+def test_unsubscribe_sends_listmonks_signed_webhook(lm: ListmonkStandin, api: httpx.Client,
+                                                    receiver: Receiver) -> None:
+    create(api, "leaving@example.com", lists=[1, 2], preconfirm_subscriptions=True)
+    lm.webhook_url, lm.webhook_token = receiver.url, "hook-secret"
+    lm.unsubscribe("Leaving@Example.com")
+    assert set(memberships(lm.by_email("leaving@example.com") or {}).values()) == {"unsubscribed"}
+    ((headers, body),) = receiver.seen
+    # models/webhooks.go: {"event", "timestamp", "data"}; worker.go: X-Listmonk-Event, and with an HMAC secret
+    # X-Listmonk-Signature = "sha256=" + hex(HMAC-SHA256(secret, "<X-Listmonk-Timestamp>.<body>")).
+    payload = json.loads(body)
+    assert payload["event"] == "subscriber.unsubscribed" and headers["x-listmonk-event"] == "subscriber.unsubscribed"
+    assert payload["data"]["subscriber"]["email"] == "leaving@example.com"
+    assert sorted(payload["data"]["list_ids"]) == [1, 2] and payload["timestamp"].endswith("Z")
+    stamp = headers["x-listmonk-timestamp"]
+    wanted = hmac.new(b"hook-secret", f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["x-listmonk-signature"] == f"sha256={wanted}"
+    assert "authorization" not in headers
+
+
+def test_webhook_with_basic_auth_or_none(lm: ListmonkStandin, api: httpx.Client, receiver: Receiver) -> None:
+    create(api, "b@example.com", lists=[1])
+    create(api, "n@example.com", lists=[1])
+    lm.webhook_url, lm.webhook_token, lm.webhook_auth = receiver.url, "basic-pass", "basic"
+    lm.unsubscribe("b@example.com")
+    lm.webhook_auth = "none"
+    lm.unsubscribe("n@example.com")
+    (basic_headers, _), (none_headers, _) = receiver.seen
+    assert basic_headers["authorization"] == "Basic " + base64.b64encode(b"listmonk:basic-pass").decode()
+    assert "authorization" not in none_headers and "x-listmonk-signature" not in none_headers
+    with pytest.raises(KeyError):
+        lm.unsubscribe("nobody@example.com")
