@@ -246,11 +246,32 @@ def test_late_formations_skip_a_year_or_a_first_filing() -> None:
     assert dues("GA", "corporation", date(2026, 10, 2)) == [(date(2027, 4, 1), "Annual Report", "Annual")]
 
 
-def test_first_report_at_a_month_end_then_the_anniversary_month() -> None:
+def test_nevada_initial_list_is_due_with_the_articles_then_the_anniversary_month() -> None:
+    # NRS 78.150(1): the initial list is filed at the time the articles are filed; (2) annual list by the
+    # last day of the anniversary month.
     got = obligations_for("NV", "corporation", date(2026, 1, 31))
     assert [(o.title, o.due_date, o.recurrence) for o in got] == [
-        ("Initial List of Officers and Directors and State Business License", date(2026, 2, 28), ""),
+        ("Initial List of Officers and Directors and State Business License", date(2026, 1, 31), ""),
         ("Annual List of Officers and Directors and State Business License", date(2027, 1, 31), "Annual")]
+
+
+def test_first_report_at_a_month_end_clips_to_short_months() -> None:
+    # No state row uses this rule now (Nevada moved its initial list to the articles); the kind stays
+    # supported, so check it on a row built here.
+    row = ObligationRule.model_validate({
+        "state": "NV", "kinds": ["llc"], "event_type": "Annual Report", "title": "Annual List",
+        "first_title": "Initial List", "frequency": "annual", "rule": "first_report_month_end", "months": 1,
+        "then": "anniversary_month_end", "source": "S", "checked": "search pages: x", "status": "verified"})
+    assert list(itertools.islice(schedule(row, date(2026, 1, 31)), 3)) == [
+        (date(2026, 2, 28), True), (date(2027, 1, 31), False), (date(2028, 1, 31), False)]
+    assert next(schedule(row, date(2027, 12, 15))) == (date(2028, 1, 31), True)
+
+
+def test_nebraska_llc_first_report_is_in_the_odd_year_after_formation() -> None:
+    # Neb. Rev. Stat. § 21-125(c): January 1 - April 1 of the odd-numbered year following the calendar
+    # year of formation, then each subsequent odd-numbered year.
+    assert series("NE", "llc", "Annual Report", date(2025, 2, 1), 2) == [date(2027, 4, 1), date(2029, 4, 1)]
+    assert series("NE", "llc", "Annual Report", date(2024, 12, 31), 1) == [date(2025, 4, 1)]
 
 
 def test_tennessee_has_an_annual_report_and_franchise_and_excise_tax() -> None:
@@ -271,5 +292,6 @@ def test_obligations_carry_source_status_and_plain_titles() -> None:
     for state, kind in itertools.product(STATES, KINDS):
         for o in obligations_for(state, kind, date(2026, 2, 2)):
             assert o.source and o.status in ("verified", "needs_review")
-            assert o.due_date > date(2026, 2, 2)
+            # Only a one-off first filing can fall on the formation date (Nevada: filed with the articles).
+            assert o.due_date > date(2026, 2, 2) or (o.recurrence == "" and o.due_date == date(2026, 2, 2))
             assert not re.search(r"[{}<>]", o.title), o.title  # titles go into customer emails verbatim
