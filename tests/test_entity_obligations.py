@@ -220,6 +220,14 @@ def test_biennial_cycles_follow_their_anchor() -> None:
     # Iowa LLCs: April 1 of odd-numbered years, the first in the first odd year after formation.
     assert series("IA", "llc", "Annual Report", date(2026, 7, 1), 2) == [date(2027, 4, 1), date(2029, 4, 1)]
     assert series("IA", "llc", "Annual Report", date(2025, 7, 1), 1) == [date(2027, 4, 1)]
+    assert series("IA", "llc", "Annual Report", date(2025, 2, 1), 1) == [date(2027, 4, 1)]  # not 2025
+    # Iowa corporations: even-numbered years (Iowa Code § 490.1621(4)); nonprofits odd (§ 504.1613(3)).
+    assert series("IA", "corporation", "Annual Report", date(2025, 2, 1), 2) == [date(2026, 4, 1), date(2028, 4, 1)]
+    assert series("IA", "corporation", "Annual Report", date(2026, 2, 1), 1) == [date(2028, 4, 1)]
+    assert series("IA", "nonprofit", "Annual Report", date(2027, 3, 1), 1) == [date(2029, 4, 1)]
+    # Kansas: biennially in each succeeding year with the formation year's parity (sos.ks.gov).
+    assert series("KS", "llc", "Annual Report", date(2026, 2, 1), 2) == [date(2028, 4, 15), date(2030, 4, 15)]
+    assert series("KS", "corporation", "Annual Report", date(2025, 12, 31), 1) == [date(2027, 4, 15)]
     # DC: April 1 of the year after formation, then every second year.
     assert series("DC", "llc", "Annual Report", date(2026, 10, 10), 3) == [
         date(2027, 4, 1), date(2029, 4, 1), date(2031, 4, 1)]
