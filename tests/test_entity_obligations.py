@@ -303,3 +303,11 @@ def test_obligations_carry_source_status_and_plain_titles() -> None:
             # Only a one-off first filing can fall on the formation date (Nevada: filed with the articles).
             assert o.due_date > date(2026, 2, 2) or (o.recurrence == "" and o.due_date == date(2026, 2, 2))
             assert not re.search(r"[{}<>]", o.title), o.title  # titles go into customer emails verbatim
+
+
+def test_new_mexico_nonprofit_first_report_then_may_15_after_the_first_tax_year() -> None:
+    # NMSA 1978 § 53-8-83(A): first report within 30 days of the certificate; annual reports by the 15th
+    # day of the 5th month after the (calendar) taxable year ends.
+    got = obligations_for("NM", "nonprofit", date(2026, 2, 10))
+    assert [(o.title, o.due_date, o.recurrence, o.fee) for o in got] == [
+        ("First Report", date(2026, 3, 12), "", 10), ("Annual Report", date(2027, 5, 15), "Annual", 10)]
