@@ -7,7 +7,9 @@ sweep and operators (their dispatch signs the body the same way). Body: {"doctyp
 operator who checked the mail log after an uncertain delivery, "resend": true.
 
 Route `POST /listmonk/unsubscribe` (same function, the template sends every path here): Listmonk's
-unsubscribe notification (pwcore.steps.unsubscribe).
+unsubscribe notification (pwcore.steps.unsubscribe): Listmonk's webhook event `subscriber.unsubscribed`,
+authenticated by its HMAC signature or Basic auth made with DELIVER_UNSUBSCRIBE_TOKEN (or a relay's Bearer /
+X-Webhook-Token), sets `email_opted_out` on the ERPNext Contacts with that address.
 """
 
 from __future__ import annotations

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,3 +121,40 @@ def test_unsubscribe_webhook_sets_contact_opt_out(deliver_fn: FunctionProcess, l
     erp.update("Contact", contact, {"email_opted_out": 1})
     out = post(deliver_fn, {"doctype": again["doctype"], "name": again["name"]}).json()
     assert out["status"] == "delivered" and out["listmonk"] == "opted_out"
+
+
+def test_unsubscribe_route_accepts_listmonk_webhook_auth(deliver_fn: FunctionProcess, erp: ERPNext,
+                                                         make_order: Callable[..., Order]) -> None:
+    # Listmonk's webhook worker (internal/webhooks/worker.go) signs "<timestamp>.<body>" with HMAC-SHA256 into
+    # X-Listmonk-Signature: sha256=<hex>, or uses Basic auth; the docs also describe a bare hex over the body.
+    order = make_order(email=None, contact_email="signed-leaver@example.com")
+    assert post(deliver_fn, {"doctype": order["doctype"], "name": order["name"]}).json()["status"] == "delivered"
+    url = f"{deliver_fn.url}/listmonk/unsubscribe"
+    body = json.dumps({"event": "subscriber.unsubscribed", "timestamp": "2026-01-15T10:30:00Z",
+                       "data": {"subscriber": {"id": 7, "email": "signed-leaver@example.com"}, "list_ids": [1]}})
+
+    def hmac_hex(secret: str, message: str) -> str:
+        return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+    now = str(int(time.time()))
+    refused = [
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex("wrong-secret", f"{now}.{body}"), "X-Listmonk-Timestamp": now},
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex(UNSUB_TOKEN, f"{int(now) - 3600}.{body}"),
+         "X-Listmonk-Timestamp": str(int(now) - 3600)},  # a replay an hour later
+        {"X-Listmonk-Signature": hmac_hex(UNSUB_TOKEN, body + " ")},  # signature of another body
+        {"Authorization": "Basic " + base64.b64encode(b"listmonk:wrong").decode()},
+    ]
+    for headers in refused:
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+        assert answer.status_code == 401, headers
+    accepted = [
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex(UNSUB_TOKEN, f"{now}.{body}"), "X-Listmonk-Timestamp": now},
+        {"X-Listmonk-Signature": hmac_hex(UNSUB_TOKEN, body)},
+        {"Authorization": "Basic " + base64.b64encode(f"listmonk:{UNSUB_TOKEN}".encode()).decode()},
+    ]
+    for headers in accepted:
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+        assert answer.status_code == 200, (headers, answer.text)
+    contacts = list(erp.list("Contact", fields=["name", "email_opted_out"],
+                             filters={"email_id": "signed-leaver@example.com"}))
+    assert contacts and all(int(c["email_opted_out"]) == 1 for c in contacts)
