@@ -95,7 +95,7 @@ def deliverer() -> Deliverer:
     lm_settings = load_settings(ListmonkSettings)
     listmonk = Listmonk(lm_settings) if lm_settings.url else None
     return Deliverer(erpnext(), storage(), Mailer(smtp), smtp, load_settings(DeliverySettings), listmonk,
-                     lm_settings)
+                     lm_settings, timezone=site_timezone())
 
 
 @cache
