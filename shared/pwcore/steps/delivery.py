@@ -472,9 +472,15 @@ class Deliverer:
                 str((contact or {}).get("email_id") or ""))
             if not email:
                 return "no_email"
-            lists = self.listmonk_settings
-            list_name = lists.formation_list if doctype == "Formation Order" else lists.compliance_list
-            return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name)
+            # Formation -> Formation follow-up, CRTC -> CRTC follow-up. A compliance service is not followed up
+            # here: its buyer must not land in the Compliance upsell list (that list is the 30-day formation cron's).
+            list_name = {"Formation Order": self.listmonk_settings.formation_list,
+                         "CRTC Order": self.listmonk_settings.crtc_list}.get(doctype)
+            if list_name is None:
+                return "no_list"
+            attribs = {"erpnext_customer": str(customer["name"]),
+                       "customer_name": str(customer.get("customer_name") or customer["name"])}
+            return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name, attribs)
         except (ListmonkError, ERPNextError) as exc:
             # Marketing follow-up is not worth failing a delivered order for.
             log.warning("delivery.listmonk_failed", order=doc.get("name"), error=str(exc))

@@ -90,15 +90,15 @@ def test_twenty_concurrent_signed_calls_one_email_and_listmonk(deliver_fn: Funct
     sub = lm.by_email("repeat@example.com")
     assert sub is not None and [(m["name"], m["subscription_status"]) for m in sub["lists"]] == [
         ("Formation follow-up", "confirmed")]
-    # A compliance order of the same customer: added to the upsell list, not a second subscriber.
+    assert sub["attribs"] == {"erpnext_customer": order["customer"], "customer_name": order["customer"]}
+    # A compliance order of the same customer: no list (its buyer is not sent the compliance upsell).
     second = make_order(doctype="Compliance Service", customer=order["customer"], email="repeat@example.com")
     answer = post(deliver_fn, {"doctype": second["doctype"], "name": second["name"]})
-    assert answer.json()["listmonk"] == "added"
+    assert answer.json()["listmonk"] == "no_list"
     subs = [s for s in lm.subscribers.values() if s["email"] == "repeat@example.com"]
-    assert len(subs) == 1
-    assert sorted(m["name"] for m in subs[0]["lists"]) == ["Compliance upsell", "Formation follow-up"]
+    assert len(subs) == 1 and [m["name"] for m in subs[0]["lists"]] == ["Formation follow-up"]
     # A repeated call for a delivered order is "done" and does not duplicate anything either.
-    again = post(deliver_fn, {"doctype": second["doctype"], "name": second["name"]}).json()
+    again = post(deliver_fn, payload).json()
     assert again["status"] == "done" and again["listmonk"] == "already"
     assert len(sink.messages) == 2
 
@@ -116,7 +116,7 @@ def test_unsubscribe_webhook_sets_contact_opt_out(deliver_fn: FunctionProcess, l
                              filters={"email_id": "leaving@example.com"}))
     assert contacts and all(int(c["email_opted_out"]) == 1 for c in contacts)
     # Opted out: a later delivery still emails the documents but does not re-subscribe.
-    again = make_order(doctype="Compliance Service", email=None, contact_email="leaving@example.com")
+    again = make_order(email=None, contact_email="leaving@example.com")
     contact = erp.get("Customer", again["customer"])["customer_primary_contact"]
     erp.update("Contact", contact, {"email_opted_out": 1})
     out = post(deliver_fn, {"doctype": again["doctype"], "name": again["name"]}).json()
@@ -158,3 +158,34 @@ def test_unsubscribe_route_accepts_listmonk_webhook_auth(deliver_fn: FunctionPro
     contacts = list(erp.list("Contact", fields=["name", "email_opted_out"],
                              filters={"email_id": "signed-leaver@example.com"}))
     assert contacts and all(int(c["email_opted_out"]) == 1 for c in contacts)
+
+
+def test_new_customer_joins_the_welcome_list_once(deliver_fn: FunctionProcess, lm: ListmonkStandin,
+                                                   erp: ERPNext) -> None:
+    url = f"{deliver_fn.url}/listmonk/customer"
+
+    def created(name: str, secret: str | None = SECRET) -> httpx.Response:
+        body = json.dumps({"doctype": "Customer", "name": name}).encode()
+        headers = {"Content-Type": "application/json", **({SIGNATURE_HEADER: sign(body, secret)} if secret else {})}
+        return httpx.post(url, content=body, headers=headers, timeout=30)
+
+    name = erp.insert("Customer", {"customer_name": "Welcome Works LLC", "customer_type": "Company",
+                                   "email_id": "hello@welcome-works.example"})["name"]
+    assert created(name, secret=None).status_code == 401
+    assert created(name, secret="wrong").status_code == 401
+    assert lm.by_email("hello@welcome-works.example") is None
+    first = created(name)
+    assert first.status_code == 200 and first.json()["listmonk"] == "created", first.text
+    assert created(name).json()["listmonk"] == "already"
+    subs = [s for s in lm.subscribers.values() if s["email"] == "hello@welcome-works.example"]
+    assert len(subs) == 1 and [m["name"] for m in subs[0]["lists"]] == ["Welcome"]
+    assert subs[0]["attribs"] == {"erpnext_customer": name, "customer_name": "Welcome Works LLC"}
+    assert subs[0]["name"] == "Welcome Works LLC"
+    # An opted-out contact is never subscribed.
+    contact = erp.insert("Contact", {"first_name": "Quiet", "email_id": "quiet@example.com", "email_opted_out": 1})
+    quiet = erp.insert("Customer", {"customer_name": "Quiet Co", "customer_type": "Company",
+                                    "email_id": "quiet@example.com", "customer_primary_contact": contact["name"]})
+    answer = created(quiet["name"])
+    assert answer.status_code == 200 and answer.json()["listmonk"] == "opted_out"
+    assert lm.by_email("quiet@example.com") is None
+    assert created("CUST-DOES-NOT-EXIST").status_code == 404
