@@ -206,7 +206,7 @@ def test_json_field_and_coercion(c: httpx.Client) -> None:
 # ---- list ------------------------------------------------------------------------------------------
 def test_list_defaults_paging_and_shapes(site: ERPNextStandin, c: httpx.Client) -> None:
     site.insert_many("Compliance Calendar", [
-        {"customer": "Acme", "event_type": f"E{i}", "due_date": f"2030-01-{i % 28 + 1:02d}",
+        {"customer": "Acme", "event_type": "Other", "title": f"E{i}", "due_date": f"2030-01-{i % 28 + 1:02d}",
          "status": "Upcoming" if i % 2 else "Overdue", "modified": f"2030-01-01 00:00:{i:02d}.000001"}
         for i in range(45)])
     page = c.get("/api/resource/Compliance Calendar").json()["data"]
@@ -233,9 +233,9 @@ def test_list_defaults_paging_and_shapes(site: ERPNextStandin, c: httpx.Client) 
                                                                "filters": '{"status": "Overdue"}'})
     assert cnt.json() == {"message": 23}
     gl = c.post("/api/method/frappe.client.get_list", json={"doctype": "Compliance Calendar",
-                                                            "fields": ["event_type"], "order_by": "event_type asc",
+                                                            "fields": ["title"], "order_by": "title asc",
                                                             "limit_page_length": 2})
-    assert [r["event_type"] for r in gl.json()["message"]] == ["E0", "E1"]
+    assert [r["title"] for r in gl.json()["message"]] == ["E0", "E1"]
     gv = c.get("/api/method/frappe.client.get_value", params={"doctype": "Customer", "fieldname": "customer_type",
                                                               "filters": "Acme"})
     assert gv.json() == {"message": {"customer_type": "Company"}}
@@ -243,7 +243,7 @@ def test_list_defaults_paging_and_shapes(site: ERPNextStandin, c: httpx.Client) 
 
 def q(c: httpx.Client, filters: Any, doctype: str = "Compliance Calendar", **kw: Any) -> list[dict[str, Any]]:
     r = c.get(f"/api/resource/{doctype}", params={"filters": json.dumps(filters), "limit_page_length": 0,
-                                                  "fields": '["name","event_type","due_date","status","modified"]',
+                                                  "fields": '["name","title","due_date","status","modified"]',
                                                   **kw})
     assert r.status_code == 200, r.text
     return r.json()["data"]
@@ -252,29 +252,33 @@ def q(c: httpx.Client, filters: Any, doctype: str = "Compliance Calendar", **kw:
 def test_filter_operators(site: ERPNextStandin, c: httpx.Client) -> None:
     today = site.clock.today()
     site.insert_many("Compliance Calendar", [
-        {"customer": "Globex", "event_type": "OPS-a", "due_date": (today - dt.timedelta(days=3)).isoformat(),
+        {"customer": "Globex", "event_type": "Other",
+         "title": "OPS-a", "due_date": (today - dt.timedelta(days=3)).isoformat(),
          "recurrence": "Annual"},
-        {"customer": "Globex", "event_type": "OPS-b", "due_date": today.isoformat()},
-        {"customer": "Globex", "event_type": "OPS-c", "due_date": (today - dt.timedelta(days=1)).isoformat(),
+        {"customer": "Globex", "event_type": "Other",
+         "title": "OPS-b", "due_date": today.isoformat()},
+        {"customer": "Globex", "event_type": "Other",
+         "title": "OPS-c", "due_date": (today - dt.timedelta(days=1)).isoformat(),
          "status": "Completed"},
-        {"customer": "Globex", "event_type": "OPS-d", "due_date": (today + dt.timedelta(days=40)).isoformat()},
+        {"customer": "Globex", "event_type": "Other",
+         "title": "OPS-d", "due_date": (today + dt.timedelta(days=40)).isoformat()},
     ])
     base: list[Any] = [["customer", "=", "Globex"]]
 
     def names(extra: list[Any], **kw: Any) -> list[str]:
-        return sorted(r["event_type"] for r in q(c, base + extra, **kw))
+        return sorted(r["title"] for r in q(c, base + extra, **kw))
 
-    assert names([["event_type", "=", "OPS-a"]]) == ["OPS-a"]
-    assert names([["event_type", "!=", "OPS-a"]]) == ["OPS-b", "OPS-c", "OPS-d"]
+    assert names([["title", "=", "OPS-a"]]) == ["OPS-a"]
+    assert names([["title", "!=", "OPS-a"]]) == ["OPS-b", "OPS-c", "OPS-d"]
     assert names([["due_date", ">", today.isoformat()]]) == ["OPS-d"]
     assert names([["due_date", ">=", today.isoformat()]]) == ["OPS-b", "OPS-d"]
     assert names([["due_date", "<", today.isoformat()]]) == ["OPS-a", "OPS-c"]
     assert names([["due_date", "<=", today.isoformat()]]) == ["OPS-a", "OPS-b", "OPS-c"]
-    assert names([["event_type", "like", "%-c"]]) == ["OPS-c"]
-    assert names([["event_type", "not like", "OPS-%"]]) == []
-    assert names([["event_type", "in", ["OPS-a", "OPS-d"]]]) == ["OPS-a", "OPS-d"]
-    assert names([["event_type", "in", "OPS-a,OPS-b"]]) == ["OPS-a", "OPS-b"]
-    assert names([["event_type", "not in", ["OPS-a", "OPS-d"]]]) == ["OPS-b", "OPS-c"]
+    assert names([["title", "like", "%-c"]]) == ["OPS-c"]
+    assert names([["title", "not like", "OPS-%"]]) == []
+    assert names([["title", "in", ["OPS-a", "OPS-d"]]]) == ["OPS-a", "OPS-d"]
+    assert names([["title", "in", "OPS-a,OPS-b"]]) == ["OPS-a", "OPS-b"]
+    assert names([["title", "not in", ["OPS-a", "OPS-d"]]]) == ["OPS-b", "OPS-c"]
     assert names([["recurrence", "is", "set"]]) == ["OPS-a"]
     assert names([["recurrence", "is", "not set"]]) == ["OPS-b", "OPS-c", "OPS-d"]
     assert names([["recurrence", "!=", "Annual"]]) == ["OPS-b", "OPS-c", "OPS-d"]  # ifnull semantics
@@ -286,8 +290,8 @@ def test_filter_operators(site: ERPNextStandin, c: httpx.Client) -> None:
     assert names([["due_date", "previous", "1 week"]]) == ["OPS-a", "OPS-b", "OPS-c"]
     assert names([["due_date", "next", "6 months"]]) == ["OPS-b", "OPS-d"]
     assert names([["Compliance Calendar", "status", "=", "Completed"]]) == ["OPS-c"]
-    assert sorted(r["event_type"] for r in q(c, {"customer": "Globex", "status": ["!=", "Upcoming"]})) == ["OPS-c"]
-    assert names([], or_filters=json.dumps([["event_type", "=", "OPS-a"], ["event_type", "=", "OPS-d"]])) == \
+    assert sorted(r["title"] for r in q(c, {"customer": "Globex", "status": ["!=", "Upcoming"]})) == ["OPS-c"]
+    assert names([], or_filters=json.dumps([["title", "=", "OPS-a"], ["title", "=", "OPS-d"]])) == \
         ["OPS-a", "OPS-d"]
     # creation is a Datetime: a date range is widened to the whole days
     assert len(q(c, [*base, ["creation", "between", [today.isoformat(), today.isoformat()]]])) == 4

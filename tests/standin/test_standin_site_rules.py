@@ -256,7 +256,7 @@ def test_password_fields_and_get_password_by_permlevel(site: ERPNextStandin, c: 
 
 # ---- documents -----------------------------------------------------------------------------------------
 def test_select_first_option_and_int_coercion(c: httpx.Client) -> None:
-    cal = c.post("/api/resource/Compliance Calendar", json={"customer": "Acme", "event_type": "Annual report",
+    cal = c.post("/api/resource/Compliance Calendar", json={"customer": "Acme", "event_type": "Annual Report",
                                                             "due_date": "2031-05-01", "anchor_day": "abc"})
     data = cal.json()["data"]
     assert data["status"] == "Upcoming"  # first option, no default

@@ -165,6 +165,22 @@ def cmd_sensitive_id_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_payouts_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pwcore.clients.erpnext import ERPNext
+    from pwcore.clients.s3 import Storage
+    from pwcore.model.clock import today_in
+    from pwcore.orders.payouts import run_payouts
+
+    settings = load_settings(ERPNextSettings)
+    erp = ERPNext.from_settings(settings)
+    storage = Storage.from_settings(load_settings(S3Settings))
+    day = dt.date.fromisoformat(args.date) if args.date else today_in(settings.timezone)
+    print(json.dumps(run_payouts(erp, storage, day, dry_run=args.dry_run).as_dict()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     sadd.add_argument("--type", required=True, choices=["SSN", "EIN", "ITIN"])
     sadd.add_argument("--entity-name", default="")
     sadd.set_defaults(func=cmd_sensitive_id_add)
+    pay = sub.add_parser("payouts", help="commission payouts")
+    psub = pay.add_subparsers(dest="action", required=True)
+    run = psub.add_parser("run", help="Eligible commissions -> Paid, batch CSV to S3 payouts/{date}/")
+    run.add_argument("--date", help="batch date YYYY-MM-DD (default: today in ERPNext's time zone)")
+    run.add_argument("--dry-run", action="store_true", help="print the batch, change nothing")
+    run.set_defaults(func=cmd_payouts_run)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")
     req.add_argument("--check", action="store_true")

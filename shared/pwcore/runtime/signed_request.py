@@ -45,6 +45,13 @@ class OrderEvent(_Event):
     review_notes: str = Field(default="", max_length=10_000)
 
 
+class CustomerEvent(_Event):
+    """Body of the `pw-customer-created` webhook (Customer after_insert)."""
+
+    doctype: Literal["Customer"]
+    name: str = Field(pattern=NAME_PATTERN)
+
+
 class GenerateRequest(OrderEvent):
     """generate-doc's body: the order, and the paid invoice when on-payment knows it."""
 

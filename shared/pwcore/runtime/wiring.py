@@ -16,6 +16,7 @@ from pwcore.settings import load_settings
 if TYPE_CHECKING:
     from pwcore.clients.dispatch import Dispatcher
     from pwcore.clients.erpnext import ERPNext
+    from pwcore.clients.listmonk import Listmonk, ListmonkSettings
     from pwcore.clients.s3 import Storage
     from pwcore.steps.delivery import Deliverer
     from pwcore.steps.generation import Generator
@@ -95,7 +96,15 @@ def deliverer() -> Deliverer:
     lm_settings = load_settings(ListmonkSettings)
     listmonk = Listmonk(lm_settings) if lm_settings.url else None
     return Deliverer(erpnext(), storage(), Mailer(smtp), smtp, load_settings(DeliverySettings), listmonk,
-                     lm_settings)
+                     lm_settings, timezone=site_timezone())
+
+
+@cache
+def listmonk() -> tuple[Listmonk | None, ListmonkSettings]:
+    from pwcore.clients.listmonk import Listmonk, ListmonkSettings
+
+    settings = load_settings(ListmonkSettings)
+    return (Listmonk(settings) if settings.url else None), settings
 
 
 @cache
@@ -115,5 +124,5 @@ def presigner() -> Presigner:
 def reset() -> None:
     """Forget cached clients (tests that change the environment)."""
     for fn in (erpnext, site_timezone, storage, dispatcher, _section_writer, generator, deliverer, presign_settings,
-               presigner):
+               presigner, listmonk):
         fn.cache_clear()

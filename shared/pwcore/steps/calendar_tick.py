@@ -19,10 +19,10 @@ Decisions (also in the function's docstring and the project docs):
 - Opt-out: a Contact with the customer's email and `email_opted_out` = 1 gets no email and the flag stays 0
   (it is not true that a reminder was sent); counted as `reminders_opted_out`.
 - Recurrence: a Completed entry with a recurrence gets one next entry, due = due_date + 1 month / 3 months /
-  1 year (dateutil's relativedelta clips to the month end: 31 Jan + 1 month = 28/29 Feb). "Once" rests on the
+  1 / 2 / 5 years (Annual, Biennial, Every 5 years: the state cycles of the entity-obligations data);
+  dateutil's relativedelta clips to the month end (31 Jan + 1 month = 28/29 Feb). "Once" rests on the
   unique `previous_entry` field: a racing insert is refused by ERPNext and counted as already created.
-  Known limit: the day drifts after a clipped month (31 Jan -> 28 Feb -> 28 Mar), because the series anchor
-  is not stored.
+  The series' `anchor_day` brings a clipped day back (31 Jan -> 28 Feb -> 31 Mar).
 - Reads: full paginated scans of the non-Completed rows and of the Completed recurring rows, only the needed
   fields, 500 a page; lookups (customers, opt-outs, existing next entries) are batched per page. Memory holds
   one page. A bad row (invalid date, missing email) is reported in `errors` and skipped.
@@ -60,10 +60,13 @@ RECURRENCE_STEP = {
     "Monthly": relativedelta(months=1),
     "Quarterly": relativedelta(months=3),
     "Annual": relativedelta(years=1),
+    "Biennial": relativedelta(years=2),
+    "Every 5 years": relativedelta(years=5),
 }
-STATUS_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "status",
+STATUS_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "title", "due_date", "status",
                  "reminder_sent", "modified"]
-RECUR_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "recurrence", "anchor_day"]
+RECUR_FIELDS = ["name", "customer", "entity_name", "state", "event_type", "due_date", "recurrence", "anchor_day",
+                "title", "source", "rule_status", "formation_order"]
 MAX_ERRORS_LISTED = 100
 
 
@@ -121,7 +124,7 @@ def reminder_message_id(entry: str, due: dt.date, status: str, domain: str) -> s
 def build_reminder(row: dict[str, Any], due: dt.date, status: str, to: str, customer_name: str,
                    mail_from: str, reply_to: str, domain: str, today: dt.date) -> EmailMessage:
     entity = str(row.get("entity_name") or customer_name or row.get("customer") or "your company")
-    event = str(row.get("event_type") or "Compliance deadline")
+    event = str(row.get("title") or row.get("event_type") or "Compliance deadline")
     state = f" ({row['state']})" if row.get("state") else ""
     when = due.strftime("%B %d, %Y").replace(" 0", " ")
     msg = EmailMessage()
@@ -222,7 +225,8 @@ class CalendarTick:
         due = next_due(current, str(row["recurrence"]), anchor)
         doc = {"customer": row["customer"], "entity_name": row.get("entity_name"), "state": row.get("state"),
                "event_type": row["event_type"], "due_date": due.isoformat(), "recurrence": row["recurrence"],
-               "status": UPCOMING, "reminder_sent": 0, "previous_entry": row["name"], "anchor_day": anchor}
+               "status": UPCOMING, "reminder_sent": 0, "previous_entry": row["name"], "anchor_day": anchor,
+               **{k: row[k] for k in ("title", "source", "rule_status", "formation_order") if row.get(k)}}
         if self.dry_run:
             self.report.counts["next_entries_created"] += 1
             return

@@ -53,6 +53,7 @@ from pwcore.clients.s3 import Storage
 from pwcore.clients.smtp import Mailer, MailError, MailUncertain, SMTPSettings
 from pwcore.logs import get_logger
 from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery_email
+from pwcore.model.clock import today_in
 from pwcore.model.doctypes import CRTC_ORDER, UnsafeName, check_order_name, current_version
 from pwcore.model.layout import (
     invoice_key,
@@ -67,6 +68,7 @@ from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import attention
+from pwcore.orders.entity_calendar import create_entity_calendar
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
 
@@ -105,11 +107,15 @@ class Outcome:
     attached: list[str] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
     listmonk: str = ""
+    calendar: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
-                "message_id": self.message_id, "attached": self.attached, "linked": self.linked,
-                "listmonk": self.listmonk}
+        out = {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
+               "message_id": self.message_id, "attached": self.attached, "linked": self.linked,
+               "listmonk": self.listmonk}
+        if self.calendar is not None:
+            out["calendar"] = self.calendar
+        return out
 
 
 @dataclass
@@ -167,8 +173,9 @@ class Deliverer:
     def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
                  settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
                  listmonk_settings: ListmonkSettings | None = None,
-                 checkpoint: Callable[[str], None] | None = None) -> None:
+                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago") -> None:
         self.erp = erp
+        self.timezone = timezone  # ERPNext's: the delivery date a new entity's calendar is computed from
         self.storage = storage
         self.mailer = mailer
         self.smtp = smtp
@@ -200,6 +207,7 @@ class Deliverer:
         if status == Status.DELIVERED:
             out = Outcome(DeliveryStatus.DONE, name, version, "order is Delivered already")
             out.listmonk = self._subscribe(doctype, doc)
+            out.calendar = self._calendar(doctype, doc)
             return out
         if status not in (Status.APPROVED, Status.READY):
             return Outcome(DeliveryStatus.SKIPPED, name, version, f"order is {status}, not Approved")
@@ -418,7 +426,19 @@ class Deliverer:
         if not result.won:
             out.status = DeliveryStatus.DONE
         out.listmonk = self._subscribe(doctype, result.doc)
+        out.calendar = self._calendar(doctype, result.doc)
         return out
+
+    def _calendar(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """A delivered formation's Compliance Calendar, once (pwcore.orders.entity_calendar). Never fails the
+        delivery: on an ERPNext error the answer says so and a later deliver call (answer "done") completes it."""
+        if doctype != "Formation Order":
+            return None
+        try:
+            return create_entity_calendar(self.erp, doc, today_in(self.timezone)).as_dict()
+        except ERPNextError as exc:
+            log.warning("delivery.calendar_failed", order=doc.get("name"), status=exc.status)
+            return {"created": [], "existing": 0, "skipped": f"ERPNext {exc.status}: retry deliver to complete"}
 
     def _recorded(self, doctype: str, name: str, message_id: str) -> bool:
         if self.erp.list_page("Communication", fields=["name"], limit_page_length=1, filters=[
@@ -500,10 +520,15 @@ class Deliverer:
                 str((contact or {}).get("email_id") or ""))
             if not email:
                 return "no_email"
-            lists = self.listmonk_settings
-            list_name = (lists.formation_list if doctype == "Formation Order" else
-                         lists.crtc_list if doctype == CRTC_ORDER else lists.compliance_list)
-            return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name)
+            # Formation -> Formation follow-up, CRTC -> CRTC follow-up. A compliance service is not followed up
+            # here: its buyer must not land in the Compliance upsell list (that list is the 30-day formation cron's).
+            list_name = {"Formation Order": self.listmonk_settings.formation_list,
+                         "CRTC Order": self.listmonk_settings.crtc_list}.get(doctype)
+            if list_name is None:
+                return "no_list"
+            attribs = {"erpnext_customer": str(customer["name"]),
+                       "customer_name": str(customer.get("customer_name") or customer["name"])}
+            return self.listmonk.subscribe(email, str(customer.get("customer_name") or ""), list_name, attribs)
         except (ListmonkError, ERPNextError) as exc:
             # Marketing follow-up is not worth failing a delivered order for.
             log.warning("delivery.listmonk_failed", order=doc.get("name"), error=str(exc))

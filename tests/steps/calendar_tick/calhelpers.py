@@ -37,7 +37,7 @@ class Env:
 
     def entry(self, customer: str, due: str, **kw: Any) -> dict[str, Any]:
         doc = {"customer": customer, "entity_name": f"{customer} LLC", "state": "TX",
-               "event_type": "Annual Franchise Tax Report", "due_date": due, **kw}
+               "event_type": "Franchise Tax", "title": "Annual Franchise Tax Report", "due_date": due, **kw}
         return self.erp.insert("Compliance Calendar", doc)
 
     def tick(self, today: Any, *, dry_run: bool = False, settings: CalendarSettings | None = None) -> Any:

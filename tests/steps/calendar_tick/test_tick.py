@@ -165,9 +165,9 @@ def test_invalid_row_is_reported_and_skipped(env: Env) -> None:
 
 def test_many_rows_across_pages_flat_requests(env: Env) -> None:
     env.customer("Acme", "owner@acme.example")
-    docs = ([{"customer": "Acme", "event_type": "Report", "due_date": "2028-08-01"}] * 2000  # no change
-            + [{"customer": "Acme", "event_type": "Report", "due_date": "2028-03-15"}] * 300  # -> Due Soon + mail
-            + [{"customer": "Acme", "event_type": "Report", "due_date": "2028-01-15", "status": "Due Soon",
+    docs = ([{"customer": "Acme", "event_type": "Annual Report", "due_date": "2028-08-01"}] * 2000  # no change
+            + [{"customer": "Acme", "event_type": "Other", "due_date": "2028-03-15"}] * 300  # -> Due Soon + mail
+            + [{"customer": "Acme", "event_type": "Annual Report", "due_date": "2028-01-15", "status": "Due Soon",
                 "reminder_sent": 1}] * 300)  # -> Overdue, no mail
     env.site.insert_many("Compliance Calendar", [dict(d) for d in docs])
     env.reset_stats()

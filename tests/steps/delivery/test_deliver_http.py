@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,15 +90,15 @@ def test_twenty_concurrent_signed_calls_one_email_and_listmonk(deliver_fn: Funct
     sub = lm.by_email("repeat@example.com")
     assert sub is not None and [(m["name"], m["subscription_status"]) for m in sub["lists"]] == [
         ("Formation follow-up", "confirmed")]
-    # A compliance order of the same customer: added to the upsell list, not a second subscriber.
+    assert sub["attribs"] == {"erpnext_customer": order["customer"], "customer_name": order["customer"]}
+    # A compliance order of the same customer: no list (its buyer is not sent the compliance upsell).
     second = make_order(doctype="Compliance Service", customer=order["customer"], email="repeat@example.com")
     answer = post(deliver_fn, {"doctype": second["doctype"], "name": second["name"]})
-    assert answer.json()["listmonk"] == "added"
+    assert answer.json()["listmonk"] == "no_list"
     subs = [s for s in lm.subscribers.values() if s["email"] == "repeat@example.com"]
-    assert len(subs) == 1
-    assert sorted(m["name"] for m in subs[0]["lists"]) == ["Compliance upsell", "Formation follow-up"]
+    assert len(subs) == 1 and [m["name"] for m in subs[0]["lists"]] == ["Formation follow-up"]
     # A repeated call for a delivered order is "done" and does not duplicate anything either.
-    again = post(deliver_fn, {"doctype": second["doctype"], "name": second["name"]}).json()
+    again = post(deliver_fn, payload).json()
     assert again["status"] == "done" and again["listmonk"] == "already"
     assert len(sink.messages) == 2
 
@@ -112,8 +116,76 @@ def test_unsubscribe_webhook_sets_contact_opt_out(deliver_fn: FunctionProcess, l
                              filters={"email_id": "leaving@example.com"}))
     assert contacts and all(int(c["email_opted_out"]) == 1 for c in contacts)
     # Opted out: a later delivery still emails the documents but does not re-subscribe.
-    again = make_order(doctype="Compliance Service", email=None, contact_email="leaving@example.com")
+    again = make_order(email=None, contact_email="leaving@example.com")
     contact = erp.get("Customer", again["customer"])["customer_primary_contact"]
     erp.update("Contact", contact, {"email_opted_out": 1})
     out = post(deliver_fn, {"doctype": again["doctype"], "name": again["name"]}).json()
     assert out["status"] == "delivered" and out["listmonk"] == "opted_out"
+
+
+def test_unsubscribe_route_accepts_listmonk_webhook_auth(deliver_fn: FunctionProcess, erp: ERPNext,
+                                                         make_order: Callable[..., Order]) -> None:
+    # Listmonk's webhook worker (internal/webhooks/worker.go) signs "<timestamp>.<body>" with HMAC-SHA256 into
+    # X-Listmonk-Signature: sha256=<hex>, or uses Basic auth; the docs also describe a bare hex over the body.
+    order = make_order(email=None, contact_email="signed-leaver@example.com")
+    assert post(deliver_fn, {"doctype": order["doctype"], "name": order["name"]}).json()["status"] == "delivered"
+    url = f"{deliver_fn.url}/listmonk/unsubscribe"
+    body = json.dumps({"event": "subscriber.unsubscribed", "timestamp": "2026-01-15T10:30:00Z",
+                       "data": {"subscriber": {"id": 7, "email": "signed-leaver@example.com"}, "list_ids": [1]}})
+
+    def hmac_hex(secret: str, message: str) -> str:
+        return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+    now = str(int(time.time()))
+    refused = [
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex("wrong-secret", f"{now}.{body}"), "X-Listmonk-Timestamp": now},
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex(UNSUB_TOKEN, f"{int(now) - 3600}.{body}"),
+         "X-Listmonk-Timestamp": str(int(now) - 3600)},  # a replay an hour later
+        {"X-Listmonk-Signature": hmac_hex(UNSUB_TOKEN, body + " ")},  # signature of another body
+        {"Authorization": "Basic " + base64.b64encode(b"listmonk:wrong").decode()},
+    ]
+    for headers in refused:
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+        assert answer.status_code == 401, headers
+    accepted = [
+        {"X-Listmonk-Signature": "sha256=" + hmac_hex(UNSUB_TOKEN, f"{now}.{body}"), "X-Listmonk-Timestamp": now},
+        {"X-Listmonk-Signature": hmac_hex(UNSUB_TOKEN, body)},
+        {"Authorization": "Basic " + base64.b64encode(f"listmonk:{UNSUB_TOKEN}".encode()).decode()},
+    ]
+    for headers in accepted:
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+        assert answer.status_code == 200, (headers, answer.text)
+    contacts = list(erp.list("Contact", fields=["name", "email_opted_out"],
+                             filters={"email_id": "signed-leaver@example.com"}))
+    assert contacts and all(int(c["email_opted_out"]) == 1 for c in contacts)
+
+
+def test_new_customer_joins_the_welcome_list_once(deliver_fn: FunctionProcess, lm: ListmonkStandin,
+                                                   erp: ERPNext) -> None:
+    url = f"{deliver_fn.url}/listmonk/customer"
+
+    def created(name: str, secret: str | None = SECRET) -> httpx.Response:
+        body = json.dumps({"doctype": "Customer", "name": name}).encode()
+        headers = {"Content-Type": "application/json", **({SIGNATURE_HEADER: sign(body, secret)} if secret else {})}
+        return httpx.post(url, content=body, headers=headers, timeout=30)
+
+    name = erp.insert("Customer", {"customer_name": "Welcome Works LLC", "customer_type": "Company",
+                                   "email_id": "hello@welcome-works.example"})["name"]
+    assert created(name, secret=None).status_code == 401
+    assert created(name, secret="wrong").status_code == 401
+    assert lm.by_email("hello@welcome-works.example") is None
+    first = created(name)
+    assert first.status_code == 200 and first.json()["listmonk"] == "created", first.text
+    assert created(name).json()["listmonk"] == "already"
+    subs = [s for s in lm.subscribers.values() if s["email"] == "hello@welcome-works.example"]
+    assert len(subs) == 1 and [m["name"] for m in subs[0]["lists"]] == ["Welcome"]
+    assert subs[0]["attribs"] == {"erpnext_customer": name, "customer_name": "Welcome Works LLC"}
+    assert subs[0]["name"] == "Welcome Works LLC"
+    # An opted-out contact is never subscribed.
+    contact = erp.insert("Contact", {"first_name": "Quiet", "email_id": "quiet@example.com", "email_opted_out": 1})
+    quiet = erp.insert("Customer", {"customer_name": "Quiet Co", "customer_type": "Company",
+                                    "email_id": "quiet@example.com", "customer_primary_contact": contact["name"]})
+    answer = created(quiet["name"])
+    assert answer.status_code == 200 and answer.json()["listmonk"] == "opted_out"
+    assert lm.by_email("quiet@example.com") is None
+    assert created("CUST-DOES-NOT-EXIST").status_code == 404
