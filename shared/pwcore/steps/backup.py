@@ -211,7 +211,7 @@ def open_source_url(settings: BackupSettings) -> Iterator[IO[bytes]]:
 
 # -- retention ---------------------------------------------------------------------------------------------
 _KEY = re.compile(r"^(?P<root>.+)/(?P<kind>daily|monthly|yearly)/(?P<base>[^/]+?)-(?P<day>\d{4}-\d{2}-\d{2})"
-                  r"(?P<suffix>\.[^/]+)$")
+                  r"(?P<suffix>\.[^/\s]+)\Z")  # \Z: "$" would match before a final "\n"
 
 
 @dataclass(frozen=True, order=True)
