@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from pwdev.erpnext import submit_payment_entry
-from pwdev.stack import LocalStack
+from pwdev.stack import JWT_SECRET, LocalStack
 
 FINAL = {"Failed", "Refunded"}
 
@@ -181,6 +181,29 @@ def mark_paid(erp: Any, invoice: str) -> None:
     submit_payment_entry(erp.base_url, invoice)
 
 
+def presign(stack: LocalStack, customer: str, order: str) -> httpx.Response:
+    """What the customer portal asks presign for, with a token for `customer` signed by the stack's secret."""
+    import jwt
+
+    assert stack.gateway is not None
+    token = jwt.encode({"sub": customer, "aud": "performancewest-portal", "exp": int(time.time()) + 300},
+                       JWT_SECRET, algorithm="HS256")
+    return httpx.get(f"{stack.gateway.url}/function/presign", params={"order": order},
+                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def operations_reviewer(stack: LocalStack, erp: Any) -> Any:
+    """A staff user with the Operations role: the Workflow lets only Operations approve."""
+    import secrets as _secrets
+
+    from pwcore.clients.erpnext import ERPNext
+
+    key, secret = _secrets.token_hex(6), _secrets.token_hex(10)
+    erp.insert("User", {"email": "reviewer@performancewest.example", "first_name": "Dana", "last_name": "Reviewer",
+                        "api_key": key, "api_secret": secret, "roles": [{"role": "Operations"}]})
+    return ERPNext(stack.erpnext.url, key, secret, retries=2)
+
+
 def run(stack: LocalStack) -> dict[str, Any]:
     from pwcore.runtime import wiring
 
@@ -234,10 +257,22 @@ def run(stack: LocalStack) -> dict[str, Any]:
     crtc_steps.append(doc["status"])
     results[cr_name] = {"doctype": "CRTC Order", "status": doc["status"], "minio_path": doc.get("minio_path")}
     say(f"   {cr_name}: {doc['status']} (sweep: {crtc_sweep.get('redispatched')})")
+    say("== review copies attached in ERPNext (private Files, PDFs stamped DRAFT - not for delivery)")
+    attachments: dict[str, list[str]] = {}
+    for name in results:
+        rows = erp.list_page("File", fields=["file_name", "file_size", "is_private"],
+                             filters=[["attached_to_name", "=", name]])
+        attachments[name] = sorted(str(r["file_name"]) for r in rows)
+        for r in rows:
+            say(f"   {name}: {r['file_name']} ({r['file_size']} bytes, private={r['is_private']})")
 
     fo_name = first["orders"][0][1]
-    say(f"== reviewer approves {fo_name} -> deliver webhook -> email")
-    erp.update("Formation Order", fo_name, {"status": "Approved"})
+    customer = str(erp.get("Formation Order", fo_name)["customer"])
+    in_review = presign(stack, customer, fo_name)
+    say(f"== presign for {fo_name} while in Review: {in_review.status_code} {in_review.json().get('error', '')}")
+    say(f"== reviewer (Operations) approves {fo_name} with the Workflow's Approve -> deliver webhook -> email")
+    reviewer = operations_reviewer(stack, erp)
+    reviewer.update("Formation Order", fo_name, {"status": "Approved"})
     delivered = wait_status(erp, "Formation Order", fo_name, {"Delivered"}, timeout=120)
     results[fo_name]["status"] = delivered["status"]
     say(f"== reviewer approves {cr_name} -> deliver webhook -> email")
@@ -246,6 +281,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
     delivered_cr = wait_status(erp, "CRTC Order", cr_name, {"Delivered"}, timeout=120)
     results[cr_name]["status"] = delivered_cr["status"]
     crtc_steps.append(delivered_cr["status"])
+    approved_by = {fo_name: str(delivered.get("approved_by") or "")}
+    say(f"   approved by {approved_by[fo_name]} on {delivered.get('approved_on')}")
+    after = presign(stack, customer, fo_name)
+    say(f"== presign for {fo_name} after approval: {after.status_code}")
+    for f in after.json().get("files", []):
+        say(f"   {f['filename']}: {f['url'][:90]}...")
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
 
@@ -268,6 +309,8 @@ def run(stack: LocalStack) -> dict[str, Any]:
             "crtc": {"order": cr_name, "identity": ["Pending", "Verified"], "statuses": crtc_steps,
                      "files": [k.rsplit("/", 1)[1] for k in files.get(cr_name, [])]},
             "seconds": round(time.monotonic() - started, 1),
+            "review_attachments": attachments, "presign_in_review": in_review.status_code,
+            "presign_after_approval": after.status_code, "redlines": {}, "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir)}
 

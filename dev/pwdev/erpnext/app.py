@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import files as file_api
 from . import standard
+from . import workflow as workflows
 from .errors import FrappeError, not_found, permission, throw
 from .meta import STD_FIELDS, Clock, cint, flt
 from .perms import Permissions
@@ -414,6 +415,7 @@ class ERPNextStandin:
         self.perms.check(user, doctype, "create")
         if cint(data.get("docstatus")) == 1:
             self.perms.check(user, doctype, "submit")
+        workflows.check(self.store, self.perms.roles(user), user, doctype, None, data)
         with self.store.txn(user) as t:
             return self.store.insert(t, doctype, data)
 
@@ -423,7 +425,13 @@ class ERPNextStandin:
         new_ds, old_ds = cint(data.get("docstatus", current["docstatus"])), cint(current["docstatus"])
         if new_ds != old_ds:
             self.perms.check(user, doctype, "submit" if new_ds == 1 else "cancel", current)
+        roles = self.perms.roles(user)
         with self.store.txn(user) as t:
+            # Like Frappe's save: check_if_latest (row lock, stale `modified` refused) before validate_workflow,
+            # so the workflow sees the state it replaces.
+            latest = self.store.get(doctype, name)
+            if "modified" not in data or str(data["modified"]) == str(latest.get("modified")):
+                workflows.check(self.store, roles, user, doctype, latest, data)
             return self.store.update(t, doctype, name, data)
 
     def _delete(self, user: str, doctype: str, name: str) -> None:

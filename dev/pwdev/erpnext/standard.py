@@ -196,6 +196,34 @@ STANDARD: list[dict[str, Any]] = [
         _f("attached_to_doctype", "Link", options="DocType"), _f("attached_to_name"), _f("attached_to_field"),
         _f("file_size", "Int"), _f("content_hash"), _f("is_folder", "Check"),
     ]},
+    # frappe/workflow/doctype/*: the Workflow and the records its rows link to.
+    {"name": "Workflow State", "autoname": "field:workflow_state_name", "permissions": _SM, "fields": [
+        _f("workflow_state_name", "Data", "State", reqd=1, unique=1), _f("icon"),
+        _f("style", "Select", options="\nPrimary\nInfo\nSuccess\nWarning\nDanger\nInverse"),
+    ]},
+    {"name": "Workflow Action Master", "autoname": "field:workflow_action_name", "permissions": _SM, "fields": [
+        _f("workflow_action_name", "Data", "Workflow Action Name", reqd=1, unique=1),
+    ]},
+    {"name": "Workflow Document State", "istable": 1, "autoname": "hash", "fields": [
+        _f("state", "Link", options="Workflow State", reqd=1),
+        _f("doc_status", "Select", options="0\n1\n2", default="0"),
+        _f("allow_edit", "Link", "Only Allow Edit For", options="Role", reqd=1),
+        _f("update_field"), _f("update_value"),
+    ]},
+    {"name": "Workflow Transition", "istable": 1, "autoname": "hash", "fields": [
+        _f("state", "Link", options="Workflow State", reqd=1),
+        _f("action", "Link", options="Workflow Action Master", reqd=1),
+        _f("next_state", "Link", options="Workflow State", reqd=1),
+        _f("allowed", "Link", options="Role", reqd=1),
+        _f("allow_self_approval", "Check", default="1"), _f("condition", "Code"),
+    ]},
+    {"name": "Workflow", "autoname": "field:workflow_name", "permissions": _SM, "fields": [
+        _f("workflow_name", reqd=1, unique=1), _f("document_type", "Link", options="DocType", reqd=1),
+        _f("is_active", "Check"), _f("override_status", "Check"), _f("send_email_alert", "Check"),
+        _f("workflow_state_field", default="workflow_state"),
+        _f("states", "Table", "Document States", options="Workflow Document State"),
+        _f("transitions", "Table", "Transitions", options="Workflow Transition"),
+    ]},
     {"name": "Webhook Header", "istable": 1, "autoname": "hash", "fields": [
         _f("key", "Small Text", "Key"), _f("value", "Small Text", "Value"),
     ]},

@@ -20,6 +20,8 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from pwcore.clients.erpnext import ERPNext, Forbidden, NotFound
+from pwcore.model.doctypes import ORDER_DOCTYPES
+from pwcore.orders import workflow as review_workflow
 from pwcore.settings import Settings
 
 FIELD_KEYS = ("fieldname", "fieldtype", "label", "options", "reqd", "unique", "default", "length", "read_only",
@@ -47,7 +49,7 @@ def load_data(name: str) -> dict[str, Any]:
 
 @dataclass
 class Change:
-    kind: str  # Module Def | Role | DocType | Custom Field | Webhook
+    kind: str  # Module Def | Role | DocType | Custom Field | Webhook | Workflow State | ... | Workflow
     name: str
     action: str  # create | update | unchanged
     diff: str = ""
@@ -104,6 +106,12 @@ def with_list_view_defaults(fields: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
+def _workflow_rows(rows: Any) -> list[tuple[str, ...]]:
+    keys = ("state", "doc_status", "allow_edit", "action", "next_state", "allowed", "allow_self_approval")
+    return sorted(tuple(str(_norm(r.get(k)) if r.get(k) is not None else "") for k in keys if k in r)
+                  for r in rows or [])
+
+
 def _perm_rows(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     # Row order carries no meaning to Frappe; compare as a sorted set of normalised rows.
     return sorted(tuple(str(_norm(r.get(k))) for k in PERM_KEYS) for r in rows)
@@ -154,7 +162,42 @@ class Setup:
             plan.changes.append(self._custom_field(cf, apply))
         for hook in desired_webhooks(self.gateway_url):
             plan.changes.append(self._webhook(hook, apply))
+        plan.changes += self._workflows(apply)
         return plan
+
+    # -- the review Workflow (pwcore.orders.workflow) ----------------------------------------------------
+    def _named(self, doctype: str, key: str, value: str, apply: bool) -> Change:
+        if self._get(doctype, value) is not None:
+            return Change(doctype, value, "unchanged")
+        if apply:
+            self.erp.insert(doctype, {key: value})
+        return Change(doctype, value, "create")
+
+    def _workflows(self, apply: bool) -> list[Change]:
+        changes = [self._named("Workflow State", "workflow_state_name", row["state"], apply)
+                   for row in review_workflow.states()]
+        changes += [self._named("Workflow Action Master", "workflow_action_name", action, apply)
+                    for action in review_workflow.actions()]
+        for doctype in ORDER_DOCTYPES:
+            desired = review_workflow.workflow(doctype)
+            name = str(desired["workflow_name"])
+            current = self._get("Workflow", name)
+            if current is None:
+                if apply:
+                    self.erp.insert("Workflow", desired)
+                changes.append(Change("Workflow", name, "create"))
+                continue
+            have = {k: _workflow_rows(current.get(k)) if k in ("states", "transitions") else _norm(current.get(k))
+                    for k in desired}
+            want = {k: _workflow_rows(v) if k in ("states", "transitions") else _norm(v) for k, v in desired.items()}
+            if have == want:
+                changes.append(Change("Workflow", name, "unchanged"))
+                continue
+            if apply:
+                self.erp.update("Workflow", name, {k: v for k, v in desired.items() if k != "workflow_name"},
+                                modified=str(current["modified"]))
+            changes.append(Change("Workflow", name, "update", _diff(have, want)))
+        return changes
 
     def _module_def(self, module: str, apply: bool) -> Change:
         if self._get("Module Def", module) is not None:

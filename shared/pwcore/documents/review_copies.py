@@ -166,3 +166,63 @@ def review_comment(manifest: dict[str, Any], copies: ReviewCopies) -> str:
         lines += ["", "Could not attach: " + "; ".join(copies.errors) + " (the version itself is complete in "
                   f"S3 at orders/{manifest.get('order')}/v{version}/)"]
     return "\n".join(lines)
+
+
+# --- the approval, on the delivered documents ---------------------------------------------------------------
+
+def _text_page(lines: list[str], width: float = 612, height: float = 792) -> bytes:
+    """A one-page PDF of plain lines (Helvetica), the same dependency-free writer as the draft overlay."""
+    def esc(text: str) -> str:
+        return text.encode("latin-1", "replace").decode("latin-1").replace("\\", "\\\\").replace(
+            "(", "\\(").replace(")", "\\)")
+
+    body = [f"BT /F1 16 Tf 72 {height - 96:.1f} Td ({esc(lines[0])}) Tj ET"]
+    y = height - 132
+    for line in lines[1:]:
+        body.append(f"BT /F1 10 Tf 72 {y:.1f} Td ({esc(line)}) Tj ET")
+        y -= 16
+    content = ("\n".join(body) + "\n").encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] "
+         f"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>").encode(),
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"endstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{i} 0 obj\n".encode() + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for off in offsets:
+        out.write(f"{off:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def approval_lines(order: str, version: int, filename: str, reviewed_sha256: str, approver: str,
+                   approved_on: str) -> list[str]:
+    return [
+        "Review and approval",
+        f"Order {order}, document version v{version}: {filename}",
+        f"Reviewed and approved by {approver} on {approved_on}.",
+        "Performance West staff reviewed this document (including any AI-assisted text) before delivery.",
+        f"Reviewed file SHA-256: {reviewed_sha256}",
+    ]
+
+
+def with_approval_page(pdf: bytes, lines: list[str]) -> bytes:
+    """`pdf` with an approval page appended (the delivered form of a reviewed document)."""
+    from pypdf import PdfReader, PdfWriter
+
+    first = PdfReader(io.BytesIO(pdf)).pages[0]
+    page = PdfReader(io.BytesIO(_text_page(lines, float(first.mediabox.width), float(first.mediabox.height))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.add_page(page.pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

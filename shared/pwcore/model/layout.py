@@ -5,6 +5,7 @@
       manifest.json                      written last: the version exists once it does (pwcore.model.manifest)
       delivery/sent.json                 the one-email claim of deliver (+ .resend-<digest> per resend)
       delivery/recorded.json             the claim to record the email in ERPNext
+      delivery/approval.json             who approved, when, and each document's reviewed and delivered sha256
     invoices/{invoice}.pdf               the invoice PDF, once per Sales Invoice
     reminders/{entry}/{due}/{status}.json  a calendar reminder, sent once per entry, due date and status
     locks/reconcile.json                 the sweep's lock (one sweep at a time)
@@ -43,6 +44,10 @@ def sent_marker_key(name: str, version: int) -> str:
 
 def recorded_marker_key(name: str, version: int) -> str:
     return f"{version_prefix(name, version)}delivery/recorded.json"
+
+
+def approval_key(name: str, version: int) -> str:
+    return f"{version_prefix(name, version)}delivery/approval.json"
 
 
 def resend_marker_key(name: str, version: int, superseded: str) -> str:

@@ -56,6 +56,7 @@ from pwcore.mail.delivery_email import Attachment, DeliveryEmail, build_delivery
 from pwcore.model.clock import today_in
 from pwcore.model.doctypes import CRTC_ORDER, UnsafeName, check_order_name, current_version
 from pwcore.model.layout import (
+    approval_key,
     invoice_key,
     manifest_key,
     recorded_marker_key,
@@ -226,7 +227,47 @@ class Deliverer:
                     return Outcome(DeliveryStatus.DONE, name, version, "order was delivered meanwhile")
                 return Outcome(DeliveryStatus.SKIPPED, name, version, f"order became {exc.current} meanwhile")
         self.checkpoint("ready")
+        package = self._with_approval(doctype, doc, package)
         return self._send_once(doctype, doc, package, call_id, resend)
+
+    # -- the approval on the documents -------------------------------------------------------------------
+    def _approver_name(self, user: str) -> str:
+        if not user:
+            return "(unknown reviewer)"
+        try:
+            full = str(self.erp.get("User", user).get("full_name") or "").strip()
+        except ERPNextError:
+            full = ""  # the pipeline user may not read Users: the user id still names the approver
+        return f"{full} ({user})" if full and full != user else user
+
+    def _with_approval(self, doctype: str, doc: dict[str, Any], package: Package) -> Package:
+        """Each delivered document gets an approval page (approver and date from the order's approval record);
+        `delivery/approval.json` records, once per version, the reviewed and the delivered sha256 of each."""
+        from pwcore.documents.review_copies import approval_lines, with_approval_page
+
+        record = approval_record(doc)
+        approver = self._approver_name(str(record["approved_by"]))
+        approved_on = str(record["approved_on"])[:16] or "(unknown date)"
+        reviewed = {f.filename: f for f in package.manifest.files}
+        pdfs: list[Attachment] = []
+        entries: list[dict[str, Any]] = []
+        for att in package.pdfs:
+            entry = reviewed.get(att.filename)
+            if entry is None:  # the invoice: not a reviewed document
+                pdfs.append(att)
+                continue
+            data = with_approval_page(att.data, approval_lines(
+                str(doc["name"]), package.version, att.filename, entry.sha256, approver, approved_on))
+            pdfs.append(Attachment(att.filename, att.content_type, data))
+            entries.append({"filename": att.filename, "reviewed_sha256": entry.sha256,
+                            "final_sha256": hashlib.sha256(data).hexdigest(), "final_size": len(data)})
+        body = {"order": doc["name"], "doctype": doctype, "version": package.version,
+                "approved_by": record["approved_by"], "approver": approver, "approved_on": record["approved_on"],
+                "files": entries}
+        self.storage.put_if_absent(approval_key(str(doc["name"]), package.version),
+                                   json.dumps(body, indent=1, sort_keys=True).encode(), "application/json")
+        return Package(package.version, package.prefix, package.manifest, pdfs, package.customer, package.email,
+                       package.contact)
 
     # -- pre-flight -------------------------------------------------------------------------------------
     def preflight(self, doctype: str, doc: dict[str, Any]) -> Package:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import threading
 import time
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 from delivery_helpers import pdf_bytes
+from pypdf import PdfReader
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.listmonk import Listmonk, ListmonkSettings
@@ -63,7 +66,18 @@ def test_email_arrives_with_pdfs_headers_and_links(erp: ERPNext, storage: Storag
     assert name in msg["Subject"]
     atts = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
     pdfs = {f"{n.rsplit('.', 1)[0]}-{name}.pdf": d for n, d, t in order["files"] if t == "application/pdf"}
-    assert atts == pdfs  # both PDFs, byte for byte; the DOCX is not attached
+    # Both PDFs (the DOCX is not attached), each the reviewed document plus its approval page.
+    assert set(atts) == set(pdfs)
+    approval = storage.get_json(f"orders/{name}/v1/delivery/approval.json")
+    assert approval["approved_by"] == "Administrator" and approval["approved_on"]
+    by_file = {f["filename"]: f for f in approval["files"]}
+    for filename, original in pdfs.items():
+        delivered = PdfReader(io.BytesIO(atts[filename]))
+        assert len(delivered.pages) == len(PdfReader(io.BytesIO(original)).pages) + 1
+        last = delivered.pages[-1].extract_text()
+        assert "Reviewed and approved by Administrator on " + approval["approved_on"][:16] in last
+        assert by_file[filename]["reviewed_sha256"] == hashlib.sha256(original).hexdigest() in last
+        assert by_file[filename]["final_sha256"] == hashlib.sha256(atts[filename]).hexdigest()
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     link = f"https://performancewest.net/account/orders?order={name}"
