@@ -55,7 +55,7 @@ from werkzeug.wrappers import Request, Response
 
 from pwdev.procs import run_until_interrupted
 
-DEFAULT_LISTS = ("Welcome", "Formation follow-up", "CRTC follow-up", "Compliance upsell")
+DEFAULT_LISTS = ("Formation follow-up", "Compliance upsell")
 # Listmonk's paginator (cmd/init.go): DefaultPerPage 20, MaxPerPage 50, AllowAll.
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 50
 SUBSCRIBER_STATUSES = ("enabled", "disabled", "blocklisted")

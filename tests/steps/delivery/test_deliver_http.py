@@ -38,7 +38,8 @@ def sink() -> Iterator[SMTPSink]:
 
 @pytest.fixture(scope="module")
 def lm() -> Iterator[ListmonkStandin]:
-    s = ListmonkStandin(user="api", password="lm-secret-123", webhook_token=UNSUB_TOKEN).start()
+    s = ListmonkStandin(user="api", password="lm-secret-123", webhook_token=UNSUB_TOKEN,
+                        lists=("Welcome", "Formation follow-up", "CRTC follow-up", "Compliance upsell")).start()
     yield s
     s.stop()
 
