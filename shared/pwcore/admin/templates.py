@@ -21,10 +21,13 @@ def upload_templates(storage: Storage, folder: Path) -> list[str]:
     paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".docx")
     manifest_path = folder / "manifest.json"
     if manifest_path.is_file():
-        listed = json.loads(manifest_path.read_text(encoding="utf-8")).get("templates", {})
-        for entry in listed.values():
-            path = folder / str(entry.get("file", ""))
-            if not path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        # The formation and compliance templates (`templates`) and the CRTC set (`crtc.templates`).
+        listed = [*manifest.get("templates", {}).values(), *(manifest.get("crtc") or {}).get("templates", {}).values()]
+        for entry in listed:
+            rel = Path(str(entry.get("file", "")))
+            path = folder / rel
+            if ".." in rel.parts or rel.is_absolute() or not path.is_file():
                 raise TemplatesIncomplete(f"{manifest_path} names {entry.get('file')!r}, which is not in {folder}")
             if path not in paths:
                 paths.append(path)

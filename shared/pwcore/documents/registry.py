@@ -80,19 +80,3 @@ def template_bytes(name: str, directory: Path | None = None) -> bytes:
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
-
-def upload_files(directory: Path) -> list[str]:
-    """Paths (relative to `directory`) `pw templates upload` puts under S3 `templates/`: the top-level DOCX
-    templates and manifest.json, and the compiled clause templates the manifest's `crtc` section names
-    (e.g. compiled/crtc-registration-letter.docx)."""
-    files = [p.name for p in sorted(directory.iterdir()) if p.is_file() and p.suffix in {".docx", ".json"}]
-    manifest_path = directory / "manifest.json"
-    if manifest_path.is_file():
-        data = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for entry in (data.get("crtc") or {}).get("templates", {}).values():
-            rel = str(entry["file"])
-            if ".." in Path(rel).parts or Path(rel).is_absolute() or not (directory / rel).is_file():
-                raise FileNotFoundError(f"templates/manifest.json names {rel!r}, which is not a file under {directory}")
-            if rel not in files:
-                files.append(rel)
-    return files
