@@ -25,9 +25,9 @@ def upload_templates(storage: Storage, folder: Path) -> list[str]:
         # The formation and compliance templates (`templates`) and the CRTC set (`crtc.templates`).
         listed = [*manifest.get("templates", {}).values(), *(manifest.get("crtc") or {}).get("templates", {}).values()]
         for entry in listed:
-            rel = Path(str(entry.get("file", "")))
-            path = folder / rel
-            if ".." in rel.parts or rel.is_absolute() or not path.is_file():
+            named = Path(str(entry.get("file", "")))
+            path = folder / named
+            if ".." in named.parts or named.is_absolute() or not path.is_file():
                 raise TemplatesIncomplete(f"{manifest_path} names {entry.get('file')!r}, which is not in {folder}")
             if path not in paths:
                 paths.append(path)
