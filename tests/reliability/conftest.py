@@ -44,7 +44,10 @@ def s3_proxy() -> Iterator[TcpProxy]:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path, s3_proxy: TcpProxy) -> Iterator[LocalStack]:
     workdir = tmp_path_factory.mktemp("reliability-stack")
-    env = {**SHORT_LEASES, "S3_ENDPOINT": s3_proxy.endpoint}
+    # The fault run measures the pipeline's recovery under injected faults with 4 queue workers, not stack.yml's
+    # watchdog limits (tests/deploy runs those): as before stack.yml's environment reached the functions, no
+    # max_inflight and the watchdog's default exec_timeout.
+    env = {**SHORT_LEASES, "S3_ENDPOINT": s3_proxy.endpoint, "max_inflight": "0", "exec_timeout": "30s"}
     with LocalStack(workdir, gateway_workers=4, extra_env=env, webhook_retry_sleep_scale=0.01,
                     ports={"s3": s3_proxy.target[1]}, log_dir=log_dir) as s:
         assert s.ollama is not None
