@@ -146,6 +146,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
     results[fo_name]["status"] = delivered["status"]
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
+    calendar = [f"{r['due_date']} {r['event_type']}: {r.get('title') or ''}".strip() for r in sorted(erp.list(
+        "Compliance Calendar", fields=["due_date", "event_type", "title"],
+        filters=[["formation_order", "=", fo_name]]), key=lambda r: str(r["due_date"]))]
+    say(f"== {fo_name}'s compliance calendar after delivery ({len(calendar)} entries)")
+    for line in calendar:
+        say(f"   {line}")
 
     files: dict[str, list[str]] = {}
     for name, info in results.items():
@@ -162,7 +168,8 @@ def run(stack: LocalStack) -> dict[str, Any]:
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
-            "reconciled": reconciled, "seconds": round(time.monotonic() - started, 1),
+            "reconciled": reconciled, "calendar_entries": {fo_name: calendar},
+            "seconds": round(time.monotonic() - started, 1),
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir)}
 
