@@ -289,6 +289,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
         say(f"   {f['filename']}: {f['url'][:90]}...")
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
+    calendar = [f"{r['due_date']} {r['event_type']}: {r.get('title') or ''}".strip() for r in sorted(erp.list(
+        "Compliance Calendar", fields=["due_date", "event_type", "title"],
+        filters=[["formation_order", "=", fo_name]]), key=lambda r: str(r["due_date"]))]
+    say(f"== {fo_name}'s compliance calendar after delivery ({len(calendar)} entries)")
+    for line in calendar:
+        say(f"   {line}")
 
     files: dict[str, list[str]] = {}
     for name, info in results.items():
@@ -305,7 +311,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
-            "reconciled": reconciled,
+            "reconciled": reconciled, "calendar_entries": {fo_name: calendar},
             "crtc": {"order": cr_name, "identity": ["Pending", "Verified"], "statuses": crtc_steps,
                      "files": [k.rsplit("/", 1)[1] for k in files.get(cr_name, [])]},
             "seconds": round(time.monotonic() - started, 1),

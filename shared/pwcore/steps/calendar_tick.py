@@ -440,5 +440,13 @@ def run_daily(erp: ERPNext, storage: Storage | None, settings: CalendarSettings,
         mailer, mail_from, reply_to = Mailer(smtp), smtp.sender, smtp.reply_to
     summary = run_tick(erp, storage, mailer, settings, today=day, mail_from=mail_from, reply_to=reply_to,
                        dry_run=dry_run)
+    if storage is not None:  # the Compliance upsell 30 days after a formation (pwcore.orders.marketing)
+        from pwcore.clients.listmonk import Listmonk, ListmonkSettings
+        from pwcore.orders.marketing import UpsellSettings, compliance_upsell
+        from pwcore.settings import load_settings as load
+
+        lists = load(ListmonkSettings)
+        summary["upsell"] = compliance_upsell(erp, storage, Listmonk(lists) if lists.url else None, lists,
+                                              load(UpsellSettings), site_now, dry_run=dry_run)
     log.info("calendar.tick_done", today=day.isoformat(), **{k: v for k, v in summary.items() if isinstance(v, int)})
     return summary, site_now
