@@ -144,9 +144,13 @@ def place_crtc_order(erp: Any, customer_name: str, email: str, *, identity: str 
         fo = erp.insert("Formation Order", {
             "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{customer_name} LLC",
             "entity_type": "LLC", "state": "TX", "management_type": "Member-Managed",
-            "registered_agent": "Performance West Agents LLC", "order_total": 499.0,
+            "registered_agent": "Performance West Agents LLC",
+            "registered_agent_address": "1601 Congress Avenue, Suite 300, Austin, Texas 78701",
+            "principal_office": "1 Main Street, Austin, Texas 78701",
+            "purpose": "The Company is formed to provide telecommunications services.", "order_total": 499.0,
             "members": [{"member_name": "Dana Whitfield", "ownership_pct": 100, "capital": 10000,
-                         "address": "1 Main St, Austin TX"}]})
+                         "address": "1 Main Street, Austin, Texas 78701"}],
+            "add_ons": [{"add_on": "Operating Agreement", "description": "Operating agreement", "amount": 99}]})
         orders.append(("Formation Order", fo["name"]))
         extra = {"order_kind": "Bundle", "formation_order": fo["name"], "entity_form": "Limited Liability Company",
                  "carrier_legal_name": f"{customer_name} LLC", "incorporation_jurisdiction": "Texas"}

@@ -21,7 +21,7 @@ from pwcore.documents.pdf_check import pdf_text
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.orders.identity_gate import WAITING_MARKER, Identity, decide
 from pwdev.demo import mark_paid, place_crtc_order, wait_status
-from pwdev.stack import JWT_SECRET, WEBHOOK_SECRET, LocalStack
+from pwdev.stack import JWT_SECRET, WEBHOOK_SECRET, LocalStack, operator_headers
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -84,7 +84,8 @@ def storage(stack: LocalStack) -> Any:
 
 def sweep(stack: LocalStack) -> dict[str, Any]:
     assert stack.gateway is not None
-    r = httpx.post(f"{stack.gateway.url}/function/reconcile", timeout=120)
+    # An operator's run (the scheduled, unauthenticated one answers counts only, never order names).
+    r = httpx.post(f"{stack.gateway.url}/function/reconcile", headers=operator_headers(), timeout=120)
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -168,7 +169,13 @@ def test_pending_identity_waits_then_verified_runs_to_delivery(stack: LocalStack
     summary_text = pdf_of(storage, name, 1, "crtc-compliance-summary")
     assert "9-1-1" in summary_text and "CCTS" in summary_text
 
-    # presign serves the CR- order to its customer, 404 to someone else.
+    erp.update("CRTC Order", name, {"status": "Approved"})  # the pw-crtc-approved webhook calls deliver
+    delivered = wait_status(erp, "CRTC Order", name, {"Delivered"}, timeout=120)
+    assert delivered["status"] == "Delivered", comments(erp, "CRTC Order", name)
+    assert stack.smtp is not None
+    mails = [m for m in stack.smtp.messages if name in str(m["Subject"])]
+    assert len(mails) == 1 and "CRTC registration" in str(mails[0]["Subject"])
+    # presign serves the delivered CR- order to its customer (drafts never: 409 in Review), 404 to others.
     assert stack.gateway is not None
     url = f"{stack.gateway.url}/function/presign"
 
@@ -183,12 +190,6 @@ def test_pending_identity_waits_then_verified_runs_to_delivery(stack: LocalStack
     other = httpx.get(url, params={"order": name}, headers={"Authorization": f"Bearer {token('CUST-OTHER')}"})
     assert other.status_code == 404
 
-    erp.update("CRTC Order", name, {"status": "Approved"})  # the pw-crtc-approved webhook calls deliver
-    delivered = wait_status(erp, "CRTC Order", name, {"Delivered"}, timeout=120)
-    assert delivered["status"] == "Delivered", comments(erp, "CRTC Order", name)
-    assert stack.smtp is not None
-    mails = [m for m in stack.smtp.messages if name in str(m["Subject"])]
-    assert len(mails) == 1 and "CRTC registration" in str(mails[0]["Subject"])
     # exactly once: a repeated deliver call for the delivered order sends nothing more
     again = post_signed(stack, "deliver", {"doctype": "CRTC Order", "name": name})
     assert again.status_code == 200 and again.json()["status"] == "done", again.text
