@@ -83,7 +83,8 @@ def test_on_payment_answers_a_403_as_a_refusal_naming_doctype_and_permission(sit
     assert "unavailable" not in out["error"] and "read Sales Invoice" in out["error"]
 
 
-def test_reconcile_reports_a_403_as_refused_not_as_an_outage(site: ERPNextStandin, env: None) -> None:
+def test_reconcile_reports_a_403_as_refused_not_as_an_outage(site: ERPNextStandin, env: None,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from pwcore.clients.erpnext import ERPNext
     from pwdev.demo import place_order
 
@@ -91,7 +92,9 @@ def test_reconcile_reports_a_403_as_refused_not_as_an_outage(site: ERPNextStandi
     # An Ordered order: the sweep then reads its Sales Order, which the Pipeline role alone may not.
     place_order(admin, "Stranded LLC", "o@example.com", compliance=False)
     handler = load_handler("reconcile")
-    answer = handler.handle(Event(query={"dry_run": "1"}), None)
+    monkeypatch.setenv("OPERATOR_TOKEN", "refusal-test-operator-token")  # a dry run is an operator's request
+    answer = handler.handle(Event(query={"dry_run": "1"},
+                                  headers={"Authorization": "Bearer refusal-test-operator-token"}), None)
     assert answer["statusCode"] == 500, answer
     summary = answer["body"]
     assert summary["status"] == "refused"
