@@ -153,3 +153,10 @@ def test_dispatch_refusals_and_missing_broker(sink: tuple[str, Captured]) -> Non
         dispatcher(url).dispatch("generate-doc", {"doctype": "Formation Order", "name": "FO-1"})
     with pytest.raises(DispatchError, match="DISPATCH_BROKER_URL"):
         dispatcher("").dispatch("generate-doc", {"doctype": "Formation Order", "name": "FO-1"})
+
+
+def test_an_attribute_that_is_not_latin1_is_a_400() -> None:
+    """ce-id "%80" percent-decodes to an invalid byte: a bad CloudEvent (400), never a crash (found by the fuzz)."""
+    headers = {"ce-specversion": "1.0", "ce-id": "%80", "ce-source": "0", "ce-type": "0"}
+    with pytest.raises(cloudevents.BadCloudEvent):
+        cloudevents.parse(Req(headers, b""))

@@ -147,13 +147,16 @@ def parse(event: Any) -> CloudEventRequest | None:
     except UnicodeError:
         raise BadCloudEvent("malformed CloudEvent: header values must be latin-1 text") from None
     signature = attributes.get(SIGNATURE_EXTENSION)
-    if signature and not merged.get(SIGNATURE_HEADER):
-        merged[SIGNATURE_HEADER] = signature
-    if attributes.get("id") and not merged.get("X-Call-Id"):
-        merged["X-Call-Id"] = attributes["id"]
-    if mode == "structured":
-        # The handler sees the data, so its Content-Type is the data's, not the envelope's.
-        merged["Content-Type"] = attributes.get("datacontenttype", "application/json")
+    try:  # attributes are percent-decoded by the SDK: one that is not latin-1 text cannot become a header
+        if signature and not merged.get(SIGNATURE_HEADER):
+            merged[SIGNATURE_HEADER] = signature
+        if attributes.get("id") and not merged.get("X-Call-Id"):
+            merged["X-Call-Id"] = attributes["id"]
+        if mode == "structured":
+            # The handler sees the data, so its Content-Type is the data's, not the envelope's.
+            merged["Content-Type"] = attributes.get("datacontenttype", "application/json")
+    except UnicodeError:
+        raise BadCloudEvent("malformed CloudEvent: attribute values must be latin-1 text") from None
     return CloudEventRequest(body=data, headers=merged, method=str(getattr(event, "method", "POST")),
                              query=getattr(event, "query", {}), path=str(getattr(event, "path", "/")),
                              attributes=attributes, mode=mode)
