@@ -1,4 +1,4 @@
-"""A local stand-in for the OpenFaaS gateway, queue-worker and cron-connector (contract parts C and D).
+"""A local stand-in for the OpenFaaS gateway, queue-worker and cron-connector.
 
 - `/function/<name>[/<rest>]`: any of GET POST PUT PATCH DELETE OPTIONS HEAD is proxied to the function's
   runner at path `/<rest>` with the query string and headers, plus X-Call-Id (a new UUID unless given),

@@ -1,7 +1,7 @@
 """A local stand-in for the Ollama HTTP API (tests and `make demo`; never used in production).
 
 Speaks /api/chat, /api/generate (streaming NDJSON or one JSON body), /api/tags, /api/ps and /api/version
-with the field names of the real server (contracts/ollama-docxtpl-libreoffice-s3.md, part A). It behaves
+with the field names of the real server (Ollama's docs/api.md). It behaves
 like Ollama where the pipeline depends on it:
 - unknown model -> 404 {"error": "model 'x' not found"};
 - per-model serialisation: at most `num_parallel` requests run per model, the others wait;

@@ -8,7 +8,7 @@ index.py, the handler is imported before the Flask app is created and `Event` re
 body limit the handler module installs on Flask's request class (pwcore.runtime.body_limit) applies here exactly
 as in the image: a JSON 413 before the body is buffered, chunked bodies cut at the limit.
 
-In front of the Flask app sits a thin WSGI layer that plays of-watchdog (contract part C): `/_/health`,
+In front of the Flask app sits a thin WSGI layer that plays of-watchdog: `/_/health`,
 `/_/ready`, `max_inflight` -> 429, `exec_timeout` -> 504 (the handler keeps running in the background, as it
 does behind the real watchdog), `X-Duration-Seconds`. The handler itself runs on a pool of 4 threads, which
 is what waitress' default `threads=4` gives the template; the front server has more threads so the

@@ -1,4 +1,4 @@
-"""The HTTP side: Frappe v1 routes, auth, error bodies, dev controls, fault knobs (contract part B)."""
+"""The HTTP side: Frappe v1 routes, auth, error bodies, dev controls, fault knobs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Frappe exceptions and their v1 error bodies (contract B7)."""
+"""Frappe exceptions and their v1 error bodies."""
 
 from __future__ import annotations
 

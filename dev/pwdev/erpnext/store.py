@@ -37,7 +37,7 @@ from .meta import (
 from .query import QueryBuilder, q
 
 NO_LIST_VIEW_TYPES = NO_VALUE_TYPES | TABLE_TYPES
-# Which webhook events each action runs, in order (contract A2).
+# Which webhook events each action runs, in order (Frappe's Document.run_method).
 EVENTS = {
     "insert": ["after_insert", "on_update"],
     "insert_submit": ["after_insert", "on_update", "on_submit"],

@@ -1,4 +1,4 @@
-"""Webhook sender with Frappe v15 semantics (contract part A: webhook.py enqueue_webhook, log_request)."""
+"""Webhook sender with Frappe v15 semantics (Frappe's webhook.py enqueue_webhook, log_request)."""
 
 from __future__ import annotations
 
