@@ -38,23 +38,16 @@ def copy_name(version: int, filename: str) -> str:
     return f"v{version}-DRAFT-{filename}"
 
 
-def _overlay_pdf(width: float, height: float, label: str) -> bytes:
-    """A one-page PDF (Helvetica-Bold, no external resources) with the draft header and a diagonal mark."""
-    text = DRAFT_MARK.replace("\\", "").replace("(", "").replace(")", "")
-    sub = label.replace("\\", "").replace("(", "").replace(")", "")
-    diag_x, diag_y = width * 0.12, height * 0.30
-    content = (
-        f"q 0.75 0 0 rg BT /F1 11 Tf 36 {height - 22:.1f} Td ({text} - {sub}) Tj ET Q\n"
-        f"q 0.75 0 0 rg BT /F1 9 Tf 36 14 Td ({text}) Tj ET Q\n"
-        f"q 0.88 0.88 0.88 rg BT /F1 54 Tf 0.7071 0.7071 -0.7071 0.7071 {diag_x:.1f} {diag_y:.1f} Tm ({text}) Tj ET Q\n"
-    ).encode("latin-1")
+def _one_page_pdf(width: float, height: float, content: bytes, font: str) -> bytes:
+    """A minimal one-page PDF: `content` is the page's content stream and F1 a standard Type 1 font, so no
+    PDF library or external resource is needed to write it (the draft overlay and the approval page)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] "
          f"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>").encode(),
         b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"endstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        f"<< /Type /Font /Subtype /Type1 /BaseFont /{font} /Encoding /WinAnsiEncoding >>".encode(),
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
@@ -68,6 +61,19 @@ def _overlay_pdf(width: float, height: float, label: str) -> bytes:
         out.write(f"{off:010d} 00000 n \n".encode())
     out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
+
+
+def _overlay_pdf(width: float, height: float, label: str) -> bytes:
+    """A one-page PDF (Helvetica-Bold, no external resources) with the draft header and a diagonal mark."""
+    text = DRAFT_MARK.replace("\\", "").replace("(", "").replace(")", "")
+    sub = label.replace("\\", "").replace("(", "").replace(")", "")
+    diag_x, diag_y = width * 0.12, height * 0.30
+    content = (
+        f"q 0.75 0 0 rg BT /F1 11 Tf 36 {height - 22:.1f} Td ({text} - {sub}) Tj ET Q\n"
+        f"q 0.75 0 0 rg BT /F1 9 Tf 36 14 Td ({text}) Tj ET Q\n"
+        f"q 0.88 0.88 0.88 rg BT /F1 54 Tf 0.7071 0.7071 -0.7071 0.7071 {diag_x:.1f} {diag_y:.1f} Tm ({text}) Tj ET Q\n"
+    ).encode("latin-1")
+    return _one_page_pdf(width, height, content, "Helvetica-Bold")
 
 
 def stamp_draft(pdf: bytes, label: str) -> bytes:
@@ -182,26 +188,7 @@ def _text_page(lines: list[str], width: float = 612, height: float = 792) -> byt
         body.append(f"BT /F1 10 Tf 72 {y:.1f} Td ({esc(line)}) Tj ET")
         y -= 16
     content = ("\n".join(body) + "\n").encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] "
-         f"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>").encode(),
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"endstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{i} 0 obj\n".encode() + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for off in offsets:
-        out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    return _one_page_pdf(width, height, content, "Helvetica")
 
 
 def approval_lines(order: str, version: int, filename: str, reviewed_sha256: str, approver: str,
