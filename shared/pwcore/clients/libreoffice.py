@@ -60,7 +60,7 @@ class LibreOfficeSettings(Settings):
 # process group instead of living on as an orphan. (PR_SET_PDEATHSIG would fire when the *thread* that
 # started it exits, which a worker-thread pool does routinely.)
 _LAUNCHER = """
-import os, runpy, shutil, signal, sys, threading, time
+import os, shutil, signal, sys, threading, time
 parent, root = int(sys.argv[1]), sys.argv[2]
 def watch():
     while os.getppid() == parent:
@@ -68,8 +68,26 @@ def watch():
     shutil.rmtree(root, ignore_errors=True)  # the profile and log of a converter that never ran close()
     os.killpg(0, signal.SIGKILL)
 threading.Thread(target=watch, daemon=True).start()
+# unoserver loads documents without Hidden=True, so LibreOffice builds a (headless) frame and view for each one:
+# about 30 ms of a 100 ms conversion. The wrapper adds Hidden to every load; unoserver needs nothing else.
+import unoserver.server  # first: it imports the standard library before uno's import hook is installed
+import unoserver.converter as _converter
+class _HiddenDesktop:
+    def __init__(self, desktop):
+        self._desktop = desktop
+    def __getattr__(self, name):
+        return getattr(self._desktop, name)
+    def loadComponentFromURL(self, url, frame, flags, props):
+        from com.sun.star.beans import PropertyValue  # only once UNO is up (the server connects first)
+        hidden = PropertyValue(Name="Hidden", Value=True)
+        return self._desktop.loadComponentFromURL(url, frame, flags, (*props, hidden))
+_init = _converter.UnoConverter.__init__
+def _hidden_init(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    self.desktop = _HiddenDesktop(self.desktop)
+_converter.UnoConverter.__init__ = _hidden_init
 sys.argv = ["unoserver"] + sys.argv[3:]
-runpy.run_module("unoserver.server", run_name="__main__", alter_sys=True)
+unoserver.server.main()
 """
 
 
@@ -78,10 +96,16 @@ class ConversionError(RuntimeError):
 
 
 class _OneShotClient(UnoClient):  # type: ignore[misc]  # unoserver ships no type hints
-    """UnoClient without its 5 x 10 s reconnect loop: our caller decides about restarts."""
+    """UnoClient without its 5 x 10 s reconnect loop (our caller decides about restarts), which checks the
+    server's API version once: unoserver's client asks for info() (5 KB of filter lists) before every
+    conversion. One client lives as long as one server process."""
+
+    _info: Any = None
 
     def _connect(self, proxy: Any, retries: int = 1, sleep: float = 0) -> Any:
-        return super()._connect(proxy, retries=1, sleep=0)
+        if self._info is None:
+            self._info = super()._connect(proxy, retries=1, sleep=0)
+        return self._info
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -205,6 +229,7 @@ class PdfConverter:
         self._starts = 0
         self._lock = threading.RLock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._client = _OneShotClient(server="127.0.0.1", port=str(self.port), host_location="local")
         self._root = Path(tempfile.mkdtemp(prefix="pw_unoserver_"))
         self._log_path = self._root / "unoserver.log"
         self._start_failed_at: float | None = None
@@ -272,6 +297,7 @@ class PdfConverter:
                 break
             if self._answers():
                 self._starts += 1
+                self._client = _OneShotClient(server="127.0.0.1", port=str(self.port), host_location="local")
                 if self._starts > 1:
                     self.restarts += 1
                 self._start_failed_at = None
@@ -328,7 +354,7 @@ class PdfConverter:
 
     def _warm_once(self, docx_bytes: bytes) -> bytes:
         self._ensure_started()
-        client = _OneShotClient(server="127.0.0.1", port=str(self.port), host_location="local")
+        client = self._client
         # update_index=False: our documents have no tables of contents/indexes to refresh, and the refresh
         # costs ~40 ms a conversion (a quarter of it). Page fields are laid out either way.
         future = self._pool.submit(client.convert, indata=docx_bytes, convert_to="pdf", update_index=False)
