@@ -56,8 +56,26 @@ def layout(spec: FunctionSpec, out: Path = BUILD) -> Path:
     return root
 
 
+def image_python() -> str:
+    """The interpreter the per-image venvs are built from: the system's Python 3 (`/usr/bin/python3`) when it is
+    this Python's minor version and can make venvs, so that an unprivileged user can run the images (a Python
+    installed under /root cannot be); else this interpreter."""
+    system = Path("/usr/bin/python3")
+    if not system.exists() or Path(sys.executable).resolve() == system.resolve():
+        return sys.executable
+    probe = subprocess.run([str(system), "-c", "import ensurepip, sys, venv; print(sys.version.split()[0])"],
+                           capture_output=True, text=True, check=False)
+    wanted = ".".join(map(str, sys.version_info[:2]))
+    if probe.returncode == 0 and probe.stdout.strip().rsplit(".", 1)[0] == wanted:
+        return str(system)
+    return sys.executable
+
+
+IMAGE_PYTHON = image_python()
+
+
 def requirements_key(requirements: str) -> str:
-    text = "\n".join([sys.version.split()[0], *TEMPLATE_REQUIREMENTS, requirements])
+    text = "\n".join([IMAGE_PYTHON, sys.version.split()[0], *TEMPLATE_REQUIREMENTS, requirements])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -80,7 +98,7 @@ def venv_for(requirements: str, out: Path = BUILD) -> Path:
             return target
         if target.exists():
             shutil.rmtree(target)
-        subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+        subprocess.run([IMAGE_PYTHON, "-m", "venv", str(target)], check=True)
         pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, *TEMPLATE_REQUIREMENTS], check=True)
         if requirements.strip():
@@ -132,8 +150,8 @@ def unprivileged_user() -> tuple[pwd.struct_passwd | None, str]:
         user = pwd.getpwnam("nobody")
     except KeyError:
         return None, "root, but this machine has no user `nobody` to run the functions as"
-    if not _world_readable(Path(sys.base_prefix) / "bin" / "python3"):
-        return None, (f"root, but the Python install ({sys.base_prefix}) is not readable by other users, so the "
+    if not _world_readable(Path(IMAGE_PYTHON)):
+        return None, (f"root, but the image Python ({IMAGE_PYTHON}) is not readable by other users, so the "
                       "functions run as root (the read-only tree is then not enforced by permissions)")
     return user, ""
 
