@@ -47,6 +47,7 @@ from minio.error import S3Error
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from pwcore.clients.claims import Claims, Held
 from pwcore.clients.erpnext import ERPNext, ERPNextError
 from pwcore.clients.listmonk import Listmonk, ListmonkError, ListmonkSettings
 from pwcore.clients.s3 import Storage
@@ -495,29 +496,30 @@ class Deliverer:
                      version: int) -> bool:
         """Record the email in ERPNext exactly once; False if another live run holds the recording claim.
 
-        ERPNext has no unique key to make "insert if absent" atomic, so the claim is a second conditional S3
-        marker (`delivery/recorded.json`). Its holder inserts; on an ERPNext error it drops the claim so a
-        retry can record. A claim older than DELIVER_RECORD_LEASE_S without a record belongs to a dead run:
-        the next run records (after checking ERPNext once more)."""
+        ERPNext has no unique key to make "insert if absent" atomic, so the right to insert is a claim
+        (`delivery/recorded.json`, pwcore.clients.claims). Its holder inserts; on an ERPNext error it releases
+        the claim so a retry can record. A claim older than DELIVER_RECORD_LEASE_S belongs to a dead run: after
+        checking ERPNext once more, exactly one of the runs that find it takes it over and records."""
         name = str(doc["name"])
-        key = recorded_marker_key(name, version)
-        claim = json.dumps({"message_id": message_id, "at": _now().isoformat(timespec="seconds")}).encode()
-        if not self.storage.put_if_absent(key, claim, "application/json"):
+        claims = Claims(self.storage, clock=_now)
+        got = claims.acquire(recorded_marker_key(name, version), self.settings.record_lease_s, "recording",
+                             {"message_id": message_id})
+        if isinstance(got, Held):
             if self._recorded(doctype, name, message_id):
                 return True
-            held = self._read_marker(key)
-            if held is not None:
-                age = (_now() - datetime.fromisoformat(str(held.get("at")))).total_seconds()
-                if age <= self.settings.record_lease_s:
-                    return False
-            self._write_marker(key, json.loads(claim))
+            if got.claim is None:  # released between our attempt and our read: that run failed; retry later
+                return False
+            if not got.stale:
+                return False
+            taken = claims.take_over(got.claim, "recording", {"message_id": message_id})
+            if taken is None:
+                return False
+            got = taken
+        self.checkpoint("record_claimed")
         try:
             self._record(doctype, doc, email, message_id)
         except BaseException:
-            try:
-                self.storage.delete(key)
-            except Exception as exc:
-                log.warning("delivery.record_claim_delete_failed", order=name, error=type(exc).__name__)
+            claims.release(got)
             raise
         return True
 
