@@ -12,8 +12,7 @@ def test_every_key_of_a_version_sits_in_its_folder() -> None:
     prefix = layout.version_prefix("FO-2026-0001", 3)
     assert prefix == "orders/FO-2026-0001/v3/"
     for key in (layout.manifest_key("FO-2026-0001", 3), layout.sent_marker_key("FO-2026-0001", 3),
-                layout.recorded_marker_key("FO-2026-0001", 3),
-                layout.resend_marker_key("FO-2026-0001", 3, "abcd")):
+                layout.recorded_marker_key("FO-2026-0001", 3)):
         assert key.startswith(prefix)
     assert layout.manifest_key("FO-2026-0001", 3) == prefix + "manifest.json"
     assert layout.sent_marker_key("FO-2026-0001", 3) == prefix + "delivery/sent.json"

@@ -50,11 +50,6 @@ def approval_key(name: str, version: int) -> str:
     return f"{version_prefix(name, version)}delivery/approval.json"
 
 
-def resend_marker_key(name: str, version: int, superseded: str) -> str:
-    """One resend per superseded `sent.json` (named by a digest of the marker it replaces)."""
-    return f"{sent_marker_key(name, version)}.resend-{superseded}"
-
-
 def invoice_key(invoice: str) -> str:
     return f"invoices/{slug(invoice)}.pdf"
 

@@ -1,8 +1,10 @@
 """deliver's job: pre-flight -> Ready -> exactly one email per order version -> recorded -> Delivered.
 
-Exactly once rests on one S3 object per order version, `orders/{name}/v{n}/delivery/sent.json`, created with a
-conditional write (`If-None-Match: *`) BEFORE the SMTP conversation, state "sending" (call id, time,
-Message-ID). Only the run that created it may send. It is rewritten to state "sent" right after the SMTP
+Exactly once rests on one S3 object per order version, `orders/{name}/v{n}/delivery/sent.json`: a claim
+(pwcore.clients.claims) created with a conditional write (`If-None-Match: *`) BEFORE the SMTP conversation, state
+"sending" (call id, time, Message-ID). Only the run that created it may send; the policy on top of the shared
+mechanism is deliver's own: a stale "sending" claim is flagged "uncertain", never taken over, except by an
+operator's resend. It is rewritten to state "sent" right after the SMTP
 server accepted the message (the server's reply is recorded). Every other run reads it and decides.
 
 What a crash (process killed at any line) leaves behind, and what the next run (webhook retry, reconcile
@@ -23,8 +25,8 @@ sweep, operator) does:
   holder is alive answer "busy" (the holder finishes); a holder that died before inserting is replaced
   after DELIVER_RECORD_LEASE_S (an ERPNext error drops the claim at once, so the retry records).
 - W4, after Delivered: the retry answers "done" (and repeats the idempotent Listmonk subscription).
-SMTP failures that prove nothing was accepted (connection refused, 4xx after the retries, 5xx) delete the
-marker, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
+SMTP failures that prove nothing was accepted (connection refused, 4xx after the retries, 5xx) release the
+claim, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
@@ -47,7 +49,7 @@ from minio.error import S3Error
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from pwcore.clients.claims import Claims, Held
+from pwcore.clients.claims import Claim, Claims, Held
 from pwcore.clients.erpnext import ERPNext, ERPNextError
 from pwcore.clients.listmonk import Listmonk, ListmonkError, ListmonkSettings
 from pwcore.clients.s3 import Storage
@@ -61,7 +63,6 @@ from pwcore.model.layout import (
     invoice_key,
     manifest_key,
     recorded_marker_key,
-    resend_marker_key,
     sent_marker_key,
     slug,
     version_prefix,
@@ -358,58 +359,46 @@ class Deliverer:
             customer_name=str(package.customer.get("customer_name") or package.customer.get("name")),
             to=package.email, files=package.pdfs)
 
-    def _read_marker(self, key: str) -> dict[str, Any] | None:
-        data = self._get(key)
-        return dict(json.loads(data)) if data is not None else None
-
-    def _write_marker(self, key: str, marker: dict[str, Any]) -> None:
-        self.storage.put_bytes(key, json.dumps(marker, sort_keys=True).encode(), "application/json")
-
     def _send_once(self, doctype: str, doc: dict[str, Any], package: Package, call_id: str,
                    resend: bool) -> Outcome:
         name = str(doc["name"])
         version = package.version
-        key = sent_marker_key(name, version)
         email = self.build_email(doctype, doc, package)
         message_id = str(email.message["Message-ID"])
-        claim = {"state": "sending", "call_id": call_id, "started_at": _now().isoformat(timespec="seconds"),
-                 "message_id": message_id, "order": name, "version": version}
-        body = json.dumps(claim, sort_keys=True).encode()
-        if self.storage.put_if_absent(key, body, "application/json"):
-            return self._send(doctype, doc, email, key, claim)
-        marker = self._read_marker(key)
-        if marker is None:  # deleted between our write attempt and the read (a failed send cleaned up)
+        claims = Claims(self.storage, clock=_now)
+        data = {"call_id": call_id, "message_id": message_id, "order": name, "version": version}
+        got = claims.acquire(sent_marker_key(name, version), self.settings.sending_lease_s, "sending", data)
+        if isinstance(got, Claim):
+            return self._send(doctype, doc, email, claims, got)
+        held = got.claim
+        if held is None:  # deleted between our write attempt and the read (a failed send cleaned up)
             return Outcome(DeliveryStatus.BUSY, name, version, "another run just gave up sending; retry later",
                            message_id)
-        state = marker.get("state")
-        if state == "sent":
+        if held.state == "sent":
             log.info("delivery.already_sent", order=name, version=version)
-            return self._finish(doctype, doc, package, email, marker)
-        started = datetime.fromisoformat(str(marker.get("started_at")))
-        age = (_now() - started).total_seconds()
-        if resend and (state == "uncertain" or age > self.settings.sending_lease_s):
+            return self._finish(doctype, doc, package, email, held.data)
+        if resend and (held.state == "uncertain" or got.stale):
             # An operator checked the mail log and asked for a new send: the only path to a second email.
-            # One resend per superseded marker, even when two operators (or retries) ask at once.
-            superseded = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
-            if not self.storage.put_if_absent(resend_marker_key(name, version, superseded), body, "application/json"):
+            # One resend per superseded claim, even when two operators (or retries) ask at once.
+            taken = claims.take_over(held, "sending", {**data, "resend_of": held.data.get("call_id", "")})
+            if taken is None:
                 return Outcome(DeliveryStatus.BUSY, name, version, "another resend of this email is already under way",
                                message_id)
-            log.warning("delivery.resend", order=name, version=version, previous_call_id=marker.get("call_id"))
-            self._write_marker(key, {**claim, "resend_of": marker.get("call_id", "")})
-            return self._send(doctype, doc, email, key, claim)
-        if state == "sending" and age <= self.settings.sending_lease_s:
+            log.warning("delivery.resend", order=name, version=version, previous_call_id=held.data.get("call_id"))
+            return self._send(doctype, doc, email, claims, taken)
+        if held.state == "sending" and not got.stale:
             return Outcome(DeliveryStatus.BUSY, name, version, "another run is sending this email", message_id)
-        return self._uncertain(doctype, name, version, key, marker,
-                               f"a run started sending at {marker.get('started_at')} and never recorded the result")
+        return self._uncertain(doctype, name, version, claims, held,
+                               f"a run started sending at {held.at.isoformat(timespec='seconds')} and never "
+                               "recorded the result")
 
-    def _uncertain(self, doctype: str, name: str, version: int, key: str, marker: dict[str, Any],
-                   why: str) -> Outcome:
-        message_id = str(marker.get("message_id", ""))
+    def _uncertain(self, doctype: str, name: str, version: int, claims: Claims, claim: Claim, why: str) -> Outcome:
+        message_id = str(claim.data.get("message_id", ""))
         reason = (f"delivery uncertain: {why}; check the mail log for Message-ID {message_id}, then set the order "
                   "to Delivered, or back to Approved and invoke deliver with resend=true")
-        try:
-            self._write_marker(key, {**marker, "state": "uncertain", "flagged_at": _now().isoformat()})
-        except Exception as exc:  # the marker still blocks sending; the comment carries the facts
+        try:  # flagged, never taken over: only an operator's resend may send again
+            claims.advance(claim, "uncertain", {"flagged_at": _now().isoformat()})
+        except Exception as exc:  # the claim still blocks sending; the comment carries the facts
             log.warning("delivery.marker_write_failed", order=name, error=type(exc).__name__)
         if not fail(self.erp, doctype, name, reason, kind=attention.UNCERTAIN):
             # Not moved to Failed by this run (already Failed, or a state that cannot fail): Operations must
@@ -417,33 +406,31 @@ class Deliverer:
             attention.notify_operations(self.erp, doctype, name, attention.UNCERTAIN, reason)
         return Outcome(DeliveryStatus.UNCERTAIN, name, version, reason, message_id)
 
-    def _send(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, key: str,
-              claim: dict[str, Any]) -> Outcome:
+    def _send(self, doctype: str, doc: dict[str, Any], email: DeliveryEmail, claims: Claims, claim: Claim) -> Outcome:
         name = str(doc["name"])
-        version = int(claim["version"])
+        version = int(claim.data["version"])
+        message_id = str(claim.data["message_id"])
         self.checkpoint("marker_written")
         try:
             result = self.mailer.send(email.message)
         except MailUncertain as exc:
-            return self._uncertain(doctype, name, version, key, claim, str(exc))
+            return self._uncertain(doctype, name, version, claims, claim, str(exc))
         except MailError as exc:
-            try:
-                self.storage.delete(key)  # nothing was accepted: a later retry may send
-            except Exception as del_exc:
-                log.error("delivery.marker_delete_failed", order=name, error=type(del_exc).__name__)
+            if not claims.release(claim):  # nothing was accepted: a later retry may send
+                log.error("delivery.marker_delete_failed", order=name)
             reason = f"email not sent: {exc}"
             fail(self.erp, doctype, name, reason)
-            return Outcome(DeliveryStatus.FAILED, name, version, reason, claim["message_id"])
+            return Outcome(DeliveryStatus.FAILED, name, version, reason, message_id)
         self.checkpoint("sent")
-        sent = {**claim, "state": "sent", "accepted_at": result.accepted_at, "smtp_reply": result.reply,
+        sent = {**claim.data, "accepted_at": result.accepted_at, "smtp_reply": result.reply,
                 "attempts": result.attempts, "attached": email.attached, "linked": email.linked}
         try:
-            self._write_marker(key, sent)
+            claims.advance(claim, "sent", sent)
         except Exception as exc:
-            # We know it was sent; finish now. Only a crash before this point leaves the marker "sending".
+            # We know it was sent; finish now. Only a crash before this point leaves the claim "sending".
             log.error("delivery.marker_update_failed", order=name, error=type(exc).__name__)
         self.checkpoint("marker_sent")
-        log.info("delivery.sent", order=name, version=version, message_id=claim["message_id"],
+        log.info("delivery.sent", order=name, version=version, message_id=message_id,
                  attached=len(email.attached), linked=len(email.linked))
         return self._finish(doctype, doc, None, email, sent)
 
