@@ -114,8 +114,9 @@ def test_california_uses_the_abc_test_and_texas_has_no_state_test() -> None:
 
 def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
     m = _parse(INTAKE["Contractor Assessment"])
-    late = contractor.analyse(m, date(2027, 1, 1))
-    assert "contractor.tax.fica_rates" in late.stale_facts
-    assert any(f.due == "Before delivery" and f.priority == "High" for f in late.findings)
-    with pytest.raises(StaleFact):
-        contractor.analyse(m, date(2027, 1, 1), strict=True)
+    late = contractor.analyse(m, date(2100, 1, 1))
+    assert "contractor.tax.fica_rates" in late.stale_facts and set(late.stale_facts) == set(late.facts_used)
+    assert sum(f.due == "Before delivery" and f.priority == "High" for f in late.findings) == len(late.stale_facts)
+    assert contractor.analyse(m, AS_OF).stale_facts == []
+    with pytest.raises(StaleFact, match="contractor"):
+        contractor.analyse(m, date(2100, 1, 1), strict=True)

@@ -102,6 +102,13 @@ def test_each_state_of_a_multistate_intake_is_covered() -> None:
     assert any("sick leave policy" in f.action for f in updates)  # California's 2024 amendment is newer than 2019
 
 
+def test_a_repealed_mandate_calls_for_no_policy() -> None:
+    a = handbook.analyse(_parse({"headcount": 30, "states": ["MO"]}), AS_OF)
+    (row,) = [r for r in a.states if "sick" in r.requirement]
+    assert row.status == "Not applicable" and "repealed" in row.rule
+    assert _policy(a, "sick_leave").required_by == [] and _policy(a, "sick_leave").priority == "Low"
+
+
 def test_california_harassment_duty_starts_at_five() -> None:
     small = handbook.analyse(_parse({"headcount": 4, "states": ["CA"]}), AS_OF)
     assert not any("harassment" in r.requirement for r in small.states)
@@ -112,8 +119,9 @@ def test_california_harassment_duty_starts_at_five() -> None:
 
 def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
     m = _parse(INTAKE["Handbook Review"])
-    late = handbook.analyse(m, date(2027, 1, 1))
-    assert "states.paid_sick_leave:CO" in late.stale_facts
-    assert any(f.due == "Before delivery" for f in late.findings)
+    late = handbook.analyse(m, date(2100, 1, 1))
+    assert "states.paid_sick_leave:CO" in late.stale_facts and set(late.stale_facts) == set(late.facts_used)
+    assert sum(f.due == "Before delivery" for f in late.findings) == len(late.stale_facts)
+    assert handbook.analyse(m, AS_OF).stale_facts == []
     with pytest.raises(StaleFact):
-        handbook.analyse(m, date(2027, 1, 1), strict=True)
+        handbook.analyse(m, date(2100, 1, 1), strict=True)

@@ -164,6 +164,12 @@ class _Analysis:
 
     def add_state(self, s: str, requirement: str, rule: str, policy: str | None, priority: Priority,
                   authority: str, effective: date | None) -> None:
+        if rule.lower().startswith("no statewide"):
+            # A row that records a repeal or the absence of a mandate (Missouri's paid sick leave) calls for nothing.
+            self.states.append(StateRequirement(state=s, requirement=requirement, rule=rule, policy=policy,
+                                                status="Not applicable", effective=effective.isoformat()
+                                                if effective else "n/a", authority=authority))
+            return
         if policy is not None:
             status: Status = "Present" if policy in self.present else "Missing"
             self.need(policy, requirement, authority, priority, rule)
