@@ -9,7 +9,8 @@ whose exemption fails gets a back-pay estimate with the arithmetic shown:
     + an equal amount of liquidated damages where the FLSA itself is breached (29 U.S.C. 216(b))
 
 The intake does not say how many employees of a role work in each state, so each state is analysed as if the whole
-role worked there; the exposure is estimated once per role, in the state with the highest salary threshold.
+role worked there; the exposure is estimated once per role (the arithmetic does not depend on the state), labelled
+with the first state whose test the role fails.
 """
 
 from __future__ import annotations
@@ -371,7 +372,7 @@ class _Analysis:
         self.fv.fact("flsa.remedies.liquidated_damages")
         failing = [x for x in rows if x.exemption_fails]
         if r.exemption_claimed != "none" and (failing or any(x.duties_at_risk for x in rows)):
-            # The governing state: the one with the highest threshold the salary fails (else the first).
+            # Label the estimate with the first state whose test fails (else the first state).
             worst = failing[0] if failing else rows[0]
             federal_fail = any(t.status == "Not met" and not _is_state_test(t) for x in rows for t in x.tests)
             duties_risk = any(x.duties_at_risk for x in rows)
