@@ -120,3 +120,10 @@ def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
     assert contractor.analyse(m, AS_OF).stale_facts == []
     with pytest.raises(StaleFact, match="contractor"):
         contractor.analyse(m, date(2100, 1, 1), strict=True)
+
+
+def test_id_numbers_typed_into_roles_never_reach_the_result() -> None:
+    a = contractor.analyse(_parse({"states": ["CO"], "workers": [
+        {"role": "Driver 123456789", "hours_per_week": 30, "company_controls_schedule": True}]}), AS_OF)
+    text = a.model_dump_json()
+    assert "123456789" not in text and "Driver [number removed]" in text

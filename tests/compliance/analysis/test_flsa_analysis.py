@@ -225,3 +225,11 @@ def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
     assert any("Federal minimum wage" in f.requirement for f in stale)
     with pytest.raises(StaleFact, match="past its review date"):
         flsa.analyse(m, LATE, strict=True)
+
+
+def test_id_numbers_typed_into_titles_never_reach_the_result() -> None:
+    a = flsa.analyse(_intake(roles=[_role(title="Lead 123-45-6789", annual_salary=30000, weekly_hours=45),
+                                    _role(title="Clerk 12-3456789", exemption_claimed="none")]), AS_OF)
+    text = a.model_dump_json()
+    assert "123-45-6789" not in text and "12-3456789" not in text
+    assert "Lead [number removed]" in text and a.exposure

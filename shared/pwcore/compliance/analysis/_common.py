@@ -11,6 +11,7 @@ from pathlib import Path
 from pwcore.compliance.analysis.findings import Finding, UsedFact, finding
 from pwcore.facts import compliance as cf
 from pwcore.facts import states
+from pwcore.logs import EIN_PATTERN, SSN_PATTERN
 
 CENT = Decimal("0.01")
 WEEKS_PER_YEAR = 52  # calendar arithmetic (29 CFR 778.113(b) converts salaries the same way), not a legal figure
@@ -119,6 +120,15 @@ class FactsView:
             action="Re-check the figure against its official source and update the facts file before delivery",
             owner="Performance West reviewer", priority="High", authority=u.source, due="Before delivery")
             for u in self._used.values() if u.stale]
+
+
+MASKED_ID = "[number removed]"
+
+
+def clean(text: str) -> str:
+    """Customer free text shown in a result (role titles) with SSN/EIN-shaped numbers masked: results end up in
+    reports that are emailed and stored (the same rule as the report contexts)."""
+    return SSN_PATTERN.sub(MASKED_ID, EIN_PATTERN.sub(MASKED_ID, text))
 
 
 def state_name(code: str) -> str:

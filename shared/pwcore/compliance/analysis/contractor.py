@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pwcore.compliance.analysis._common import WEEKS_PER_YEAR, FactsView, cents, dec, num, state_name, usd
+from pwcore.compliance.analysis._common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
 from pwcore.compliance.analysis.findings import (
     AnalysisBase,
     ChecklistItem,
@@ -357,7 +357,7 @@ class _Analysis:
         if unknown > len(factors) / 2:
             reasons.append(f"{unknown} of {len(factors)} factors are not answered in the intake")
         return WorkerAnalysis(
-            role=w.role, count=w.count, state=state, factors=factors, categories=cats, state_test=name,
+            role=clean(w.role), count=w.count, state=state, factors=factors, categories=cats, state_test=name,
             state_test_authority=authority, state_prongs=prongs, state_result=result, conclusion=conclusion,
             risk=risk, reasons=reasons, exposure=self.exposure(w, state))
 

@@ -26,6 +26,7 @@ from pwcore.compliance.analysis._common import (
     WEEKS_PER_YEAR,
     FactsView,
     cents,
+    clean,
     dec,
     keywords,
     num,
@@ -323,7 +324,7 @@ class _Analysis:
         if not reasons:
             reasons.append("no gap found in the intake's figures")
         return RoleStateAnalysis(
-            role=r.title, state=state, headcount=r.headcount, exemption_claimed=r.exemption_claimed,
+            role=clean(r.title), state=state, headcount=r.headcount, exemption_claimed=r.exemption_claimed,
             weekly_pay=weekly, hourly_equivalent=hourly, tests=tests, exemption_fails=fails, duties_at_risk=at_risk,
             minimum_wage=mw, overtime_hours_per_week=ot_hours, daily_overtime=daily, regular_rate=regular,
             risk=risk, reasons=reasons)
@@ -427,7 +428,7 @@ class _Analysis:
             roles=self.rows, exposure=self.exposure, exposure_totals=totals)
 
     def role_findings(self, r: FLSARole, rows: list[RoleStateAnalysis]) -> None:
-        who = f"{r.title} ({r.headcount})"
+        who = f"{clean(r.title)} ({r.headcount})"
         seen: set[object] = set()
         for x in rows:
             for t in x.tests:
@@ -612,7 +613,7 @@ def _line(r: FLSARole, state: str, basis: str, method: str, rate: Decimal, premi
                                                           else "")
                   + f" (3 years: x {weeks_3y} weeks = {usd(back_3y)}" + (" doubled)" if liquidated else ")"))
     return ExposureLine(
-        role=r.title, state=state, basis=basis, method=method, employees=r.headcount, overtime_hours_per_week=ot,
+        role=clean(r.title), state=state, basis=basis, method=method, employees=r.headcount, overtime_hours_per_week=ot,
         regular_rate=rate, premium=premium, weekly_amount=cents(weekly_amount), weeks_2y=weeks_2y,
         back_pay_2y=back_2y, weeks_3y=weeks_3y, back_pay_3y=back_3y, liquidated_damages=liquidated,
         total_2y=back_2y * factor, total_3y=back_3y * factor, arithmetic=arithmetic, note=note, counts_in=counts_in)
