@@ -127,3 +127,11 @@ def test_id_numbers_typed_into_roles_never_reach_the_result() -> None:
         {"role": "Driver 123456789", "hours_per_week": 30, "company_controls_schedule": True}]}), AS_OF)
     text = a.model_dump_json()
     assert "123456789" not in text and "Driver [number removed]" in text
+
+
+def test_no_work_state_means_no_state_test_and_no_estimate() -> None:
+    a = contractor.analyse(_parse({"states": ["CO", "CA"], "workers": [
+        {"role": "Tutor", "hours_per_week": 20, "company_controls_schedule": True}]}), AS_OF)
+    (w,) = a.workers
+    assert w.state is None and w.state_prongs == [] and w.state_result.startswith("Review")
+    assert w.exposure is None and any(c.requirement == "Exposure for Tutor" for c in a.checklist)

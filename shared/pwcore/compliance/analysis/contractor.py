@@ -234,9 +234,10 @@ class _Analysis:
     # --- exposure -----------------------------------------------------------------------------------------
 
     def exposure(self, w: ContractorWorker, state: str | None) -> WorkerExposure | None:
-        if w.hours_per_week is None or w.hours_per_week == 0:
+        floor = self.wage_floor(state)
+        if w.hours_per_week is None or w.hours_per_week == 0 or floor is None:
             return None
-        rate, rate_label, _source = self.wage_floor(state)
+        rate, rate_label = floor
         hours = dec(w.hours_per_week)
         per_worker = cents(hours * WEEKS_PER_YEAR * rate)
         comp = per_worker * w.count
@@ -300,13 +301,13 @@ class _Analysis:
             vcsp_arithmetic=f"10% x ({usd(employer_fica)} + {usd(employee_fica_3509)} + {usd(withholding_3509)} "
                             f"IRC 3509 liability for the most recent year) = {usd(vcsp)}")
 
-    def wage_floor(self, state: str | None) -> tuple[Decimal, str, str]:
+    def wage_floor(self, state: str | None) -> tuple[Decimal, str] | None:
+        """The work state's minimum wage (states.min_wage covers every state and DC); None without a state."""
         row = self.fv.row("states.min_wage", state) if state else None
         rate = row.cells.get("rate") if row else None
-        if row is not None and isinstance(rate, int | float) and not isinstance(rate, bool):
-            return dec(rate), f"{state_name(row.state)} minimum wage", row.source
-        # The FLSA floor: the contractor facts carry no federal wage fact, and every state row is at least $7.25.
-        return Decimal("7.25"), "federal minimum wage", "29 U.S.C. 206(a)(1)(C)"
+        if row is None or not isinstance(rate, int | float) or isinstance(rate, bool):
+            return None
+        return dec(rate), f"{state_name(row.state)} minimum wage"
 
     def state_ui(self, state: str | None, per_worker: Decimal, count: int) -> ExposureItem | None:
         if state != "CO":
@@ -428,7 +429,8 @@ class _Analysis:
         missing = [x for x in workers if x.exposure is None]
         for x in missing:
             self.checklist.append(ChecklistItem(requirement=f"Exposure for {x.role}", status="Review",
-                                                note="hours a week not given: no estimate", authority=""))
+                                                note="hours a week or work state not given: no estimate",
+                                                authority=""))
         tables = [
             FactsTable(title="IRS common-law categories by worker",
                        columns=["Worker", "Count", "State", *CATEGORIES, "Conclusion", "Risk"],
