@@ -66,8 +66,8 @@ SECTIONS: dict[str, dict[str, str]] = {
             "We reviewed the classification and pay practices for 42 employees across five roles. "
             "Three roles are classified correctly. Two roles present material exposure under the Fair "
             "Labor Standards Act.\n\nThe most significant finding is that Shift Leads are treated as "
-            "exempt although their salary falls below the federal salary threshold and their duties are "
-            "primarily non-managerial."
+            "exempt although their $41,600 salary falls below Colorado's salary threshold for exempt "
+            "employees (it is above the federal $684 a week) and their duties are primarily non-managerial."
         ),
         "classification_analysis": (
             "Shift Lead (6 employees): paid a salary of $41,600 and classified as exempt executive "
@@ -113,7 +113,7 @@ SECTIONS: dict[str, dict[str, str]] = {
             "records do not store the disclosure text shown at the time of consent."
         ),
         "risk_assessment": (
-            "Statutory damages are $500 to $1,500 per message. At 18,000 messages per month the "
+            "Statutory damages are $500 to $1,500 per message. At 19,200 messages per month the "
             "exposure is significant. Risk rating: High."
         ),
         "remediation_plan": (
@@ -124,8 +124,8 @@ SECTIONS: dict[str, dict[str, str]] = {
     },
     "Contractor Assessment": {
         "executive_summary": (
-            "Of 9 workers engaged as independent contractors, 4 are likely employees under the "
-            "economic-realities test and Colorado law."
+            "Of 9 workers engaged as independent contractors, 7 (the 4 delivery drivers and 3 event "
+            "baristas) are likely employees under the IRS common-law test and Colorado law."
         ),
         "classification_analysis": (
             "Delivery drivers work fixed shifts set by the company, use company vehicles and perform "
@@ -144,7 +144,8 @@ SECTIONS: dict[str, dict[str, str]] = {
         ),
         "policy_gaps": (
             "Paid leave: no reference to the state paid family and medical leave program.\n"
-            "Pay transparency: no policy on salary ranges in postings.\n\nAt-will disclaimer present."
+            "Sick leave: no policy on Colorado paid sick leave (Healthy Families and Workplaces Act).\n\n"
+            "Pay transparency: no policy on salary ranges in postings."
         ),
         "recommendations": (
             "Adopt the revised leave policy, add a pay-transparency policy and obtain signed "

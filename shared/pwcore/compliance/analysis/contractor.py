@@ -1,0 +1,450 @@
+"""Contractor assessment analysis: every worker group in the intake, scored under the IRS common-law categories
+(behavioral control, financial control, relationship of the parties), the work state's own test (the ABC test where
+the state uses one, e.g. California Labor Code 2775), with an employment-tax exposure estimate and the relief options
+(Form SS-8, Section 530, VCSP with its 10% arithmetic).
+
+The intake has no pay amounts, so compensation is estimated at the floor the law would allow if the workers were
+employees: hours a week x 52 x the work state's minimum wage. Every amount is shown with its arithmetic so the
+reviewer can replace the floor with the real payments.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pwcore.compliance.analysis._common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
+from pwcore.compliance.analysis.findings import (
+    AnalysisBase,
+    ChecklistItem,
+    FactsTable,
+    Finding,
+    Priority,
+    Status,
+    finding,
+)
+from pwcore.compliance.intake import ContractorAssessmentIntake, ContractorWorker
+
+SERVICE = "contractor_assessment"
+Points = Literal["employee", "contractor", "unknown"]
+Category = Literal["Behavioral control", "Financial control", "Relationship of the parties"]
+CATEGORIES: tuple[Category, ...] = ("Behavioral control", "Financial control", "Relationship of the parties")
+FULL_TIME_HOURS = 30  # screening: a near full-time schedule points to the worker's time being directed
+PERMANENT_MONTHS = 12  # screening: an open-ended engagement of a year or more points to permanency
+SHORT_MONTHS = 6
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Factor(_Frozen):
+    category: Category
+    factor: str
+    answer: str
+    points_to: Points
+
+
+class CategoryScore(_Frozen):
+    category: Category
+    employee: int
+    contractor: int
+    unknown: int
+    leaning: Literal["Employee", "Contractor", "Mixed", "Not enough information"]
+
+
+class Prong(_Frozen):
+    prong: str
+    status: Status
+    detail: str
+
+
+class ExposureItem(_Frozen):
+    item: str
+    arithmetic: str
+    amount: Decimal
+    in_total: bool  # False for "up to" penalties that depend on willfulness
+    authority: str
+
+
+class WorkerExposure(_Frozen):
+    annual_compensation: Decimal
+    compensation_arithmetic: str
+    years: Decimal
+    items: list[ExposureItem]
+    total_per_year: Decimal
+    total_lookback: Decimal
+    vcsp_payment: Decimal
+    vcsp_arithmetic: str
+
+
+class WorkerAnalysis(_Frozen):
+    role: str
+    count: int
+    state: str | None
+    factors: list[Factor]
+    categories: list[CategoryScore]
+    state_test: str  # the test named for the work state
+    state_test_authority: str
+    state_prongs: list[Prong]
+    state_result: str
+    conclusion: Literal["Likely employee", "Uncertain", "Likely contractor"]
+    risk: Priority
+    reasons: list[str]
+    exposure: WorkerExposure | None
+
+
+class ContractorAnalysis(AnalysisBase):
+    workers: list[WorkerAnalysis]
+    options: list[ChecklistItem]  # Form SS-8, Section 530, VCSP
+    exposure_total_per_year: Decimal  # workers not likely contractors
+    exposure_total_lookback: Decimal
+    vcsp_total: Decimal
+
+
+def analyse(intake: ContractorAssessmentIntake, as_of: date, *, strict: bool = False,
+            facts_dir: Path | None = None) -> ContractorAnalysis:
+    fv = FactsView(SERVICE, as_of, strict=strict, directory=facts_dir)
+    return _Analysis(intake, fv).run()
+
+
+def _yn(value: bool | None, yes: str, no: str) -> str:
+    return "not answered" if value is None else (yes if value else no)
+
+
+class _Analysis:
+    def __init__(self, intake: ContractorAssessmentIntake, fv: FactsView) -> None:
+        self.m = intake
+        self.fv = fv
+        self.findings: list[Finding] = []
+        self.checklist: list[ChecklistItem] = []
+
+    # --- IRS common-law factors ---------------------------------------------------------------------------
+
+    def factors(self, w: ContractorWorker) -> list[Factor]:
+        def f(cat: Category, factor: str, answer: str, to: Points) -> Factor:
+            return Factor(category=cat, factor=factor, answer=answer, points_to=to)
+
+        def flag(value: bool | None, if_true: Points) -> Points:
+            if value is None:
+                return "unknown"
+            other: Points = "contractor" if if_true == "employee" else "employee"
+            return if_true if value else other
+
+        out = [
+            f("Behavioral control", "Who sets the schedule and how the work is done",
+              _yn(w.company_controls_schedule, "the company sets the schedule", "the worker sets the schedule"),
+              flag(w.company_controls_schedule, "employee")),
+        ]
+        if w.hours_per_week is not None:
+            full = w.hours_per_week >= FULL_TIME_HOURS
+            out.append(f("Behavioral control", "Time devoted to the company",
+                         f"{num(w.hours_per_week)} hours a week", "employee" if full else "unknown"))
+        out.append(f("Financial control", "Investment in tools and equipment",
+                     _yn(w.company_provides_tools, "the company provides the tools", "the worker provides the tools"),
+                     flag(w.company_provides_tools, "employee")))
+        pay: Points = {"hourly": "employee", "daily": "employee", "salary": "employee", "project": "contractor",
+                       "commission": "unknown", "retainer": "unknown"}.get(w.paid_by or "", "unknown")  # type: ignore[assignment]
+        out.append(f("Financial control", "How the worker is paid (time worked, or a flat fee with profit or loss)",
+                     f"paid by {w.paid_by}" if w.paid_by else "not answered", pay))
+        out.append(f("Financial control", "Services offered to the market (own business)",
+                     _yn(w.has_own_business, "has an own business", "has no own business"),
+                     flag(w.has_own_business, "contractor")))
+        out.append(f("Financial control", "Free to work for others",
+                     _yn(w.exclusive_to_company, "works only for the company", "works for other clients too"),
+                     flag(w.exclusive_to_company, "employee")))
+        months = w.engagement_months
+        perm: Points = "unknown" if months is None else (
+            "employee" if months >= PERMANENT_MONTHS else "contractor" if months < SHORT_MONTHS else "unknown")
+        out.append(f("Relationship of the parties", "Permanency of the relationship",
+                     "not answered" if months is None else f"engaged {months} months", perm))
+        out.append(f("Relationship of the parties", "Services are a key aspect of the regular business",
+                     _yn(w.work_is_core_business, "core work of the business", "outside the core business"),
+                     flag(w.work_is_core_business, "employee")))
+        agreements = self.m.written_agreements
+        out.append(f("Relationship of the parties", "Written contract describing the relationship",
+                     _yn(agreements, "written agreements in place (considered, not decisive)",
+                         "no written agreements"), "contractor" if agreements else "unknown"))
+        return out
+
+    @staticmethod
+    def score(factors: list[Factor]) -> list[CategoryScore]:
+        out = []
+        for cat in CATEGORIES:
+            mine = [x for x in factors if x.category == cat]
+            e = sum(x.points_to == "employee" for x in mine)
+            c = sum(x.points_to == "contractor" for x in mine)
+            u = sum(x.points_to == "unknown" for x in mine)
+            leaning: Literal["Employee", "Contractor", "Mixed", "Not enough information"] = (
+                "Not enough information" if e == c == 0 else "Employee" if e > c else
+                "Contractor" if c > e else "Mixed")
+            out.append(CategoryScore(category=cat, employee=e, contractor=c, unknown=u, leaning=leaning))
+        return out
+
+    # --- state test -----------------------------------------------------------------------------------------
+
+    def state_test(self, w: ContractorWorker, state: str | None) -> tuple[str, str, list[Prong], str]:
+        a = Prong(prong="A: free from control and direction, under the contract and in fact",
+                  status="Review" if w.company_controls_schedule is None else
+                  ("Not met" if w.company_controls_schedule else "Met"),
+                  detail=_yn(w.company_controls_schedule, "the company sets the schedule",
+                             "the worker sets the schedule (confirm the contract and practice match)"))
+        b = Prong(prong="B: work outside the usual course of the hiring entity's business",
+                  status="Review" if w.work_is_core_business is None else
+                  ("Not met" if w.work_is_core_business else "Met"),
+                  detail=_yn(w.work_is_core_business, "the work is the core business", "outside the core business"))
+        independent = w.has_own_business and w.exclusive_to_company is not True
+        c = Prong(prong="C: customarily engaged in an independently established trade or business",
+                  status="Review" if w.has_own_business is None else
+                  ("Met" if independent else "Review" if w.has_own_business else "Not met"),
+                  detail=_yn(w.has_own_business, "has an own business" + (
+                      " but works only for the company" if w.exclusive_to_company else ""), "has no own business"))
+        if state is None:
+            return ("Not determined: no work state given", "", [], "Review: give the work state")
+        row = self.fv.row("states.abc_test", state)
+        own = self.fv.state_facts(state, "contractor.state.")
+        if row is not None:
+            scope = str(row.cells.get("scope", ""))
+            name = f"{state_name(state)} ABC test ({scope})"
+            authority = "; ".join([row.source] + [f.source for f in own if "abc" in f.id])
+            prongs = [a, b, c]
+        elif own:
+            fact = own[0]
+            name = fact.title if fact.title.startswith(state_name(state)) else f"{state_name(state)}: {fact.title}"
+            authority = fact.source
+            prongs = [a.model_copy(update={"prong": "Free from control and direction, under the contract and in fact"}),
+                      c.model_copy(update={"prong": "Customarily engaged in an independent trade or business related "
+                                                    "to the service"})]
+        else:
+            return (f"{state_name(state)}: no state-specific test in the reviewed facts; the IRS common-law and FLSA "
+                    "economic-reality tests apply", self.fv.source("contractor.irs.common_law"), [],
+                    "Review: confirm the state's own test")
+        if any(p.status == "Not met" for p in prongs):
+            result = "Employee under the state test (a required element is not met)"
+        elif all(p.status == "Met" for p in prongs):
+            result = "Contractor under the state test, if the facts hold"
+        else:
+            result = "Review: elements still to be shown"
+        return name, authority, prongs, result
+
+    # --- exposure -----------------------------------------------------------------------------------------
+
+    def exposure(self, w: ContractorWorker, state: str | None) -> WorkerExposure | None:
+        floor = self.wage_floor(state)
+        if w.hours_per_week is None or w.hours_per_week == 0 or floor is None:
+            return None
+        rate, rate_label = floor
+        hours = dec(w.hours_per_week)
+        per_worker = cents(hours * WEEKS_PER_YEAR * rate)
+        comp = per_worker * w.count
+        comp_text = (f"{num(hours)} hours x {WEEKS_PER_YEAR} weeks x {usd(rate)} ({rate_label}) = {usd(per_worker)} "
+                     f"per worker x {w.count} = {usd(comp)} a year")
+        fica = "contractor.tax.fica_rates"
+        ss = self.fv.number(fica, "social_security_pct_each") / 100
+        med = self.fv.number(fica, "medicare_pct_each") / 100
+        base = self.fv.number(fica, "social_security_wage_base_usd")
+        ss_wages = min(per_worker, base) * w.count
+        employer_fica = cents(ss_wages * ss + comp * med)
+        r3509 = "contractor.irs.3509_rates"
+        emp_share = self.fv.number(r3509, "employee_fica_pct_of_employee_share") / 100
+        withholding = self.fv.number(r3509, "income_tax_withholding_pct_of_wages") / 100
+        employee_fica_3509 = cents((ss_wages * ss + comp * med) * emp_share)
+        withholding_3509 = cents(comp * withholding)
+        futa = "contractor.tax.futa"
+        futa_rate = self.fv.number(futa, "rate_pct") / 100
+        futa_base = self.fv.number(futa, "wage_base_usd")
+        futa_amount = cents(min(per_worker, futa_base) * w.count * futa_rate)
+        items = [
+            ExposureItem(item="Employer Social Security and Medicare", amount=employer_fica, in_total=True,
+                         arithmetic=f"{num(ss * 100)}% x {usd(ss_wages)} (capped at {usd(base)} a worker) + "
+                                    f"{num(med * 100)}% x {usd(comp)} = {usd(employer_fica)}",
+                         authority=self.fv.source(fica)),
+            ExposureItem(item="Employee FICA under IRC 3509", amount=employee_fica_3509, in_total=True,
+                         arithmetic=f"{num(emp_share * 100)}% of the employee share "
+                                    f"({usd(ss_wages * ss + comp * med)}) = {usd(employee_fica_3509)}",
+                         authority=self.fv.source(r3509)),
+            ExposureItem(item="Income tax withholding under IRC 3509", amount=withholding_3509, in_total=True,
+                         arithmetic=f"{num(withholding * 100)}% x {usd(comp)} = {usd(withholding_3509)}",
+                         authority=self.fv.source(r3509)),
+            ExposureItem(item="FUTA (before any credit for state premiums)", amount=futa_amount, in_total=True,
+                         arithmetic=f"{num(futa_rate * 100)}% x {usd(min(per_worker, futa_base))} x {w.count} = "
+                                    f"{usd(futa_amount)}", authority=self.fv.source(futa)),
+        ]
+        ui = self.state_ui(state, per_worker, w.count)
+        if ui is not None:
+            items.append(ui)
+        federal_tax = employer_fica + employee_fica_3509 + withholding_3509 + futa_amount
+        ftd = "contractor.tax.failure_to_deposit"
+        ftd_pct = self.fv.number(ftd, "pct_over_15_days") / 100
+        ftd_amount = cents(federal_tax * ftd_pct)
+        items.append(ExposureItem(item="Failure-to-deposit penalty (deposits over 15 days late)", amount=ftd_amount,
+                                  in_total=True, arithmetic=f"{num(ftd_pct * 100)}% x {usd(federal_tax)} = "
+                                                            f"{usd(ftd_amount)}", authority=self.fv.source(ftd)))
+        if state is not None:
+            items += self.state_fines(state, w.count)
+        total = sum((i.amount for i in items if i.in_total), Decimal(0))
+        cap = self.fv.number("contractor.tax.assessment_period", "years")
+        years = min(dec(w.engagement_months) / 12, cap) if w.engagement_months is not None else Decimal(1)
+        years = years.quantize(Decimal("0.01"))
+        liability_3509 = employer_fica + employee_fica_3509 + withholding_3509
+        vcsp_pct = Decimal("0.10")  # the VCSP payment: 10% of the 3509 liability (contractor.irs.vcsp)
+        self.fv.fact("contractor.irs.vcsp")
+        vcsp = cents(liability_3509 * vcsp_pct)
+        return WorkerExposure(
+            annual_compensation=comp, compensation_arithmetic=comp_text, years=years, items=items,
+            total_per_year=total, total_lookback=cents(total * years),
+            vcsp_payment=vcsp,
+            vcsp_arithmetic=f"10% x ({usd(employer_fica)} + {usd(employee_fica_3509)} + {usd(withholding_3509)} "
+                            f"IRC 3509 liability for the most recent year) = {usd(vcsp)}")
+
+    def wage_floor(self, state: str | None) -> tuple[Decimal, str] | None:
+        """The work state's minimum wage (states.min_wage covers every state and DC); None without a state."""
+        row = self.fv.row("states.min_wage", state) if state else None
+        rate = row.cells.get("rate") if row else None
+        if row is None or not isinstance(rate, int | float) or isinstance(rate, bool):
+            return None
+        return dec(rate), f"{state_name(row.state)} minimum wage"
+
+    def state_ui(self, state: str | None, per_worker: Decimal, count: int) -> ExposureItem | None:
+        if state != "CO":
+            return None
+        fid = "contractor.co.ui_premiums"
+        limit = self.fv.number(fid, "chargeable_wage_limit_usd")
+        rate = (self.fv.number(fid, "unrated_base_rate_pct") + self.fv.number(fid, "unrated_support_surcharge_pct"))
+        amount = cents(min(per_worker, limit) * count * rate / 100)
+        return ExposureItem(item="Colorado unemployment insurance premiums (unrated rate)", amount=amount,
+                            in_total=True, arithmetic=f"{num(rate)}% x {usd(min(per_worker, limit))} x {count} = "
+                                                      f"{usd(amount)}", authority=self.fv.source(fid))
+
+    def state_fines(self, state: str, count: int) -> list[ExposureItem]:
+        if state != "CO":
+            return []
+        fid = "contractor.co.ui_misclassification_fine"
+        per = self.fv.number(fid, "first_willful_max_usd_per_employee")
+        return [ExposureItem(item="Colorado fine if the misclassification was willful (up to)", amount=per * count,
+                             in_total=False, arithmetic=f"up to {usd(per)} x {count} misclassified = "
+                                                        f"{usd(per * count)}", authority=self.fv.source(fid))]
+
+    # --- per worker ---------------------------------------------------------------------------------------
+
+    def worker(self, w: ContractorWorker) -> WorkerAnalysis:
+        state = w.state or (self.m.states[0] if len(self.m.states) == 1 else None)
+        factors = self.factors(w)
+        self.fv.fact("contractor.irs.common_law")
+        cats = self.score(factors)
+        employee_cats = [c.category for c in cats if c.leaning == "Employee"]
+        contractor_cats = [c.category for c in cats if c.leaning == "Contractor"]
+        name, authority, prongs, result = self.state_test(w, state)
+        reasons = [f"{c.category}: {c.leaning.lower()} ({c.employee} for employee, {c.contractor} for contractor, "
+                   f"{c.unknown} not known)" for c in cats]
+        if w.state is None and state is not None:
+            reasons.append(f"work state not given for this worker: the intake's state ({state_name(state)}) is used")
+        state_fails = result.startswith("Employee")
+        if len(employee_cats) >= 2 or state_fails:
+            conclusion: Literal["Likely employee", "Uncertain", "Likely contractor"] = "Likely employee"
+        elif len(contractor_cats) >= 2 and not employee_cats and not result.startswith("Review: elements"):
+            conclusion = "Likely contractor"
+        else:
+            conclusion = "Uncertain"
+        if state_fails:
+            reasons.append(f"{name}: {result}")
+        risks: dict[str, Priority] = {"Likely employee": "High", "Uncertain": "Medium", "Likely contractor": "Low"}
+        risk = risks[conclusion]
+        unknown = sum(x.points_to == "unknown" for x in factors)
+        if unknown > len(factors) / 2:
+            reasons.append(f"{unknown} of {len(factors)} factors are not answered in the intake")
+        return WorkerAnalysis(
+            role=clean(w.role), count=w.count, state=state, factors=factors, categories=cats, state_test=name,
+            state_test_authority=authority, state_prongs=prongs, state_result=result, conclusion=conclusion,
+            risk=risk, reasons=reasons, exposure=self.exposure(w, state))
+
+    def worker_findings(self, x: WorkerAnalysis) -> None:
+        who = f"{x.role} ({x.count})"
+        irs = self.fv.source("contractor.irs.common_law")
+        authority = "; ".join(a for a in (irs, x.state_test_authority) if a and a != irs) or irs
+        if x.conclusion == "Likely employee":
+            why = "; ".join(c.category.lower() for c in x.categories if c.leaning == "Employee")
+            self.findings.append(finding(
+                requirement="Workers the business controls are employees for employment taxes and wage laws",
+                gap=f"{who} treated as contractors; points to employee status: {why or x.state_result}",
+                action="Reclassify as employees going forward (consider the VCSP for the federal taxes), put them "
+                       "on payroll with withholding, overtime and state leave, and compute back taxes",
+                owner="Owner and payroll", priority="High", authority=f"{irs}; {authority}"
+                if authority != irs else irs))
+        elif x.conclusion == "Uncertain":
+            self.findings.append(finding(
+                requirement="A worker's status follows the facts of the relationship",
+                gap=f"{who}: the factors point both ways or are not answered",
+                action="Collect the missing facts (schedule control, tools, other clients, core business); change "
+                       "the engagement to fit contractor status or reclassify; consider Form SS-8 for a ruling",
+                owner="Owner and counsel", priority="Medium", authority=authority if authority else irs))
+        elif self.m.written_agreements is not True:
+            self.findings.append(finding(
+                requirement="Evidence of an independent business relationship",
+                gap=f"{who}: likely contractors, but no written agreement is reported",
+                action="Sign a written agreement that reflects the actual practice (deliverables, own tools, "
+                       "other clients) and collect Forms W-9; file Forms 1099-NEC", owner="Owner",
+                priority="Low", authority=irs))
+
+    # --- whole intake -------------------------------------------------------------------------------------
+
+    def options(self, workers: list[WorkerAnalysis]) -> list[ChecklistItem]:
+        ss8 = self.fv.fact("contractor.irs.ss8")
+        s530 = self.fv.fact("contractor.irs.section_530")
+        vcsp = self.fv.fact("contractor.irs.vcsp")
+        total = sum((x.exposure.vcsp_payment for x in workers if x.exposure and x.conclusion != "Likely contractor"),
+                    Decimal(0))
+        agreements = self.m.written_agreements
+        return [
+            ChecklistItem(requirement="Form SS-8 determination", status="Review",
+                          note=f"{ss8.value}; useful for the workers whose status is uncertain", authority=ss8.source),
+            ChecklistItem(requirement="Section 530 relief", status="Review",
+                          note=f"{s530.value}. From the intake: written agreements "
+                               f"{_yn(agreements, 'are in place', 'are not in place')}; still to confirm: whether "
+                               "every Form 1099 was filed, and whether any employee does work similar to these workers "
+                               "(which defeats substantive consistency)", authority=s530.source),
+            ChecklistItem(requirement="Voluntary Classification Settlement Program", status="Review",
+                          note=f"{vcsp.value}. Estimated VCSP payment for the workers not likely contractors: "
+                               f"{usd(total)} (10% of the IRC 3509 liability for one year, per worker group below)",
+                          authority=vcsp.source),
+        ]
+
+    def run(self) -> ContractorAnalysis:
+        workers = [self.worker(w) for w in self.m.workers]
+        for x in workers:
+            self.worker_findings(x)
+        dol = self.fv.fact("contractor.dol.enforcement_status")
+        self.checklist.append(ChecklistItem(requirement="FLSA employee status (economic reality)", status="Review",
+                                            note=str(dol.value), authority=dol.source))
+        self.fv.fact("contractor.dol.economic_reality")
+        options = self.options(workers)
+        counted = [x for x in workers if x.exposure and x.conclusion != "Likely contractor"]
+        per_year = sum((x.exposure.total_per_year for x in counted if x.exposure), Decimal(0))
+        lookback = sum((x.exposure.total_lookback for x in counted if x.exposure), Decimal(0))
+        vcsp = sum((x.exposure.vcsp_payment for x in counted if x.exposure), Decimal(0))
+        missing = [x for x in workers if x.exposure is None]
+        for x in missing:
+            self.checklist.append(ChecklistItem(requirement=f"Exposure for {x.role}", status="Review",
+                                                note="hours a week or work state not given: no estimate",
+                                                authority=""))
+        tables = [
+            FactsTable(title="IRS common-law categories by worker",
+                       columns=["Worker", "Count", "State", *CATEGORIES, "Conclusion", "Risk"],
+                       rows=[[x.role, str(x.count), state_name(x.state) if x.state else "Not given",
+                              *[c.leaning for c in x.categories], x.conclusion, x.risk] for x in workers]),
+            FactsTable(title="State test by worker", columns=["Worker", "Test", "Result"],
+                       rows=[[x.role, x.state_test, x.state_result] for x in workers]),
+            FactsTable(title="Employment-tax exposure estimate (per year, at the minimum-wage floor)",
+                       columns=["Worker", "Item", "Arithmetic", "Amount"],
+                       rows=[[x.role, i.item, i.arithmetic, usd(i.amount) + ("" if i.in_total else " (not in total)")]
+                             for x in workers if x.exposure for i in x.exposure.items]),
+        ]
+        return ContractorAnalysis(
+            service=SERVICE, as_of=self.fv.as_of, tables=tables, checklist=self.checklist,
+            findings=self.fv.stale_findings() + self.findings, facts_used=[u.id for u in self.fv.used],
+            sources=self.fv.used, stale_facts=self.fv.stale, workers=workers, options=options,
+            exposure_total_per_year=per_year, exposure_total_lookback=lookback, vcsp_total=vcsp)
