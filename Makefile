@@ -7,14 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils fonts-dejavu-core
+DEBIAN_PACKAGES := libreoffice-writer-nogui python3-uno gnupg poppler-utils fonts-dejavu-core mariadb-server mariadb-client
 # Two workers: CI has 2 cores, and the suite is mostly waiting on sockets, LibreOffice and subprocesses.
 PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test lint stack system-deps venv requirements images clean conformance
 
 system-deps:
-	@if command -v soffice >/dev/null && command -v gpg >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
+	@if command -v soffice >/dev/null && command -v gpg >/dev/null && command -v mariadb >/dev/null \
+	   && PATH="$$PATH:/usr/sbin" command -v mariadbd >/dev/null && /usr/bin/python3 -c 'import uno' 2>/dev/null; then \
 	  echo "system packages present"; \
 	else \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \

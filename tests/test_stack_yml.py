@@ -13,7 +13,8 @@ from pwdev.gateway import CronSchedule
 from pwdev.runner import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ["on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile"]
+FUNCTIONS = ["on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "restore-check",
+             "reconcile"]
 TOP_KEYS = {"version", "provider", "functions", "configuration"}
 FUNCTION_KEYS = {
     "lang", "handler", "image", "fprocess", "environment", "secrets", "skip_build", "namespace", "annotations",
@@ -23,8 +24,12 @@ FUNCTION_KEYS = {
 COMMON_SECRETS = {"erpnext-api-key", "erpnext-api-secret", "s3-access-key", "s3-secret-key", "webhook-secret"}
 EXTRA_SECRETS = {"presign": {"presign-jwt-secret"}, "deliver": {"smtp-password"},
                  "calendar-tick": {"smtp-password", "operator-token"},
-                 "backup": {"backup-public-keys", "operator-token"}, "reconcile": {"operator-token"}}
-CRON = {"calendar-tick": "0 * * * *", "backup": "30 7 * * *", "reconcile": "*/5 * * * *"}
+                 "backup": {"backup-public-keys", "backup-source-api-key", "backup-source-api-secret",
+                            "operator-token"},
+                 "restore-check": {"restore-check-private-key", "restore-check-db-password", "operator-token"},
+                 "reconcile": {"operator-token"}}
+CRON = {"calendar-tick": "0 * * * *", "backup": "30 7 * * *", "restore-check": "0 5 1 * *",
+        "reconcile": "*/5 * * * *"}
 DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 QUANTITY = re.compile(r"\d+(\.\d+)?(Mi|Gi|m)?")

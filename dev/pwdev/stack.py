@@ -39,7 +39,11 @@ API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secre
 ROLES_JSON = ROOT / "shared" / "pwcore" / "data" / "roles.json"
 WEBHOOK_SECRET = "pw-dev-webhook-secret-7b21"
 JWT_SECRET = "pw-dev-presign-jwt-secret-51e0-2b7d9c"  # >= 32 chars, as presign requires
-OPERATOR_TOKEN = "pw-dev-operator-token-0c4e-9a17"  # manual runs of the scheduled functions (Bearer)
+OPERATOR_TOKEN = "pw-dev-operator-token-0c4e-9a17"
+# The dedicated backup user (System Manager: the only role Frappe serves backups to); secrets backup-source-api-*.
+BACKUP_KEY, BACKUP_SECRET = "pw-dev-backup-key", "pw-dev-backup-secret-4d2a"
+BACKUP_USER: dict[str, Any] = {"user": "backups@pw.local", "api_key": BACKUP_KEY, "api_secret": BACKUP_SECRET,
+                               "roles": ["System Manager"]}  # manual runs of the scheduled functions (Bearer)
 # The local stack lets scheduled calls run back to back (tests sweep many times a minute); production keeps the
 # defaults of pwcore.runtime.scheduled_request (one run per slot).
 UNTHROTTLED = {"SCHEDULED_RECONCILE_MIN_INTERVAL_S": "0", "SCHEDULED_CALENDAR_TICK_MIN_INTERVAL_S": "0",
@@ -127,6 +131,7 @@ class LocalStack:
             "S3_SECURE": "false", "DISPATCH_GATEWAY_URL": self.gateway.url, "OLLAMA_HOST": self.ollama_url,
             "SMTP_HOST": self.smtp.host, "SMTP_PORT": str(self.smtp.port), "SMTP_SECURITY": "none",
             "SMTP_USER": SMTP_USER, "PRESIGN_ALLOWED_ORIGINS": "http://127.0.0.1:4321,http://localhost:4321",
+            "BACKUP_SOURCE_URL": self.erpnext.url,
         }
 
     def function_env(self, name: str) -> dict[str, str]:
@@ -145,7 +150,8 @@ class LocalStack:
         return {"erpnext-api-key": self.pipeline_key, "erpnext-api-secret": self.pipeline_secret,
                 "s3-access-key": self.s3.access_key, "s3-secret-key": self.s3.secret_key,
                 "webhook-secret": WEBHOOK_SECRET, "presign-jwt-secret": JWT_SECRET, "smtp-password": SMTP_PASSWORD,
-                "operator-token": OPERATOR_TOKEN, **self.extra_secrets}
+                "operator-token": OPERATOR_TOKEN, "backup-source-api-key": BACKUP_KEY,
+                "backup-source-api-secret": BACKUP_SECRET, **self.extra_secrets}
 
     def _write_secrets(self, folder: str, api_key: str, api_secret: str) -> None:
         secrets = self.workdir / folder
@@ -178,7 +184,7 @@ class LocalStack:
             self.ollama_url = self.ollama.url
         self.erpnext = ERPNextStandin(
             db_path=str(self.workdir / "erpnext.sqlite"), seeded=False,
-            users=[{"user": "Administrator", "api_key": API_KEY, "api_secret": API_SECRET}],
+            users=[{"user": "Administrator", "api_key": API_KEY, "api_secret": API_SECRET}, BACKUP_USER],
             retry_sleep_scale=self.webhook_retry_sleep_scale,
         )
         self.erpnext.start(host="127.0.0.1", port=self.ports.get("erpnext", 0))

@@ -24,6 +24,7 @@ WATCHDOG_ENV = frozenset({"exec_timeout", "read_timeout", "write_timeout", "max_
 LOCAL_ENDPOINTS = frozenset({
     "ERPNEXT_URL", "S3_ENDPOINT", "S3_BUCKET", "S3_SECURE", "DISPATCH_GATEWAY_URL", "OLLAMA_HOST",
     "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "PRESIGN_ALLOWED_ORIGINS", "BACKUP_SOURCE_URL",
+    "BACKUP_SOURCE",
 })  # fmt: skip
 
 

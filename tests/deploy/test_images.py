@@ -94,7 +94,8 @@ def images() -> Iterator[dict[str, Any]]:
     logs: dict[str, Path] = {}
     try:
         with LocalStack(root / "stack", functions=(), extra_secrets={"backup-public-keys": public}) as stack:
-            endpoints = {**stack.endpoints(), "BACKUP_SOURCE_URL": f"http://127.0.0.1:{dumps.server_port}/x.sql.gz"}
+            endpoints = {**stack.endpoints(), "BACKUP_SOURCE": "url",  # a plain file server, not the stand-in
+                         "BACKUP_SOURCE_URL": f"http://127.0.0.1:{dumps.server_port}/x.sql.gz"}
             secrets_root = public_tree("pw-images-secrets-")
             for name, spec in SPECS.items():
                 home = layout(spec, root / "build")

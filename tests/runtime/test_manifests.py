@@ -20,7 +20,7 @@ AUTOSCALING_KEYS = {"min-scale", "max-scale", "initial-scale", "target", "metric
                     "minScale", "maxScale"}
 KINDS = {("serving.knative.dev/v1", "Service"), ("sources.knative.dev/v1", "PingSource"),
          ("eventing.knative.dev/v1", "Broker"), ("eventing.knative.dev/v1", "Trigger")}
-CRON_FUNCTIONS = {"calendar-tick", "backup", "reconcile"}
+CRON_FUNCTIONS = {"calendar-tick", "backup", "restore-check", "reconcile"}
 SECRETS_DIR = "/var/openfaas/secrets"
 
 

@@ -7,7 +7,9 @@ import binascii
 import collections
 import json
 import secrets
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -21,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from . import files as file_api
 from . import standard
 from . import workflow as workflows
+from .backups import Backups
 from .errors import FrappeError, not_found, permission, throw
 from .meta import STD_FIELDS, Clock, cint, flt
 from .perms import Permissions
@@ -32,6 +35,7 @@ DEFAULT_USERS = [{"user": "Administrator", "api_key": "dev-key", "api_secret": "
 _WRITE_METHODS = {"frappe.client.insert", "frappe.client.insert_many", "frappe.client.set_value",
                   "frappe.desk.form.utils.add_comment", "frappe.client.delete", "frappe.client.cancel",
                   "frappe.core.doctype.user.user.generate_keys"}
+FETCH_LATEST_BACKUPS = "frappe.desk.page.backups.backups.fetch_latest_backups"
 # Frappe's fallback when System Settings has no time zone (frappe.utils.get_system_timezone).
 FALLBACK_TIME_ZONE = "Asia/Kolkata"
 
@@ -65,7 +69,8 @@ class ERPNextStandin:
                  seeded: bool = True, fixtures: str | Path | dict[str, list[dict[str, Any]]] | None = None,
                  retry_sleep_scale: float = 1.0, dev_controls: bool = True,
                  time_zone: str | None = "America/Chicago", webhook_workers: int = 4,
-                 doctypes_path: str | Path | None = None) -> None:
+                 doctypes_path: str | Path | None = None, sites_dir: str | Path | None = None,
+                 site_name: str = "site1.local") -> None:
         # time_zone: what System Settings holds on a new site (None: unset, Frappe then uses Asia/Kolkata).
         self.clock = Clock(time_zone or FALLBACK_TIME_ZONE)
         self.dev_controls = dev_controls
@@ -82,6 +87,9 @@ class ERPNextStandin:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        # bench backup's folder (sites/<site>/private/backups); a temporary sites folder unless given.
+        self._own_sites = None if sites_dir else tempfile.mkdtemp(prefix="pwsites-")
+        self.backups = Backups(Path(sites_dir or str(self._own_sites)), site_name)
         self._bootstrap(seeded, Path(doctypes_path) if doctypes_path else DOCTYPES_JSON, time_zone)
         if fixtures is not None:
             self.load_fixtures(fixtures)
@@ -188,6 +196,8 @@ class ERPNextStandin:
             self._server.server_close()
             self._server = None
         self.sender.stop()
+        if self._own_sites:
+            shutil.rmtree(self._own_sites, ignore_errors=True)
 
     def serve_forever(self, host: str, port: int) -> None:
         self.start(host, port)
@@ -224,7 +234,9 @@ class ERPNextStandin:
                             f"{st}</h1></center><hr><center>nginx</center></body></html>"
                         return Response(body, status=st, mimetype=fault.get("content_type") or "text/html")(
                             environ, start_response)
-                if path.startswith(("/private/files/", "/files/")):
+                if path.startswith("/backups/") and req.method == "GET":
+                    resp = self.backups.serve(self, req, self._auth(req) or "Guest")
+                elif path.startswith(("/private/files/", "/files/")):
                     resp = file_api.serve(self, req, self._auth(req) or "Guest")
                 else:
                     resp = self._api(req)
@@ -281,6 +293,8 @@ class ERPNextStandin:
                 doc = self.store.set_value(t, str(body["doctype"]), str(body["name"]), dict(body["values"]),
                                            run_on_change=p.endswith("db_set"))
             return _json({"data": as_dict(doc, no_nulls=True)})
+        if p == "/_standin/bench_backup" and m == "POST":
+            return _json({"file": self.backups.bench_backup(self).name})
         if p in ("/_standin/webhooks/resume", "/_standin/workers/up") and m == "POST":
             self.sender.resume()
             return _json(self.sender.state())
@@ -460,6 +474,8 @@ class ERPNextStandin:
             return _json({"message": username})
         if method == "upload_file" and req.method == "POST":
             return _json({"message": as_dict(file_api.upload_file(self, req, form, username))})
+        if method == FETCH_LATEST_BACKUPS:
+            return _json({"message": self.backups.fetch_latest(self, username)})
         known = {"frappe.auth.get_logged_user", "frappe.client.get_list", "frappe.client.get_count",
                  "frappe.client.get_value", "frappe.client.get", "frappe.client.get_password", *_WRITE_METHODS}
         if method not in known:

@@ -1,4 +1,4 @@
-"""Requests of the scheduled functions (calendar-tick, reconcile, backup): who may ask for what.
+"""Requests of the scheduled functions (calendar-tick, reconcile, backup, restore-check): who may ask for what.
 
 A scheduler (OpenFaaS cron-connector: an empty POST with `X-Topic: cron-function`; Knative PingSource: a
 CloudEvent of type dev.knative.sources.ping) carries no credentials. So an unauthenticated call may at most run
@@ -66,6 +66,7 @@ class ScheduledSettings(Settings):
     reconcile_min_interval_s: int = 240  # cron */5: every firing lands in its own slot
     calendar_tick_min_interval_s: int = 3000  # cron hourly (0 * * * *): one run per firing
     backup_min_interval_s: int = 20 * 3600  # daily
+    restore_check_min_interval_s: int = 20 * 86400  # monthly (0 5 1 * *)
 
     def interval_of(self, job: str) -> int:
         return max(0, int(getattr(self, f"{job.replace('-', '_')}_min_interval_s", 0)))

@@ -37,8 +37,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any, cast
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -61,6 +61,19 @@ from pwcore.clients.gpg import (
 from pwcore.clients.s3 import MIN_PART_SIZE, Storage
 from pwcore.logs import get_logger
 from pwcore.model import problems
+from pwcore.model.backup_manifest import (
+    DEFAULT_BASENAME,
+    DEFAULT_PREFIX,
+    DEFAULT_SUFFIX,
+    BackupRef,
+    DumpCounter,
+    build_manifest,
+    manifest_key,
+    newest,
+    parse_key,
+    pipeline_doctypes,
+    table_of,
+)
 from pwcore.settings import ConfigError, Settings, deployed, load_settings
 
 log = get_logger("pwcore.backup")
@@ -80,14 +93,24 @@ class BackupError(problems.Problem):
 class BackupSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="BACKUP_")
     public_keys: str = deployed("")  # ASCII-armored public key(s); secret file backup-public-keys
-    source_url: str = deployed("")  # pull mode: where the nightly dump is served (the cron sends no body)
-    source_token: SecretStr = SecretStr("")  # Bearer token for source_url, or:
+    # Where the scheduled run (no body) gets the dump; see `open_source` and docs/BACKUPS.md.
+    # frappe: the newest `bench backup` file through Frappe's own backup download (site URL in source_url,
+    #         a dedicated backup user's API key / secret: secret files backup-source-api-key / -api-secret);
+    # url:    a plain GET of source_url (a file server on the ERPNext host), Bearer token or basic auth.
+    source: Literal["frappe", "url"] = "url"
+    source_url: str = deployed("")
+    source_api_key: str = ""
+    source_api_secret: SecretStr = SecretStr("")
+    source_token: SecretStr = SecretStr("")  # url mode: Bearer token for source_url, or:
     source_user: str = ""
     source_password: SecretStr = SecretStr("")
     source_timeout_s: float = 60.0
-    prefix: str = "backups"
-    basename: str = "erpnext"
-    suffix: str = ".sql.gz.gpg"
+    # frappe mode: refuse a newest backup older than this (fetch_latest_backups returns up to 30 days old ones),
+    # so a stopped `bench backup` is a failed run, not yesterday's dump stored under today's name.
+    source_max_age_h: float = 30.0
+    prefix: str = DEFAULT_PREFIX
+    basename: str = DEFAULT_BASENAME
+    suffix: str = DEFAULT_SUFFIX
     keep_daily: int = 30
     keep_monthly: int = 12
     part_size: int = MIN_PART_SIZE
@@ -107,24 +130,6 @@ class BackupVerifySettings(Settings):
     scratch_dir: str = ""  # default: the system temp folder
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # -- backup ------------------------------------------------------------------------------------------------
 def backup_key(settings: BackupSettings, kind: str, day: dt.date) -> str:
     return f"{settings.prefix}/{kind}/{settings.basename}-{day.isoformat()}{settings.suffix}"
@@ -134,23 +139,47 @@ def site_today(settings: BackupSettings, now: dt.datetime | None = None) -> dt.d
     return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(settings.timezone)).date()
 
 
+class _CountingTap(io.RawIOBase):
+    """Passes the plaintext through to gpg and feeds it to the manifest's DumpCounter on the way."""
+
+    def __init__(self, source: IO[bytes], counter: DumpCounter) -> None:
+        self.source = source
+        self.counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = bytes(self.source.read(CHUNK if size is None or size < 0 else size))
+        self.counter.feed(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def encrypt_and_upload(storage: Storage | None, settings: BackupSettings, source: IO[bytes], day: dt.date,
-                       *, dry_run: bool = False) -> dict[str, Any]:
+                       *, dry_run: bool = False, origin: str = "upload") -> dict[str, Any]:
     """Encrypt `source` to the configured public keys and store it as the daily backup of `day`.
 
     dry_run: everything but the S3 writes (the ciphertext is hashed and dropped), which proves the keys and
     the source work. Raises BackupError on any failure; then no backup object exists for this run.
     """
     try:
-        return _encrypt_and_upload(storage, settings, source, day, dry_run=dry_run)
+        return _encrypt_and_upload(storage, settings, source, day, dry_run=dry_run, origin=origin)
     except GpgError as exc:
         raise BackupError(str(exc)) from exc
 
 
 def _encrypt_and_upload(storage: Storage | None, settings: BackupSettings, source: IO[bytes], day: dt.date,
-                        *, dry_run: bool) -> dict[str, Any]:
+                        *, dry_run: bool, origin: str) -> dict[str, Any]:
     started = time.perf_counter()
     final_key = backup_key(settings, "daily", day)
+    doctypes = pipeline_doctypes()
+    counter = DumpCounter([table_of(d) for d in doctypes])
+    source = cast(IO[bytes], _CountingTap(source, counter))
     with gpg_home(settings.gpg_binary) as gpg:
         recipients = import_public_keys(gpg, settings.public_keys)
         staging = f"{settings.prefix}/incoming/{uuid.uuid4().hex}.gpg"
@@ -168,7 +197,16 @@ def _encrypt_and_upload(storage: Storage | None, settings: BackupSettings, sourc
                     raise BackupError(f"upload failed: {type(exc).__name__}") from exc
     result = EncryptResult(plain.sha256.hexdigest(), pipe.sha256.hexdigest(), plain.bytes, pipe.bytes,
                            time.perf_counter() - started)
+    manifest = build_manifest(counter, doctypes, backup_key=final_key, day=day,
+                              plaintext_sha256=result.plaintext_sha256, plaintext_bytes=result.plaintext_bytes,
+                              source=origin)
     if not dry_run and storage is not None:
+        # The manifest first: a crash before the copy leaves a manifest the next run of the day overwrites, and
+        # the restore check ties a manifest to its backup by the plaintext digest, never by the name alone.
+        try:
+            storage.put_json(manifest_key(settings.prefix, settings.basename, day), manifest)
+        except Exception as exc:
+            raise BackupError(f"storing the backup manifest failed: {type(exc).__name__}") from exc
         metadata = {META_PLAIN: result.plaintext_sha256, META_CIPHER: result.ciphertext_sha256,
                     META_PLAIN_BYTES: str(result.plaintext_bytes), "recipients": ",".join(recipients)}
         try:
@@ -187,7 +225,21 @@ def _encrypt_and_upload(storage: Storage | None, settings: BackupSettings, sourc
             "plaintext_sha256": result.plaintext_sha256, "ciphertext_sha256": result.ciphertext_sha256,
             "plaintext_bytes": result.plaintext_bytes, "ciphertext_bytes": result.ciphertext_bytes,
             "seconds": round(result.seconds, 3),
+            "manifest": {"complete": manifest["complete"], "problem": manifest["problem"],
+                         "tables": sum(1 for t in manifest["doctypes"].values() if t["present"]),
+                         "rows": sum(int(t["rows"]) for t in manifest["doctypes"].values())},
             "mib_per_s": round(result.plaintext_bytes / 1048576 / max(result.seconds, 1e-9), 1)}
+
+
+@contextmanager
+def open_source(settings: BackupSettings) -> Iterator[tuple[IO[bytes], str]]:
+    """The dump of the scheduled run as a stream, and where it came from (for the manifest)."""
+    if settings.source == "frappe":
+        with open_frappe_backup(settings) as (stream, name):
+            yield stream, f"frappe:{name}"
+    else:
+        with open_source_url(settings) as stream:
+            yield stream, "url"
 
 
 @contextmanager
@@ -209,28 +261,65 @@ def open_source_url(settings: BackupSettings) -> Iterator[IO[bytes]]:
         yield cast(IO[bytes], IterReader(response.iter_bytes(CHUNK)))
 
 
-# -- retention ---------------------------------------------------------------------------------------------
-_KEY = re.compile(r"^(?P<root>.+)/(?P<kind>daily|monthly|yearly)/(?P<base>[^/]+?)-(?P<day>\d{4}-\d{2}-\d{2})"
-                  r"(?P<suffix>\.[^/\s]+)\Z")  # \Z: "$" would match before a final "\n"
+FETCH_LATEST = "/api/method/frappe.desk.page.backups.backups.fetch_latest_backups"
+# `bench backup` names: <YYYYMMDD_HHMMSS>-<site with dots as _>-database.sql.gz (site-local time).
+_FRAPPE_DB_FILE = re.compile(r"(?P<stamp>\d{8}_\d{6})-[A-Za-z0-9_.-]{1,120}-database\.sql\.gz\Z")
 
 
-@dataclass(frozen=True, order=True)
-class BackupRef:
-    day: dt.date
-    kind: str
-    key: str
-
-
-def parse_key(key: str) -> BackupRef | None:
-    m = _KEY.match(key)
+def frappe_backup_name(path: str) -> tuple[str, dt.datetime]:
+    """The file name and naive local stamp of fetch_latest_backups' `database` path; BackupError otherwise."""
+    name = PurePosixPath(path).name
+    m = _FRAPPE_DB_FILE.match(name)
     if not m:
-        return None
-    try:
-        return BackupRef(dt.date.fromisoformat(m["day"]), m["kind"], key)
-    except ValueError:
-        return None
+        raise BackupError("ERPNext's newest database backup has an unexpected name (expected "
+                          "<stamp>-<site>-database.sql.gz)")
+    return name, dt.datetime.strptime(m["stamp"], "%Y%m%d_%H%M%S")
 
 
+@contextmanager
+def open_frappe_backup(settings: BackupSettings, now: dt.datetime | None = None) -> Iterator[tuple[IO[bytes], str]]:
+    """The newest `bench backup` database file, streamed the way Frappe serves it.
+
+    `fetch_latest_backups` (frappe.desk.page.backups.backups) answers the paths of the newest backups of the
+    last 30 days, and `/backups/<file>` (frappe.utils.response.download_backup) sends one; both call
+    `frappe.only_for("System Manager")` (the second also Administrator), so the dedicated backup user needs
+    the System Manager role: a 403 here names that. Auth is `token <api_key>:<api_secret>`.
+    """
+    if not settings.source_url:
+        raise BackupError("BACKUP_SOURCE=frappe needs BACKUP_SOURCE_URL (the site URL)")
+    key, secret = settings.source_api_key, settings.source_api_secret.get_secret_value()
+    if not key or not secret:
+        raise BackupError("BACKUP_SOURCE=frappe needs the backup user's key and secret "
+                          "(secret files backup-source-api-key, backup-source-api-secret)")
+    timeout = httpx.Timeout(settings.source_timeout_s, connect=10.0)
+    headers = {"Authorization": f"token {key}:{secret}", "Accept": "application/json"}
+    with httpx.Client(base_url=settings.source_url.rstrip("/"), timeout=timeout, headers=headers) as client:
+        r = client.post(FETCH_LATEST)
+        if r.status_code in (401, 403):
+            raise BackupError(f"ERPNext refused fetch_latest_backups (HTTP {r.status_code}): the backup user "
+                              "needs the System Manager role and a valid API key")
+        if r.status_code != 200:
+            raise BackupError(f"ERPNext answered fetch_latest_backups with HTTP {r.status_code}")
+        try:
+            message = r.json().get("message") or {}
+            path = message.get("database") if isinstance(message, dict) else None
+        except ValueError:
+            raise BackupError("ERPNext's fetch_latest_backups answer is not JSON") from None
+        if not path or not isinstance(path, str):
+            raise BackupError("ERPNext has no database backup from the last 30 days: is `bench backup` scheduled?")
+        name, stamp = frappe_backup_name(path)
+        local_now = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(settings.timezone)).replace(tzinfo=None)
+        age_h = (local_now - stamp).total_seconds() / 3600
+        if age_h > settings.source_max_age_h:
+            raise BackupError(f"ERPNext's newest database backup is {age_h:.0f} h old (limit "
+                              f"{settings.source_max_age_h:.0f} h): `bench backup` has stopped running")
+        with client.stream("GET", f"/backups/{name}") as response:
+            if response.status_code != 200:
+                raise BackupError(f"ERPNext answered the backup download with HTTP {response.status_code}")
+            yield cast(IO[bytes], IterReader(response.iter_bytes(CHUNK))), name
+
+
+# -- retention ---------------------------------------------------------------------------------------------
 @dataclass
 class RetentionPlan:
     promote: list[tuple[str, str]] = field(default_factory=list)  # (source, destination) server-side copies
@@ -251,7 +340,7 @@ def plan_retention(keys: Iterable[str], prefix: str, keep_daily: int = 30, keep_
     plan = RetentionPlan()
     refs: dict[str, list[BackupRef]] = {k: [] for k in KINDS}
     for key in keys:
-        if not key.startswith(f"{prefix}/") or key.startswith(f"{prefix}/incoming/"):
+        if not key.startswith(f"{prefix}/") or key.startswith((f"{prefix}/incoming/", f"{prefix}/manifests/")):
             continue
         ref = parse_key(key)
         if ref is None or not ref.key.startswith(f"{prefix}/{ref.kind}/"):
@@ -311,10 +400,15 @@ def apply_retention(storage: Storage, settings: BackupSettings, *, dry_run: bool
     instant = now or dt.datetime.now(dt.UTC)
     stale = [o.key for o in objects if o.key.startswith(f"{settings.prefix}/incoming/") and o.last_modified
              and (instant - o.last_modified).total_seconds() > settings.stale_incoming_s]
+    # A manifest lives as long as a backup of its day does (daily, monthly or yearly).
+    days_kept = {ref.day.isoformat() for kind in KINDS for ref in map(parse_key, plan.keep[kind]) if ref}
+    manifests_prefix = f"{settings.prefix}/manifests/{settings.basename}-"
+    orphan_manifests = [o.key for o in objects if o.key.startswith(manifests_prefix)
+                        and o.key.removeprefix(manifests_prefix).removesuffix(".json") not in days_kept]
     if not dry_run:
         for src, dst in plan.promote:  # copies before deletes: a promoted daily may be pruned right after
             storage.client.copy_object(storage.bucket, dst, CopySource(storage.bucket, src))
-        doomed = plan.delete + stale
+        doomed = plan.delete + stale + orphan_manifests
         for i in range(0, len(doomed), 1000):
             errors = list(storage.client.remove_objects(
                 storage.bucket, [DeleteObject(k) for k in doomed[i:i + 1000]]))
@@ -322,7 +416,8 @@ def apply_retention(storage: Storage, settings: BackupSettings, *, dry_run: bool
                 raise BackupError(f"deleting {len(errors)} old backups failed: {errors[0].code}")
     log.info("backup.retention", dry_run=dry_run, promoted=len(plan.promote), deleted=len(plan.delete),
              stale_incoming=len(stale))
-    return {"dry_run": dry_run, **plan.as_dict(), "stale_incoming_deleted": stale}
+    return {"dry_run": dry_run, **plan.as_dict(), "stale_incoming_deleted": stale,
+            "manifests_deleted": orphan_manifests}
 
 
 def lifecycle_config(prefix: str = "backups", daily_days: int = 31, monthly_days: int = 366,
@@ -363,11 +458,7 @@ def describe_lifecycle(config: LifecycleConfig) -> list[dict[str, Any]]:
 
 # -- verify ------------------------------------------------------------------------------------------------
 def newest_backup(storage: Storage, prefix: str) -> BackupRef | None:
-    refs = [r for r in (parse_key(o.key) for o in storage.list(f"{prefix}/")) if r is not None]
-    if not refs:
-        return None
-    rank = {"daily": 2, "monthly": 1, "yearly": 0}  # same day: any copy has the same bytes
-    return max(refs, key=lambda r: (r.day, rank[r.kind]))
+    return newest(o.key for o in storage.list(f"{prefix}/"))
 
 
 def verify_newest(storage: Storage, settings: BackupSettings, verify: BackupVerifySettings) -> dict[str, Any]:
@@ -491,8 +582,9 @@ def _run_mode(storage: Storage, settings: BackupSettings, mode: str, *, dry_run:
             raise problems.BadRequest("nothing to back up: POST the dump as the body or set BACKUP_SOURCE_URL",
                                       mode=mode)
         else:
-            with open_source_url(settings) as source:
-                result["backup"] = encrypt_and_upload(storage, settings, source, day, dry_run=dry_run)
+            with open_source(settings) as (source, origin):
+                result["backup"] = encrypt_and_upload(storage, settings, source, day, dry_run=dry_run,
+                                                      origin=origin)
     result["retention"] = apply_retention(storage, settings, dry_run=dry_run)
     return result
 

@@ -110,3 +110,15 @@ class CuttingProxy:
 
     def close(self) -> None:
         self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[Any]:
+    """A private MariaDB server on 127.0.0.1 (its own datadir, port, socket; a user with a password)."""
+    from pwdev.mariadb_server import MariaDBServer, missing
+
+    why = missing()
+    if why:
+        pytest.skip(why)
+    with MariaDBServer() as server:
+        yield server

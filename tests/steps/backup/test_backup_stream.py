@@ -54,7 +54,8 @@ def test_roundtrip_multipart_two_recipients(storage: Storage, settings: BackupSe
     key = f"{settings.prefix}/daily/erpnext-2026-03-14.sql.gz.gpg"
     assert result["key"] == key
     assert result["plaintext_sha256"] == hashlib.sha256(data).hexdigest()
-    assert _keys_under(storage, settings.prefix) == [key]  # the staging object is gone
+    # the staging object is gone; the manifest of the day sits next to the backup
+    assert _keys_under(storage, settings.prefix) == [key, f"{settings.prefix}/manifests/erpnext-2026-03-14.json"]
     info = storage.stat(key)
     assert info is not None
     meta = {k.removeprefix("x-amz-meta-"): v for k, v in info.metadata.items()}
