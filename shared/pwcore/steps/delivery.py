@@ -27,6 +27,11 @@ SMTP failures that prove nothing was accepted (connection refused, 4xx after the
 marker, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
+Access log (pwcore.orders.access_log): each email that went out (a delivery, or a resend) is one record, written
+when the run that sent it, or a later run that finds the marker "sent", finishes; its key comes from the
+Message-ID, so repeats write nothing. A failed write is logged and does not stop the delivery (the email is out,
+and the Communication in ERPNext records recipient, Message-ID and files); the next run of this email retries it.
+
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
 stop it; it only stops the Listmonk follow-up subscription.
 """
@@ -69,6 +74,7 @@ from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import attention
+from pwcore.orders.access_log import AccessLog
 from pwcore.orders.entity_calendar import create_entity_calendar
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
@@ -174,8 +180,10 @@ class Deliverer:
     def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
                  settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
                  listmonk_settings: ListmonkSettings | None = None,
-                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago") -> None:
+                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago",
+                 access_log: AccessLog | None = None) -> None:
         self.erp = erp
+        self.access_log = access_log or AccessLog(storage)  # no client address here: no key needed
         self.timezone = timezone  # ERPNext's: the delivery date a new entity's calendar is computed from
         self.storage = storage
         self.mailer = mailer
@@ -372,7 +380,7 @@ class Deliverer:
         email = self.build_email(doctype, doc, package)
         message_id = str(email.message["Message-ID"])
         claim = {"state": "sending", "call_id": call_id, "started_at": _now().isoformat(timespec="seconds"),
-                 "message_id": message_id, "order": name, "version": version}
+                 "message_id": message_id, "order": name, "version": version, "to": package.email}
         body = json.dumps(claim, sort_keys=True).encode()
         if self.storage.put_if_absent(key, body, "application/json"):
             return self._send(doctype, doc, email, key, claim)
@@ -394,8 +402,9 @@ class Deliverer:
                 return Outcome(DeliveryStatus.BUSY, name, version, "another resend of this email is already under way",
                                message_id)
             log.warning("delivery.resend", order=name, version=version, previous_call_id=marker.get("call_id"))
-            self._write_marker(key, {**claim, "resend_of": marker.get("call_id", "")})
-            return self._send(doctype, doc, email, key, claim)
+            resend_claim = {**claim, "resend_of": marker.get("call_id", "")}  # kept in "sent": the log's resend
+            self._write_marker(key, resend_claim)
+            return self._send(doctype, doc, email, key, resend_claim)
         if state == "sending" and age <= self.settings.sending_lease_s:
             return Outcome(DeliveryStatus.BUSY, name, version, "another run is sending this email", message_id)
         return self._uncertain(doctype, name, version, key, marker,
@@ -454,6 +463,7 @@ class Deliverer:
         message_id = str(marker.get("message_id") or email.message["Message-ID"])
         out = Outcome(DeliveryStatus.DELIVERED, name, version, "", message_id,
                       list(marker.get("attached") or email.attached), list(marker.get("linked") or email.linked))
+        self._log_access(doctype, name, version, message_id, marker, email, out)
         if not self._record_once(doctype, doc, email, message_id, version):
             out.status, out.detail = DeliveryStatus.BUSY, "another run is recording the email in ERPNext"
             return out
@@ -469,6 +479,18 @@ class Deliverer:
         out.listmonk = self._subscribe(doctype, result.doc)
         out.calendar = self._calendar(doctype, result.doc)
         return out
+
+    def _log_access(self, doctype: str, name: str, version: int, message_id: str, marker: dict[str, Any],
+                    email: DeliveryEmail, out: Outcome) -> None:
+        """The email's access-log record, once (see the module docstring for why a failure does not stop us)."""
+        try:
+            self.access_log.delivery(
+                doctype=doctype, order=name, version=version, message_id=message_id,
+                recipient=str(marker.get("to") or email.message["To"]), attached=out.attached, linked=out.linked,
+                call_id=str(marker.get("call_id") or ""), accepted_at=str(marker.get("accepted_at") or ""),
+                resend_of=str(marker["resend_of"]) if "resend_of" in marker else None)
+        except Exception as exc:
+            log.error("access_log.write_failed", order=name, version=version, error=type(exc).__name__)
 
     def _calendar(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any] | None:
         """A delivered formation's Compliance Calendar, once (pwcore.orders.entity_calendar). Never fails the
