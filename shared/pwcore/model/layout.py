@@ -12,7 +12,7 @@
     llm-cache/{prompt sha256}.json       LLM sections by prompt digest (a retry or revision reuses them)
     templates/                           DOCX templates and their manifest (`pw templates upload`)
     backups/                             encrypted ERPNext backups (never served to customers)
-    access-log/{YYYY}/{MM}/{DD}/{order}/{HHMMSS}-{event}-{id}.json
+    access-log/{YYYY}/{MM}/{DD}/{order}/{HHMMSSmmm}-{event}-{id}.json
                                          one access event (a presign answer, a delivery, a resend), written
                                          once, kept ACCESS_LOG_RETENTION_DAYS (pwcore.orders.access_log)
 """
@@ -93,7 +93,8 @@ def access_log_key(at: dt.datetime, order: str, event: str, event_id: str) -> st
     if at.tzinfo is None:
         raise ValueError("access-log time must carry its time zone")
     utc = at.astimezone(dt.UTC)
-    return f"{access_log_order_prefix(utc.date(), order)}{utc:%H%M%S}-{event}-{event_id}.json"
+    millis = utc.microsecond // 1000  # keys sort by time within the day
+    return f"{access_log_order_prefix(utc.date(), order)}{utc:%H%M%S}{millis:03d}-{event}-{event_id}.json"
 
 
 def slug(text: str) -> str:

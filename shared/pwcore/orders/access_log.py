@@ -1,7 +1,7 @@
 """The access log: who fetched what, when, kept a year (the seed: "access logs retained for 1 year").
 
 One S3 object per event, its content one JSON line (so a reader concatenating objects reads JSON lines), at
-`access-log/YYYY/MM/DD/{order}/HHMMSS-{event}-{id}.json` (UTC; pwcore.model.layout), created with the conditional
+`access-log/YYYY/MM/DD/{order}/HHMMSSmmm-{event}-{id}.json` (UTC; pwcore.model.layout), created with the conditional
 write (`put_if_absent`), so no record is ever replaced: append-only on a store whose objects are immutable. A
 lifecycle rule (pwcore.model.lifecycle) deletes each object 365 days after it was written.
 
@@ -12,8 +12,8 @@ Events:
   address, the call id. Not logged: 400 / 401 / 403 and outages: no verified customer or no checked order name,
   and logging them would let anyone fill the bucket; they are in the function's own logs.
 - `delivery` / `resend`: order, version, recipient (the customer's own address), attached and linked file
-  names, Message-ID, call id; one object per email (the key is derived from the Message-ID, so the retries of a
-  delivery write it once).
+  names, Message-ID, call id; one object per email sent (the key is derived from the Message-ID, the sending run
+  and the acceptance time recorded in the delivery marker, so the retries of a delivery write it once).
 Never in a record or a key: a token, a URL or its query (signature, credential), a secret, the client address.
 Caller-supplied text (customer, call id, recipient, file names) passes the log redaction (SSN/EIN shapes, known
 secrets).
@@ -105,7 +105,7 @@ def _call_id(value: Any) -> str:
 
 
 def _utc_text(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AccessLog:
@@ -165,7 +165,9 @@ class AccessLog:
             "call_id": _call_id(call_id)}
         if resend_of is not None:
             record["resend_of"] = _call_id(resend_of)
-        event_id = hashlib.sha256(message_id.encode()).hexdigest()[:16]
+        # The same email (Message-ID, sending run, acceptance) gives the same key on every retry; a resend, which
+        # keeps the Message-ID, is another run and another acceptance.
+        event_id = hashlib.sha256(f"{message_id}\n{call_id}\n{accepted_at}".encode()).hexdigest()[:16]
         return self._write(event, order, at, event_id, record)[1]
 
 
@@ -178,10 +180,12 @@ def read(storage: Storage, order: str, since: dt.date, until: dt.date) -> Iterat
         raise ValueError(f"at most {MAX_READ_DAYS} days at a time")
     day = since
     while day <= until:
-        records = []
+        found: list[tuple[str, str, dict[str, Any]]] = []
         for obj in storage.list(access_log_order_prefix(day, order)):
             for line in storage.get_bytes(obj.key).decode("utf-8", "replace").splitlines():
                 if line.strip():
-                    records.append(json.loads(line))
-        yield from sorted(records, key=lambda r: (str(r.get("at")), str(r.get("event"))))
+                    record = json.loads(line)
+                    found.append((str(record.get("at")), obj.key, record))
+        found.sort(key=lambda t: (t[0], t[1]))
+        yield from (record for _at, _key, record in found)
         day += dt.timedelta(days=1)
