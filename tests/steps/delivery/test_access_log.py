@@ -23,9 +23,11 @@ from pwcore.clients.s3 import Storage
 from pwcore.clients.smtp import Mailer, SMTPSettings
 from pwcore.model import problems
 from pwcore.model.layout import ACCESS_LOG_PREFIX, sent_marker_key
+from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.orders.access_log import AccessLog, client_address, derive_client_key, read
 from pwcore.steps.delivery import Deliverer, DeliverySettings, SimulatedCrash
 from pwcore.steps.presign import Presigner, PresignError, PresignSettings, answer_request
+from pwdev.demo_access_log import show_access_log
 from pwdev.erpnext import ERPNextStandin
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server
@@ -251,6 +253,25 @@ def test_a_failed_log_write_does_not_stop_the_delivery(erp: ERPNext, storage: St
     assert len(smtp.wait_for(1)) == 1 and records_of(storage, order["name"]) == []
 
 
+def test_the_deliver_function_writes_the_record(erp_standin: ERPNextStandin, s3: S3Server, smtp: SMTPSink,
+                                               storage: Storage, make_order: Callable[..., Order],
+                                               tmp_path: Path) -> None:
+    """Through the function runner, signed like ERPNext's webhook: one record, the gateway's call id in it."""
+    secret = "webhook-secret-for-access-log-tests-42"
+    env = {**s3.env(), **smtp.env(), "ERPNEXT_URL": erp_standin.url, "ERPNEXT_API_KEY": "dev-key",
+           "ERPNEXT_API_SECRET": "dev-secret", "WEBHOOK_SECRET": secret, "SECRETS_DIR": str(tmp_path)}
+    order = make_order(email="fn@access.example")
+    body = json.dumps({"doctype": order["doctype"], "name": order["name"]}).encode()
+    with FunctionProcess("deliver", ROOT / "functions" / "deliver", env, log_path=tmp_path / "deliver.log") as fn:
+        for call in ("call-fn-1", "call-fn-2"):  # the webhook repeats: still one record
+            answer = httpx.post(fn.url, content=body, timeout=30, headers={
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret), "X-Call-Id": call})
+            assert answer.status_code == 200, answer.text
+    [record] = parsed(storage, order["name"])
+    assert (record["event"], record["recipient"], record["call_id"]) == ("delivery", "fn@access.example", "call-fn-1")
+    assert secret not in json.dumps(record) and len(smtp.wait_for(1)) == 1
+
+
 # --- the reader -------------------------------------------------------------------------------------------------
 
 def test_the_reader_answers_who_fetched_what_when(presign_fn: FunctionProcess, erp: ERPNext, storage: Storage,
@@ -265,3 +286,6 @@ def test_the_reader_answers_who_fetched_what_when(presign_fn: FunctionProcess, e
         ("delivery", "reader@access.example"), ("presign", order["customer"])]
     assert found[1]["outcome"] == 200 and found[1]["client"] == expected_hash("198.51.100.20")
     assert list(read(storage, order["name"], today - dt.timedelta(days=30), today - dt.timedelta(days=2))) == []
+    said: list[str] = []
+    shown = show_access_log(storage, order["name"], said.append)  # the demo's part prints the same
+    assert [(r["event"], r["outcome"]) for r in shown] == [("delivery", "sent"), ("presign", 200)] and len(said) == 3
