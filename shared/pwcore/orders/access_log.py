@@ -20,8 +20,8 @@ secrets).
 
 When the write fails (an S3 outage): presign answers 503 instead of links (no link leaves without its record;
 links to an unreachable store would not download anyway); deliver has sent the email already, so it goes on
-(the Communication in ERPNext records recipient, Message-ID and files) and logs `access_log.write_failed`; a
-later deliver run of the same email writes the missing record.
+and logs `access_log.write_failed` with the order: that email's record is missing, the Communication in ERPNext
+(recipient, Message-ID, files) still records it (a later run that finishes the same email writes it).
 """
 
 from __future__ import annotations

@@ -28,9 +28,12 @@ marker, so a later retry may send, and the order goes to Failed with the reason.
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
 Access log (pwcore.orders.access_log): each email that went out (a delivery, or a resend) is one record, written
-when the run that sent it, or a later run that finds the marker "sent", finishes; its key comes from the
-Message-ID, so repeats write nothing. A failed write is logged and does not stop the delivery (the email is out,
-and the Communication in ERPNext records recipient, Message-ID and files); the next run of this email retries it.
+when the run that sent it, or a later run that finds the marker "sent", finishes; its key comes from the marker
+(Message-ID, sending run, acceptance time; the marker also keeps the recipient), so repeats write nothing. A failed
+write (S3 down) is logged as access_log.write_failed with the order and does not stop the delivery: the email is
+out, and failing now could turn a known send into an "uncertain" one (the marker may not say "sent" either). That
+email's record is then missing from the log; the Communication in ERPNext (recipient, Message-ID, files) still
+records it.
 
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
 stop it; it only stops the Listmonk follow-up subscription.
