@@ -29,6 +29,7 @@ from pwcore.steps.delivery import Deliverer, DeliverySettings, SimulatedCrash
 from pwcore.steps.presign import Presigner, PresignError, PresignSettings, answer_request
 from pwdev.demo_access_log import show_access_log
 from pwdev.erpnext import ERPNextStandin
+from pwdev.gateway import Gateway
 from pwdev.procs import FunctionProcess
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
@@ -111,6 +112,20 @@ def test_a_presign_answer_writes_one_record_without_token_url_or_address(
     assert get(presign_fn, order["name"], tok, X_Forwarded_For="198.51.100.9").status_code == 200
     again = parsed(storage, order["name"])
     assert len(again) == 2 and again[0] == record and again[1]["client"] is None  # no X-Real-IP: none known
+
+
+def test_through_the_gateway_the_ingress_address_counts(presign_fn: FunctionProcess,
+                                                        make_order: Callable[..., Order], storage: Storage) -> None:
+    """Client -> (ingress: X-Real-IP) -> gateway (appends to X-Forwarded-For) -> runner (waitress drops it)."""
+    order = make_order(status="Delivered")
+    with Gateway({"presign": presign_fn.url}, workers=1) as gateway:
+        answer = httpx.get(f"{gateway.url}/function/presign", params={"order": order["name"]}, timeout=10,
+                           headers={"Authorization": f"Bearer {token(order['customer'])}",
+                                    "X-Real-IP": "192.0.2.44", "X-Forwarded-For": "10.1.2.3"})
+    assert answer.status_code == 200, answer.text
+    [record] = parsed(storage, order["name"])
+    assert record["client"] == expected_hash("192.0.2.44")
+    assert record["call_id"] == answer.headers["X-Call-Id"]  # the gateway's generated call id
 
 
 def test_refusals_of_an_authenticated_customer_are_logged_others_are_not(
