@@ -69,13 +69,13 @@ def client_address(headers: Mapping[str, str] | Any) -> str:
 
     Which hop is trusted: the python3-http template serves the handler with waitress, whose defaults (no
     trusted_proxy, clear_untrusted_proxy_headers) delete X-Forwarded-For, X-Forwarded-* and Forwarded before the
-    handler runs, and REMOTE_ADDR is the watchdog's loopback. What reaches the handler is X-Real-IP, which ingress-
-    nginx sets on every proxied request to its TCP peer (`$the_real_ip` in its nginx.tmpl), overwriting a value the
-    client sent: the ingress is the one hop trusted. A runtime that passes X-Forwarded-For through gets the entry
-    the ingress wrote (TRUSTED_PROXY_HOPS from the right, as the gateway appends the ingress; by default ingress-
-    nginx replaces the header by the client's address, and entries further left are the client's claims). A caller
-    inside the cluster, which skips the ingress, can name any address; a server-side caller (the site's SSR) is
-    logged with its own address."""
+    handler runs, and REMOTE_ADDR is the watchdog's loopback. What reaches the handler is X-Real-IP, which
+    ingress-nginx sets on every proxied request to its TCP peer (`$the_real_ip` in its nginx.tmpl), overwriting a
+    value the client sent: the ingress is the one hop trusted. A runtime that passes X-Forwarded-For through gets
+    the entry the ingress wrote (TRUSTED_PROXY_HOPS from the right, as the gateway appends the ingress; by default
+    ingress-nginx replaces the header by the client's address, and entries further left are the client's claims). A
+    caller inside the cluster, which skips the ingress, can name any address; a server-side caller (the site's SSR)
+    is logged with its own address."""
     real = str(headers.get("X-Real-IP") or "").strip()
     if real:
         return _normal_ip(real)
