@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from pwdev.demo_access_log import show_access_log
 from pwdev.erpnext import submit_payment_entry
 from pwdev.stack import JWT_SECRET, LocalStack
 
@@ -291,6 +292,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
     say(f"== presign for {fo_name} after approval: {after.status_code}")
     for f in after.json().get("files", []):
         say(f"   {f['filename']}: {f['url'][:90]}...")
+    access_log = show_access_log(storage, fo_name, say)
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
     calendar = [f"{r['due_date']} {r['event_type']}: {r.get('title') or ''}".strip() for r in sorted(erp.list(
@@ -325,7 +327,8 @@ def run(stack: LocalStack) -> dict[str, Any]:
             "review_attachments": attachments, "presign_in_review": in_review.status_code,
             "presign_after_approval": after.status_code, "redlines": {}, "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
-            "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis}
+            "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis,
+            "access_log": access_log}
 
 
 def main() -> int:

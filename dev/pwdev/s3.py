@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 from minio import Minio
+from moto.s3.exceptions import InvalidArgumentError
+from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 
@@ -38,6 +40,25 @@ def make_conditional_puts_atomic() -> None:
     Serialising moto's PutObject gives the stand-in the real servers' semantics under concurrency, which is
     what every exactly-once marker of the pipeline relies on. Idempotent; applies process-wide."""
     S3Response.put_object = _atomic_put_object  # type: ignore[method-assign]
+
+
+_original_set_lifecycle = FakeBucket.set_lifecycle
+
+
+def _checked_set_lifecycle(self: FakeBucket, rules: list[dict[str, Any]]) -> None:
+    ids = [str(rule.get("ID")) for rule in rules if rule.get("ID")]
+    if len(ids) != len(set(ids)):
+        raise InvalidArgumentError("Rule ID must be unique. Found same ID for more than one rule", "ID", ids[0])
+    if any(len(i) > 255 for i in ids):
+        raise InvalidArgumentError("ID length should not exceed allowed limit of 255", "ID", ids[0][:40])
+    _original_set_lifecycle(self, rules)
+
+
+def make_lifecycle_faithful() -> None:
+    """PutBucketLifecycleConfiguration replaces the whole document in moto as on S3 and MinIO (the earlier
+    rules are gone); what moto lacks is the refusal of two rules with one ID (S3: 400 InvalidArgument), which a
+    merge of rule sets must never produce. Objects are never expired by moto: the rules are only stored."""
+    FakeBucket.set_lifecycle = _checked_set_lifecycle  # type: ignore[method-assign]
 
 
 class S3Server:
@@ -88,6 +109,7 @@ class S3Server:
 
     def start(self) -> S3Server:
         make_conditional_puts_atomic()
+        make_lifecycle_faithful()
         self._server.start()
         self._port = int(self._server.get_host_and_port()[1])
         self._ensure_bucket()

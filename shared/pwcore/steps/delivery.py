@@ -29,6 +29,14 @@ SMTP failures that prove nothing was accepted (connection refused, 4xx after the
 claim, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
+Access log (pwcore.orders.access_log): each email that went out (a delivery, or a resend) is one record, written
+when the run that sent it, or a later run that finds the marker "sent", finishes; its key comes from the marker
+(Message-ID, sending run, acceptance time; the marker also keeps the recipient), so repeats write nothing. A failed
+write (S3 down) is logged as access_log.write_failed with the order and does not stop the delivery: the email is
+out, and failing now could turn a known send into an "uncertain" one (the marker may not say "sent" either). That
+email's record is then missing from the log; the Communication in ERPNext (recipient, Message-ID, files) still
+records it.
+
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
 stop it; it only stops the Listmonk follow-up subscription.
 """
@@ -71,6 +79,7 @@ from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import attention
+from pwcore.orders.access_log import AccessLog
 from pwcore.orders.entity_calendar import create_entity_calendar
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
@@ -176,8 +185,10 @@ class Deliverer:
     def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
                  settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
                  listmonk_settings: ListmonkSettings | None = None,
-                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago") -> None:
+                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago",
+                 access_log: AccessLog | None = None) -> None:
         self.erp = erp
+        self.access_log = access_log or AccessLog(storage)  # no client address here: no key needed
         self.timezone = timezone  # ERPNext's: the delivery date a new entity's calendar is computed from
         self.storage = storage
         self.mailer = mailer
@@ -366,7 +377,8 @@ class Deliverer:
         email = self.build_email(doctype, doc, package)
         message_id = str(email.message["Message-ID"])
         claims = Claims(self.storage, clock=_now)
-        data = {"call_id": call_id, "message_id": message_id, "order": name, "version": version}
+        data = {"call_id": call_id, "message_id": message_id, "order": name, "version": version,
+                "to": package.email}
         got = claims.acquire(sent_marker_key(name, version), self.settings.sending_lease_s, "sending", data)
         if isinstance(got, Claim):
             return self._send(doctype, doc, email, claims, got)
@@ -442,6 +454,7 @@ class Deliverer:
         message_id = str(marker.get("message_id") or email.message["Message-ID"])
         out = Outcome(DeliveryStatus.DELIVERED, name, version, "", message_id,
                       list(marker.get("attached") or email.attached), list(marker.get("linked") or email.linked))
+        self._log_access(doctype, name, version, message_id, marker, email, out)
         if not self._record_once(doctype, doc, email, message_id, version):
             out.status, out.detail = DeliveryStatus.BUSY, "another run is recording the email in ERPNext"
             return out
@@ -457,6 +470,18 @@ class Deliverer:
         out.listmonk = self._subscribe(doctype, result.doc)
         out.calendar = self._calendar(doctype, result.doc)
         return out
+
+    def _log_access(self, doctype: str, name: str, version: int, message_id: str, marker: dict[str, Any],
+                    email: DeliveryEmail, out: Outcome) -> None:
+        """The email's access-log record, once (see the module docstring for why a failure does not stop us)."""
+        try:
+            self.access_log.delivery(
+                doctype=doctype, order=name, version=version, message_id=message_id,
+                recipient=str(marker.get("to") or email.message["To"]), attached=out.attached, linked=out.linked,
+                call_id=str(marker.get("call_id") or ""), accepted_at=str(marker.get("accepted_at") or ""),
+                resend_of=str(marker["resend_of"]) if "resend_of" in marker else None)
+        except Exception as exc:
+            log.error("access_log.write_failed", order=name, version=version, error=type(exc).__name__)
 
     def _calendar(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any] | None:
         """A delivered formation's Compliance Calendar, once (pwcore.orders.entity_calendar). Never fails the

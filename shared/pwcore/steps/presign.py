@@ -12,6 +12,9 @@
 - Links: that version's files from its manifest.json, each key re-checked to sit under `orders/{name}/v{n}/`,
   plus the invoice PDF of the order's paid Sales Invoice (`invoices/{invoice}.pdf`) when it exists; signed
   locally by the minio client (created with its region, so no S3 call).
+- Access log (pwcore.orders.access_log): every 200 and every 404 / 409 of an authenticated customer is one
+  record (customer, order, version, file names, expiry, a keyed hash of the client address), written before the
+  answer leaves; when it cannot be written the answer is 503, never links without their record.
 - Caches: the order's (customer, status, version) for PRESIGN_ORDER_CACHE_S (short: a refund or a new version
   shows within seconds); the manifest by (order, version) for longer, since a version's manifest is written
   once and never changes.
@@ -39,6 +42,7 @@ from pwcore.model import jsonsafe, problems
 from pwcore.model.doctypes import UnsafeName, check_order_name, current_version, doctype_for
 from pwcore.model.layout import invoice_key, manifest_key, slug
 from pwcore.model.manifest import PDF_TYPE, VersionManifest
+from pwcore.orders.access_log import AccessLog, derive_client_key
 from pwcore.settings import Settings
 
 log = get_logger("pwcore.presign")
@@ -185,12 +189,14 @@ class OrderFacts:
 
 class Presigner:
     def __init__(self, erp: ERPNext, storage: Storage, settings: PresignSettings,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), access_log: AccessLog | None = None) -> None:
         self.erp = erp
         self.storage = storage
         self.settings = settings
         self.now = now
         self._secret = settings.jwt_secret.get_secret_value()
+        # Client addresses are hashed with a key derived from the JWT secret: no extra secret to deploy.
+        self.access_log = access_log or AccessLog(storage, derive_client_key(self._secret))
         self._orders: TTLCache[str, OrderFacts] = TTLCache(settings.order_cache_s)
         self._manifests: TTLCache[tuple[str, int], list[dict[str, Any]]] = TTLCache(settings.manifest_cache_s)
 
@@ -340,6 +346,20 @@ def order_of_request(method: str, query: Any, body: bytes) -> str:
     return order
 
 
+# Refusals worth a record: an authenticated customer asked for a well-formed order name ("who tried").
+LOGGED_REFUSALS = frozenset({404, 409})
+
+
+def _record_refusal(service: Presigner, event: Any, customer: str, order: str, exc: PresignError) -> None:
+    """A refusal reveals nothing, so it is answered even when its record cannot be written."""
+    try:
+        service.access_log.presign(outcome=exc.status, customer=customer, order=order,
+                                   order_status=str(exc.extra.get("order_status") or ""), headers=event.headers,
+                                   method=event.method)
+    except Exception as write_exc:
+        log.warning("access_log.write_failed", outcome=exc.status, error=type(write_exc).__name__)
+
+
 def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[], Presigner]) -> Answer:
     """CORS first (an Origin outside PRESIGN_ALLOWED_ORIGINS is refused with 403), then the order and the token.
 
@@ -361,7 +381,16 @@ def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[]
         customer = service.authenticate(event.headers.get("Authorization"))  # the token before the body
         order = order_of_request(event.method, event.query, event.body or b"")
         bind_context(order=order[:64])
-        return Answer(200, service.links(customer, order), {**cors, **NO_STORE})
+        try:
+            body = service.links(customer, order)
+        except PresignError as exc:
+            if exc.status in LOGGED_REFUSALS:
+                _record_refusal(service, event, customer, order, exc)
+            raise
+        # Before the answer leaves: an S3 outage here is a 503 (below), never links without their record.
+        service.access_log.presign(outcome=200, customer=customer, order=order, answer=body, headers=event.headers,
+                                   method=event.method)
+        return Answer(200, body, {**cors, **NO_STORE})
     except problems.Problem as exc:
         exc.headers = {**cors, **NO_STORE, **exc.headers}
         raise
