@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from minio import Minio
+from moto.moto_server import threaded_moto_server
 from moto.s3.exceptions import InvalidArgumentError
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
@@ -26,6 +27,7 @@ DEV_SECRET_KEY = "minioadmin"  # a public dev default, not a secret
 REGION = "us-east-1"
 
 
+_original_create_backend_app = threaded_moto_server.create_backend_app  # type: ignore[attr-defined]
 _put_lock = threading.Lock()
 _original_put_object = S3Response.put_object
 
@@ -59,6 +61,20 @@ def make_lifecycle_faithful() -> None:
     rules are gone); what moto lacks is the refusal of two rules with one ID (S3: 400 InvalidArgument), which a
     merge of rule sets must never produce. Objects are never expired by moto: the rules are only stored."""
     FakeBucket.set_lifecycle = _checked_set_lifecycle  # type: ignore[method-assign]
+
+
+def _unlimited_backend_app(service: Any) -> Any:
+    app = _original_create_backend_app(service)
+    # A function's body limit (MAX_BODY_BYTES), installed when a test imports a handler in this process, sets
+    # Flask's default MAX_CONTENT_LENGTH for apps created later; S3 itself takes 5 MiB+ parts, so not this one.
+    app.config["MAX_CONTENT_LENGTH"] = None
+    return app
+
+
+def make_body_size_unlimited() -> None:
+    """moto's per-service Flask apps accept any body size, as S3 does, whatever Flask defaults this process
+    has been given. Idempotent; applies process-wide."""
+    threaded_moto_server.create_backend_app = _unlimited_backend_app  # type: ignore[attr-defined]
 
 
 class S3Server:
@@ -110,6 +126,7 @@ class S3Server:
     def start(self) -> S3Server:
         make_conditional_puts_atomic()
         make_lifecycle_faithful()
+        make_body_size_unlimited()
         self._server.start()
         self._port = int(self._server.get_host_and_port()[1])
         self._ensure_bucket()
