@@ -45,6 +45,8 @@ def test_sample_jurisdictions_are_the_laws_applied(sample: ccpa.CCPAAnalysis) ->
     assert co.act == "Colorado Privacy Act" and "6-1-1301" in co.authority
     assert co.status == "Review"  # the intake counts California consumers only
     assert "100,000 or more consumers" in co.reason and "25,000 or more" in co.reason
+    rights = _item(sample, "Colorado (CPA): consumer rights")
+    assert "targeted advertising" in rights.note and "portability" in rights.note
     appeal = _item(sample, "Colorado (CPA): appeal process")
     assert "45 days" in appeal.note and appeal.status == "Review"
 

@@ -46,6 +46,8 @@ def test_sample_jurisdictions_include_the_home_state(sample: pp.PrivacyPolicyAna
     appeal = next(d for d in sample.disclosures if d.section == co.number and "appeal" in d.item)
     assert "45 days" in appeal.content and "Attorney General" in appeal.content
     assert any(d.section == co.number and "universal opt-out" in d.item for d in sample.disclosures)
+    rights = next(d for d in sample.disclosures if d.section == co.number and "rights" in d.item)
+    assert "targeted advertising" in rights.content
 
 
 def test_sample_contradiction_is_detected(sample: pp.PrivacyPolicyAnalysis) -> None:

@@ -151,6 +151,15 @@ def as_text(value: cf.Value) -> str:
     return str(value)
 
 
+def pick(items: Sequence[str], stem: str) -> str:
+    """The item of a facts list that contains `stem` (lists are matched by content, not position, so a reviewer
+    may reorder or extend them)."""
+    for i in items:
+        if stem.lower() in i.lower():
+            return i
+    raise KeyError(f"no item containing {stem!r}")
+
+
 def as_list(value: cf.Value) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -169,6 +178,7 @@ class StateLaw(_Frozen):
     thresholds: str
     appeal: str
     universal_opt_out: str
+    rights: str  # "" where the facts file does not record them
     authority: str
     effective: str
 
@@ -198,7 +208,8 @@ def state_privacy_law(fv: FactsView, state: str, *, consumers: int | None, sells
                                       revenue=revenue, sensitive=sensitive)
     return StateLaw(state=state, act=act, label=act_label(state, act), status=status, reason=reason,
                     thresholds=str(c.get("thresholds", "")), appeal=str(c.get("appeal", "")),
-                    universal_opt_out=str(c.get("universal_opt_out", "")), authority=row.source,
+                    universal_opt_out=str(c.get("universal_opt_out", "")), rights=str(c.get("rights", "")),
+                    authority=row.source,
                     effective=row.effective.isoformat() if row.effective else "n/a")
 
 

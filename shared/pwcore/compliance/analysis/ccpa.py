@@ -287,6 +287,9 @@ class _Analysis:
                         priority="High" if s == self.home else "Medium",
                         action=f"Count this state's consumers and apply the thresholds: {law.thresholds}"
                         if pending else None)
+            if law.rights:
+                self.cl.add(f"{law.label}: consumer rights", "Review", law.rights, law.authority, priority="Medium",
+                            action=f"Handle requests under {law.act}: {law.rights}")
             self.cl.add(f"{law.label}: appeal process for denied requests", "Review", law.appeal, law.authority,
                         priority="Medium", action="Add the appeal process to the request procedure and the privacy "
                                                   f"notice: {law.appeal}")

@@ -24,6 +24,7 @@ from pwcore.compliance.analysis._privacy import (
     counts,
     home_state,
     ordered_states,
+    pick,
     state_privacy_law,
 )
 from pwcore.compliance.analysis.ccpa import CALIFORNIA, CATEGORY_LABELS, SENSITIVE_CATEGORIES, adtech_matches
@@ -43,6 +44,24 @@ NO_SALE_CLAIM = re.compile(r"\b(?:we|the company|[a-z]+ llc)\s+(?:do(?:es)?\s+no
                            r"(?:sell|share)(?:\s+(?:or|and)\s+(?:sell|share))?\b", re.IGNORECASE)
 SECTION_REF = re.compile(r"\bSection\s+(\d{1,2})\b", re.IGNORECASE)
 HEADING = re.compile(r"^\s*(?:#+\s*)?(?:Section\s+)?(\d{1,2})[.):]?\s+(\S.{0,120})$", re.IGNORECASE)
+# The items of the facts' content lists this module places, found by their words (see _privacy.pick).
+POLICY_ITEMS: dict[str, str] = {
+    "updated": "date the privacy policy was last updated",
+    "collected": "categories of personal information collected",
+    "spi": "categories of sensitive personal information",
+    "sources": "categories of sources",
+    "purposes": "business or commercial purposes",
+    "sold": "sold or shared, and disclosed",
+    "retention": "retention period",
+    "rights": "description of consumers' rights",
+    "signal": "opt-out preference signal",
+    "requests": "how to submit each kind of request",
+    "agent": "authorized agent to make a request",
+    "minors": "under 16",
+    "contact": "a contact for questions",
+}
+CALOPPA_ITEMS: dict[str, str] = {"dnt": "do not track", "others": "other parties may collect",
+                                 "changes": "notifying consumers of material changes"}
 # What a cross-reference is about, by the words around it, and the words the target section must contain.
 REF_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "opt-out": (("opt out", "opt-out", "do not sell", "privacy choices"), ("opt out", "opt-out", "do not sell")),
@@ -194,57 +213,59 @@ class _Analysis:
         pol = "privacy.ccpa.policy_contents"
         pol_src = self.fv.source(pol)
         contents = as_list(self.fv.value(pol))
+        caloppa_items = as_list(self.fv.value("privacy.caloppa.contents"))
+        k = {key: pick(contents, stem) for key, stem in POLICY_ITEMS.items()}
+        k |= {key: pick(caloppa_items, stem) for key, stem in CALOPPA_ITEMS.items()}
         caloppa = self.fv.source("privacy.caloppa.contents")
         cats = [CATEGORY_LABELS[c] for c in m.data_categories]
         n = self.add_section("intro", "Introduction")
         self.disclose(n, "Who we are and what the policy covers", f"{m.business_name}; {m.website}", caloppa)
-        self.disclose(n, contents[12], "the date the policy is published (set at delivery)", pol_src)
+        self.disclose(n, k["updated"], "the date the policy is published (set at delivery)", pol_src)
         n = self.add_section("collect", "Personal Information We Collect")
-        self.disclose(n, contents[2], "; ".join(cats), pol_src)
+        self.disclose(n, k["collected"], "; ".join(cats), pol_src)
         if self.sensitive:
-            self.disclose(n, contents[7], "; ".join(CATEGORY_LABELS[c] for c in m.data_categories
+            self.disclose(n, k["spi"], "; ".join(CATEGORY_LABELS[c] for c in m.data_categories
                                                   if c in SENSITIVE_CATEGORIES), pol_src)
         n = self.add_section("sources", "Where We Get Personal Information")
-        self.disclose(n, contents[3], "; ".join(m.collection_methods) or "directly from you",
+        self.disclose(n, k["sources"], "; ".join(m.collection_methods) or "directly from you",
                       pol_src, supplied=bool(m.collection_methods))
         n = self.add_section("use", "How We Use Personal Information")
-        self.disclose(n, contents[4], "; ".join(m.purposes) or "to be supplied", pol_src, supplied=bool(m.purposes))
+        self.disclose(n, k["purposes"], "; ".join(m.purposes) or "to be supplied", pol_src, supplied=bool(m.purposes))
         n = self.add_section("disclose", "How We Disclose, Sell or Share Personal Information")
         shared = [CATEGORY_LABELS[c] for c in m.data_categories if c in ("identifiers", "internet_activity",
                                                                          "commercial_information", "inferences",
                                                                          "geolocation")]
-        self.disclose(n, contents[5], (f"shared for cross-context behavioral advertising or analytics in the preceding"
+        self.disclose(n, k["sold"], (f"shared for cross-context behavioral advertising or analytics in the preceding"
                                        f" 12 months: {'; '.join(shared) or '; '.join(cats)}; categories of third "
                                        "parties: advertising and analytics providers") if self.shares else
                       "a statement that no personal information was sold or shared in the preceding 12 months",
                       pol_src)
         self.disclose(n, "categories of personal information disclosed for a business purpose and the categories "
                          "of service providers receiving them", f"{'; '.join(cats)} to service providers "
-                      "(order fulfilment, hosting, email, payment processing)", caloppa)
+                      "(order fulfilment, hosting, email, payment processing)", pol_src)
         if self.cookies or self.ads:
             n = self.add_section("cookies", "Cookies, Analytics and Advertising")
-            dnt = as_list(self.fv.value("privacy.caloppa.contents"))
-            self.disclose(n, dnt[5], "state whether the site responds to Do Not Track; Global Privacy Control is "
+            self.disclose(n, k["dnt"], "state whether the site responds to Do Not Track; Global Privacy Control is "
                           "honored as an opt-out (see Your Privacy Choices)", caloppa)
-            self.disclose(n, dnt[6], "name the third parties whose cookies or pixels run on the site: "
+            self.disclose(n, k["others"], "name the third parties whose cookies or pixels run on the site: "
                           + ("; ".join(self.tracking) or "to be supplied"), caloppa, supplied=bool(self.tracking))
         n = self.add_section("retention", "How Long We Keep Personal Information")
-        self.disclose(n, contents[8], "a retention period or the criteria for each category: "
+        self.disclose(n, k["retention"], "a retention period or the criteria for each category: "
                       + "; ".join(cats) + " (to be supplied by the business)", pol_src, supplied=False)
         n = self.add_section("rights", "Your Privacy Rights")
-        self.disclose(n, contents[0], "know, delete, correct, opt out of sale or sharing"
+        self.disclose(n, k["rights"], "know, delete, correct, opt out of sale or sharing"
                       + (", limit the use of sensitive personal information" if self.sensitive else "")
                       + ", and non-discrimination", pol_src)
         if self.shares or any(law.universal_opt_out.lower().startswith("required") for law in laws):
             n = self.add_section("choices", "Your Privacy Choices: Opting Out of Sale, Sharing and Targeted "
                                             "Advertising")
-            self.disclose(n, contents[9], "Global Privacy Control is treated as a request to opt out of sale and "
+            self.disclose(n, k["signal"], "Global Privacy Control is treated as a request to opt out of sale and "
                           "sharing for the browser or device and any profile linked to it; the 'Do Not Sell or Share "
                           "My Personal Information' (or 'Your Privacy Choices') link", pol_src)
         n = self.add_section("requests", "How to Submit a Request")
-        self.disclose(n, contents[1], f"email {m.contact_email} and a second method (a toll-free number unless "
+        self.disclose(n, k["requests"], f"email {m.contact_email} and a second method (a toll-free number unless "
                       "the business operates only online); verification steps", pol_src, supplied=False)
-        self.disclose(n, contents[10], "how an authorized agent submits a request and proves authority", pol_src)
+        self.disclose(n, k["agent"], "how an authorized agent submits a request and proves authority", pol_src)
         for law in laws:
             if law.status == "Does not apply":
                 continue
@@ -253,6 +274,8 @@ class _Analysis:
             n = self.add_section(key, f"{law.label.split(' (')[0]} Residents{own}")
             self.disclose(n, f"{law.act}: notice contents", as_text(self.fv.value("privacy.states.notice_contents")),
                           self.fv.source("privacy.states.notice_contents"))
+            if law.rights:
+                self.disclose(n, f"{law.act}: consumer rights", law.rights, law.authority)
             self.disclose(n, f"{law.act}: how to appeal a denied request", law.appeal, law.authority)
             if law.universal_opt_out.lower().startswith("required"):
                 self.disclose(n, f"{law.act}: universal opt-out mechanism", law.universal_opt_out, law.authority)
@@ -263,14 +286,13 @@ class _Analysis:
                           + as_text(self.fv.value("privacy.coppa.2025_amendments")),
                           self.fv.source("privacy.coppa.trigger"))
         else:
-            self.disclose(n, contents[6], "a statement that the site is not directed to children under 13 and the "
+            self.disclose(n, k["minors"], "a statement that the site is not directed to children under 13 and the "
                           "business does not knowingly sell or share the personal information of consumers under 16",
                           self.cc.source("ccpa.req.minors"))
         n = self.add_section("changes", "Changes to This Policy")
-        cal = as_list(self.fv.value("privacy.caloppa.contents"))
-        self.disclose(n, cal[3], "how material changes are announced; the effective date", caloppa)
+        self.disclose(n, k["changes"], "how material changes are announced; the effective date", caloppa)
         n = self.add_section("contact", "Contact Us")
-        self.disclose(n, contents[11], m.contact_email, pol_src)
+        self.disclose(n, k["contact"], m.contact_email, pol_src)
         self.ref("intro", "contact", "contact")
         self.ref("disclose", "choices", "opt-out")
         self.ref("cookies", "choices", "opt-out")

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pwcore.compliance.analysis._common import FactsView, keywords, num, state_name, usd
-from pwcore.compliance.analysis._privacy import Checklist, as_list, as_text, counts, home_state, ordered_states
+from pwcore.compliance.analysis._privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Status
 from pwcore.compliance.intake import TCPAAuditIntake
 
@@ -119,26 +119,29 @@ class _Analysis:
         prechecked = bool(keywords(desc, PRECHECKED))
         bundled = bool(keywords(desc, BUNDLED))
         capture = m.consent_capture
+        # Which element is which, by its words (the facts list may be reordered).
+        signed, seller, conspicuous, optional = (elements.index(pick(elements, s)) for s in (
+            "signature", "clearly authorizes", "clear and conspicuous", "not required"))
         for i, element in enumerate(elements):
             status: Status = "Review"
             note = f"consent captured by {capture.replace('_', ' ')}" + (f": {desc}" if desc else "")
             if capture == "none":
                 status, note = "Not met", "no consent is captured"
-            elif i == 0 and capture in ("verbal", "prior_express"):
+            elif i == signed and capture in ("verbal", "prior_express"):
                 status, note = "Not met", "consent is not in writing with a signature"
-            elif i in (0, 3) and prechecked:
+            elif i in (signed, conspicuous) and prechecked:
                 status, note = "Not met", "a pre-checked box is not an affirmative, signed agreement or a clear " \
                                           "and conspicuous disclosure"
-            elif i == 4 and bundled:
+            elif i == optional and bundled:
                 status, note = "Not met", "consent is bundled with the terms, so agreeing is not shown to be " \
                                           "optional"
-            elif i == 1 and capture == "purchased_leads":
+            elif i == seller and capture == "purchased_leads":
                 note = "purchased leads: the consent must name this seller"
             cl.add(f"Written consent: {element}", status, note, src, priority="High", owner="Marketing",
                    action="Use an unchecked, stand-alone consent checkbox with the full disclosure, naming the "
                           "seller and the number, stating consent is not a condition of purchase; keep the "
                           "disclosure version and timestamp with each consent record" if status == "Not met" else
-                   ("Keep proof of each element in the consent records" if i == 0 else None))
+                   ("Keep proof of each element in the consent records" if i == signed else None))
 
     def revocation(self) -> None:
         m, cl = self.m, self.cl
