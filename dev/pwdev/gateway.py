@@ -15,7 +15,8 @@
   published to that queue instead of the default `faas-request`, and only that queue's workers (`queues=`,
   one pool per queue with its own concurrency, like one queue-worker Deployment per NATS channel) invoke them.
   A named queue nobody serves keeps its messages pending, as a NATS channel without a subscriber does.
-- `GET /system/queue[?name=<queue>]` (pending/inflight/done counts, or one queue's), `GET /system/functions`, `GET /healthz`.
+- `GET /system/queue[?name=<queue>]` (pending/inflight/done counts, or one queue's), `GET /system/functions`,
+  `GET /healthz`.
 - Cron: `--cron name=expr` (5 fields, UTC, robfig/cron semantics, @hourly/@every too) and
   `--cron-every name=seconds`; each tick POSTs an empty body to `/function/<name>.<namespace>` with
   `X-Topic: cron-function` and `X-Connector: cron-connector` (async with --cron-async). Runs may overlap,
