@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from pwdev.demo import FLSA_INTAKE, mark_paid, place_order, say, wait_status
-from pwdev.gateway import Gateway
+from pwdev.gateway import DEFAULT_QUEUE, Gateway
 from pwdev.stack import LocalStack
 
 COMPLIANCE_ORDERS = 10
@@ -78,6 +78,7 @@ def saturate(erp: Any, gateway: Gateway, tag: str) -> list[tuple[str, str]]:
         compliance.append(((fo_doctype, fo), (cs_doctype, cs)))
     for (fo_doctype, fo), _ in compliance:  # a bundle's formation part goes to generate-doc: let it settle first
         wait_status(erp, fo_doctype, fo, {"Review"}, timeout=120)
+    gateway.wait_idle(60, queue_name=DEFAULT_QUEUE)  # ... including what generate-doc does after Review
     deadline = time.monotonic() + 60
     while gateway.queue_stats(LLM_QUEUE)["inflight"] < gateway.queue_workers[LLM_QUEUE]:
         if time.monotonic() > deadline:
