@@ -316,6 +316,10 @@ def run(stack: LocalStack) -> dict[str, Any]:
     from pwdev.demo_analysis import run_analyses
 
     analysis = run_analyses()
+    from pwdev.demo_llm_queue import generated_by
+
+    say("== which function generated which order (compliance orders on their own queue)")
+    generators = generated_by(stack, results)
     expected = {fo_name: "Delivered", cr_name: "Delivered"}
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
@@ -328,7 +332,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
             "presign_after_approval": after.status_code, "redlines": {}, "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis,
-            "access_log": access_log}
+            "access_log": access_log, "generated_by": generators}
 
 
 def main() -> int:

@@ -27,13 +27,15 @@ from typing import Any
 
 from pwdev.gateway import Gateway
 from pwdev.procs import FunctionProcess
+from pwdev.queueworkers import worker_counts
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
 from pwdev.stackyml import FunctionSpec, local_environment, write_secrets
 from pwdev.stackyml import functions as stack_functions
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile")
+FUNCTIONS = ("on-payment", "generate-doc", "generate-report", "deliver", "presign", "calendar-tick", "backup",
+             "reconcile")
 API_KEY = "pw-dev-key"  # Administrator on the stand-in: setup, demo and tests
 API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secret files
 ROLES_JSON = ROOT / "shared" / "pwcore" / "data" / "roles.json"
@@ -75,12 +77,15 @@ class LocalStack:
         bucket: str | None = None,
         extra_secrets: dict[str, str] | None = None,
         function_overrides: dict[str, dict[str, str]] | None = None,
+        queue_workers: dict[str, int] | None = None,
     ) -> None:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="pw-stack-")
         self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.function_names = functions
         self.gateway_workers = gateway_workers
+        # Named queues (com.openfaas.queue) and their workers, as deploy/openfaas/ deploys them unless given.
+        self.queue_workers = worker_counts() if queue_workers is None else dict(queue_workers)
         self.retry_mode = retry_mode
         self.extra_env = dict(extra_env or {})  # test knobs, applied on top of stack.yml's environment
         self.extra_secrets = dict(extra_secrets or {})  # values of secrets stack.yml names (backup-public-keys)
@@ -188,8 +193,8 @@ class LocalStack:
             retry_sleep_scale=self.webhook_retry_sleep_scale,
         )
         self.erpnext.start(host="127.0.0.1", port=self.ports.get("erpnext", 0))
-        self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode).start(
-            port=self.ports.get("gateway", 0))
+        self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode,
+                               queues=self.queue_workers).start(port=self.ports.get("gateway", 0))
         self._write_secrets("admin-secrets", API_KEY, API_SECRET)
         self._setup_erpnext()
         self._create_pipeline_user()
@@ -200,7 +205,7 @@ class LocalStack:
             procs = list(pool.map(lambda n: self._start_function(n, self.function_env(n)), self.function_names))
         for proc in procs:
             self.functions[proc.name] = proc
-            self.gateway.register(proc.name, proc.url)
+            self.gateway.register(proc.name, proc.url, self.specs[proc.name].annotations)
         self._upload_templates()
 
     def _start_function(self, name: str, env: dict[str, str]) -> FunctionProcess:
