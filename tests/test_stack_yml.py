@@ -71,7 +71,8 @@ def test_function_set_and_keys(stack: dict[str, Any]) -> None:
         assert set(fn) <= FUNCTION_KEYS, (name, set(fn) - FUNCTION_KEYS)
         assert fn["handler"] == f"./functions/{name}"
         assert fn["image"] == f"ghcr.io/performancewest/{name}:latest"
-        assert fn["lang"] == ("python3-http-debian" if name == "generate-doc" else "python3-http")
+        # LibreOffice: generate-doc renders, deliver converts a reviewer's edited DOCX
+        assert fn["lang"] == ("python3-http-debian" if name in ("generate-doc", "deliver") else "python3-http")
         assert fn["readonly_root_filesystem"] is True
 
 

@@ -72,6 +72,7 @@ from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import attention
 from pwcore.orders.entity_calendar import create_entity_calendar
+from pwcore.orders.reviewer_edits import ReviewerEdits
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
 
@@ -176,8 +177,10 @@ class Deliverer:
     def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
                  settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
                  listmonk_settings: ListmonkSettings | None = None,
-                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago") -> None:
+                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago",
+                 edits: ReviewerEdits | None = None) -> None:
         self.erp = erp
+        self.edits = edits  # the reviewer's edited DOCX of an Approved order (None: deliver as generated)
         self.timezone = timezone  # ERPNext's: the delivery date a new entity's calendar is computed from
         self.storage = storage
         self.mailer = mailer
@@ -214,6 +217,14 @@ class Deliverer:
             return out
         if status not in (Status.APPROVED, Status.READY):
             return Outcome(DeliveryStatus.SKIPPED, name, version, f"order is {status}, not Approved")
+        if status == Status.APPROVED and self.edits is not None:
+            edit = self.edits.apply(doctype, doc, approval_record(doc), call_id)
+            if edit.state == "returned":
+                return Outcome(DeliveryStatus.RETURNED, name, version, edit.detail)
+            if edit.state == "busy":
+                return Outcome(DeliveryStatus.BUSY, name, version, edit.detail)
+            doc, version = edit.doc, current_version(edit.doc)
+            status = str(doc.get("status", ""))
         try:
             package = self.preflight(doctype, doc)
         except PreflightFailed as exc:
