@@ -100,3 +100,27 @@ def test_a_damaged_final_fails_the_order_before_any_email(erp: ERPNext, storage:
     assert erp.get(order["doctype"], name)["status"] == "Failed"
     assert smtp.messages == []
     assert json.loads(storage.get_bytes(approval_key(name, 1)))["files"][0]["key"] == first["key"]
+
+
+def test_presign_during_a_revision_serves_the_approved_finals(erp: ERPNext, storage: Storage,
+                                                              smtp_settings: SMTPSettings,
+                                                              make_order: Callable[..., Order]) -> None:
+    """Delivered -> Revision is not in the status table (a delivered order is only refunded), so the revision
+    of an approved version is the one whose delivery failed: Failed -> Queued -> ... -> Revision. presign keeps
+    serving the approved v1 as deliver stored it (with its approval page), never the draft in revision."""
+    from pwcore.model.status import can_transition
+
+    assert not can_transition("Delivered", "Revision")
+    order = make_order(status="Approved")
+    name = order["name"]
+    dead = smtp_settings.model_copy(update={"port": 1})
+    out = Deliverer(erp, storage, Mailer(dead, attempts=1, max_wait_s=0.01), dead).run(order["doctype"], name, "x")
+    assert out.status == "failed"
+    for status in ("Queued", "Processing", "Review", "Revision"):
+        erp.update(order["doctype"], name, {"status": status})
+    record = {f["filename"]: f for f in storage.get_json(approval_key(name, 1))["files"]}
+    links = presigner(erp, storage).links(order["customer"], name)
+    assert links["version"] == 1 and links["order_status"] == "Revision"
+    for f in links["files"]:
+        if f["filename"] in record:
+            assert f["sha256"] == record[f["filename"]]["final_sha256"] and "/v1/delivery/final/" in f["url"]
