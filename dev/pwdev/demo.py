@@ -290,10 +290,14 @@ def run(stack: LocalStack) -> dict[str, Any]:
     crtc_steps.append(delivered_cr["status"])
     cs_doctype, cs_name = first["orders"][1]
     revised = revise_and_approve(erp, storage, reviewer, cs_doctype, cs_name)  # pwdev.demo_review
-    results[cs_name]["status"] = revised["status"]
+    results[cs_name].update(status=revised["status"], minio_path=revised["minio_path"])
     approved_by = {fo_name: str(delivered.get("approved_by") or "")}
     say(f"   approved by {approved_by[fo_name]} on {delivered.get('approved_on')}")
     after = presign(stack, customer, fo_name)
+    deadline = time.monotonic() + 20  # presign keeps an order's status for PRESIGN_ORDER_CACHE_S (15 s)
+    while after.status_code == 409 and time.monotonic() < deadline:
+        time.sleep(1)
+        after = presign(stack, customer, fo_name)
     say(f"== presign for {fo_name} after approval: {after.status_code}")
     for f in after.json().get("files", []):
         say(f"   {f['filename']}: {f['url'][:90]}...")

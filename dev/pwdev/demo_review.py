@@ -31,7 +31,7 @@ def _wait(erp: Any, doctype: str, name: str, status: str, version: int, timeout:
 
 def revise_and_approve(erp: Any, storage: Any, reviewer: Any, doctype: str, name: str) -> dict[str, Any]:
     """The reviewer asks for a revision of `name` (in Review at v1), reads the redline of v2, approves it.
-    Returns {"redlines": {name: [file names]}, "status": final status, "version": n}."""
+    Returns {"redlines": {name: [file names]}, "status": final status, "version": n, "minio_path": its folder}."""
     from pypdf import PdfReader
 
     notes = "Remediation plan: add a timeline for reclassifying the shift leads, with the first step in 30 days."
@@ -51,4 +51,4 @@ def revise_and_approve(erp: Any, storage: Any, reviewer: Any, doctype: str, name
     done = _wait(erp, doctype, name, "Delivered", 2, timeout=120)
     _say(f"   {name}: {done['status']} (v{done.get('document_version')}, approved v{done.get('approved_version')})")
     return {"redlines": {name: redlines}, "status": str(done["status"]),
-            "version": int(done.get("document_version") or 0)}
+            "version": int(done.get("document_version") or 0), "minio_path": done.get("minio_path")}

@@ -24,7 +24,7 @@ from pwcore.documents.redline import compare
 from pwcore.documents.review_copies import copy_name
 from pwcore.logs import get_logger
 from pwcore.model.layout import manifest_key, redline_key
-from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE
+from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE, VersionManifest
 
 log = get_logger("pwcore.documents")
 
@@ -68,7 +68,9 @@ def produce(storage: Storage, convert: Callable[[bytes], bytes], manifest: dict[
     if version < 2:
         return result
     try:
-        previous = dict(storage.get_json(manifest_key(name, version - 1)))
+        # Parsed with the schema deliver and presign use: its keys must sit inside v{n-1}'s own folder.
+        previous = VersionManifest.parse(storage.get_bytes(manifest_key(name, version - 1)), name,
+                                         version - 1).model_dump(mode="json")
     except Exception as exc:
         log.warning("redline.previous_manifest_unreadable", order=name, version=version, error=type(exc).__name__)
         result.errors.append(f"v{version - 1}/manifest.json could not be read ({type(exc).__name__})")

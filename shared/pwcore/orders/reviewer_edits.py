@@ -49,7 +49,7 @@ from pwcore.logs import get_logger
 from pwcore.model.clock import parse_modified
 from pwcore.model.doctypes import current_version
 from pwcore.model.layout import edit_claim_key, manifest_key, version_prefix
-from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE, ManifestFile, VersionManifest
+from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE, ManifestFile, ManifestInvalid, VersionManifest
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders.transitions import transition
 
@@ -210,7 +210,10 @@ class ReviewerEdits:
         raw = self.storage.get_bytes_if_exists(manifest_key(name, n))
         if raw is None:
             return EditResult("none", doc)  # deliver's pre-flight names the missing manifest
-        manifest = VersionManifest.parse(raw, name, n)
+        try:
+            manifest = VersionManifest.parse(raw, name, n)
+        except ManifestInvalid:
+            return EditResult("none", doc)  # deliver's pre-flight fails the order with the reason
         chosen, problems = self._select(doc, manifest, uploads)
         contents: dict[str, bytes] = {}
         for filename, (_, up) in chosen.items():

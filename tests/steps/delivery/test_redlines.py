@@ -103,3 +103,18 @@ def test_version_one_has_no_redline_and_a_missing_previous_version_is_named(
     v5 = {**v1, "version": 5}
     out = review_redlines.produce(storage, converter.convert, v5)
     assert out.made == [] and "v4/manifest.json" in out.errors[0]
+
+
+def test_a_forged_previous_manifest_is_not_followed(storage: Storage, converter: PdfConverter,
+                                                    make_order: Callable[..., Order]) -> None:
+    """v1's manifest pointing at backups/ never makes its way into a reviewer's attachment."""
+    order = make_order(status="Review")
+    name = order["name"]
+    storage.put_bytes("backups/secret.docx", docx("backup content"), DOCX_TYPE)
+    forged = {"order": name, "doctype": order["doctype"], "version": 1, "files": [
+        {"key": "backups/secret.docx", "filename": f"articles-{name}.docx", "content_type": DOCX_TYPE,
+         "size": 1, "sha256": "0" * 64}]}
+    storage.put_bytes(f"orders/{name}/v1/manifest.json", json.dumps(forged).encode(), "application/json")
+    v2 = put_version(storage, order, 2, {"articles": docx("Article 1.")})
+    out = review_redlines.produce(storage, converter.convert, v2)
+    assert out.made == [] and "v1/manifest.json could not be read (ManifestInvalid)" in out.errors[0]
