@@ -27,6 +27,12 @@ SMTP failures that prove nothing was accepted (connection refused, 4xx after the
 marker, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
+Before the pre-flight, an Approved order's reviewer edits (`v{n}-EDITED-<document>.docx` Files) become version
+n+1, which is then the version delivered; a bad upload sends the order back to Review with a Comment
+(pwcore.orders.reviewer_edits, docs/review-loop.md). After Ready, each PDF gets its approval page; the final PDFs
+are stored once under `delivery/final/` and recorded in `delivery/approval.json`, and every run (a retry too)
+emails those stored bytes, which are also what presign serves from then on.
+
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
 stop it; it only stops the Listmonk follow-up subscription.
 """
