@@ -15,7 +15,7 @@ from pwdev.runner import parse_duration
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ["on-payment", "generate-doc", "generate-report", "deliver", "presign", "calendar-tick", "backup",
              "restore-check", "reconcile"]
-RENDERERS = ("generate-doc", "generate-report")  # LibreOffice: the Debian template
+RENDERERS = ("generate-doc", "generate-report", "deliver")  # LibreOffice: the Debian template
 TOP_KEYS = {"version", "provider", "functions", "configuration"}
 FUNCTION_KEYS = {
     "lang", "handler", "image", "fprocess", "environment", "secrets", "skip_build", "namespace", "annotations",
@@ -77,6 +77,7 @@ def test_function_set_and_keys(stack: dict[str, Any]) -> None:
         assert set(fn) <= FUNCTION_KEYS, (name, set(fn) - FUNCTION_KEYS)
         assert fn["handler"] == f"./functions/{name}"
         assert fn["image"] == f"ghcr.io/performancewest/{name}:latest"
+        # LibreOffice: generate-doc and generate-report render, deliver converts a reviewer's edited DOCX
         assert fn["lang"] == ("python3-http-debian" if name in RENDERERS else "python3-http")
         assert fn["readonly_root_filesystem"] is True
 

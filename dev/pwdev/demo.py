@@ -6,7 +6,9 @@ them (the audit's analysis sections written by the LLM); both reach Review; the 
 and delivered by email. A second customer's payment webhook is dropped on purpose, and the reconcile sweep
 recovers it. A third customer registers a Canadian carrier with the CRTC: its order waits Queued while the
 identity verification is Pending, starts when the Sales Order says Verified (found by the reconcile sweep),
-reaches Review with the CRTC document set, is approved and delivered. The last line printed is a JSON summary.
+reaches Review with the CRTC document set, is approved and delivered. The reviewer asks for a revision of the
+FLSA audit; it comes back in Review as v2 with a redline per document, and is approved and delivered
+(pwdev.demo_review). The last line printed is a JSON summary.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 
 from pwdev.demo_access_log import show_access_log
+from pwdev.demo_review import revise_and_approve
 from pwdev.erpnext import submit_payment_entry
 from pwdev.stack import JWT_SECRET, LocalStack
 
@@ -286,9 +289,16 @@ def run(stack: LocalStack) -> dict[str, Any]:
     delivered_cr = wait_status(erp, "CRTC Order", cr_name, {"Delivered"}, timeout=120)
     results[cr_name]["status"] = delivered_cr["status"]
     crtc_steps.append(delivered_cr["status"])
+    cs_doctype, cs_name = first["orders"][1]
+    revised = revise_and_approve(erp, storage, reviewer, cs_doctype, cs_name)  # pwdev.demo_review
+    results[cs_name].update(status=revised["status"], minio_path=revised["minio_path"])
     approved_by = {fo_name: str(delivered.get("approved_by") or "")}
     say(f"   approved by {approved_by[fo_name]} on {delivered.get('approved_on')}")
     after = presign(stack, customer, fo_name)
+    deadline = time.monotonic() + 20  # presign keeps an order's status for PRESIGN_ORDER_CACHE_S (15 s)
+    while after.status_code == 409 and time.monotonic() < deadline:
+        time.sleep(1)
+        after = presign(stack, customer, fo_name)
     say(f"== presign for {fo_name} after approval: {after.status_code}")
     for f in after.json().get("files", []):
         say(f"   {f['filename']}: {f['url'][:90]}...")
@@ -320,7 +330,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
     say("== which function generated which order (compliance orders on their own queue)")
     generators = generated_by(stack, results)
-    expected = {fo_name: "Delivered", cr_name: "Delivered"}
+    expected = {fo_name: "Delivered", cr_name: "Delivered", cs_name: "Delivered"}
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
@@ -329,7 +339,7 @@ def run(stack: LocalStack) -> dict[str, Any]:
                      "files": [k.rsplit("/", 1)[1] for k in files.get(cr_name, [])]},
             "seconds": round(time.monotonic() - started, 1),
             "review_attachments": attachments, "presign_in_review": in_review.status_code,
-            "presign_after_approval": after.status_code, "redlines": {}, "approved_by": approved_by,
+            "presign_after_approval": after.status_code, "redlines": revised["redlines"], "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis,
             "access_log": access_log, "generated_by": generators}

@@ -68,6 +68,12 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
     names = [f["file_name"] for f in erp.list_page("File", fields=["file_name"],
                                                    filters=[["attached_to_name", "=", name]])]
     assert names and all(n.startswith("v2-DRAFT-") for n in names)  # v1's copies detached
+    # The reviewer reads what changed: the redline of the report against v1, attached and listed.
+    redline = f"v2-DRAFT-flsa-audit-report-{name}.changes-from-v1.pdf"
+    assert redline in names
+    changes = pdf_text(storage.get_bytes(f"orders/{name}/v2/review/flsa-audit-report.changes-from-v1.pdf"))
+    assert "Changes from v1 to v2" in changes and "No changes" not in changes
+    assert any(redline in c and "word(s) inserted" in c for c in comments(erp, name))
     assert v2["remediation_plan"]["prompt_sha256"] != sections["remediation_plan"]["prompt_sha256"]
     assert v2["executive_summary"]["prompt_sha256"] == sections["executive_summary"]["prompt_sha256"]
     assert v2["executive_summary"]["cached"] is True

@@ -6,6 +6,12 @@
       delivery/sent.json                 the one-email claim of deliver (+ .resend-<digest> per resend)
       delivery/recorded.json             the claim to record the email in ERPNext
       delivery/approval.json             who approved, when, and each document's reviewed and delivered sha256
+      delivery/final/{filename}          a delivered PDF (the reviewed one + its approval page), written once:
+                                         what the email attached and what presign serves once it exists
+      review/{document}.changes-from-v{m}.pdf  the redline of a document against version m (m = n-1), for the
+                                         reviewer only (never in manifest.json, so never delivered or presigned)
+      edited/claim.json                  the claim of the deliver run that turns a reviewer's edited DOCX into
+                                         this version (a version made from edits has no generation lease)
     invoices/{invoice}.pdf               the invoice PDF, once per Sales Invoice
     reminders/{entry}/{due}/{status}.json  a calendar reminder, sent once per entry, due date and status
     locks/reconcile.json                 the sweep's lock (one sweep at a time)
@@ -56,6 +62,21 @@ def recorded_marker_key(name: str, version: int) -> str:
 
 def approval_key(name: str, version: int) -> str:
     return f"{version_prefix(name, version)}delivery/approval.json"
+
+
+def final_key(name: str, version: int, filename: str) -> str:
+    """The delivered form of one PDF of a version (its approval page appended), stored once by deliver."""
+    return f"{version_prefix(name, version)}delivery/final/{slug(filename)}"
+
+
+def redline_key(name: str, version: int, document: str, against: int) -> str:
+    """The comparison of `document` (a template's slug) in version `version` with version `against`."""
+    return f"{version_prefix(name, version)}review/{slug(document)}.changes-from-v{against}.pdf"
+
+
+def edit_claim_key(name: str, version: int) -> str:
+    """The claim to build version `version` from a reviewer's edited DOCX files (pwcore.clients.claims)."""
+    return f"{version_prefix(name, version)}edited/claim.json"
 
 
 def invoice_key(invoice: str) -> str:
