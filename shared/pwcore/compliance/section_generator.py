@@ -2,7 +2,8 @@
 
 A compliance document = a docx template + named sections written by the model from the customer's intake.
 The sections of each service, their prompts, length bounds and options live in reviewable TOML files
-(`pwcore/data/sections/*.toml`); this module turns them into prompts, calls Ollama and checks the answers.
+(`service.toml` in each service's folder under `pwcore/compliance/services/`, plus `_common.toml` there); this
+module turns them into prompts, calls Ollama and checks the answers.
 
 Generation (`SectionGenerator.generate`):
 - sections run in parallel on a thread pool bounded by `concurrency` (Ollama itself serialises per model
@@ -31,7 +32,6 @@ import tomllib
 from collections.abc import Generator, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -41,6 +41,7 @@ from ollama._client import _parse_host  # same host rules as the client (https w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from pwcore.compliance import services
 from pwcore.compliance.intake import INTAKE_MODELS, UnknownService
 from pwcore.logs import get_logger
 
@@ -186,19 +187,14 @@ class ServiceSpec(BaseModel):
         raise KeyError(key)
 
 
-def _sections_dir() -> Path:
-    return Path(str(resources.files("pwcore"))) / "data" / "sections"
-
-
 def load_service_specs(folder: Path | None = None) -> dict[str, ServiceSpec]:
-    """Read `_common.toml` + one TOML file per service; the dict is keyed by service type."""
-    folder = folder or _sections_dir()
+    """Read `_common.toml` + each service folder's `service.toml`; the dict is keyed by service type.
+    `folder` is a copy of pwcore/compliance/services (tests), by default the package itself."""
+    folder = folder or services.FOLDER
     with (folder / "_common.toml").open("rb") as fh:
         common = tomllib.load(fh)
     specs: dict[str, ServiceSpec] = {}
-    for path in sorted(folder.glob("*.toml")):
-        if path.name.startswith("_"):
-            continue
+    for path in sorted(folder.glob("*/service.toml")):
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
         spec = ServiceSpec(
