@@ -454,7 +454,7 @@ def _report(title: str, spec: ReportSpec) -> bytes:
             b.p(body.text, lead=body.lead, indent=0.25)
             b.tag("{%p endfor %}")
         elif body.startswith("sections."):
-            b.p(f"{{{{ {body} }}}}")
+            b.tag(f"{{{{p {body} }}}}")  # structured blocks: paragraphs, lists, tables (documents.section_blocks)
         else:
             b.p(body)
     number += 1
@@ -478,7 +478,7 @@ def privacy_policy() -> bytes:
     b.p("Last updated {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
     b.h1("1.\u2002Overview")
-    b.p("{{ sections.overview }}")
+    b.tag("{{p sections.overview }}")
     b.h1("2.\u2002Information We Collect")
     b.p(ccpa_audit.DATA_CATEGORIES.intro.replace("the client reported collecting", "we collect"))
     b.table(
@@ -498,7 +498,7 @@ def privacy_policy() -> bytes:
     b.p("[Why you use personal information: not provided. Describe it before publishing.]", italic=True)
     b.tag("{%p endif %}")
     b.h1("3.\u2002How We Use and Share Information")
-    b.p("{{ sections.data_practices }}")
+    b.tag("{{p sections.data_practices }}")
     # Sale/sharing, cookies and children are facts the policy must state; when the client did not answer
     # (cookies, analytics), a bracketed note tells them to before publishing, rather than staying silent.
     b.tag("{%p if sells_or_shares == 'Yes' %}")
@@ -524,7 +524,7 @@ def privacy_policy() -> bytes:
     b.p("[Analytics and advertising: not provided. State whether you use them before publishing.]", italic=True)
     b.tag("{%p endif %}")
     b.h1("4.\u2002Your Rights and Choices")
-    b.p("{{ sections.consumer_rights }}")
+    b.tag("{{p sections.consumer_rights }}")
     b.h1("5.\u2002How to Exercise Your Rights")
     b.p(
         "To make a request, email {{ contact_email }} or use the contact options on {{ website }}. We will "

@@ -84,7 +84,7 @@ def _sample(folder: Path) -> dict[str, Any]:
 
 # Sample section output and intake per service (the intake in the shape of the service's intake model:
 # compliance_context() validates it with parse_intake, so an invalid sample stops tools/make_templates.py).
-SECTIONS: dict[str, dict[str, str]] = {svc: _sample(folder)["sections"] for _, svc, _, folder in _service_folders()}
+SECTIONS: dict[str, dict[str, Any]] = {svc: _sample(folder)["sections"] for _, svc, _, folder in _service_folders()}
 INTAKE: dict[str, dict[str, Any]] = {svc: _sample(folder)["intake"] for _, svc, _, folder in _service_folders()}
 # service type -> template id
 SLUGS: dict[str, str] = {svc: template for _, svc, template, _ in _service_folders()}

@@ -102,8 +102,11 @@ def test_template_renders_sample_to_pdf(name: str, converter: PdfConverter) -> N
     else:
         assert s["entity_name"] in text and "Page 1 of" in text
         for key in spec.sections:
-            first_sentence = s["sections"][key].split("\a")[0].split("\n")[0][:60]
+            first = s["sections"][key]["blocks"][0]
+            first_sentence = (first.get("text") or (first.get("items") or first.get("headers"))[0])[:60]
             assert _norm(first_sentence) in text, key
+            for finding in s["sections"][key]["findings"]:  # the report's findings table
+                assert _norm(finding["action"])[:40] in text, key
         assert "not constitute legal advice" in text or "not legal advice" in text
 
 

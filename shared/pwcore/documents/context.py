@@ -41,6 +41,7 @@ from pwcore.compliance.services.contractor_assessment import PAID_BY_LABELS, Wor
 from pwcore.compliance.services.flsa_audit import EXEMPTION_LABELS, RoleRow
 from pwcore.compliance.services.handbook_review import POLICY_LABELS, PolicyRow
 from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS
+from pwcore.compliance.structured import SectionContent
 from pwcore.model.formatting import (
     MASKED_ID,
     ContextError,
@@ -120,7 +121,7 @@ class _ComplianceBase(_Model):
     report_date: str
     customer_name: str
     customer_email: str | None = None
-    sections: dict[str, str]
+    sections: dict[str, dict[str, Any]]  # structured content (pwcore.compliance.structured), by section key
     notes: str
     # Shared by several services.
     industry: str | None = None
@@ -225,10 +226,23 @@ def intake_facts(intake: IntakeModel) -> dict[str, Any]:
     return facts
 
 
+def _section(value: str | Mapping[str, Any] | SectionContent, print_findings: bool) -> dict[str, Any]:
+    """A section as content: structured answers as they are, plain text (samples, older callers) as paragraphs."""
+    if isinstance(value, SectionContent):
+        content = value
+    elif isinstance(value, Mapping):
+        content = SectionContent.model_validate(dict(value))
+    else:
+        content = SectionContent.from_text(clean_text(value))
+    if not print_findings:
+        content = content.model_copy(update={"findings": []})
+    return content.model_dump(mode="json")
+
+
 def compliance_context(
     order: Mapping[str, Any],
     customer: Mapping[str, Any],
-    sections: Mapping[str, str],
+    sections: Mapping[str, str | Mapping[str, Any] | SectionContent],
     as_of: date | None = None,
     intake: IntakeModel | None = None,
 ) -> dict[str, Any]:
@@ -249,6 +263,7 @@ def compliance_context(
     elif not isinstance(intake, intake_model_for(service_type)):
         raise ContextError(f"intake model {type(intake).__name__} does not belong to {service_type!r}")
     # Keep only the service's own sections: a stray key must not leak another service's text.
+    svc = services.service(service_type)
     wanted = SERVICE_SECTIONS[service_type]
     ctx = ComplianceContext(
         order_name=_require(order, "name", dt),
@@ -257,7 +272,7 @@ def compliance_context(
         entity_name=_require(order, "entity_name", dt),
         state=_require(order, "state", dt),
         report_date=long_date(_as_of(as_of)),
-        sections={k: section_text(sections[k]) for k in wanted if k in sections},
+        sections={k: _section(sections[k], svc.print_findings) for k in wanted if k in sections},
         **intake_facts(intake),
         **_customer(customer),
     )

@@ -50,6 +50,7 @@ class ServiceDef:
     # None: the template has a layout of its own (the privacy policy, made by tools/make_templates.py).
     report: ReportSpec | None
     folder: Path
+    print_findings: bool = True  # False: the document never prints findings (only the checklist lists them)
 
     @property
     def spec_file(self) -> Path:
@@ -91,6 +92,7 @@ def define(
         build_facts=build_facts,
         report=report,
         folder=folder,
+        print_findings=bool(raw.get("print_findings", True)),
     )
 
 
