@@ -48,6 +48,7 @@ from ollama._client import _parse_host  # same host rules as the client (https w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from pwcore.clients.ollama_api import DEFAULT_MAX_CTX
 from pwcore.compliance import services
 from pwcore.compliance.intake import INTAKE_MODELS, UnknownService
 from pwcore.compliance.structured import AnswerInvalid, SectionContent, answer_schema, parse_answer
@@ -75,7 +76,6 @@ MAX_REASON_CHARS = 200
 # the Llama/Qwen tokenizers; 3 over-estimates the tokens, so a prompt judged to fit does fit.
 CHARS_PER_TOKEN = 3.0
 CTX_STEP = 1024
-DEFAULT_MAX_CTX = 32768
 
 
 # --- errors -----------------------------------------------------------------------------------------------
@@ -104,10 +104,14 @@ class PromptTooLarge(SectionFailed):
     """The prompt plus the answer budget does not fit the largest context window allowed (no retry helps)."""
 
     def __init__(self, section: str, needed: int, max_ctx: int) -> None:
-        super().__init__(section, f"prompt needs about {needed} tokens of context (prompt + num_predict), "
-                         f"more than the {max_ctx} allowed (OLLAMA_MAX_CTX); shorten the intake", 0)
         self.needed = needed
         self.max_ctx = max_ctx
+        reason = (f"the prompt needs about {needed} tokens of context (prompt + answer budget), more than the "
+                  f"{max_ctx} allowed (OLLAMA_MAX_CTX): shorten the intake or raise OLLAMA_MAX_CTX")
+        self.section = section
+        self.reason = reason
+        self.attempts = 0
+        LLMError.__init__(self, f"section '{section}' cannot be written: {reason}")
 
 
 class _Retryable(Exception):
@@ -454,6 +458,8 @@ class SectionGenerator:
             section_timeout_s=settings.section_timeout_s,
             retries=settings.retries,
             cache=cache,
+            keep_alive=settings.keep_alive,
+            max_ctx=settings.max_ctx,
             **kwargs,
         )
 
