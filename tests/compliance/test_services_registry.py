@@ -26,8 +26,9 @@ def test_every_folder_is_a_service_and_the_registry_feeds_the_rest() -> None:
         assert specs[svc.service_type].keys == list(svc.section_keys)
         assert ctx.SERVICE_SECTIONS[svc.service_type] == list(svc.section_keys)
         assert ctx.REPORT_TITLES[svc.service_type] == svc.title
-        assert manifest["compliance"][svc.service_type] == {"template": svc.template_id,
-                                                           "sections": list(svc.section_keys)}
+        assert manifest["compliance"][svc.service_type] == {
+            "template": svc.template_id, "sections": list(svc.section_keys),
+            "documents": [svc.template_id, "remediation-checklist"]}
         assert samples.SLUGS[svc.service_type] == svc.template_id
         assert (svc.folder / f"../../../data/facts/{svc.slug}.toml").resolve().is_file()
 

@@ -29,6 +29,7 @@ EXPECTED_TEMPLATES = set(formation_set.TEMPLATES) | {
     "handbook-review",
     "ccpa-audit-report",
     "tcpa-audit-report",
+    "remediation-checklist",
     "invoice",
 }
 
@@ -44,7 +45,7 @@ def test_manifest_lists_all_templates_and_services() -> None:
     assert {s: v["sections"] for s, v in m["compliance"].items()} == ctx.SERVICE_SECTIONS
     for etype in ("LLC", "Corporation", "Nonprofit"):
         assert registry.templates_for("Formation Order", etype) == list(formation_set.TEMPLATES)
-    assert registry.templates_for("Compliance Service", "CCPA Audit") == ["ccpa-audit-report"]
+    assert registry.templates_for("Compliance Service", "CCPA Audit") == ["ccpa-audit-report", "remediation-checklist"]
     assert registry.templates_for("Sales Invoice") == ["invoice"]
 
 

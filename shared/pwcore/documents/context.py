@@ -112,6 +112,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FindingRow(_Model):
+    """One row of the remediation checklist (and of a report's findings table)."""
+
+    number: str
+    priority: str
+    requirement: str
+    gap: str
+    action: str
+    owner: str
+    due: str
+    authority: str
+
+
 class _ComplianceBase(_Model):
     order_name: str
     service_type: str
@@ -123,6 +136,9 @@ class _ComplianceBase(_Model):
     customer_email: str | None = None
     sections: dict[str, dict[str, Any]]  # structured content (pwcore.compliance.structured), by section key
     notes: str
+    # Every finding of the order's sections, in section order: the remediation checklist's rows.
+    findings: list[FindingRow]
+    finding_count: str
     # Shared by several services.
     industry: str | None = None
     states_covered: str | None = None
@@ -265,6 +281,9 @@ def compliance_context(
     # Keep only the service's own sections: a stray key must not leak another service's text.
     svc = services.service(service_type)
     wanted = SERVICE_SECTIONS[service_type]
+    contents = {k: _section(sections[k], True) for k in wanted if k in sections}
+    rows = [FindingRow(number=str(n), **{k: clean_text(v) for k, v in f.items()})
+            for n, f in enumerate((f for c in contents.values() for f in c["findings"]), 1)]
     ctx = ComplianceContext(
         order_name=_require(order, "name", dt),
         service_type=service_type,
@@ -272,7 +291,10 @@ def compliance_context(
         entity_name=_require(order, "entity_name", dt),
         state=_require(order, "state", dt),
         report_date=long_date(_as_of(as_of)),
-        sections={k: _section(sections[k], svc.print_findings) for k in wanted if k in sections},
+        # A document that never prints findings (the published privacy policy) gets its sections without them.
+        sections={k: c if svc.print_findings else {**c, "findings": []} for k, c in contents.items()},
+        findings=rows,
+        finding_count=str(len(rows)),
         **intake_facts(intake),
         **_customer(customer),
     )
