@@ -69,8 +69,8 @@ def _section_writer() -> Any:
     return make_section_writer(llm)
 
 
-def _write_sections(doc: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    result: tuple[dict[str, str], dict[str, Any]] = _section_writer()(doc)
+def _write_sections(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    result: tuple[dict[str, dict[str, Any]], dict[str, Any]] = _section_writer()(doc)
     return result
 
 

@@ -80,7 +80,7 @@ class Generator:
 
     def __init__(self, erp: ERPNext, storage: Storage, templates: TemplateStore, convert: Callable[[bytes], bytes],
                  lease_s: int = 900, timezone: str = "America/Chicago",
-                 sections: Callable[..., tuple[dict[str, str], dict[str, Any]]] | None = None) -> None:
+                 sections: Callable[..., tuple[dict[str, dict[str, Any]], dict[str, Any]]] | None = None) -> None:
         self.erp = erp
         self.storage = storage
         self.templates = templates
@@ -316,7 +316,7 @@ class Generator:
         return context, template_ids
 
     def _sections(self, doc: dict[str, Any], manifest_tpl: dict[str, Any],
-                  template_ids: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+                  template_ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         if self.sections is None:
             raise GenerationFailed("the LLM section writer is not configured for compliance services")
         return self.sections(doc)

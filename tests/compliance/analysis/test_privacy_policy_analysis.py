@@ -13,6 +13,7 @@ import pytest
 from pwcore.compliance.analysis import privacy_policy as pp
 from pwcore.compliance.analysis.ccpa import CATEGORY_LABELS
 from pwcore.compliance.intake import PrivacyPolicyIntake, parse_intake
+from pwcore.compliance.structured import SectionContent
 from pwdev.samples import INTAKE, SECTIONS
 
 AS_OF = date(2026, 12, 2)
@@ -168,5 +169,6 @@ def test_drafted_text_built_from_the_plan_passes(sample: pp.PrivacyPolicyAnalysi
 
 def test_sample_section_text_claims_nothing_false(sample: pp.PrivacyPolicyAnalysis) -> None:
     # The stored sample sections make no no-sale claim and no section references.
-    text = "\n".join(SECTIONS["Privacy Policy"].values())
+    text = "\n".join(v if isinstance(v, str) else SectionContent.model_validate(v).plain_text()
+                     for v in SECTIONS["Privacy Policy"].values())
     assert pp.check_policy_text(text, sample) == []
