@@ -68,6 +68,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield s
 
 
+@pytest.fixture(scope="module")
+def erp(stack: LocalStack) -> Any:
+    from pwcore.runtime import wiring
+
+    return wiring.erpnext()
+
+
+@pytest.fixture(scope="module")
+def storage(stack: LocalStack) -> Any:
+    from pwcore.runtime import wiring
+
+    return wiring.storage()
+
+
 def sweep(stack: LocalStack) -> dict[str, Any]:
     assert stack.gateway is not None
     # An operator's run (the scheduled, unauthenticated one answers counts only, never order names).

@@ -50,6 +50,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield s
 
 
+@pytest.fixture(scope="module")
+def erp(stack: LocalStack) -> Any:
+    from pwcore.runtime import wiring
+
+    return wiring.erpnext()
+
+
+@pytest.fixture(scope="module")
+def storage(stack: LocalStack) -> Any:
+    from pwcore.runtime import wiring
+
+    return wiring.storage()
+
+
 # ---- helpers -----------------------------------------------------------------------------------------------
 def sweep(stack: LocalStack, dry_run: bool = False) -> tuple[int, dict[str, Any]]:
     assert stack.gateway is not None
