@@ -61,6 +61,9 @@ SMTP_USER = "documents@performancewest.net"  # stack.yml's SMTP_USER; the sink c
 SMTP_PASSWORD = "pw-dev-smtp-password-3e9d"  # the sink's password (secret file smtp-password)
 
 
+_STANDIN_OLLAMA_URLS: set[str] = set()  # the Ollama stand-ins LocalStacks of this process started
+
+
 class LocalStack:
     def __init__(
         self,
@@ -101,7 +104,10 @@ class LocalStack:
         self.s3: S3Server | None = None
         self.smtp: SMTPSink | None = None
         self.ollama: Any = None
-        self.ollama_url = os.environ.get("OLLAMA_HOST", "")
+        # A real Ollama named by the caller; not the stand-in of another stack alive in this process (whose env()
+        # is in os.environ while it runs: test sessions overlap module- and package-scoped stacks).
+        host = os.environ.get("OLLAMA_HOST", "")
+        self.ollama_url = "" if host in _STANDIN_OLLAMA_URLS else host
         self.erpnext: Any = None
         self.gateway: Gateway | None = None
         self.functions: dict[str, FunctionProcess] = {}
@@ -187,6 +193,7 @@ class LocalStack:
 
             self.ollama = OllamaStandin(token_latency_s=self.token_latency_s).start(port=self.ports.get("ollama", 0))
             self.ollama_url = self.ollama.url
+            _STANDIN_OLLAMA_URLS.add(self.ollama_url)
         self.erpnext = ERPNextStandin(
             db_path=str(self.workdir / "erpnext.sqlite"), seeded=False,
             users=[{"user": "Administrator", "api_key": API_KEY, "api_secret": API_SECRET}, BACKUP_USER],
