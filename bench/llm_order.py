@@ -26,7 +26,7 @@ def main() -> int:
     from pwcore.runtime import wiring
 
     rows = []
-    with LocalStack(functions=("on-payment", "generate-doc"), token_latency_s=TOKEN_LATENCY_S,
+    with LocalStack(functions=("on-payment", "generate-doc", "generate-report"), token_latency_s=TOKEN_LATENCY_S,
                     extra_env={"OLLAMA_CONCURRENCY": "3"}):
         erp = wiring.erpnext()
         storage = wiring.storage()

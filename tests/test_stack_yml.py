@@ -13,8 +13,9 @@ from pwdev.gateway import CronSchedule
 from pwdev.runner import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ["on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "restore-check",
-             "reconcile"]
+FUNCTIONS = ["on-payment", "generate-doc", "generate-report", "deliver", "presign", "calendar-tick", "backup",
+             "restore-check", "reconcile"]
+RENDERERS = ("generate-doc", "generate-report", "deliver")  # LibreOffice: the Debian template
 TOP_KEYS = {"version", "provider", "functions", "configuration"}
 FUNCTION_KEYS = {
     "lang", "handler", "image", "fprocess", "environment", "secrets", "skip_build", "namespace", "annotations",
@@ -77,7 +78,8 @@ def test_function_set_and_keys(stack: dict[str, Any]) -> None:
         assert set(fn) <= FUNCTION_KEYS, (name, set(fn) - FUNCTION_KEYS)
         assert fn["handler"] == f"./functions/{name}"
         assert fn["image"] == f"ghcr.io/performancewest/{name}:latest"
-        assert fn["lang"] == ("python3-http-debian" if name == "generate-doc" else "python3-http")
+        # LibreOffice: generate-doc and generate-report render, deliver converts a reviewer's edited DOCX
+        assert fn["lang"] == ("python3-http-debian" if name in RENDERERS else "python3-http")
         assert fn["readonly_root_filesystem"] is True
 
 
@@ -86,8 +88,9 @@ def test_build_args_are_a_map_of_strings(stack: dict[str, Any]) -> None:
         args = fn.get("build_args", {})
         assert isinstance(args, dict)
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in args.items())
-    packages = stack["functions"]["generate-doc"]["build_args"]["ADDITIONAL_PACKAGE"].split()
-    assert {"libreoffice-writer-nogui", "python3-uno"} <= set(packages)
+    for name in RENDERERS:
+        packages = stack["functions"][name]["build_args"]["ADDITIONAL_PACKAGE"].split()
+        assert {"libreoffice-writer-nogui", "python3-uno"} <= set(packages), name
 
 
 def test_environment_is_strings_without_secrets_and_timeouts_are_consistent(stack: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@
 The templates are built with python-docx and carry docxtpl Jinja tags. Rules kept here so the templates
 render: `{%tr %}` tags sit in a row of their own, `{%p %}` tags in a paragraph of their own, and every
 `{{ }}` tag is written as one run. Sample contexts in the manifest are produced by the real context
-builders (pwcore.documents.context) from the sample ERPNext documents in pwcore.documents.samples.
+builders (pwcore.documents.context) from the sample ERPNext documents in pwdev.samples. Each compliance
+report's layout is the ReportSpec in its service folder (pwcore.compliance.services.<service>).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import io
 import json
 import sys
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ from docx.shared import Inches, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from pwcore.compliance import services
+from pwcore.compliance.services import ccpa_audit
+from pwcore.compliance.services.report_spec import FormTable, ItemList, ReportSpec, TableSpec
 from pwcore.documents import context as ctx
 from pwcore.documents import formation_docs, formation_set
 from pwdev import samples
@@ -412,57 +415,9 @@ DISCLAIMER = (
 )
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    """A table with one row per item of the list `variable` (a `{%tr for %}` loop)."""
-
-    title: str
-    intro: str
-    variable: str
-    headers: tuple[str, ...]
-    columns: tuple[str, ...]
-    widths: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class FormTable:
-    """A fixed table for the client to complete (no context fields)."""
-
-    title: str
-    intro: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    widths: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class ItemList:
-    """One paragraph per item of `variable` (a `{%p for %}` loop): bold `lead`, then `text`."""
-
-    title: str
-    intro: str
-    variable: str
-    lead: str
-    text: str
-
-
-Fact = tuple[str, str, str | None]
-# (heading, body): body is a "sections.<key>" field, a TableSpec / FormTable / ItemList, or literal text.
-Body = tuple[str, "str | TableSpec | FormTable | ItemList"]
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    service_type: str
-    title: str
-    scope: str
-    facts: tuple[Fact, ...]
-    body: tuple[Body, ...]
-
-
-def _report(spec: ReportSpec) -> bytes:
-    b = Builder(spec.title, "{{ entity_name }}", spec.title, "Confidential \u2014 {{ order_name }}")
-    b.title(spec.title, "Prepared for {{ entity_name }}")
+def _report(title: str, spec: ReportSpec) -> bytes:
+    b = Builder(title, "{{ entity_name }}", title, "Confidential \u2014 {{ order_name }}")
+    b.title(title, "Prepared for {{ entity_name }}")
     b.p("{{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
     b.facts(
@@ -499,7 +454,7 @@ def _report(spec: ReportSpec) -> bytes:
             b.p(body.text, lead=body.lead, indent=0.25)
             b.tag("{%p endfor %}")
         elif body.startswith("sections."):
-            b.p(f"{{{{ {body} }}}}")
+            b.tag(f"{{{{p {body} }}}}")  # structured blocks: paragraphs, lists, tables (documents.section_blocks)
         else:
             b.p(body)
     number += 1
@@ -517,242 +472,19 @@ def _report(spec: ReportSpec) -> bytes:
     return b.bytes()
 
 
-# Tables and lists read the rows compliance_context() builds from the validated intake (pwcore.intake).
-ROLES = TableSpec(
-    "Roles Reviewed",
-    "The following roles were reported in the intake questionnaire ({{ employee_count }} employees in total). "
-    "Annual pay marked (est.) is an estimate for hourly roles: the hourly rate times the reported weekly "
-    "hours times 52 weeks, at straight time.",
-    "roles",
-    ("Role", "Headcount", "Exemption Claimed", "Pay Basis", "Pay Rate", "Annual Pay", "Weekly Hours"),
-    ("title", "headcount", "exemption", "pay_basis", "pay_rate", "annual_pay", "weekly_hours"),
-    (1.2, 0.8, 1.0, 0.7, 1.1, 1.0, 0.7),
-)
-DUTIES = ItemList(
-    "Duties Reported",
-    "The primary duties of each role, as described by the client:",
-    "roles",
-    "{{ r.title }}:",
-    "{{ r.duties }}",
-)
-WORKERS = TableSpec(
-    "Workers Assessed",
-    "The following worker groups engaged as independent contractors were assessed ({{ worker_count }} "
-    "workers in total).",
-    "workers",
-    ("Role", "Count", "State", "Engagement", "Hours / Week", "Paid By"),
-    ("role", "count", "state", "engagement", "hours_per_week", "paid_by"),
-    (1.6, 0.6, 1.0, 1.1, 0.9, 1.3),
-)
-CONTROL = TableSpec(
-    "Control and Independence Factors",
-    "The client's answers on the factors that weigh most in the classification tests:",
-    "workers",
-    ("Role", "Company Sets Schedule", "Company Provides Tools", "Works Only for Company", "Core Business Work",
-     "Has Own Business"),
-    ("role", "controls_schedule", "provides_tools", "exclusive", "core_business", "own_business"),
-    (1.5, 1.0, 1.0, 1.0, 1.0, 1.0),
-)  # fmt: skip
-WORK_DESCRIPTIONS = ItemList(
-    "Work Described",
-    "The work of each group, as described by the client:",
-    "workers",
-    "{{ r.role }}:",
-    "{{ r.description }}",
-)
-DATA_CATEGORIES = TableSpec(
-    "Categories of Personal Information",
-    "The categories of personal information the client reported collecting, with the statutory examples "
-    "of each category:",
-    "data_categories",
-    ("Category", "Examples"),
-    ("category", "examples"),
-    (2.1, 4.4),
-)
-POLICIES = TableSpec(
-    "Policies Reviewed",
-    "The standard policy set reviewed, and whether the client reported each policy as included in its "
-    "handbook ({{ policies_included }} included):",
-    "policies",
-    ("Policy", "Status"),
-    ("policy", "status"),
-    (3.5, 3.0),
-)
-TEAM = FormTable(
-    "Incident Response Team",
-    "Complete this table with the people who will act on an incident, and keep it current. The plan relies "
-    "on each role being assigned before an incident occurs.",
-    ("Role", "Name", "Contact"),
-    (
-        ("Incident Lead", "To be assigned", "To be assigned"),
-        ("Legal Counsel", "To be assigned", "To be assigned"),
-        ("IT and Security", "To be assigned", "To be assigned"),
-        ("Communications", "To be assigned", "To be assigned"),
-        ("Cyber Insurance Carrier", "To be assigned", "To be assigned"),
-    ),
-    (1.8, 2.2, 2.5),
-)
-
-REPORTS: dict[str, ReportSpec] = {
-    "FLSA Audit": ReportSpec(
-        "FLSA Audit",
-        "FLSA Wage and Hour Compliance Audit",
-        "This audit reviewed exemption classification, salary basis and level, overtime and recordkeeping "
-        "practices under the Fair Labor Standards Act (29 U.S.C. \u00a7 201 et seq.) and its regulations "
-        "(29 C.F.R. Part 541), and the wage and hour law of {{ state }}, for the roles listed in Section 2. "
-        "It did not include a payroll-level audit of individual time records.",
-        (
-            ("Employees", "{{ employee_count }}", None),
-            ("Work states", "{{ states_covered }}", None),
-            ("Industry", "{{ industry }}", None),
-            ("Tracks hours worked", "{{ tracks_hours_worked }}", None),
-            ("Overtime policy", "{{ overtime_policy }}", None),
-            ("Pays bonuses or commissions", "{{ pays_bonuses_or_commissions }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            (ROLES.title, ROLES),
-            (DUTIES.title, DUTIES),
-            ("Classification Analysis", "sections.classification_analysis"),
-            ("Remediation Plan", "sections.remediation_plan"),
-        ),
-    ),
-    "CCPA Audit": ReportSpec(
-        "CCPA Audit",
-        "CCPA/CPRA Privacy Compliance Audit",
-        "This audit assessed applicability of and compliance with the California Consumer Privacy Act as "
-        "amended by the California Privacy Rights Act (Cal. Civ. Code \u00a7 1798.100 et seq.) and its "
-        "regulations, based on the intake questionnaire and a review of the public website.",
-        (
-            ("Annual revenue", "{{ annual_revenue }}", None),
-            ("California consumers or households a year", "{{ consumer_count }}", None),
-            ("Revenue share from selling or sharing", "{{ revenue_share_from_selling }}", None),
-            ("Sells or shares personal information", "{{ sells_or_shares }}", None),
-            ("Uses sensitive personal information", "{{ uses_sensitive_pi }}", None),
-            ("Has a privacy policy", "{{ has_privacy_policy }}", None),
-            ("Honors opt-out preference signals", "{{ honors_opt_out_signals }}", None),
-            ("Service providers", "{{ service_providers }}", None),
-            ("States of operation", "{{ states_covered }}", None),
-            ("Industry", "{{ industry }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            ("Applicability Analysis", "sections.applicability_analysis"),
-            (DATA_CATEGORIES.title, DATA_CATEGORIES),
-            ("Gap Analysis", "sections.gap_analysis"),
-            ("Remediation Plan", "sections.remediation_plan"),
-        ),
-    ),
-    "TCPA Audit": ReportSpec(
-        "TCPA Audit",
-        "TCPA Telemarketing Compliance Audit",
-        "This audit reviewed consent capture, do-not-call practices and calling and texting practices "
-        "under the Telephone Consumer Protection Act (47 U.S.C. \u00a7 227), the FCC's implementing rules "
-        "(47 C.F.R. \u00a7 64.1200) and the Telemarketing Sales Rule, for the channels and practices "
-        "reported in the intake questionnaire and summarized at the start of this report.",
-        (
-            ("Channels", "{{ channels }}", None),
-            ("Monthly volume (calls and messages)", "{{ monthly_volume }}", None),
-            ("Consent capture", "{{ consent_capture }}", None),
-            ("Consent process described", "{{ consent_description }}", None),
-            ("Dialing technology", "{{ dialer_type }}", None),
-            ("Scrubs National DNC Registry", "{{ scrubs_national_dnc }}", None),
-            ("Keeps internal DNC list", "{{ keeps_internal_dnc }}", None),
-            ("Opt-out requests honored", "{{ opt_out_timing }}", None),
-            ("Calling hours policy", "{{ calling_hours_policy }}", None),
-            ("Uses third-party vendors", "{{ uses_third_party_vendors }}", None),
-            ("States called or texted", "{{ states_covered }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            ("Consent Analysis", "sections.consent_analysis"),
-            ("Risk Assessment", "sections.risk_assessment"),
-            ("Remediation Plan", "sections.remediation_plan"),
-        ),
-    ),
-    "Contractor Assessment": ReportSpec(
-        "Contractor Assessment",
-        "Independent Contractor Classification Assessment",
-        "This assessment applied the economic-realities test under the Fair Labor Standards Act, the IRS "
-        "common-law control factors and the classification rules of {{ state }} to the worker groups "
-        "listed in Section 2. It is based on the facts reported in the intake questionnaire.",
-        (
-            ("Workers assessed", "{{ worker_count }}", None),
-            ("W-2 employees", "{{ employee_count }}", None),
-            ("States", "{{ states_covered }}", None),
-            ("Industry", "{{ industry }}", None),
-            ("Written contractor agreements", "{{ written_agreements }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            (WORKERS.title, WORKERS),
-            (CONTROL.title, CONTROL),
-            (WORK_DESCRIPTIONS.title, WORK_DESCRIPTIONS),
-            ("Classification Analysis", "sections.classification_analysis"),
-            ("Recommendations", "sections.recommendations"),
-        ),
-    ),
-    "Handbook Review": ReportSpec(
-        "Handbook Review",
-        "Employee Handbook Compliance Review",
-        "This review compared the employee handbook described by the client against federal requirements "
-        "and the employment law of {{ state }} in effect on the report date.",
-        (
-            ("Employees", "{{ employee_count }}", None),
-            ("Work states", "{{ states_covered }}", None),
-            ("Handbook last updated", "{{ handbook_last_updated }}", None),
-            ("Union employees", "{{ has_union_employees }}", None),
-            ("Industry", "{{ industry }}", None),
-            ("Policies included", "{{ policies_included }}", None),
-            ("Client concerns", "{{ concerns }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            (POLICIES.title, POLICIES),
-            ("Policy Gaps", "sections.policy_gaps"),
-            ("Recommendations", "sections.recommendations"),
-        ),
-    ),
-    "Breach Response Plan": ReportSpec(
-        "Breach Response Plan",
-        "Data Breach Response Plan",
-        "This plan addresses incidents affecting personal information held by {{ entity_name }}, including "
-        "the breach notification law of {{ state }} and of the states where affected individuals live. "
-        "Test the plan at least once a year and after any significant change to the systems listed above.",
-        (
-            ("Personal information held", "{{ data_types }}", None),
-            ("Records held", "{{ record_count }}", None),
-            ("States where individuals live", "{{ resident_states }}", None),
-            ("Systems holding the data", "{{ systems }}", None),
-            ("Incident response team in place", "{{ has_incident_response_team }}", None),
-            ("Cyber insurance", "{{ has_cyber_insurance }}", None),
-            ("IT provider", "{{ it_provider }}", None),
-            ("Encrypts data at rest", "{{ encrypts_data_at_rest }}", None),
-            ("Past incidents", "{{ past_incidents }}", None),
-        ),
-        (
-            ("Executive Summary", "sections.executive_summary"),
-            (TEAM.title, TEAM),
-            ("Response Procedures", "sections.response_procedures"),
-            ("Notification Plan", "sections.notification_plan"),
-        ),
-    ),
-}
-
-
 def privacy_policy() -> bytes:
     b = Builder("Privacy Policy", "{{ business_name }}", "Privacy Policy", "{{ website }}")
     b.title("Privacy Policy", "{{ business_name }}")
     b.p("Last updated {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
     b.h1("1.\u2002Overview")
-    b.p("{{ sections.overview }}")
+    b.tag("{{p sections.overview }}")
     b.h1("2.\u2002Information We Collect")
-    b.p(DATA_CATEGORIES.intro.replace("the client reported collecting", "we collect"))
+    b.p(ccpa_audit.DATA_CATEGORIES.intro.replace("the client reported collecting", "we collect"))
     b.table(
-        DATA_CATEGORIES.headers,
-        [f"{{{{ r.{c} }}}}" for c in DATA_CATEGORIES.columns],
-        widths=DATA_CATEGORIES.widths,
+        ccpa_audit.DATA_CATEGORIES.headers,
+        [f"{{{{ r.{c} }}}}" for c in ccpa_audit.DATA_CATEGORIES.columns],
+        widths=ccpa_audit.DATA_CATEGORIES.widths,
         loop="r in data_categories",
     )
     b.tag("{%p if collection_methods != 'Not provided' %}")
@@ -766,7 +498,7 @@ def privacy_policy() -> bytes:
     b.p("[Why you use personal information: not provided. Describe it before publishing.]", italic=True)
     b.tag("{%p endif %}")
     b.h1("3.\u2002How We Use and Share Information")
-    b.p("{{ sections.data_practices }}")
+    b.tag("{{p sections.data_practices }}")
     # Sale/sharing, cookies and children are facts the policy must state; when the client did not answer
     # (cookies, analytics), a bracketed note tells them to before publishing, rather than staying silent.
     b.tag("{%p if sells_or_shares == 'Yes' %}")
@@ -792,7 +524,7 @@ def privacy_policy() -> bytes:
     b.p("[Analytics and advertising: not provided. State whether you use them before publishing.]", italic=True)
     b.tag("{%p endif %}")
     b.h1("4.\u2002Your Rights and Choices")
-    b.p("{{ sections.consumer_rights }}")
+    b.tag("{{p sections.consumer_rights }}")
     b.h1("5.\u2002How to Exercise Your Rights")
     b.p(
         "To make a request, email {{ contact_email }} or use the contact options on {{ website }}. We will "
@@ -833,6 +565,48 @@ def privacy_policy() -> bytes:
         color=GRAY,
     )
     return b.bytes()
+
+
+CHECKLIST = "remediation-checklist"
+
+
+def remediation_checklist() -> bytes:
+    """Every compliance order's to-do list: one row per finding of its sections (compliance context `findings`)."""
+    title = "Remediation Checklist"
+    b = Builder(title, "{{ entity_name }}", title, "Confidential \u2014 {{ order_name }}")
+    b.title(title, "{{ report_title }}")
+    b.p("Prepared for {{ entity_name }} \u2014 {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True,
+        color=GRAY)
+    b.spacer()
+    b.facts(
+        (
+            ("Client", "{{ entity_name }}", None),
+            ("Service", "{{ service_type }}", None),
+            ("Reference", "{{ order_name }}", None),
+            ("Report date", "{{ report_date }}", None),
+            ("Findings", "{{ finding_count }}", None),
+        )
+    )
+    b.h1("Actions")
+    b.tag("{%p if findings %}")
+    b.p("One row per finding of the report. The authority each requirement rests on is in brackets. Record "
+        "the date each action is completed; keep this checklist with the report.")
+    b.table(
+        ("No.", "Priority", "Requirement", "Gap", "Action", "Owner", "Due"),
+        ("{{ f.number }}", "{{ f.priority }}", "{{ f.requirement }} [{{ f.authority }}]", "{{ f.gap }}",
+         "{{ f.action }}", "{{ f.owner }}", "{{ f.due }}"),
+        widths=(0.4, 0.7, 1.4, 1.1, 1.3, 0.8, 0.8),
+        loop="f in findings",
+    )
+    b.tag("{%p else %}")
+    b.p("No findings were recorded for this order.")
+    b.tag("{%p endif %}")
+    b.p(DISCLAIMER, size=9.5, italic=True, color=GRAY)
+    return b.bytes()
+
+
+# Compliance templates with a layout of their own (ServiceDef.report is None), by template id.
+CUSTOM: dict[str, Callable[[], bytes]] = {"privacy-policy": privacy_policy}
 
 
 # --- invoice -------------------------------------------------------------------------------------------
@@ -919,9 +693,9 @@ def crtc_section() -> dict[str, Any]:
 
 def build() -> dict[str, bytes]:
     files: dict[str, bytes] = {"invoice.docx": invoice()}
-    for service, spec in REPORTS.items():
-        files[f"{samples.SLUGS[service]}.docx"] = _report(spec)
-    files["privacy-policy.docx"] = privacy_policy()
+    for svc in services.all_services():
+        files[f"{svc.template_id}.docx"] = _report(svc.title, svc.report) if svc.report else CUSTOM[svc.template_id]()
+    files[f"{CHECKLIST}.docx"] = remediation_checklist()
     manifest: dict[str, Any] = {
         "about": "Which service uses which template, the LLM section keys of each compliance template, and a "
         "full sample render context per template. Generated by tools/make_templates.py; do not edit.",
@@ -929,8 +703,9 @@ def build() -> dict[str, bytes]:
         # into templates/compiled/; which of them an order gets is pwcore.documents.formation_set.
         "formation": {"entity_types": ["LLC", "Corporation", "Nonprofit"], "templates": list(formation_set.TEMPLATES)},
         "compliance": {
-            service: {"template": samples.SLUGS[service], "sections": keys}
-            for service, keys in ctx.SERVICE_SECTIONS.items()
+            svc.service_type: {"template": svc.template_id, "sections": list(svc.section_keys),
+                               "documents": [svc.template_id, CHECKLIST]}
+            for svc in services.all_services()
         },
         "invoice": {"template": "invoice"},
         "templates": {},
@@ -938,16 +713,18 @@ def build() -> dict[str, bytes]:
     contexts: dict[str, tuple[str, dict[str, Any]]] = {
         "invoice": ("invoice", ctx.invoice_context(samples.SALES_INVOICE, samples.CUSTOMER)),
     }
-    for service in ctx.SERVICE_SECTIONS:
-        contexts[samples.SLUGS[service]] = (
+    for svc in services.all_services():
+        contexts[svc.template_id] = (
             "compliance",
             ctx.compliance_context(
-                samples.compliance_order(service),
+                samples.compliance_order(svc.service_type),
                 samples.CUSTOMER,
-                samples.SECTIONS[service],
+                svc.sample()["sections"],
                 as_of=samples.SAMPLE_DATE,
             ),
         )
+    # The checklist's sample: the first service's sample order (its context has findings).
+    contexts[CHECKLIST] = ("compliance", contexts[services.all_services()[0].template_id][1])
     compiled: dict[str, bytes] = {}
     for template_id, sample_context in formation_samples().items():
         contexts[template_id] = ("formation", sample_context)
@@ -955,12 +732,12 @@ def build() -> dict[str, bytes]:
     for name in sorted(contexts):
         kind, sample = contexts[name]
         data = compiled[name] if name in compiled else files[f"{name}.docx"]
-        svc = next((s for s, slug in samples.SLUGS.items() if slug == name), None)
+        svc = services.by_template(name)
         manifest["templates"][name] = {
             "file": f"compiled/{name}.docx" if name in compiled else f"{name}.docx",
             "context": kind,
-            "service_type": svc,
-            "sections": ctx.SERVICE_SECTIONS.get(svc or "", []),
+            "service_type": svc.service_type if svc else None,
+            "sections": list(svc.section_keys) if svc else [],
             "sha256": hashlib.sha256(data).hexdigest(),
             "sample": sample,
         }

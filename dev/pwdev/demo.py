@@ -6,7 +6,9 @@ them (the audit's analysis sections written by the LLM); both reach Review; the 
 and delivered by email. A second customer's payment webhook is dropped on purpose, and the reconcile sweep
 recovers it. A third customer registers a Canadian carrier with the CRTC: its order waits Queued while the
 identity verification is Pending, starts when the Sales Order says Verified (found by the reconcile sweep),
-reaches Review with the CRTC document set, is approved and delivered. The last line printed is a JSON summary.
+reaches Review with the CRTC document set, is approved and delivered. The reviewer asks for a revision of the
+FLSA audit; it comes back in Review as v2 with a redline per document, and is approved and delivered
+(pwdev.demo_review). The last line printed is a JSON summary.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from pwdev.demo_access_log import show_access_log
+from pwdev.demo_review import revise_and_approve
 from pwdev.erpnext import submit_payment_entry
 from pwdev.stack import JWT_SECRET, LocalStack
 
@@ -289,12 +293,20 @@ def run(stack: LocalStack) -> dict[str, Any]:
     delivered_cr = wait_status(erp, "CRTC Order", cr_name, {"Delivered"}, timeout=120)
     results[cr_name]["status"] = delivered_cr["status"]
     crtc_steps.append(delivered_cr["status"])
+    cs_doctype, cs_name = first["orders"][1]
+    revised = revise_and_approve(erp, storage, reviewer, cs_doctype, cs_name)  # pwdev.demo_review
+    results[cs_name].update(status=revised["status"], minio_path=revised["minio_path"])
     approved_by = {fo_name: str(delivered.get("approved_by") or "")}
     say(f"   approved by {approved_by[fo_name]} on {delivered.get('approved_on')}")
     after = presign(stack, customer, fo_name)
+    deadline = time.monotonic() + 20  # presign keeps an order's status for PRESIGN_ORDER_CACHE_S (15 s)
+    while after.status_code == 409 and time.monotonic() < deadline:
+        time.sleep(1)
+        after = presign(stack, customer, fo_name)
     say(f"== presign for {fo_name} after approval: {after.status_code}")
     for f in after.json().get("files", []):
         say(f"   {f['filename']}: {f['url'][:90]}...")
+    access_log = show_access_log(storage, fo_name, say)
     assert stack.smtp is not None
     emails = [m["Subject"] for m in stack.smtp.messages]
     calendar = [f"{r['due_date']} {r['event_type']}: {r.get('title') or ''}".strip() for r in sorted(erp.list(
@@ -318,8 +330,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
     from pwdev.demo_analysis import run_analyses
 
     analysis = run_analyses()
+    from pwdev.demo_llm_queue import generated_by
+
+    say("== which function generated which order (compliance orders on their own queue)")
+    generators = generated_by(stack, results)
     lifecycle = run_lifecycle(stack, erp, storage, third["sales_order"], agent)
-    expected = {fo_name: "Delivered", cr_name: "Delivered"}
+    expected = {fo_name: "Delivered", cr_name: "Delivered", cs_name: "Delivered"}
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
     ok = ok and bool(lifecycle.pop("ok"))
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
@@ -329,9 +345,10 @@ def run(stack: LocalStack) -> dict[str, Any]:
                      "files": [k.rsplit("/", 1)[1] for k in files.get(cr_name, [])]},
             "seconds": round(time.monotonic() - started, 1),
             "review_attachments": attachments, "presign_in_review": in_review.status_code,
-            "presign_after_approval": after.status_code, "redlines": {}, "approved_by": approved_by,
+            "presign_after_approval": after.status_code, "redlines": revised["redlines"], "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis,
+            "access_log": access_log, "generated_by": generators,
             **lifecycle}
 
 
@@ -339,10 +356,12 @@ def main() -> int:
     from pwcore.logs import configure
 
     configure("WARNING")  # the demo narrates on stderr; the functions' JSON logs go to the stack's log folder
-    say("== starting the local stack (ERPNext, S3, SMTP, Ollama, Listmonk stand-ins; MariaDB; gateway; 8 functions)")
     import shutil
 
-    from pwdev.stack import ROOT
+    from pwdev.stack import FUNCTIONS, ROOT
+
+    say(f"== starting the local stack (ERPNext, S3, SMTP, Ollama, Listmonk stand-ins; MariaDB; gateway; "
+        f"{len(FUNCTIONS)} functions)")
 
     workdir = ROOT / ".stack" / "demo"
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh ERPNext site per demo run; logs stay until the next

@@ -11,7 +11,12 @@
   connection errors) with exponential back-off, honouring Retry-After. X-Callback-Url gets the result.
   The queue is bounded (CE's is in-memory too): when full the caller gets 429 JSON, so it can record the
   failure and let reconcile pick the order up. A retrying message holds its worker while it waits.
-- `GET /system/queue` (pending/inflight/done counts), `GET /system/functions`, `GET /healthz`.
+- Named queues: a function registered with the annotation `com.openfaas.queue: <queue>` has its async calls
+  published to that queue instead of the default `faas-request`, and only that queue's workers (`queues=`,
+  one pool per queue with its own concurrency, like one queue-worker Deployment per NATS channel) invoke them.
+  A named queue nobody serves keeps its messages pending, as a NATS channel without a subscriber does.
+- `GET /system/queue[?name=<queue>]` (pending/inflight/done counts, or one queue's), `GET /system/functions`,
+  `GET /healthz`.
 - Cron: `--cron name=expr` (5 fields, UTC, robfig/cron semantics, @hourly/@every too) and
   `--cron-every name=seconds`; each tick POSTs an empty body to `/function/<name>.<namespace>` with
   `X-Topic: cron-function` and `X-Connector: cron-connector` (async with --cron-async). Runs may overlap,
@@ -53,6 +58,8 @@ SYNC_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}
 PRO_RETRY_CODES = (429, 502, 500, 504, 408)
 QUEUE_WORKER_UA = "openfaas-ce/nats-queue-worker"
 CRON_UA = "Go-http-client/1.1"
+DEFAULT_QUEUE = "faas-request"  # the gateway's and the default queue-worker's faas_nats_channel
+QUEUE_ANNOTATION = "com.openfaas.queue"
 SERVED_BY = "openfaas-ce/pwdev"
 
 
@@ -248,6 +255,7 @@ class Gateway:
         cron_async: bool = False,
         namespace: str = "openfaas-fn",
         host: str = "127.0.0.1",
+        queues: Mapping[str, int] | None = None,
     ) -> None:
         if retry_mode not in ("ce", "pro"):
             raise ValueError("retry_mode must be 'ce' or 'pro'")
@@ -263,7 +271,14 @@ class Gateway:
         self.cron_async = cron_async
         self.namespace = namespace
         self.host = host
-        self.queue: queue.Queue[AsyncRequest] = queue.Queue(maxsize=queue_size)
+        self.queue_size = queue_size
+        self.queue: queue.Queue[AsyncRequest] = queue.Queue(maxsize=queue_size)  # the default queue
+        self.queues: dict[str, queue.Queue[AsyncRequest]] = {DEFAULT_QUEUE: self.queue}
+        self.queue_workers: dict[str, int] = {DEFAULT_QUEUE: workers, **dict(queues or {})}
+        for name in self.queue_workers:
+            self.queues.setdefault(name, queue.Queue(maxsize=queue_size))
+        self.annotations: dict[str, dict[str, str]] = {}
+        self._inflight_by_queue: dict[str, int] = dict.fromkeys(self.queues, 0)
         self.results: list[AsyncResult] = []
         self.cron_log: list[tuple[str, float, int | None]] = []  # (function, time, status)
         self.invocations: dict[str, int] = {}
@@ -293,8 +308,10 @@ class Gateway:
     def start(self, port: int = 0) -> Gateway:
         self._server = make_server(self.host, port, self.wsgi_app, threaded=True, request_handler=_QuietHandler)
         self._spawn(self._server.serve_forever, "gateway-http")
-        for i in range(self.workers):
-            self._spawn(self._worker, f"queue-worker-{i}")
+        for queue_name, count in self.queue_workers.items():
+            for i in range(count):
+                prefix = "queue-worker" if queue_name == DEFAULT_QUEUE else f"{queue_name}-worker"
+                self._spawn(lambda q=queue_name: self._worker(q), f"{prefix}-{i}")
         if self.cron_jobs:
             self._spawn(self._cron_loop, "cron-connector")
         return self
@@ -319,25 +336,54 @@ class Gateway:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def register(self, name: str, url: str) -> None:
+    def register(self, name: str, url: str, annotations: Mapping[str, str] | None = None) -> None:
+        """Deploy `name` at `url`; `annotations` as stack.yml gives them (`com.openfaas.queue` picks its queue)."""
         self.functions[name] = url.rstrip("/")
+        self.annotations[name] = dict(annotations or {})
 
     def unregister(self, name: str) -> None:
         self.functions.pop(name, None)
+        self.annotations.pop(name, None)
 
-    def queue_stats(self) -> dict[str, int]:
+    def queue_of(self, function: str) -> str:
+        """The queue an async call to `function` is published to."""
+        return self.annotations.get(function.partition(".")[0], {}).get(QUEUE_ANNOTATION) or DEFAULT_QUEUE
+
+    def _queue(self, name: str) -> queue.Queue[AsyncRequest]:
         with self._lock:
+            if name not in self.queues:  # published to, but no worker serves it: the messages wait
+                self.queues[name] = queue.Queue(maxsize=self.queue_size)
+                self._inflight_by_queue[name] = 0
+            return self.queues[name]
+
+    def queue_stats(self, name: str | None = None) -> dict[str, int]:
+        """Counts over every queue, or for the queue `name` (pending, inflight, workers)."""
+        with self._lock:
+            if name is not None:
+                q = self.queues.get(name)
+                return {"pending": q.qsize() if q else 0, "inflight": self._inflight_by_queue.get(name, 0),
+                        "workers": self.queue_workers.get(name, 0)}
             return {
-                "pending": self.queue.qsize(),
+                "pending": sum(q.qsize() for q in self.queues.values()),
                 "inflight": self._inflight,
                 "done": len(self.results),
                 "failed": sum(1 for r in self.results if r.status is None or r.status >= 400),
             }
 
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """True once nothing is queued or being invoked (async work and its callbacks done)."""
-        with self.queue.all_tasks_done:
-            return self.queue.all_tasks_done.wait_for(lambda: self.queue.unfinished_tasks == 0, timeout)
+    def wait_idle(self, timeout: float = 30.0, queue_name: str | None = None) -> bool:
+        """True once nothing is queued or being invoked (async work and its callbacks done), on every queue
+        a worker serves, or on `queue_name` only."""
+        deadline = time.monotonic() + timeout
+        names = [queue_name] if queue_name else [n for n in self.queues if self.queue_workers.get(n)]
+        for name in names:
+            if not self._drained(self.queues[name], max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+    @staticmethod
+    def _drained(q: queue.Queue[AsyncRequest], timeout: float) -> bool:
+        with q.all_tasks_done:
+            return q.all_tasks_done.wait_for(lambda: q.unfinished_tasks == 0, timeout)
 
     # HTTP
 
@@ -364,7 +410,7 @@ class Gateway:
         if path.startswith("/async-function/"):
             return self._enqueue(request, *self._split(path, "/async-function/"))
         if path == "/system/queue" and request.method == "GET":
-            return _json(200, self.queue_stats())
+            return _json(200, self.queue_stats(request.args.get("name")))
         if path == "/system/functions" and request.method == "GET":
             return _json(200, self._function_list())  # a JSON list, like the real /system/functions
         if path == "/healthz":
@@ -375,7 +421,9 @@ class Gateway:
         schedules = {job.function: job.schedule.expr for job in self.cron_jobs}
         out = []
         for name, url in sorted(self.functions.items()):
-            annotations = {"topic": "cron-function", "schedule": schedules[name]} if name in schedules else {}
+            annotations = dict(self.annotations.get(name, {}))
+            if name in schedules:
+                annotations.update({"topic": "cron-function", "schedule": schedules[name]})
             out.append(
                 {
                     "name": name,
@@ -462,21 +510,23 @@ class Gateway:
             callback_url=callback,
         )
         try:
-            self.queue.put_nowait(item)
+            self._queue(self.queue_of(name)).put_nowait(item)
         except queue.Full:
             return _json(429, {"error": "async queue is full"}, {"Retry-After": "1"})
         return Response(b"", status=202, headers={"X-Call-Id": call_id, "X-Start-Time": str(time.time_ns())})
 
     # queue-worker
 
-    def _worker(self) -> None:
+    def _worker(self, queue_name: str = DEFAULT_QUEUE) -> None:
+        source = self.queues[queue_name]
         while not self._stop.is_set():
             try:
-                item = self.queue.get(timeout=0.2)
+                item = source.get(timeout=0.2)
             except queue.Empty:
                 continue
             with self._lock:
                 self._inflight += 1
+                self._inflight_by_queue[queue_name] += 1
             try:
                 self._invoke(item)
             except Exception as exc:  # a worker must survive anything
@@ -484,7 +534,8 @@ class Gateway:
             finally:
                 with self._lock:
                     self._inflight -= 1
-                self.queue.task_done()
+                    self._inflight_by_queue[queue_name] -= 1
+                source.task_done()
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         wait = min(self.max_retry_wait, self.initial_retry_wait * (2 ** (attempt - 1)))
@@ -599,7 +650,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--function", action="append", default=[], metavar="NAME=URL")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="workers of the default queue")
+    parser.add_argument("--queue", action="append", default=[], metavar="QUEUE=WORKERS",
+                        help="a named queue and its worker count")
+    parser.add_argument("--queue-of", action="append", default=[], metavar="FUNCTION=QUEUE",
+                        help="the function's com.openfaas.queue annotation")
     parser.add_argument("--retry-mode", choices=("ce", "pro"), default="ce")
     parser.add_argument("--max-attempts", type=int, default=10)
     parser.add_argument("--initial-retry-wait", type=float, default=10.0)
@@ -610,8 +665,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cron-every", action="append", default=[], metavar="NAME=SECONDS")
     parser.add_argument("--cron-async", action="store_true", help="asynchronous_invocation=true")
     args = parser.parse_args(argv)
+    functions = _pairs(args.function, "--function")
+    queue_of = _pairs(args.queue_of, "--queue-of")
     gateway = Gateway(
-        _pairs(args.function, "--function"),
+        {},
         workers=args.workers,
         retry_mode=args.retry_mode,
         queue_size=args.queue_size,
@@ -623,7 +680,11 @@ def main(argv: list[str] | None = None) -> None:
         cron_every={k: float(v) for k, v in _pairs(args.cron_every, "--cron-every").items()},
         cron_async=args.cron_async,
         host=args.host,
-    ).start(args.port)
+        queues={k: int(v) for k, v in _pairs(args.queue, "--queue").items()},
+    )
+    for name, url in functions.items():
+        gateway.register(name, url, {QUEUE_ANNOTATION: queue_of[name]} if name in queue_of else None)
+    gateway.start(args.port)
     print(f"pwdev.gateway listening on {gateway.url}", flush=True)
     run_until_interrupted(gateway.stop)
 

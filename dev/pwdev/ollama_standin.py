@@ -11,10 +11,21 @@ The text is deterministic: a legal-sounding paragraph generator seeded by the sh
 messages and the seed; its length is drawn inside "between A and B words" when the prompt states it, and
 capped by options.num_predict (done_reason "length").
 
-Fault knobs for tests (`fail_next(kind, count, after_chunks)` or POST /_standin/faults): "503", "500",
-"404", "hang" (no answer until `hang_s` or stop), "die" (close the socket after `after_chunks` chunks),
-"error_midstream" ({"error":..} line after some chunks), "empty" (empty answer), "garbage" (text with
-`{{ }}`). GET /_standin/stats gives counters; POST /_standin/config changes the latencies.
+Structured output: a request whose `format` is a JSON schema (as Ollama's `format` parameter) gets JSON text
+that conforms to it, built from the schema alone ($ref/$defs, oneOf/anyOf, const, enum, object properties and
+required, array minItems/maxItems, string minLength/maxLength, numbers, booleans), with its words spread over
+the arrays so the whole answer lands inside the prompt's "between A and B words"; `format: "json"` gets a
+JSON object too. The JSON streams as whitespace-separated tokens, so num_predict cuts it mid-object (done_reason
+"length"), as a real model's does.
+
+Fault knobs for tests (`fail_next(kind, count, after_chunks, delay_s)` or POST /_standin/faults with
+{"kind", "count", "after_chunks", "delay_s"}): "503", "500", "404", "hang" (no answer until `hang_s` or stop),
+"die" (close the socket after `after_chunks` chunks), "error_midstream" ({"error":..} line after some chunks),
+"empty" (empty answer), "garbage" (text with `{{ }}`; inside a JSON string for `format` requests),
+"invalid_json" (prose instead of the JSON a `format` request asked for), "truncated" (the JSON stops half-way
+but the stream ends normally, done_reason "stop"), "slow" (this answer streams at `delay_s` seconds per
+token). For a slow backend in general, POST /_standin/config {"token_latency_s": 0.05} sets the per-token delay
+of every answer ("request_latency_s" the delay before the first token). GET /_standin/stats gives counters.
 
     python -m pwdev.ollama_standin --port 11434 --model qwen2.5:7b --token-latency 0.01
 """
@@ -39,7 +50,8 @@ from pwdev.procs import run_until_interrupted
 
 VERSION = "0.12.0-pwdev-standin"
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
-FAULT_KINDS = frozenset({"503", "500", "404", "hang", "die", "error_midstream", "empty", "garbage"})
+FAULT_KINDS = frozenset({"503", "500", "404", "hang", "die", "error_midstream", "empty", "garbage",
+                         "invalid_json", "truncated", "slow"})
 LENGTH_HINT = re.compile(r"between\s+(\d+)\s+and\s+(\d+)\s+words", re.IGNORECASE)
 
 _SUBJECTS = [
@@ -109,10 +121,118 @@ def synthetic_words(key: str, target_range: tuple[int, int] | None) -> list[str]
     return words
 
 
+class SchemaFiller:
+    """A value that conforms to a JSON schema, with about `words` words of synthetic prose in its strings."""
+
+    def __init__(self, schema: dict[str, Any], key: str, words: int) -> None:
+        self.root = schema
+        self.rng = random.Random(int(key[16:32], 16))
+        self.budget = words
+        self._words = self._word_stream()
+
+    def _word_stream(self) -> Any:
+        while True:
+            sentence = (f"{self.rng.choice(_SUBJECTS)} {self.rng.choice(_VERBS)} {self.rng.choice(_OBJECTS)} "
+                        f"{self.rng.choice(_QUALIFIERS)}.")
+            yield from sentence.split()
+
+    def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while "$ref" in node and seen < 32:
+            ref = str(node["$ref"])
+            target: Any = self.root
+            for part in ref.removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+            seen += 1
+        return node
+
+    def _text(self, node: dict[str, Any]) -> str:
+        cap = int(node.get("maxLength", 2000))
+        lo = int(node.get("minLength", 0))
+        if cap >= 300:  # prose: whole sentences, about n words
+            n = self.rng.randint(20, 45) if cap >= 1000 else self.rng.randint(6, 16)
+            n = max(1, min(n, self.budget))
+            words: list[str] = []
+            while len(words) < n or not words[-1].endswith("."):
+                words.append(next(self._words))
+            text = " ".join(words)
+        else:  # a label: a few words, no full stop
+            text = " ".join(next(self._words) for _ in range(self.rng.randint(2, 4))).strip(".,;")
+        text = text[:1].upper() + text[1:]
+        if len(text) > cap:
+            text = text[:cap].rsplit(" ", 1)[0] or text[:cap]
+        if len(text) < lo:
+            text = (text + " pending confirmation" * lo)[: max(lo, 1)]
+        self.budget -= len(text.split())
+        return text
+
+    def value(self, node: dict[str, Any], depth: int = 0) -> Any:
+        node = self._resolve(node)
+        if "const" in node:
+            return node["const"]
+        if "enum" in node:
+            return self.rng.choice(list(node["enum"]))
+        for union in ("oneOf", "anyOf"):
+            if union in node:
+                options = [o for o in node[union] if self._resolve(o).get("type") != "null"] or node[union]
+                # Prose first: three times in four the first option (paragraphs, in a blocks schema).
+                pick = options[0] if self.rng.random() < 0.75 else self.rng.choice(options)
+                return self.value(pick, depth + 1)
+        kind = node.get("type", "object")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "object":
+            props: dict[str, Any] = node.get("properties", {})
+            required = set(node.get("required", props))
+            arrays = [k for k in props if k in required and self._resolve(props[k]).get("type") == "array"]
+            total, out = self.budget, {}
+            for name, sub in props.items():
+                if name not in required:
+                    continue
+                if depth == 0 and len(arrays) > 1 and name in arrays:
+                    # Share the words between the top-level arrays (e.g. blocks and findings).
+                    share = total // len(arrays)
+                    self.budget = share
+                    out[name] = self.value(sub, depth + 1)
+                else:
+                    out[name] = self.value(sub, depth + 1)
+            return out
+        if kind == "array":
+            lo = int(node.get("minItems", 0))
+            hi = int(node.get("maxItems", lo + 8))
+            items: list[Any] = []
+            while len(items) < hi:
+                # Past minItems, the outer arrays fill up the word budget; inner lists stop at random too.
+                if len(items) >= lo and (self.budget <= 0 or (depth > 1 and self.rng.random() > 0.7)):
+                    break
+                items.append(self.value(node.get("items", {"type": "string"}), depth + 1))
+            return items
+        if kind == "string":
+            return self._text(node)
+        if kind == "integer":
+            return int(node.get("minimum", 1))
+        if kind == "number":
+            return float(node.get("minimum", 1.0))
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        return None
+
+
+def structured_answer(fmt: Any, key: str, target_range: tuple[int, int] | None) -> str:
+    """JSON text for a `format` request: built from the schema, or a small object for format "json"."""
+    lo, hi = target_range or (120, 260)
+    words = (lo + hi) // 2
+    schema = fmt if isinstance(fmt, dict) else {"type": "object", "properties": {"text": {"type": "string"}},
+                                                "required": ["text"]}
+    return json.dumps(SchemaFiller(schema, key, words).value(schema), ensure_ascii=False)
+
+
 @dataclass
 class Fault:
     kind: str
     after_chunks: int = 3
+    delay_s: float = 0.0
 
 
 class _Server(ThreadingHTTPServer):
@@ -187,11 +307,13 @@ class OllamaStandin:
 
     # -- knobs --
 
-    def fail_next(self, kind: str, count: int = 1, after_chunks: int = 3) -> None:
+    def fail_next(self, kind: str, count: int = 1, after_chunks: int = 3, delay_s: float = 0.0) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
+        if not 0 <= delay_s <= 60:
+            raise ValueError("delay_s must be between 0 and 60 seconds")
         with self._lock:
-            self._faults.extend(Fault(kind, after_chunks) for _ in range(count))
+            self._faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(count))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -386,8 +508,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._generate(body, chat=self.path == "/api/chat")
         elif self.path == "/_standin/faults":
             try:
-                sb.fail_next(str(body.get("kind")), int(body.get("count", 1)), int(body.get("after_chunks", 3)))
-            except ValueError as exc:
+                sb.fail_next(str(body.get("kind")), int(body.get("count", 1)), int(body.get("after_chunks", 3)),
+                             float(body.get("delay_s", 0.0)))
+            except (TypeError, ValueError) as exc:
                 self._json(400, {"error": str(exc)})
                 return
             self._json(200, {"ok": True})
@@ -448,16 +571,29 @@ class _Handler(BaseHTTPRequestHandler):
         ).hexdigest()
         hints = LENGTH_HINT.findall(prompt_text)
         target = (int(hints[-1][0]), int(hints[-1][1])) if hints else None
-        words = synthetic_words(key, target)
+        fmt = body.get("format")
+        if fmt and not (fault and fault.kind == "invalid_json"):
+            text = structured_answer(fmt, key, target)
+            if fault and fault.kind == "garbage":
+                text = text.replace('"text": "', '"text": "{{ section_text }} {% endif %} ', 1)
+            if fault and fault.kind == "truncated":
+                text = text[: len(text) // 2]
+            words = text.split(" ")
+        else:
+            words = synthetic_words(key, target)
+            if fault and fault.kind == "garbage":
+                words = ["{{", "section_text", "}}", "{%", "endif", "%}", *words]
         if fault and fault.kind == "empty":
             words = []
-        elif fault and fault.kind == "garbage":
-            words = ["{{", "section_text", "}}", "{%", "endif", "%}", *words]
         done_reason = "stop"
         num_predict = options.get("num_predict")
         if isinstance(num_predict, int) and num_predict >= 0 and len(words) > num_predict:
             words, done_reason = words[:num_predict], "length"
         prompt_tokens = max(1, len(prompt_text) // 4)
+        num_ctx = options.get("num_ctx")
+        if isinstance(num_ctx, int) and num_ctx > 0:
+            prompt_tokens = min(prompt_tokens, num_ctx)  # Ollama keeps only what fits the window
+        token_delay = fault.delay_s if fault and fault.kind == "slow" else sb.token_latency_s
 
         if fault and fault.kind == "hang" and fault.after_chunks <= 0:
             sb._stopping.wait(sb.hang_s)
@@ -500,8 +636,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._die()
                 return
             for _ in tokens:
-                if sb.token_latency_s:
-                    time.sleep(sb.token_latency_s)
+                if token_delay:
+                    time.sleep(token_delay)
             self._json(200, final("".join(tokens)))
             return
 
@@ -523,8 +659,8 @@ class _Handler(BaseHTTPRequestHandler):
                         self._chunk({"error": "an error was encountered while running the model"})
                         self._end_chunks()
                         return
-                if sb.token_latency_s:
-                    time.sleep(sb.token_latency_s)
+                if token_delay:
+                    time.sleep(token_delay)
                 self._chunk(piece(token, False))
             self._chunk(final(""))
             self._end_chunks()

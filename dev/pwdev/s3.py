@@ -14,6 +14,9 @@ from typing import Any
 
 import httpx
 from minio import Minio
+from moto.moto_server import threaded_moto_server
+from moto.s3.exceptions import InvalidArgumentError
+from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 
@@ -24,6 +27,7 @@ DEV_SECRET_KEY = "minioadmin"  # a public dev default, not a secret
 REGION = "us-east-1"
 
 
+_original_create_backend_app = threaded_moto_server.create_backend_app  # type: ignore[attr-defined]
 _put_lock = threading.Lock()
 _original_put_object = S3Response.put_object
 
@@ -38,6 +42,39 @@ def make_conditional_puts_atomic() -> None:
     Serialising moto's PutObject gives the stand-in the real servers' semantics under concurrency, which is
     what every exactly-once marker of the pipeline relies on. Idempotent; applies process-wide."""
     S3Response.put_object = _atomic_put_object  # type: ignore[method-assign]
+
+
+_original_set_lifecycle = FakeBucket.set_lifecycle
+
+
+def _checked_set_lifecycle(self: FakeBucket, rules: list[dict[str, Any]]) -> None:
+    ids = [str(rule.get("ID")) for rule in rules if rule.get("ID")]
+    if len(ids) != len(set(ids)):
+        raise InvalidArgumentError("Rule ID must be unique. Found same ID for more than one rule", "ID", ids[0])
+    if any(len(i) > 255 for i in ids):
+        raise InvalidArgumentError("ID length should not exceed allowed limit of 255", "ID", ids[0][:40])
+    _original_set_lifecycle(self, rules)
+
+
+def make_lifecycle_faithful() -> None:
+    """PutBucketLifecycleConfiguration replaces the whole document in moto as on S3 and MinIO (the earlier
+    rules are gone); what moto lacks is the refusal of two rules with one ID (S3: 400 InvalidArgument), which a
+    merge of rule sets must never produce. Objects are never expired by moto: the rules are only stored."""
+    FakeBucket.set_lifecycle = _checked_set_lifecycle  # type: ignore[method-assign]
+
+
+def _unlimited_backend_app(service: Any) -> Any:
+    app = _original_create_backend_app(service)
+    # A function's body limit (MAX_BODY_BYTES), installed when a test imports a handler in this process, sets
+    # Flask's default MAX_CONTENT_LENGTH for apps created later; S3 itself takes 5 MiB+ parts, so not this one.
+    app.config["MAX_CONTENT_LENGTH"] = None
+    return app
+
+
+def make_body_size_unlimited() -> None:
+    """moto's per-service Flask apps accept any body size, as S3 does, whatever Flask defaults this process
+    has been given. Idempotent; applies process-wide."""
+    threaded_moto_server.create_backend_app = _unlimited_backend_app  # type: ignore[attr-defined]
 
 
 class S3Server:
@@ -88,6 +125,8 @@ class S3Server:
 
     def start(self) -> S3Server:
         make_conditional_puts_atomic()
+        make_lifecycle_faithful()
+        make_body_size_unlimited()
         self._server.start()
         self._port = int(self._server.get_host_and_port()[1])
         self._ensure_bucket()

@@ -33,14 +33,15 @@ from typing import Any
 from pwdev.gateway import Gateway
 from pwdev.listmonk_standin import ListmonkStandin
 from pwdev.procs import FunctionProcess
+from pwdev.queueworkers import worker_counts
 from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
 from pwdev.stackyml import FunctionSpec, local_environment, write_secrets
 from pwdev.stackyml import functions as stack_functions
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("on-payment", "generate-doc", "deliver", "presign", "calendar-tick", "backup", "reconcile",
-             "restore-check")
+FUNCTIONS = ("on-payment", "generate-doc", "generate-report", "deliver", "presign", "calendar-tick", "backup",
+             "reconcile", "restore-check")
 API_KEY = "pw-dev-key"  # Administrator on the stand-in: setup, demo and tests
 API_SECRET = "pw-dev-secret-0f3c9a"  # dev stand-in only; production reads secret files
 ROLES_JSON = ROOT / "shared" / "pwcore" / "data" / "roles.json"
@@ -86,6 +87,7 @@ class LocalStack:
         bucket: str | None = None,
         extra_secrets: dict[str, str] | None = None,
         function_overrides: dict[str, dict[str, str]] | None = None,
+        queue_workers: dict[str, int] | None = None,
         mariadb: bool | None = None,
     ) -> None:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="pw-stack-")
@@ -93,6 +95,8 @@ class LocalStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.function_names = functions
         self.gateway_workers = gateway_workers
+        # Named queues (com.openfaas.queue) and their workers, as deploy/openfaas/ deploys them unless given.
+        self.queue_workers = worker_counts() if queue_workers is None else dict(queue_workers)
         self.retry_mode = retry_mode
         self.extra_env = dict(extra_env or {})  # test knobs, applied on top of stack.yml's environment
         self.extra_secrets = dict(extra_secrets or {})  # values of secrets stack.yml names (backup-public-keys)
@@ -240,8 +244,8 @@ class LocalStack:
             retry_sleep_scale=self.webhook_retry_sleep_scale,
         )
         self.erpnext.start(host="127.0.0.1", port=self.ports.get("erpnext", 0))
-        self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode).start(
-            port=self.ports.get("gateway", 0))
+        self.gateway = Gateway(workers=self.gateway_workers, retry_mode=self.retry_mode,
+                               queues=self.queue_workers).start(port=self.ports.get("gateway", 0))
         # Listmonk's outgoing webhook (Settings -> Webhooks) points at deliver's unsubscribe route.
         self.listmonk.webhook_url = f"{self.gateway.url}/function/deliver/listmonk/unsubscribe"
         self._write_secrets("admin-secrets", API_KEY, API_SECRET)
@@ -256,7 +260,7 @@ class LocalStack:
             procs = list(pool.map(lambda n: self._start_function(n, self.function_env(n)), self.function_names))
         for proc in procs:
             self.functions[proc.name] = proc
-            self.gateway.register(proc.name, proc.url)
+            self.gateway.register(proc.name, proc.url, self.specs[proc.name].annotations)
         self._upload_templates()
 
     def _make_backup_keys(self) -> None:

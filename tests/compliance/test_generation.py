@@ -20,6 +20,7 @@ from pwcore.compliance.section_generator import (
     ollama_version,
     section_keys,
 )
+from pwcore.compliance.structured import SectionContent
 from pwdev.ollama_standin import BUSY, OllamaStandin
 
 from .conftest import MODEL, SAMPLE_INTAKE, closed_port_url
@@ -43,9 +44,11 @@ def test_every_service_generates_with_provenance(service: str, standin: OllamaSt
         assert r.model == MODEL and r.model_digest == tags[0]["digest"]
         assert len(r.prompt_sha256) == 64 and r.attempts == 1 and not r.cached
         assert r.options["seed"] == 42 and r.options["temperature"] == 0.2 and r.options["num_ctx"] == 8192
-        assert r.prompt_tokens and r.completion_tokens and r.completion_tokens == len(r.text.split())
+        # The answer is JSON: its tokens are the words plus the structure around them.
+        assert r.prompt_tokens and r.completion_tokens and r.completion_tokens > r.content.word_count()
+        assert r.content.blocks and (bool(r.content.findings) == gen.spec(service).section(key).findings)
         assert r.duration_ms >= 0 and r.done_reason == "stop"
-        assert "text" not in r.provenance()
+        assert "content" not in r.provenance() and r.provenance()["format"] == "json-schema"
     assert standin.calls == len(results)
 
 
@@ -197,7 +200,8 @@ def test_corrupt_cache_entry_is_regenerated(standin: OllamaStandin, make_gen: Ge
     gen = make_gen(standin.url, cache=cache)
     first = gen.generate(FLSA, flsa())
     cache.put(first["executive_summary"].prompt_sha256, b"{not json")
-    bad = first["remediation_plan"].model_copy(update={"text": "{{ leftover }} " * 100})
+    leftover = SectionContent.from_text("{{ leftover }} " * 100)
+    bad = first["remediation_plan"].model_copy(update={"content": leftover})
     cache.put(bad.prompt_sha256, bad.model_dump_json().encode())
     again = gen.generate(FLSA, flsa())
     assert standin.calls == 5

@@ -64,7 +64,7 @@ def test_prompts_fill_every_placeholder(service: str) -> None:
         assert p.user.count("<intake>") == 1 and p.user.count("</intake>") == 1
         assert json.loads(_intake_block(p.user)) == intake.model_dump(mode="json", exclude_none=True)
         lo, hi = spec.section(key).target_words
-        assert p.user.rstrip().endswith(f"between {lo} and {hi} words.")
+        assert p.user.rstrip().endswith(f"between {lo} and {hi} words in total.")
 
 
 def test_prompt_injection_stays_inside_the_markers_json_escaped() -> None:

@@ -6,7 +6,8 @@ does (`function/` package, `function/shared`), cwd = that folder (the image's /h
 stack.yml's environment with only the stand-in endpoints replaced, and only the secret files stack.yml names.
 Started as `nobody` when the suite runs as root, so the tree is read-only to the function and only /tmp is
 writable, as with readonly_root_filesystem. The smoke requests are the real jobs: a paid invoice's signed
-webhook (on-payment) -> generation with LibreOffice (generate-doc) -> approval -> the email (deliver) -> a
+webhook (on-payment) -> generation with LibreOffice (generate-doc; the compliance part with its LLM sections in
+generate-report) -> approval -> the email (deliver) -> a
 presigned link (presign); a calendar tick that sends a reminder; a nightly backup pulled, encrypted with the
 key in the secret stack.yml names and decrypted again; a reconcile sweep.
 """
@@ -105,7 +106,7 @@ def images() -> Iterator[dict[str, Any]]:
                 logs[name] = root / f"{name}.log"
                 proc = ImageProcess(spec, home, envs[name], env, log=logs[name].open("ab"))
                 procs[name] = proc.start()
-                stack.gateway.register(name, proc.url)  # type: ignore[union-attr]
+                stack.gateway.register(name, proc.url, spec.annotations)  # type: ignore[union-attr]
             yield {"stack": stack, "procs": procs, "logs": logs, "gpg_home": gpg_home, "fpr": fpr}
     finally:
         for proc in procs.values():
@@ -141,18 +142,20 @@ def test_every_function_in_its_image(images: dict[str, Any]) -> None:
     def log_tail(name: str) -> str:
         return images["logs"][name].read_text(errors="replace")[-1500:]
 
-    # on-payment -> generate-doc: the stand-in sends the signed webhook for the paid invoice.
-    order = place_order(erp, "Image Test LLC", "owner@image-test.example", compliance=False)
+    # on-payment -> generate-doc (the formation part) and generate-report (the compliance part, LLM sections from
+    # the Ollama stand-in): the stand-in sends the signed webhook for the paid invoice.
+    order = place_order(erp, "Image Test LLC", "owner@image-test.example", compliance=True)
     mark_paid(erp, order["invoice"])
-    doctype, name = order["orders"][0]
-    doc = wait_status(erp, doctype, name, {"Review"}, timeout=240)
-    if doc["status"] != "Review":
-        problems["on-payment/generate-doc"] = f"{name} is {doc['status']}: {log_tail('on-payment')}" \
-                                              f"{log_tail('generate-doc')}"
-    else:
-        pdfs = [o.key for o in storage.list(doc.get("minio_path") or f"orders/{name}/") if o.key.endswith(".pdf")]
+    for (part_doctype, part), function in zip(order["orders"], ("generate-doc", "generate-report"), strict=True):
+        doc = wait_status(erp, part_doctype, part, {"Review"}, timeout=240)
+        if doc["status"] != "Review":
+            problems[f"on-payment/{function}"] = f"{part} is {doc['status']}: {log_tail('on-payment')}" \
+                                                 f"{log_tail(function)}"
+            continue
+        pdfs = [o.key for o in storage.list(doc.get("minio_path") or f"orders/{part}/") if o.key.endswith(".pdf")]
         if not pdfs:
-            problems["generate-doc"] = "no PDF rendered"
+            problems[function] = "no PDF rendered"
+    doctype, name = order["orders"][0]
 
     # deliver: approval fires ERPNext's webhook at the gateway.
     if not problems:

@@ -53,7 +53,9 @@ def test_compliance_context_keeps_only_the_services_sections() -> None:
     sections = dict(samples.SECTIONS["TCPA Audit"], executive_summary="One.\n\nTwo.", stray="leak")
     c = ctx.compliance_context(samples.compliance_order("TCPA Audit"), samples.CUSTOMER, sections)
     assert set(c["sections"]) == set(ctx.SERVICE_SECTIONS["TCPA Audit"])
-    assert c["sections"]["executive_summary"] == "One.\aTwo."
+    # Plain text becomes structured content: one paragraph block per blank-line separated paragraph.
+    assert c["sections"]["executive_summary"] == {
+        "blocks": [{"type": "paragraph", "text": "One."}, {"type": "paragraph", "text": "Two."}], "findings": []}
     assert c["report_title"] == "TCPA Telemarketing Compliance Audit"
     assert c["channels"] == "SMS text messages; Live voice calls"
 

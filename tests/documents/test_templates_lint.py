@@ -29,6 +29,7 @@ EXPECTED_TEMPLATES = set(formation_set.TEMPLATES) | {
     "handbook-review",
     "ccpa-audit-report",
     "tcpa-audit-report",
+    "remediation-checklist",
     "invoice",
 }
 
@@ -44,7 +45,7 @@ def test_manifest_lists_all_templates_and_services() -> None:
     assert {s: v["sections"] for s, v in m["compliance"].items()} == ctx.SERVICE_SECTIONS
     for etype in ("LLC", "Corporation", "Nonprofit"):
         assert registry.templates_for("Formation Order", etype) == list(formation_set.TEMPLATES)
-    assert registry.templates_for("Compliance Service", "CCPA Audit") == ["ccpa-audit-report"]
+    assert registry.templates_for("Compliance Service", "CCPA Audit") == ["ccpa-audit-report", "remediation-checklist"]
     assert registry.templates_for("Sales Invoice") == ["invoice"]
 
 
@@ -102,8 +103,11 @@ def test_template_renders_sample_to_pdf(name: str, converter: PdfConverter) -> N
     else:
         assert s["entity_name"] in text and "Page 1 of" in text
         for key in spec.sections:
-            first_sentence = s["sections"][key].split("\a")[0].split("\n")[0][:60]
+            first = s["sections"][key]["blocks"][0]
+            first_sentence = (first.get("text") or (first.get("items") or first.get("headers"))[0])[:60]
             assert _norm(first_sentence) in text, key
+            for finding in s["sections"][key]["findings"]:  # the report's findings table
+                assert _norm(finding["action"])[:40] in text, key
         assert "not constitute legal advice" in text or "not legal advice" in text
 
 

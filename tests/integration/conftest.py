@@ -14,7 +14,7 @@ from pwdev.stack import LocalStack
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     workdir: Path = tmp_path_factory.mktemp("stack")
-    with LocalStack(workdir, functions=("on-payment", "generate-doc", "reconcile"),
+    with LocalStack(workdir, functions=("on-payment", "generate-doc", "generate-report", "reconcile"),
                     extra_env={"RECONCILE_PAYMENT_GRACE_S": "0"}, webhook_retry_sleep_scale=0.01) as s:
         yield s
 

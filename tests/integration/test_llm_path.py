@@ -7,11 +7,14 @@ import json
 import threading
 from typing import Any
 
+from pdf_tables import squash, table_rows
+
 from pwcore.clients.libreoffice import get_converter
 from pwcore.compliance.section_generator import SectionGenerator
 from pwcore.compliance.section_writer import S3SectionCache, make_section_writer
 from pwcore.documents.pdf_check import pdf_text
 from pwcore.documents.template_store import TemplateStore
+from pwcore.model.layout import llm_cache_key
 from pwcore.model.status import Status
 from pwcore.steps.generation import Generator
 from pwdev.demo import FLSA_INTAKE, mark_paid, place_order, wait_status
@@ -52,10 +55,22 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
                              filters=[["attached_to_name", "=", name]])
     assert sorted(f["file_name"] for f in attached) == sorted(f"v1-DRAFT-{f['filename']}" for f in manifest["files"])
     assert all(f["is_private"] == 1 and f["owner"] != "Administrator" for f in attached)
-    [review_pdf] = [f for f in attached if f["file_name"].endswith(".pdf")]
+    [review_pdf] = [f for f in attached if f["file_name"].endswith(".pdf") and "flsa-audit-report" in f["file_name"]]
     assert "DRAFT - not for delivery" in pdf_text(erp.file_content(review_pdf["file_url"]))
     v1_pdf = storage.get_bytes(f"orders/{name}/v1/flsa-audit-report.pdf")
     assert "Store Manager" in pdf_text(v1_pdf)
+    # The remediation checklist next to the report: one row per finding of the structured remediation plan
+    # (as the S3 section cache holds it).
+    assert f"orders/{name}/v1/remediation-checklist.pdf" in [f["key"] for f in manifest["files"]]
+    plan = json.loads(storage.get_bytes(llm_cache_key(sections["remediation_plan"]["prompt_sha256"])))
+    findings = plan["content"]["findings"]
+    rows = table_rows(storage.get_bytes(f"orders/{name}/v1/remediation-checklist.pdf"))
+    expected = [[str(n), f["priority"], f"{f['requirement']} [{f['authority']}]", f["gap"], f["action"], f["owner"],
+                 f["due"]] for n, f in enumerate(findings, 1)]
+    assert findings and len(rows) == len(expected)
+    for got, want in zip(rows, expected, strict=True):
+        # Narrow cells break long words mid-word, so cells compare without their whitespace.
+        assert [squash(g) for g in got] == [squash(w) for w in want], list(zip(got, want, strict=True))
 
     # The reviewer asks for a change in one section: a new version, one LLM call, v1 untouched.
     erp.update("Compliance Service", name, {"status": "Revision",
@@ -68,6 +83,12 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
     names = [f["file_name"] for f in erp.list_page("File", fields=["file_name"],
                                                    filters=[["attached_to_name", "=", name]])]
     assert names and all(n.startswith("v2-DRAFT-") for n in names)  # v1's copies detached
+    # The reviewer reads what changed: the redline of the report against v1, attached and listed.
+    redline = f"v2-DRAFT-flsa-audit-report-{name}.changes-from-v1.pdf"
+    assert redline in names
+    changes = pdf_text(storage.get_bytes(f"orders/{name}/v2/review/flsa-audit-report.changes-from-v1.pdf"))
+    assert "Changes from v1 to v2" in changes and "No changes" not in changes
+    assert any(redline in c and "word(s) inserted" in c for c in comments(erp, name))
     assert v2["remediation_plan"]["prompt_sha256"] != sections["remediation_plan"]["prompt_sha256"]
     assert v2["executive_summary"]["prompt_sha256"] == sections["executive_summary"]["prompt_sha256"]
     assert v2["executive_summary"]["cached"] is True

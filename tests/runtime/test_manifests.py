@@ -129,14 +129,15 @@ def test_autoscaling_annotations_are_valid(name: str) -> None:
     assert 0 < target <= services()[name]["spec"]["template"]["spec"]["containerConcurrency"]
 
 
-def test_generate_doc_is_scaled_on_its_own_with_low_concurrency() -> None:
-    svc = services()["generate-doc"]
+@pytest.mark.parametrize("name", ["generate-doc", "generate-report"])
+def test_generation_is_scaled_on_its_own_with_low_concurrency(name: str) -> None:
+    svc = services()[name]
     spec = svc["spec"]["template"]["spec"]
     assert spec["containerConcurrency"] <= 2 and spec["timeoutSeconds"] == 600
     annotations = svc["spec"]["template"]["metadata"]["annotations"]
     assert annotations["autoscaling.knative.dev/metric"] == "concurrency"
     others = [services()[n]["spec"]["template"]["spec"]["containerConcurrency"] for n in services()
-              if n not in CRON_FUNCTIONS | {"generate-doc"}]
+              if n not in CRON_FUNCTIONS | {"generate-doc", "generate-report"}]
     assert all(spec["containerConcurrency"] < c for c in others)
 
 
@@ -191,7 +192,7 @@ def test_pingsources_cover_the_cron_functions() -> None:
 def test_triggers_filter_on_the_types_dispatch_emits() -> None:
     brokers = {b["metadata"]["name"] for b in of_kind("Broker")}
     triggers = {t["spec"]["subscriber"]["ref"]["name"]: t for t in of_kind("Trigger")}
-    assert set(triggers) == {"generate-doc", "deliver"}
+    assert set(triggers) == {"generate-doc", "generate-report", "deliver"}
     broker_url = services()["on-payment"]["spec"]["template"]["spec"]["containers"][0]["env"]
     url = {e["name"]: e["value"] for e in broker_url}["DISPATCH_BROKER_URL"]
     for name, trigger in triggers.items():
@@ -203,8 +204,8 @@ def test_triggers_filter_on_the_types_dispatch_emits() -> None:
         assert delivery["backoffPolicy"] in {"linear", "exponential"}
         assert re.fullmatch(r"PT\d+(\.\d+)?[SM]", delivery["backoffDelay"])
         assert delivery["deadLetterSink"]["ref"]["name"] in services()
-    generate_timeout = triggers["generate-doc"]["spec"]["delivery"]["timeout"]
-    assert generate_timeout == "PT10M"
+    for generation in ("generate-doc", "generate-report"):
+        assert triggers[generation]["spec"]["delivery"]["timeout"] == "PT10M", generation
 
 
 def _seconds(duration: str) -> float:

@@ -4,11 +4,11 @@ the handlers' clients talking to the stack's stand-ins.
 
 Asserted for every request: no 5xx; every body JSON (except Flask's own answers to OPTIONS / HEAD, which never
 reach a handler); no secret (webhook secret, JWT secret, ERPNext key and secret, S3 keys, SMTP password, operator
-and unsubscribe tokens) and no SSN/EIN-shaped value in any answer or log line. For presign answers with links:
-every URL under the caller's own order's current version. And no state change from the unauthenticated part of
-the corpus: the S3 listing (keys + ETags) and the ERPNext documents (name + modified) are the same before and
-after it (the scheduled functions' slots are taken before the "before" snapshot, so their scheduled calls in
-the corpus can only be "skipped").
+and unsubscribe tokens) and no SSN/EIN-shaped value in any answer, log line or access-log record (which holds no
+token, URL or signature either). For presign answers with links: every URL under the caller's own order's current
+version. And no state change from the unauthenticated part of the corpus: the S3 listing (keys + ETags) and the
+ERPNext documents (name + modified) are the same before and after it (the scheduled functions' slots are taken
+before the "before" snapshot, so their scheduled calls in the corpus can only be "skipped").
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import jwt
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from pwcore.model.layout import ACCESS_LOG_PREFIX
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwdev.demo import mark_paid, place_order, wait_status
 from pwdev.runner import create_app, load_handler
@@ -297,6 +298,21 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
     return found
 
 
+def access_log_problems(world: dict[str, Any]) -> list[str]:
+    """Every access-log object (key and content): no secret, SSN/EIN, token, URL or signature."""
+    from pwcore.runtime import wiring
+
+    storage = wiring.storage()
+    keys = [o.key for o in storage.list(ACCESS_LOG_PREFIX)]
+    assert keys, "the authenticated presign requests wrote no access-log record"
+    found = []
+    for key in keys:
+        text = key + storage.get_bytes(key).decode("utf-8", "replace")
+        found += [f"access log {key}: {leak}" for leak in leaks(text, world["secrets"])]
+        found += [f"access log {key}: {mark!r}" for mark in ("X-Amz-", "Bearer", "eyJ", "://") if mark in text]
+    return found
+
+
 def run(clients: dict[str, Any], requests: list[tuple[str, dict[str, Any]]], world: dict[str, Any]
         ) -> tuple[Counter[tuple[str, int]], list[str]]:
     statuses: Counter[tuple[str, int]] = Counter()
@@ -337,6 +353,7 @@ def test_hostile_corpus(stack: LocalStack, world: dict[str, Any], clients: dict[
     (log_dir / "hostile-corpus.log").write_text(out + err)
     for line in (out + err).splitlines():
         problems += [f"log: {leak}: {line[:160]}" for leak in leaks(line, world["secrets"])]
+    problems += access_log_problems(world)
     assert not problems, problems[:20]
     by_function = {f: {str(code): n for (g, code), n in sorted(statuses.items()) if g == f} for f in FUNCTIONS}
     presign_ok = statuses[("presign", 200)]

@@ -1,4 +1,4 @@
-"""`pw`: the operator's command line (templates, rendering, ERPNext setup, function requirements)."""
+"""`pw`: the operator's command line (templates, rendering, ERPNext setup, access log, function requirements)."""
 
 from __future__ import annotations
 
@@ -181,6 +181,36 @@ def cmd_payouts_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_log(args: argparse.Namespace) -> int:
+    """Who fetched what, when: the order's access-log records (pwcore.orders.access_log), oldest first."""
+    import datetime as dt
+
+    from pwcore.clients.s3 import Storage
+    from pwcore.model.doctypes import UnsafeName
+    from pwcore.model.layout import ACCESS_LOG_RETENTION_DAYS
+    from pwcore.orders.access_log import read
+
+    try:
+        today = dt.datetime.now(dt.UTC).date()
+        until = dt.date.fromisoformat(args.until) if args.until else today
+        since = (dt.date.fromisoformat(args.since) if args.since
+                 else until - dt.timedelta(days=ACCESS_LOG_RETENTION_DAYS))
+        records = read(Storage.from_settings(load_settings(S3Settings)), args.order, since, until)
+        for record in records:
+            print(_access_row(record) if args.table else json.dumps(record, sort_keys=True))
+    except (UnsafeName, ValueError) as exc:
+        return _fail(str(exc)[:300])
+    return 0
+
+
+def _access_row(r: dict[str, Any]) -> str:
+    who = r.get("customer") if r.get("event") == "presign" else r.get("recipient")
+    what = ", ".join(str(f) for f in r.get("files") or []) or "-"
+    extra = f"client {r.get('client') or '-'}" if r.get("event") == "presign" else f"message {r.get('message_id')}"
+    return "\t".join(str(x) for x in (r.get("at"), r.get("event"), r.get("outcome", "sent"), r.get("order"),
+                                      f"v{r.get('version')}", who, what, extra))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--date", help="batch date YYYY-MM-DD (default: today in ERPNext's time zone)")
     run.add_argument("--dry-run", action="store_true", help="print the batch, change nothing")
     run.set_defaults(func=cmd_payouts_run)
+    alog = sub.add_parser("access-log", help="who fetched what, when: an order's presign answers, deliveries and "
+                          "resends from the access log in S3 (JSON lines, oldest first)")
+    alog.add_argument("--order", required=True)
+    alog.add_argument("--since", help="first UTC day YYYY-MM-DD (default: the retention, 365 days before --until)")
+    alog.add_argument("--until", help="last UTC day YYYY-MM-DD (default: today)")
+    alog.add_argument("--table", action="store_true", help="tab-separated lines instead of JSON")
+    alog.set_defaults(func=cmd_access_log)
     req = sub.add_parser("requirements", help="write functions/*/requirements.txt from pyproject.toml")
     req.add_argument("--root", default=".")
     req.add_argument("--check", action="store_true")

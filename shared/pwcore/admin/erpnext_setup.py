@@ -300,15 +300,15 @@ FRAPPE_FALLBACK_TIME_ZONE = "Asia/Kolkata"  # what Frappe uses while System Sett
 # needs it; a read the pipeline user cannot do is a 403 at run time, so `--check` tries each one first.
 PIPELINE_READS: dict[str, str] = {
     "Formation Order": "on-payment, generate-doc, deliver, reconcile",
-    "Compliance Service": "on-payment, generate-doc, deliver, reconcile",
+    "Compliance Service": "on-payment, generate-report, deliver, reconcile",
     "Compliance Calendar": "calendar-tick",
     "Sales Agent": "on-payment (commission)",
     "Commission Ledger": "on-payment (commission), calendar-tick",
-    "Sales Invoice": "on-payment, generate-doc, reconcile",
+    "Sales Invoice": "on-payment, generate-doc, generate-report, reconcile",
     "Sales Order": "on-payment, reconcile",
-    "Customer": "generate-doc, deliver, presign",
+    "Customer": "generate-doc, generate-report, deliver, presign",
     "Contact": "deliver (opt-out), unsubscribe",
-    "Comment": "generate-doc, deliver (delivery record)",
+    "Comment": "generate-doc, generate-report, deliver (delivery record)",
     "Communication": "deliver (delivery record)",
 }
 

@@ -2,7 +2,8 @@
 
 A compliance document = a docx template + named sections written by the model from the customer's intake.
 The sections of each service, their prompts, length bounds and options live in reviewable TOML files
-(`pwcore/data/sections/*.toml`); this module turns them into prompts, calls Ollama and checks the answers.
+(`service.toml` in each service's folder under `pwcore/compliance/services/`, plus `_common.toml` there); this
+module turns them into prompts, calls Ollama and checks the answers.
 
 Generation (`SectionGenerator.generate`):
 - sections run in parallel on a thread pool bounded by `concurrency` (Ollama itself serialises per model
@@ -13,8 +14,15 @@ Generation (`SectionGenerator.generate`):
 - tenacity retries (exponential backoff + jitter) connection errors, timeouts, 429/5xx (including 503
   "server busy"), streams that die before the final chunk and answers that fail the checks; a 404 means
   the model is not pulled: `ModelMissing` at once, no retry; a section still failing raises `SectionFailed`;
-- answers are checked: not empty, within the section's word bounds, not cut off by num_predict, no
-  leftover template syntax, no echo of the system prompt or of the <intake> markers;
+- answers are structured: the request carries the section's JSON schema as Ollama's `format`
+  (pwcore.compliance.structured: paragraphs, bullet and numbered lists, tables and, where the spec says
+  `findings = true`, findings); an answer that is not JSON, is cut off (done_reason "length" or an object
+  that never closes) or breaks the schema is a failed attempt, retried like any other;
+- answers are checked: within the section's word bounds, no leftover template syntax, no echo of the
+  system prompt or of the <intake> markers;
+- the context window is sized per prompt: num_ctx = prompt estimate + num_predict, rounded up to 1024 and at
+  least the spec's num_ctx; a prompt that cannot fit `max_ctx` fails the section at once (`PromptTooLarge`),
+  since no retry can make it fit. num_ctx, seed, temperature and keep_alive are in the section's provenance;
 - results are cached by prompt digest through a caller-supplied cache (S3 in production), so a retried or
   revised order pays only for the sections whose prompt changed.
 """
@@ -31,7 +39,6 @@ import tomllib
 from collections.abc import Generator, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -41,7 +48,10 @@ from ollama._client import _parse_host  # same host rules as the client (https w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from pwcore.clients.ollama_api import DEFAULT_MAX_CTX
+from pwcore.compliance import services
 from pwcore.compliance.intake import INTAKE_MODELS, UnknownService
+from pwcore.compliance.structured import AnswerInvalid, SectionContent, answer_schema, parse_answer
 from pwcore.logs import get_logger
 
 log = get_logger("pwcore.llm")
@@ -62,6 +72,10 @@ MARKER_ECHO = re.compile(r"</?\s*intake\s*>", re.IGNORECASE)
 PLACEHOLDER_ECHO = re.compile(r"\$\{?(" + "|".join(sorted(USER_TEMPLATE_FIELDS | {"guidance"})) + r")\b")
 ECHO_PROBE_CHARS = 60
 MAX_REASON_CHARS = 200
+# Prompt size bound without the model's tokenizer: English prose and JSON run 3.5-4.5 characters per token for
+# the Llama/Qwen tokenizers; 3 over-estimates the tokens, so a prompt judged to fit does fit.
+CHARS_PER_TOKEN = 3.0
+CTX_STEP = 1024
 
 
 # --- errors -----------------------------------------------------------------------------------------------
@@ -84,6 +98,20 @@ class SectionFailed(LLMError):
         self.reason = reason
         self.attempts = attempts
         super().__init__(f"section '{section}' failed after {attempts} attempt(s): {reason}")
+
+
+class PromptTooLarge(SectionFailed):
+    """The prompt plus the answer budget does not fit the largest context window allowed (no retry helps)."""
+
+    def __init__(self, section: str, needed: int, max_ctx: int) -> None:
+        self.needed = needed
+        self.max_ctx = max_ctx
+        reason = (f"the prompt needs about {needed} tokens of context (prompt + answer budget), more than the "
+                  f"{max_ctx} allowed (OLLAMA_MAX_CTX): shorten the intake or raise OLLAMA_MAX_CTX")
+        self.section = section
+        self.reason = reason
+        self.attempts = 0
+        LLMError.__init__(self, f"section '{section}' cannot be written: {reason}")
 
 
 class _Retryable(Exception):
@@ -144,6 +172,7 @@ class SectionSpec(BaseModel):
     target_words: tuple[int, int]
     min_words: int = Field(ge=1)
     max_words: int
+    findings: bool = False  # the answer must carry findings (the remediation checklist is built from them)
     options: dict[str, Any] = {}
 
     @model_validator(mode="after")
@@ -186,19 +215,14 @@ class ServiceSpec(BaseModel):
         raise KeyError(key)
 
 
-def _sections_dir() -> Path:
-    return Path(str(resources.files("pwcore"))) / "data" / "sections"
-
-
 def load_service_specs(folder: Path | None = None) -> dict[str, ServiceSpec]:
-    """Read `_common.toml` + one TOML file per service; the dict is keyed by service type."""
-    folder = folder or _sections_dir()
+    """Read `_common.toml` + each service folder's `service.toml`; the dict is keyed by service type.
+    `folder` is a copy of pwcore/compliance/services (tests), by default the package itself."""
+    folder = folder or services.FOLDER
     with (folder / "_common.toml").open("rb") as fh:
         common = tomllib.load(fh)
     specs: dict[str, ServiceSpec] = {}
-    for path in sorted(folder.glob("*.toml")):
-        if path.name.startswith("_"):
-            continue
+    for path in sorted(folder.glob("*/service.toml")):
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
         spec = ServiceSpec(
@@ -312,6 +336,13 @@ def _echo_probes(system: str) -> list[str]:
     return probes
 
 
+def check_content(content: SectionContent, section: SectionSpec, system: str) -> str | None:
+    """check_answer over every text of structured content (word bounds count all of them)."""
+    if section.findings and not content.findings:
+        return "answer has no findings (the section must list them)"
+    return check_answer("\n\n".join(content.strings()), section, system)
+
+
 def check_answer(text: str, section: SectionSpec, system: str) -> str | None:
     """None when the answer is usable, else a short reason (never containing the answer itself)."""
     body = text.strip()
@@ -336,14 +367,17 @@ def check_answer(text: str, section: SectionSpec, system: str) -> str | None:
 
 
 class SectionResult(BaseModel):
-    """One written section plus the provenance the reviewer sees in manifest.json."""
+    """One written section plus the provenance the reviewer sees in manifest.json. `content` is the validated
+    structured answer (what the cache stores and the templates render)."""
 
     key: str
-    text: str
+    content: SectionContent
     model: str
     model_digest: str | None = None
     prompt_sha256: str
-    options: dict[str, Any]  # as sent on the successful attempt (the seed moves by one per retry)
+    options: dict[str, Any]  # as sent on the successful attempt (the seed moves by one per retry; num_ctx sized)
+    keep_alive: str | float | None = None  # as sent (how long Ollama keeps the model loaded)
+    format: str = "json-schema"  # the answer was constrained to the section's JSON schema
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     duration_ms: int  # wall time of the successful attempt, as seen by the client
@@ -353,9 +387,14 @@ class SectionResult(BaseModel):
     cached: bool = False  # True when taken from the cache or from `previous`, i.e. no call this time
     source: str = "llm"  # "llm" | "cache" | "previous"
 
+    @property
+    def text(self) -> str:
+        """The content as plain text (logs, tests, the demo)."""
+        return self.content.plain_text()
+
     def provenance(self) -> dict[str, Any]:
-        """The manifest entry: everything but the text."""
-        return self.model_dump(exclude={"text"})
+        """The manifest entry: everything but the content."""
+        return self.model_dump(exclude={"content"})
 
 
 # --- generation -------------------------------------------------------------------------------------------
@@ -383,6 +422,7 @@ class SectionGenerator:
         backoff_max_s: float = 20.0,
         keep_alive: str | float | None = None,
         specs: Mapping[str, ServiceSpec] | None = None,
+        max_ctx: int = DEFAULT_MAX_CTX,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -397,6 +437,7 @@ class SectionGenerator:
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.keep_alive = keep_alive
+        self.max_ctx = max_ctx
         self._specs = specs
         self._client = ollama.Client(
             host=host,
@@ -417,6 +458,8 @@ class SectionGenerator:
             section_timeout_s=settings.section_timeout_s,
             retries=settings.retries,
             cache=cache,
+            keep_alive=settings.keep_alive,
+            max_ctx=settings.max_ctx,
             **kwargs,
         )
 
@@ -524,7 +567,28 @@ class SectionGenerator:
 
     # -- one section --
 
+    def context_size(self, section: SectionSpec, prompt: Prompt) -> int:
+        """num_ctx for this prompt: room for the prompt (estimated), the schema and num_predict."""
+        chars = len(prompt.system) + len(prompt.user) + len(json.dumps(answer_schema(section.findings)))
+        needed = int(chars / CHARS_PER_TOKEN) + int(prompt.options.get("num_predict") or 1024) + 64
+        if needed > self.max_ctx:
+            raise PromptTooLarge(section.key, needed, self.max_ctx)
+        sized = -(-needed // CTX_STEP) * CTX_STEP
+        return max(int(prompt.options.get("num_ctx") or 0), sized)
+
     def _one(self, section: SectionSpec, prompt: Prompt, abort: threading.Event) -> SectionResult:
+        try:
+            num_ctx = self.context_size(section, prompt)
+        except PromptTooLarge:
+            abort.set()
+            raise
+        if num_ctx != prompt.options.get("num_ctx"):
+            # The digest covers what is sent, so a different window is a different cache entry.
+            options = {**prompt.options, "num_ctx": num_ctx}
+            prompt = prompt.model_copy(update={
+                "options": options,
+                "sha256": prompt_digest(prompt.model, prompt.system, prompt.user, options),
+            })
         hit = self._cache_get(section, prompt)
         if hit is not None:
             log.info("llm.section.cache_hit", section=section.key, prompt_sha256=prompt.sha256)
@@ -591,6 +655,7 @@ class SectionGenerator:
                         {"role": "user", "content": prompt.user},
                     ],
                     stream=True,
+                    format=answer_schema(section.findings),
                     options=options,
                     keep_alive=self.keep_alive,
                 ),
@@ -623,12 +688,17 @@ class SectionGenerator:
         text = "".join(parts).strip()
         if final.done_reason == "length":
             raise _Retryable(f"answer cut off at num_predict={options.get('num_predict')}")
-        problem = check_answer(text, section, prompt.system)
+        try:
+            content = parse_answer(text, section.findings)
+        except AnswerInvalid as exc:
+            raise _Retryable(str(exc)) from None
+        problem = check_content(content, section, prompt.system)
         if problem:
             raise _Retryable(problem)
         return SectionResult(
             key=section.key,
-            text=text,
+            content=content,
+            keep_alive=self.keep_alive,
             model=self.model,
             model_digest=digest,
             prompt_sha256=prompt.sha256,
@@ -682,7 +752,7 @@ class SectionGenerator:
             log.warning("llm.cache.corrupt", section=section.key, prompt_sha256=prompt.sha256)
             return None
         # Bounds may have been tightened since the entry was written; re-check before trusting it.
-        if hit.prompt_sha256 != prompt.sha256 or check_answer(hit.text, section, prompt.system):
+        if hit.prompt_sha256 != prompt.sha256 or check_content(hit.content, section, prompt.system):
             return None
         return hit.model_copy(update={"key": section.key, "cached": True, "source": "cache"})
 

@@ -1,6 +1,7 @@
 """The LLM-written sections of a compliance order, as generate-doc needs them.
 
-Intake is validated first (an invalid intake fails the order before any LLM call). Section texts are cached in
+Intake is validated first (an invalid intake fails the order before any LLM call). Sections (structured content,
+pwcore.compliance.structured) are cached in
 S3 by prompt digest (`llm-cache/<sha256>.json`), so a retried generation pays nothing again and a revision pays
 only for the sections the reviewer named: those get the reviewer's note in their prompt (a new digest), the
 others keep their prompt and come from the cache.
@@ -20,7 +21,8 @@ from pwcore.compliance.section_generator import SectionGenerator, section_keys
 from pwcore.model.doctypes import next_version
 from pwcore.model.layout import llm_cache_key
 
-SectionWriter = Callable[[dict[str, Any]], tuple[dict[str, str], dict[str, Any]]]
+# (content by section key, as pwcore.compliance.structured.SectionContent dicts; provenance by section key)
+SectionWriter = Callable[[dict[str, Any]], tuple[dict[str, dict[str, Any]], dict[str, Any]]]
 
 
 class S3SectionCache:
@@ -61,13 +63,13 @@ def revision_plan(doc: dict[str, Any], keys: list[str]) -> tuple[set[str] | None
 
 
 def make_section_writer(generator: SectionGenerator) -> SectionWriter:
-    def write(doc: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    def write(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         service_type = str(doc.get("service_type"))
         intake = parse_intake(service_type, doc.get("intake_data"))
         only, guidance, seed_offset = revision_plan(doc, section_keys(service_type))
         results = generator.generate(service_type, intake, only=only, guidance=guidance or None,
                                      seed_offset=seed_offset)
-        texts = {key: r.text for key, r in results.items()}
-        return texts, {key: r.provenance() for key, r in results.items()}
+        contents = {key: r.content.model_dump(mode="json") for key, r in results.items()}
+        return contents, {key: r.provenance() for key, r in results.items()}
 
     return write

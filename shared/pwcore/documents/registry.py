@@ -61,7 +61,8 @@ def templates_for(doctype: str, kind: str | None = None, directory: Path | None 
     if doctype == "Compliance Service":
         if kind not in m["compliance"]:
             raise KeyError(f"no compliance template for service type {kind!r}")
-        return [m["compliance"][kind]["template"]]
+        entry = m["compliance"][kind]
+        return list(entry.get("documents") or [entry["template"]])
     if doctype == "Sales Invoice":
         return [m["invoice"]["template"]]
     raise KeyError(f"no templates for doctype {doctype!r}")

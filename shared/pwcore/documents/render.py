@@ -6,7 +6,9 @@
 - Values are data: Jinja renders the template source once; a value containing `{{ }}` is printed, never
   parsed. Autoescape turns `& < > " '` into entities so the WordprocessingML stays well-formed.
 - XML-illegal control characters are stripped from every string value (docxtpl 0.20.2 does not); \\a,
-  docxtpl's paragraph break, is kept so multi-paragraph section text keeps its paragraphs.
+  docxtpl's paragraph break, is kept so multi-paragraph plain text keeps its paragraphs.
+- Structured LLM sections (`sections.<key>` holding content dicts) are rendered to WordprocessingML by
+  pwcore.documents.section_blocks and placed with `{{p sections.<key> }}`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 import jinja2
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
+
+from pwcore.documents.section_blocks import prepare_sections
 
 _ILLEGAL_EXCEPT_BEL = re.compile("[\x00-\x06\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _UNDEFINED_PATTERNS = (
@@ -76,8 +80,12 @@ def render_docx(template_bytes: bytes, context: Mapping[str, Any]) -> bytes:
     Raises TemplateFieldMissing (a needed value is absent) or TemplateError (the template is broken).
     """
     tpl = DocxTemplate(io.BytesIO(template_bytes))
+    values = sanitize(dict(context))
+    if isinstance(values.get("sections"), dict):
+        # Structured LLM sections become Word paragraphs, lists and tables of this document.
+        values["sections"] = prepare_sections(tpl.get_docx(), values["sections"])
     try:
-        tpl.render(sanitize(dict(context)), jinja_env=_environment(), autoescape=True)
+        tpl.render(values, jinja_env=_environment(), autoescape=True)
     except jinja2.UndefinedError as exc:
         raise TemplateFieldMissing(_missing_field(exc), str(exc.message)) from exc
     except jinja2.TemplateSyntaxError as exc:

@@ -152,7 +152,9 @@ def review_comment(manifest: dict[str, Any], copies: ReviewCopies) -> str:
     """What the reviewer reads on the order when a version reaches Review."""
     version = manifest["version"]
     lines = [f"Pipeline: version v{version} is ready for review (review copies attached, marked "
-             f"\"{DRAFT_MARK}\"). Approve it, or set Revision with notes in Review Notes.", "", "Generated files:"]
+             f"\"{DRAFT_MARK}\"). Approve it, or set Revision with notes in Review Notes. To deliver your own "
+             f"edit of a document, attach it as v{version}-EDITED-<document>.docx (the DOCX copy's name with "
+             "EDITED for DRAFT) before approving.", "", "Generated files:"]
     for entry in manifest.get("files") or []:
         template = str(entry.get("template") or "")
         tsha = str(entry.get("template_sha256") or "")[:12]

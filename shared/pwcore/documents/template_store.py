@@ -61,7 +61,8 @@ def templates_for(manifest: dict[str, Any], service_key: str) -> list[str]:
     entry = manifest.get("compliance", {}).get(service_key)
     if not entry:
         raise OrderFailure(f"no templates configured for service {service_key!r}")
-    return [str(entry["template"])]
+    # The report first, then the documents built from the same context (the remediation checklist).
+    return [str(t) for t in entry.get("documents") or [entry["template"]]]
 
 
 def template_key(manifest: dict[str, Any], template_id: str) -> str:

@@ -50,6 +50,7 @@ class DeliveryStatus(OutcomeStatus):
     FAILED = ("failed", 200)
     UNCERTAIN = ("uncertain", 200)  # maybe sent; a person decides (never resent automatically)
     SENT_NOT_DELIVERED = ("sent_not_delivered", 200)
+    RETURNED = ("returned", 200)  # a reviewer's edited DOCX could not be used: back in Review, reason on the order
     SKIPPED = ("skipped", 409)
     REFUSED = ("refused", 409)
     NOT_FOUND = ("not_found", 404)

@@ -32,7 +32,8 @@ class Status(StrEnum):
 S = Status
 # The one table. Additions to the agreed design, on purpose: Queued/Revision/Approved/Ready -> Failed (reconcile gives
 # up after K tries; deliver's pre-flight or SMTP fails), Processing -> Queued (reconcile re-queues a generation
-# whose process died, once its lease ran out) and Delivered -> Refunded (refunds inside the refund window).
+# whose process died, once its lease ran out), Delivered -> Refunded (refunds inside the refund window) and
+# Approved -> Review (deliver could not use a reviewer's edited DOCX: the reason is a Comment, nothing was sent).
 # Refunded is the only final state.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.ORDERED: frozenset({S.QUEUED, S.REFUNDED}),
@@ -41,7 +42,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.PROCESSING: frozenset({S.PROCESSING, S.REVIEW, S.FAILED, S.QUEUED, S.REFUNDED}),
     S.REVIEW: frozenset({S.APPROVED, S.REVISION, S.REFUNDED}),
     S.REVISION: frozenset({S.PROCESSING, S.FAILED, S.REFUNDED}),
-    S.APPROVED: frozenset({S.READY, S.FAILED, S.REFUNDED}),
+    S.APPROVED: frozenset({S.READY, S.FAILED, S.REVIEW, S.REFUNDED}),
     S.READY: frozenset({S.DELIVERED, S.FAILED, S.REFUNDED}),
     S.DELIVERED: frozenset({S.REFUNDED}),
     S.FAILED: frozenset({S.QUEUED, S.REFUNDED}),

@@ -1,7 +1,8 @@
 """What a paid Sales Invoice sets in motion. One code path for on-payment and the reconcile sweep.
 
 For every Formation Order / Compliance Service of the invoice's Sales Orders: Ordered -> Queued by CAS and,
-for the winner only, dispatch generate-doc; create the referral commission once. Every step is idempotent, so
+for the winner only, dispatch its generation function (generate-doc, or generate-report for a compliance
+service: pwcore.model.generation_route); create the referral commission once. Every step is idempotent, so
 duplicate webhooks, racing replicas and the sweep all converge on the same result.
 """
 
@@ -13,6 +14,7 @@ from pwcore.clients.dispatch import Dispatcher, DispatchError
 from pwcore.clients.erpnext import ERPNext
 from pwcore.logs import get_logger
 from pwcore.model.doctypes import ORDER_DOCTYPES, next_version
+from pwcore.model.generation_route import generation_function
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders.commission_ledger import CommissionSettings, ensure_pending_commission
 from pwcore.orders.transitions import transition
@@ -63,7 +65,7 @@ def queue_and_dispatch(erp: ERPNext, dispatcher: Dispatcher, doctype: str, row: 
     version = next_version(result.doc)
     payload = {"doctype": doctype, "name": row["name"], "invoice": invoice}
     try:
-        dispatcher.dispatch("generate-doc", payload, call_id=generation_call_id(row["name"], version))
+        dispatcher.dispatch(generation_function(doctype), payload, call_id=generation_call_id(row["name"], version))
     except DispatchError as exc:
         # The order is Queued; the reconcile sweep re-dispatches it after the lease.
         log.warning("payment.dispatch_failed", order=row["name"], error=str(exc))

@@ -69,8 +69,8 @@ def _section_writer() -> Any:
     return make_section_writer(llm)
 
 
-def _write_sections(doc: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    result: tuple[dict[str, str], dict[str, Any]] = _section_writer()(doc)
+def _write_sections(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    result: tuple[dict[str, dict[str, Any]], dict[str, Any]] = _section_writer()(doc)
     return result
 
 
@@ -90,13 +90,23 @@ def generator() -> Generator:
 def deliverer() -> Deliverer:
     from pwcore.clients.listmonk import Listmonk, ListmonkSettings
     from pwcore.clients.smtp import Mailer, SMTPSettings
+    from pwcore.orders.reviewer_edits import ReviewerEdits
     from pwcore.steps.delivery import Deliverer, DeliverySettings
 
     smtp = load_settings(SMTPSettings)
     lm_settings = load_settings(ListmonkSettings)
     listmonk = Listmonk(lm_settings) if lm_settings.url else None
+    edits = ReviewerEdits(erpnext(), storage(), _convert_edited, timezone=site_timezone())
     return Deliverer(erpnext(), storage(), Mailer(smtp), smtp, load_settings(DeliverySettings), listmonk,
-                     lm_settings, timezone=site_timezone())
+                     lm_settings, timezone=site_timezone(), edits=edits)
+
+
+def _convert_edited(docx: bytes) -> bytes:
+    """A reviewer's edited DOCX -> PDF with the warm LibreOffice, started on first use: most deliveries
+    have no edits, so the deliver process starts LibreOffice only for the one that has."""
+    from pwcore.clients.libreoffice import get_converter
+
+    return get_converter().convert(docx)
 
 
 @cache

@@ -42,12 +42,13 @@ from typing import IO, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import httpx
-from minio.commonconfig import ENABLED, REPLACE, CopySource, Filter
+from minio.commonconfig import REPLACE, CopySource
 from minio.deleteobjects import DeleteObject
-from minio.lifecycleconfig import AbortIncompleteMultipartUpload, Expiration, LifecycleConfig, Rule
+from minio.lifecycleconfig import LifecycleConfig
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from pwcore.clients import s3_lifecycle
 from pwcore.clients.gpg import (
     CHUNK,
     EncryptResult,
@@ -74,6 +75,7 @@ from pwcore.model.backup_manifest import (
     pipeline_doctypes,
     table_of,
 )
+from pwcore.model.lifecycle import bucket_rules
 from pwcore.settings import ConfigError, Settings, deployed, load_settings
 
 log = get_logger("pwcore.backup")
@@ -420,40 +422,25 @@ def apply_retention(storage: Storage, settings: BackupSettings, *, dry_run: bool
             "manifests_deleted": orphan_manifests}
 
 
-def lifecycle_config(prefix: str = "backups", daily_days: int = 31, monthly_days: int = 366,
-                     incoming_days: int = 1) -> LifecycleConfig:
-    """Age-based S3 rules approximating the retention, for operators who prefer the store to prune.
+def lifecycle_config(prefix: str = "backups") -> LifecycleConfig:
+    """The bucket's lifecycle rules: this module's age-based approximation of the retention, together with every
+    other rule the pipeline keeps in the bucket (the access log's year), composed in pwcore.model.lifecycle. A
+    bucket has one lifecycle document and a PUT replaces it, so this mode never writes the backups' rules alone.
 
     Differences from `apply_retention`: rules count days, not backups, so if backups stop the newest daily and
     monthly ones expire too; and S3 cannot promote, so the function (or this module's promote step) must
     still copy the first backup of a month / year.
     """
-    return LifecycleConfig([
-        Rule(ENABLED, rule_filter=Filter(prefix=f"{prefix}/daily/"), rule_id="pw-backups-daily",
-             expiration=Expiration(days=daily_days)),
-        Rule(ENABLED, rule_filter=Filter(prefix=f"{prefix}/monthly/"), rule_id="pw-backups-monthly",
-             expiration=Expiration(days=monthly_days)),
-        Rule(ENABLED, rule_filter=Filter(prefix=f"{prefix}/incoming/"), rule_id="pw-backups-incoming",
-             expiration=Expiration(days=incoming_days)),
-        Rule(ENABLED, rule_filter=Filter(prefix=f"{prefix}/"), rule_id="pw-backups-abort-multipart",
-             abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=1)),
-    ])
+    return s3_lifecycle.config_of(bucket_rules(prefix))
 
 
 def apply_lifecycle(storage: Storage, prefix: str = "backups") -> LifecycleConfig:
-    config = lifecycle_config(prefix)
-    storage.client.set_bucket_lifecycle(storage.bucket, config)
-    return config
+    """Write the bucket's rules (ours replaced as a whole, an operator's own rules kept)."""
+    return s3_lifecycle.apply_rules(storage, bucket_rules(prefix))
 
 
 def describe_lifecycle(config: LifecycleConfig) -> list[dict[str, Any]]:
-    out = []
-    for rule in config.rules:
-        out.append({"id": rule.rule_id, "prefix": rule.rule_filter.prefix if rule.rule_filter else None,
-                    "expire_days": rule.expiration.days if rule.expiration else None,
-                    "abort_multipart_days": (rule.abort_incomplete_multipart_upload.days_after_initiation
-                                             if rule.abort_incomplete_multipart_upload else None)})
-    return out
+    return s3_lifecycle.describe(config)
 
 
 # -- verify ------------------------------------------------------------------------------------------------

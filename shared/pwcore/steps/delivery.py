@@ -29,6 +29,20 @@ SMTP failures that prove nothing was accepted (connection refused, 4xx after the
 claim, so a later retry may send, and the order goes to Failed with the reason. If the SMTP connection
 breaks during DATA (MailUncertain) the marker stays and the order is flagged as in W1/W2.
 
+Access log (pwcore.orders.access_log): each email that went out (a delivery, or a resend) is one record, written
+when the run that sent it, or a later run that finds the marker "sent", finishes; its key comes from the marker
+(Message-ID, sending run, acceptance time; the marker also keeps the recipient), so repeats write nothing. A failed
+write (S3 down) is logged as access_log.write_failed with the order and does not stop the delivery: the email is
+out, and failing now could turn a known send into an "uncertain" one (the marker may not say "sent" either). That
+email's record is then missing from the log; the Communication in ERPNext (recipient, Message-ID, files) still
+records it.
+
+Before the pre-flight, an Approved order's reviewer edits (`v{n}-EDITED-<document>.docx` Files) become version
+n+1, which is then the version delivered; a bad upload sends the order back to Review with a Comment
+(pwcore.orders.reviewer_edits, docs/review-loop.md). After Ready, each PDF gets its approval page; the final PDFs
+are stored once under `delivery/final/` and recorded in `delivery/approval.json`, and every run (a retry too)
+emails those stored bytes, which are also what presign serves from then on.
+
 The email is transactional (the documents the customer paid for), so a Contact's `email_opted_out` does not
 stop it; it only stops the Listmonk follow-up subscription.
 """
@@ -60,6 +74,8 @@ from pwcore.model.clock import today_in
 from pwcore.model.doctypes import CRTC_ORDER, UnsafeName, check_order_name, current_version
 from pwcore.model.layout import (
     approval_key,
+    check_key,
+    final_key,
     invoice_key,
     manifest_key,
     recorded_marker_key,
@@ -71,7 +87,9 @@ from pwcore.model.manifest import PDF_TYPE, ManifestInvalid, VersionManifest
 from pwcore.model.outcomes import DeliveryStatus
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import attention
+from pwcore.orders.access_log import AccessLog
 from pwcore.orders.entity_calendar import create_entity_calendar
+from pwcore.orders.reviewer_edits import ReviewerEdits
 from pwcore.orders.transitions import fail, transition
 from pwcore.settings import Settings
 
@@ -176,8 +194,11 @@ class Deliverer:
     def __init__(self, erp: ERPNext, storage: Storage, mailer: Mailer, smtp: SMTPSettings,
                  settings: DeliverySettings | None = None, listmonk: Listmonk | None = None,
                  listmonk_settings: ListmonkSettings | None = None,
-                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago") -> None:
+                 checkpoint: Callable[[str], None] | None = None, timezone: str = "America/Chicago",
+                 access_log: AccessLog | None = None, edits: ReviewerEdits | None = None) -> None:
         self.erp = erp
+        self.access_log = access_log or AccessLog(storage)  # no client address here: no key needed
+        self.edits = edits  # the reviewer's edited DOCX of an Approved order (None: deliver as generated)
         self.timezone = timezone  # ERPNext's: the delivery date a new entity's calendar is computed from
         self.storage = storage
         self.mailer = mailer
@@ -214,6 +235,14 @@ class Deliverer:
             return out
         if status not in (Status.APPROVED, Status.READY):
             return Outcome(DeliveryStatus.SKIPPED, name, version, f"order is {status}, not Approved")
+        if status == Status.APPROVED and self.edits is not None:
+            edit = self.edits.apply(doctype, doc, approval_record(doc), call_id)
+            if edit.state == "returned":
+                return Outcome(DeliveryStatus.RETURNED, name, version, edit.detail)
+            if edit.state == "busy":
+                return Outcome(DeliveryStatus.BUSY, name, version, edit.detail)
+            doc, version = edit.doc, current_version(edit.doc)
+            status = str(doc.get("status", ""))
         try:
             package = self.preflight(doctype, doc)
         except PreflightFailed as exc:
@@ -229,7 +258,12 @@ class Deliverer:
                     return Outcome(DeliveryStatus.DONE, name, version, "order was delivered meanwhile")
                 return Outcome(DeliveryStatus.SKIPPED, name, version, f"order became {exc.current} meanwhile")
         self.checkpoint("ready")
-        package = self._with_approval(doctype, doc, package)
+        try:
+            package = self._with_approval(doctype, doc, package)
+        except PreflightFailed as exc:  # a damaged delivery record: a human looks before anything is sent
+            reason = f"Delivery pre-flight failed: {exc}"
+            fail(self.erp, doctype, name, reason)
+            return Outcome(DeliveryStatus.FAILED, name, version, reason)
         return self._send_once(doctype, doc, package, call_id, resend)
 
     # -- the approval on the documents -------------------------------------------------------------------
@@ -243,31 +277,75 @@ class Deliverer:
         return f"{full} ({user})" if full and full != user else user
 
     def _with_approval(self, doctype: str, doc: dict[str, Any], package: Package) -> Package:
-        """Each delivered document gets an approval page (approver and date from the order's approval record);
-        `delivery/approval.json` records, once per version, the reviewed and the delivered sha256 of each."""
+        """Each delivered document gets an approval page (approver and date from the order's approval record).
+        The final PDFs are stored once (`delivery/final/{filename}`, put-if-absent) and `delivery/approval.json`
+        records, once per version, each document's reviewed and final sha256 and final key. A retry, or a run
+        that lost the race, delivers the stored finals (pypdf's output differs run to run, so bytes built again
+        would not match the record presign serves from)."""
+        name = str(doc["name"])
+        recorded = self._approval_finals(name, package)
+        if recorded is not None:
+            return self._repackaged(package, recorded)
         from pwcore.documents.review_copies import approval_lines, with_approval_page
 
         record = approval_record(doc)
         approver = self._approver_name(str(record["approved_by"]))
         approved_on = str(record["approved_on"])[:16] or "(unknown date)"
         reviewed = {f.filename: f for f in package.manifest.files}
-        pdfs: list[Attachment] = []
+        finals: dict[str, bytes] = {}
         entries: list[dict[str, Any]] = []
         for att in package.pdfs:
             entry = reviewed.get(att.filename)
             if entry is None:  # the invoice: not a reviewed document
-                pdfs.append(att)
                 continue
             data = with_approval_page(att.data, approval_lines(
-                str(doc["name"]), package.version, att.filename, entry.sha256, approver, approved_on))
-            pdfs.append(Attachment(att.filename, att.content_type, data))
-            entries.append({"filename": att.filename, "reviewed_sha256": entry.sha256,
+                name, package.version, att.filename, entry.sha256, approver, approved_on))
+            key = final_key(name, package.version, att.filename)
+            if not self.storage.put_if_absent(key, data, PDF_TYPE):
+                stored = self._get(key)  # a racing run stored its final first: deliver that one
+                data = stored if stored is not None else data
+            finals[att.filename] = data
+            entries.append({"filename": att.filename, "key": key, "reviewed_sha256": entry.sha256,
                             "final_sha256": hashlib.sha256(data).hexdigest(), "final_size": len(data)})
-        body = {"order": doc["name"], "doctype": doctype, "version": package.version,
+        body = {"order": name, "doctype": doctype, "version": package.version,
                 "approved_by": record["approved_by"], "approver": approver, "approved_on": record["approved_on"],
                 "files": entries}
-        self.storage.put_if_absent(approval_key(str(doc["name"]), package.version),
-                                   json.dumps(body, indent=1, sort_keys=True).encode(), "application/json")
+        if not self.storage.put_if_absent(approval_key(name, package.version),
+                                          json.dumps(body, indent=1, sort_keys=True).encode(), "application/json"):
+            won = self._approval_finals(name, package)
+            if won is not None:
+                return self._repackaged(package, won)
+        return self._repackaged(package, finals)
+
+    def _approval_finals(self, name: str, package: Package) -> dict[str, bytes] | None:
+        """The final PDFs `delivery/approval.json` records, each checked against its sha256; None when there is
+        no record with finals (not written yet, or written before finals were stored: they are built now)."""
+        raw = self._get(approval_key(name, package.version))
+        if raw is None:
+            return None
+        try:
+            files = list(json.loads(raw).get("files") or [])
+        except (ValueError, AttributeError, TypeError):
+            raise PreflightFailed(f"{approval_key(name, package.version)} is not valid JSON") from None
+        if not files or not all(isinstance(f, dict) and f.get("key") for f in files):
+            return None
+        out: dict[str, bytes] = {}
+        for f in files:
+            try:
+                key = check_key(str(f["key"]), package.prefix + "delivery/final/")
+            except UnsafeName as exc:
+                raise PreflightFailed(f"delivery/approval.json names a final outside the version: {exc}") from None
+            data = self._get(key)
+            if data is None or hashlib.sha256(data).hexdigest() != f.get("final_sha256"):
+                raise PreflightFailed(f"the delivered form of {f.get('filename')} ({key}) is missing or differs "
+                                      "from delivery/approval.json")
+            out[str(f.get("filename"))] = data
+        return out
+
+    @staticmethod
+    def _repackaged(package: Package, finals: dict[str, bytes]) -> Package:
+        pdfs = [Attachment(a.filename, a.content_type, finals[a.filename]) if a.filename in finals else a
+                for a in package.pdfs]
         return Package(package.version, package.prefix, package.manifest, pdfs, package.customer, package.email,
                        package.contact)
 
@@ -366,7 +444,8 @@ class Deliverer:
         email = self.build_email(doctype, doc, package)
         message_id = str(email.message["Message-ID"])
         claims = Claims(self.storage, clock=_now)
-        data = {"call_id": call_id, "message_id": message_id, "order": name, "version": version}
+        data = {"call_id": call_id, "message_id": message_id, "order": name, "version": version,
+                "to": package.email}
         got = claims.acquire(sent_marker_key(name, version), self.settings.sending_lease_s, "sending", data)
         if isinstance(got, Claim):
             return self._send(doctype, doc, email, claims, got)
@@ -442,6 +521,7 @@ class Deliverer:
         message_id = str(marker.get("message_id") or email.message["Message-ID"])
         out = Outcome(DeliveryStatus.DELIVERED, name, version, "", message_id,
                       list(marker.get("attached") or email.attached), list(marker.get("linked") or email.linked))
+        self._log_access(doctype, name, version, message_id, marker, email, out)
         if not self._record_once(doctype, doc, email, message_id, version):
             out.status, out.detail = DeliveryStatus.BUSY, "another run is recording the email in ERPNext"
             return out
@@ -457,6 +537,18 @@ class Deliverer:
         out.listmonk = self._subscribe(doctype, result.doc)
         out.calendar = self._calendar(doctype, result.doc)
         return out
+
+    def _log_access(self, doctype: str, name: str, version: int, message_id: str, marker: dict[str, Any],
+                    email: DeliveryEmail, out: Outcome) -> None:
+        """The email's access-log record, once (see the module docstring for why a failure does not stop us)."""
+        try:
+            self.access_log.delivery(
+                doctype=doctype, order=name, version=version, message_id=message_id,
+                recipient=str(marker.get("to") or email.message["To"]), attached=out.attached, linked=out.linked,
+                call_id=str(marker.get("call_id") or ""), accepted_at=str(marker.get("accepted_at") or ""),
+                resend_of=str(marker["resend_of"]) if "resend_of" in marker else None)
+        except Exception as exc:
+            log.error("access_log.write_failed", order=name, version=version, error=type(exc).__name__)
 
     def _calendar(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any] | None:
         """A delivered formation's Compliance Calendar, once (pwcore.orders.entity_calendar). Never fails the

@@ -24,6 +24,7 @@ from pwcore import __version__
 from pwcore.clients.erpnext import ERPNext, ERPNextError, NotFound, TimestampMismatch
 from pwcore.clients.outages import is_transient
 from pwcore.clients.s3 import Storage
+from pwcore.documents import review_redlines
 from pwcore.documents.review_copies import ReviewCopies, attach_review_copies, review_comment
 from pwcore.documents.template_store import TemplateStore, template_key, templates_for
 from pwcore.logs import get_logger, redact_text
@@ -52,10 +53,14 @@ class Outcome:
     version: int = 0
     detail: str = ""
     files: list[str] = field(default_factory=list)
+    redlines: list[str] = field(default_factory=list)  # the redline Files attached for the reviewer
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "order": self.order, "version": self.version, "detail": self.detail,
-                "files": self.files}
+        out: dict[str, Any] = {"status": self.status, "order": self.order, "version": self.version,
+                               "detail": self.detail, "files": self.files}
+        if self.redlines:
+            out["redlines"] = self.redlines
+        return out
 
 
 
@@ -75,7 +80,7 @@ class Generator:
 
     def __init__(self, erp: ERPNext, storage: Storage, templates: TemplateStore, convert: Callable[[bytes], bytes],
                  lease_s: int = 900, timezone: str = "America/Chicago",
-                 sections: Callable[..., tuple[dict[str, str], dict[str, Any]]] | None = None) -> None:
+                 sections: Callable[..., tuple[dict[str, dict[str, Any]], dict[str, Any]]] | None = None) -> None:
         self.erp = erp
         self.storage = storage
         self.templates = templates
@@ -187,6 +192,9 @@ class Generator:
             values.update(computed_flags(doc))  # the read-only BITS / 9-1-1 Checks follow the services
         # Attached before the status write, so the reviewer finds them the moment the order shows Review.
         copies = attach_review_copies(self.erp, self.storage, doctype, name, manifest)
+        # What changed since the previous version, for a reviewer of version n > 1 (stored and attached once).
+        redlines = review_redlines.attach(self.erp, self.storage, doctype, name,
+                                          review_redlines.produce(self.storage, self.convert, manifest))
         try:
             transition(self.erp, doctype, name, Status.REVIEW, allowed_from={Status.PROCESSING},
                        values=values)
@@ -196,14 +204,16 @@ class Generator:
             log.error("generation.final_write_failed", order=name, status=exc.status)
             return Outcome(GenerationStatus.RETRY_LATER, name, version,
                            "ERPNext unavailable for the final status write", files)
-        self._after_review(doctype, name, manifest, copies)
-        log.info("generation.review", order=name, version=version, files=len(files))
-        return Outcome(GenerationStatus.REVIEW, name, version, "", files)
+        self._after_review(doctype, name, manifest, copies, redlines)
+        log.info("generation.review", order=name, version=version, files=len(files), redlines=len(redlines.made))
+        return Outcome(GenerationStatus.REVIEW, name, version, "", files, [r.file_name for r in redlines.made])
 
-    def _after_review(self, doctype: str, name: str, manifest: dict[str, Any], copies: ReviewCopies) -> None:
-        """The Comment that tells the reviewer what this version is and what is attached."""
+    def _after_review(self, doctype: str, name: str, manifest: dict[str, Any], copies: ReviewCopies,
+                      redlines: review_redlines.Redlines) -> None:
+        """The Comment that tells the reviewer what this version is, what is attached and what changed."""
+        text = "\n".join([review_comment(manifest, copies), *review_redlines.comment_lines(redlines)])
         try:
-            self.erp.add_comment(doctype, name, review_comment(manifest, copies))
+            self.erp.add_comment(doctype, name, text)
         except ERPNextError as exc:  # the order is in Review already; the manifest holds the same facts
             log.warning("generation.review_comment_failed", order=name, status=exc.status)
 
@@ -306,7 +316,7 @@ class Generator:
         return context, template_ids
 
     def _sections(self, doc: dict[str, Any], manifest_tpl: dict[str, Any],
-                  template_ids: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+                  template_ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         if self.sections is None:
             raise GenerationFailed("the LLM section writer is not configured for compliance services")
         return self.sections(doc)

@@ -9,16 +9,24 @@
   (`approved_version`, written by deliver when it takes the approved order to Ready), so a newer unapproved
   version never replaces the approved one; an order that has none answers 409 with a reason the site can show
   (`{"error": ..., "order_status": ...}`): a draft in Review or Revision is never signed. Refunded: 409.
-- Links: that version's files from its manifest.json, each key re-checked to sit under `orders/{name}/v{n}/`,
+- Links: that version's files from its manifest.json, each key re-checked to sit under `orders/{name}/v{n}/`;
+  once deliver recorded the version's `delivery/approval.json`, each PDF is its delivered form instead
+  (`delivery/final/{filename}`: the reviewed PDF plus the approval page, byte for byte what was emailed). Between
+  the approval and deliver's record (seconds: deliver writes it right after Ready) the approved reviewed PDFs are
+  served: their content is what was approved; only the approval page is missing. Either way,
   plus the invoice PDF of the order's paid Sales Invoice (`invoices/{invoice}.pdf`) when it exists; signed
   locally by the minio client (created with its region, so no S3 call).
+- Access log (pwcore.orders.access_log): every 200 and every 404 / 409 of an authenticated customer is one
+  record (customer, order, version, file names, expiry, a keyed hash of the client address), written before the
+  answer leaves; when it cannot be written the answer is 503, never links without their record.
 - Caches: the order's (customer, status, version) for PRESIGN_ORDER_CACHE_S (short: a refund or a new version
-  shows within seconds); the manifest by (order, version) for longer, since a version's manifest is written
-  once and never changes.
+  shows within seconds); the manifest and the delivered files by (order, version) for longer, since both are
+  written once and never change (a version not delivered yet is looked at again after PRESIGN_ORDER_CACHE_S).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -37,8 +45,9 @@ from pwcore.clients.s3 import Storage
 from pwcore.logs import bind_context, get_logger
 from pwcore.model import jsonsafe, problems
 from pwcore.model.doctypes import UnsafeName, check_order_name, current_version, doctype_for
-from pwcore.model.layout import invoice_key, manifest_key, slug
+from pwcore.model.layout import approval_key, check_key, invoice_key, manifest_key, slug, version_prefix
 from pwcore.model.manifest import PDF_TYPE, VersionManifest
+from pwcore.orders.access_log import AccessLog, derive_client_key
 from pwcore.settings import Settings
 
 log = get_logger("pwcore.presign")
@@ -160,6 +169,21 @@ class TTLCache(Generic[K, V]):
                 self._data.popitem(last=False)
         return value
 
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None or hit[0] <= self.clock():
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = (self.clock() + self.ttl_s, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_items:
+                self._data.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -185,14 +209,18 @@ class OrderFacts:
 
 class Presigner:
     def __init__(self, erp: ERPNext, storage: Storage, settings: PresignSettings,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), access_log: AccessLog | None = None) -> None:
         self.erp = erp
         self.storage = storage
         self.settings = settings
         self.now = now
         self._secret = settings.jwt_secret.get_secret_value()
+        # Client addresses are hashed with a key derived from the JWT secret: no extra secret to deploy.
+        self.access_log = access_log or AccessLog(storage, derive_client_key(self._secret))
         self._orders: TTLCache[str, OrderFacts] = TTLCache(settings.order_cache_s)
         self._manifests: TTLCache[tuple[str, int], list[dict[str, Any]]] = TTLCache(settings.manifest_cache_s)
+        self._finals: TTLCache[tuple[str, int], dict[str, dict[str, Any]]] = TTLCache(settings.manifest_cache_s)
+        self._no_finals: TTLCache[tuple[str, int], dict[str, dict[str, Any]]] = TTLCache(settings.order_cache_s)
 
     # -- auth -------------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> str:
@@ -258,7 +286,38 @@ class Presigner:
                 log.error("presign.bad_manifest_key", order=name, version=version, key=key)
             return [{"key": f.key, "filename": f.filename, "content_type": f.content_type, "size": f.size,
                      "sha256": f.sha256} for f in manifest.files]
-        return self._manifests.get_or_load((name, version), load)
+        files = self._manifests.get_or_load((name, version), load)
+        finals = self._finals.get((name, version))
+        if finals is None:
+            # Written once: kept like the manifest. Absent (deliver has not run yet) is asked again after the
+            # order cache's few seconds, the time a status change takes to show anyway.
+            finals = self._no_finals.get_or_load((name, version), lambda: self._load_finals(name, version))
+            if finals:
+                self._finals.put((name, version), finals)
+        return [{**f, **finals[f["filename"]]} if f["filename"] in finals else f for f in files]
+
+    def _load_finals(self, name: str, version: int) -> dict[str, dict[str, Any]]:
+        """The delivered PDFs of a version by filename, from its `delivery/approval.json`: what the customer was
+        emailed (the reviewed PDF plus its approval page). Empty until deliver wrote the record; until then the
+        approved reviewed PDFs are served (an Approved order whose deliver has not run yet)."""
+        raw = self.storage.get_bytes_if_exists(approval_key(name, version))
+        if raw is None:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            entries = list(json.loads(raw).get("files") or [])
+        except (ValueError, AttributeError, TypeError):
+            log.error("presign.bad_approval_record", order=name, version=version)
+            return {}
+        prefix = version_prefix(name, version) + "delivery/final/"
+        for f in entries:
+            try:
+                key = check_key(str(f["key"]), prefix)
+                out[str(f["filename"])] = {"key": key, "size": int(f["final_size"]),
+                                           "sha256": str(f["final_sha256"]), "content_type": PDF_TYPE}
+            except (UnsafeName, KeyError, TypeError, ValueError):
+                log.error("presign.bad_final_key", order=name, version=version)
+        return out
 
     # -- the answer -------------------------------------------------------------------------------------
     def links(self, customer: str, order: str) -> dict[str, Any]:
@@ -340,6 +399,20 @@ def order_of_request(method: str, query: Any, body: bytes) -> str:
     return order
 
 
+# Refusals worth a record: an authenticated customer asked for a well-formed order name ("who tried").
+LOGGED_REFUSALS = frozenset({404, 409})
+
+
+def _record_refusal(service: Presigner, event: Any, customer: str, order: str, exc: PresignError) -> None:
+    """A refusal reveals nothing, so it is answered even when its record cannot be written."""
+    try:
+        service.access_log.presign(outcome=exc.status, customer=customer, order=order,
+                                   order_status=str(exc.extra.get("order_status") or ""), headers=event.headers,
+                                   method=event.method)
+    except Exception as write_exc:
+        log.warning("access_log.write_failed", outcome=exc.status, error=type(write_exc).__name__)
+
+
 def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[], Presigner]) -> Answer:
     """CORS first (an Origin outside PRESIGN_ALLOWED_ORIGINS is refused with 403), then the order and the token.
 
@@ -361,7 +434,16 @@ def answer_request(event: Any, settings: PresignSettings, presigner: Callable[[]
         customer = service.authenticate(event.headers.get("Authorization"))  # the token before the body
         order = order_of_request(event.method, event.query, event.body or b"")
         bind_context(order=order[:64])
-        return Answer(200, service.links(customer, order), {**cors, **NO_STORE})
+        try:
+            body = service.links(customer, order)
+        except PresignError as exc:
+            if exc.status in LOGGED_REFUSALS:
+                _record_refusal(service, event, customer, order, exc)
+            raise
+        # Before the answer leaves: an S3 outage here is a 503 (below), never links without their record.
+        service.access_log.presign(outcome=200, customer=customer, order=order, answer=body, headers=event.headers,
+                                   method=event.method)
+        return Answer(200, body, {**cors, **NO_STORE})
     except problems.Problem as exc:
         exc.headers = {**cors, **NO_STORE, **exc.headers}
         raise

@@ -3,8 +3,9 @@
 Per run (every 5 minutes by cron, or by hand with dry_run):
 1. lost payment webhooks: orders still `Ordered` whose Sales Order has a Paid invoice -> the very code path of
    on-payment (pwcore.payments.process_paid_invoice), same CAS and idempotency keys;
-2. `Queued` / `Processing` / `Revision` for longer than the generation lease -> re-dispatch generate-doc (a dead
-   Processing run is first re-queued by CAS, Processing -> Queued);
+2. `Queued` / `Processing` / `Revision` for longer than the generation lease -> re-dispatch the order's generation
+   function (generate-doc, or generate-report for a compliance service; a dead Processing run is first re-queued
+   by CAS, Processing -> Queued);
 3. `Approved` / `Ready` for longer than the delivery grace -> re-dispatch deliver (deliver's own marker
    decides whether an email may still go out);
    CRTC and bundle orders that are Queued waiting for their identity verification (pwcore.orders.identity_gate)
@@ -34,6 +35,7 @@ from pwcore.clients.s3 import Storage
 from pwcore.logs import get_logger
 from pwcore.model.clock import FMT, erpnext_now
 from pwcore.model.doctypes import ORDER_DOCTYPES, next_version
+from pwcore.model.generation_route import generation_function
 from pwcore.model.layout import RECONCILE_LOCK_KEY
 from pwcore.model.status import InvalidTransition, Status
 from pwcore.orders import identity_gate
@@ -215,7 +217,7 @@ class Reconciler:
         tries = int(row.get("pipeline_retries") or 0)
         if tries < self.settings.max_redispatch:
             return False
-        what = "generate-doc" if kind == "generation" else "deliver"
+        what = generation_function(doctype) if kind == "generation" else "deliver"
         reason = (f"reconcile re-dispatched {what} {tries} times while the order stayed {row['status']} "
                   f"(since {row['modified']}); no progress, needs a person")
         if not summary.dry_run:
@@ -275,10 +277,11 @@ class Reconciler:
             version = next_version(row)
             call_id = f"{generation_call_id(name, version)}-r{int(row.get('pipeline_retries') or 0) + 1}"
             payload = {"doctype": doctype, "name": name, "invoice": invoice}
+            function = generation_function(doctype)
             try:
-                self.dispatcher.dispatch("generate-doc", payload, call_id=call_id)
+                self.dispatcher.dispatch(function, payload, call_id=call_id)
             except DispatchError as exc:
-                summary.errors.append(f"dispatch generate-doc {name}: {exc}")
+                summary.errors.append(f"dispatch {function} {name}: {exc}")
                 continue
             summary.redispatched["generation"] += 1
             self._act(summary, "generation", name, "redispatched", str(row["status"]))

@@ -164,7 +164,7 @@ def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, setting
     assert storage.exists(answer["body"]["backup"]["key"])
     assert handler.handle(Event(b"", {"mode": "nope"}), None)["statusCode"] == 400
     dry = handler.handle(Event(b"", {"mode": "lifecycle", "dry_run": "1"}), None)
-    assert dry["statusCode"] == 200 and len(dry["body"]["rules"]) == 4
+    assert dry["statusCode"] == 200 and len(dry["body"]["rules"]) == 5  # 4 backup rules + the access log's year
     empty = handler.handle(Event(b"", {}), None)  # nothing posted and no source configured: a clear 400
     assert empty["statusCode"] == 400 and "BACKUP_SOURCE_URL" in empty["body"]["error"]
     wiring.reset()

@@ -1,0 +1,346 @@
+"""CCPA audit analysis: whether the CCPA covers the business (the three thresholds of Cal. Civ. Code
+1798.140(d)(1), revenue as CPI-adjusted), whether the privacy act of the business's own state and of the other
+states it lists covers it, and a per-requirement checklist (notice at collection, privacy policy, Do Not Sell or
+Share and Limit links, opt-out preference signals, requests, service-provider contracts, financial incentives,
+minors, employee and B2B data, training, records) with a finding for every gap.
+
+The report's jurisdiction is the list of laws applied (`jurisdictions`), not the entity's state alone: a Colorado
+business audited under the CCPA is audited under California law.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pwcore.compliance.analysis._common import FactsView, num, usd
+from pwcore.compliance.analysis._privacy import (
+    Checklist,
+    StateLaw,
+    as_list,
+    as_text,
+    counts,
+    home_state,
+    ordered_states,
+    state_privacy_law,
+)
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Status
+from pwcore.compliance.intake import CCPAAuditIntake
+
+SERVICE = "ccpa_audit"
+CALIFORNIA = "California (CCPA/CPRA)"
+
+# Statutory category names (Cal. Civ. Code 1798.140(v)(1)) for the intake's category keys.
+CATEGORY_LABELS: dict[str, str] = {
+    "identifiers": "Identifiers", "customer_records": "Customer records (Cal. Civ. Code 1798.80(e))",
+    "protected_classifications": "Characteristics of protected classifications",
+    "commercial_information": "Commercial information", "biometric": "Biometric information",
+    "internet_activity": "Internet or other electronic network activity", "geolocation": "Geolocation data",
+    "sensory": "Audio, electronic, visual, thermal, olfactory or similar information",
+    "professional": "Professional or employment-related information",
+    "education": "Education information", "inferences": "Inferences drawn to create a profile",
+    "sensitive_personal_information": "Sensitive personal information",
+}
+# Categories whose collection means sensitive personal information (1798.140(ae)) is in play.
+SENSITIVE_CATEGORIES = frozenset({"sensitive_personal_information", "biometric"})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThresholdTest(_Frozen):
+    test: str
+    threshold: str
+    intake: str
+    met: bool | None  # None: the intake does not say
+    authority: str
+
+
+class VendorRow(_Frozen):
+    vendor: str
+    role: Literal["Service provider (contract terms to confirm)", "Third party: likely sale or sharing"]
+    status: Status
+    note: str
+
+
+class CCPAAnalysis(AnalysisBase):
+    home_state: str | None
+    jurisdictions: list[str]
+    ccpa_applies: bool
+    thresholds: list[ThresholdTest]
+    state_laws: list[StateLaw]
+    vendors: list[VendorRow]
+    adtech_vendors: list[str]  # listed vendors whose trackers are a sale or sharing unless bound as service providers
+    counts: dict[str, int]
+
+
+def analyse(intake: CCPAAuditIntake, as_of: date, *, home: str | None = None, strict: bool = False,
+            facts_dir: Path | None = None, state_consumers: dict[str, int] | None = None) -> CCPAAnalysis:
+    """`home`: the entity's state (code or name; default the intake's first state). `state_consumers`: residents of
+    other states whose data the business handles, where known (the intake counts only California consumers)."""
+    fv = FactsView(SERVICE, as_of, strict=strict, directory=facts_dir)
+    return _Analysis(intake, fv, home_state(home, intake.states), state_consumers or {}).run()
+
+
+def adtech_matches(fv: FactsView, vendors: list[str]) -> list[str]:
+    """The vendors whose names contain a tracker name from the facts (case-insensitive)."""
+    stems = [s.lower() for s in as_list(fv.value("ccpa.sale.adtech_trackers"))]
+    return [v for v in vendors if any(s in v.lower() for s in stems)]
+
+
+def applicability(fv: FactsView, m: CCPAAuditIntake) -> list[ThresholdTest]:
+    revenue = fv.number("ccpa.applies.revenue")
+    consumers = fv.number("ccpa.applies.consumers")
+    share = fv.number("ccpa.applies.sale_share_revenue")
+    # (A) "in excess of" the adjusted figure; (B) "100,000 or more"; (C) "50 percent or more".
+    rev_met = m.annual_revenue > revenue
+    # (B) counts consumers whose data the business buys, sells or shares; the intake counts those it handles,
+    # so the count only counts when the business sells or shares.
+    cons_met = m.sells_or_shares and m.consumer_records >= consumers
+    pct = m.revenue_share_from_selling_pct
+    pct_met: bool | None = (pct >= share) if pct is not None else (False if not m.sells_or_shares else None)
+    return [
+        ThresholdTest(test="Annual gross revenue (preceding calendar year)", threshold=f"more than {usd(revenue)}",
+                      intake=usd(m.annual_revenue), met=rev_met, authority=fv.source("ccpa.applies.revenue")),
+        ThresholdTest(test="California consumers or households whose personal information is bought, sold or shared",
+                      threshold=f"{num(consumers)} or more",
+                      intake=f"{m.consumer_records:,} ({'' if m.sells_or_shares else 'not '}sold or shared)",
+                      met=cons_met, authority=fv.source("ccpa.applies.consumers")),
+        ThresholdTest(test="Share of annual revenue from selling or sharing personal information",
+                      threshold=f"{num(share)}% or more", intake="not given" if pct is None else f"{pct:g}%",
+                      met=pct_met, authority=fv.source("ccpa.applies.sale_share_revenue")),
+    ]
+
+
+class _Analysis:
+    def __init__(self, m: CCPAAuditIntake, fv: FactsView, home: str | None, state_consumers: dict[str, int]) -> None:
+        self.m = m
+        self.fv = fv
+        self.home = home
+        self.state_consumers = state_consumers
+        self.cl = Checklist()
+        self.adtech = adtech_matches(fv, m.service_providers)
+        # Sharing in fact: the intake says so, or an ad/analytics tracker receives the data (Sephora).
+        self.shares = m.sells_or_shares or bool(self.adtech)
+        self.sensitive: bool | None = True if SENSITIVE_CATEGORIES & set(m.data_categories) else m.uses_sensitive_pi
+
+    def src(self, fid: str) -> str:
+        return self.fv.source(fid)
+
+    def txt(self, fid: str) -> str:
+        return as_text(self.fv.value(fid))
+
+    def ccpa_checklist(self) -> list[VendorRow]:
+        m, cl = self.m, self.cl
+        cats = ", ".join(CATEGORY_LABELS[c] for c in m.data_categories)
+        # Privacy policy.
+        pp = "ccpa.req.privacy_policy"
+        if m.has_privacy_policy is False:
+            cl.add("Privacy policy posted online", "Not met", "no privacy policy", self.src(pp), priority="High",
+                   action=f"Publish a privacy policy: {self.txt(pp)}")
+        else:
+            cl.add("Privacy policy contents (11 CCR 7011(e)) and yearly update", "Review",
+                   "a policy exists" if m.has_privacy_policy else "the intake does not say whether a policy exists",
+                   self.src(pp), priority="Medium",
+                   action="Check the policy item by item against 11 CCR 7011(e) (the Privacy Policy analysis lists "
+                          "the disclosures) and date it; update it at least every 12 months")
+        # Notice at collection.
+        nac = "ccpa.req.notice_at_collection"
+        cl.add("Notice at collection", "Review", f"categories collected: {cats}", self.src(nac), priority="Medium",
+               action=f"Confirm a notice at collection on every page that collects personal information: "
+                      f"{self.txt(nac)}")
+        # Do Not Sell or Share link and opt-out preference signals.
+        link, sig = "ccpa.req.opt_out_link", "ccpa.req.opt_out_signal"
+        if self.shares:
+            why = "the business sells or shares personal information" if m.sells_or_shares else (
+                f"the intake says it does not sell or share, but {', '.join(self.adtech)} receive(s) personal "
+                "information through trackers: a sale or sharing unless bound as service providers")
+            cl.add("\"Do Not Sell or Share My Personal Information\" link and notice of right to opt out", "Review",
+                   why, self.src(link), priority="High",
+                   action=f"Confirm the link is on the homepage and the opt-out notice is posted: {self.txt(link)}")
+            if m.honors_opt_out_signals is True:
+                cl.add("Opt-out preference signals (Global Privacy Control)", "Met", "signals are honored",
+                       self.src(sig))
+            elif m.honors_opt_out_signals is False:
+                cl.add("Opt-out preference signals (Global Privacy Control)", "Not met",
+                       "opt-out preference signals are not honored", self.src(sig), priority="High",
+                       action=f"Honor Global Privacy Control as a valid opt-out: {self.txt(sig)}")
+            else:
+                cl.add("Opt-out preference signals (Global Privacy Control)", "Review",
+                       "the intake does not say whether signals are honored", self.src(sig), priority="High",
+                       action=f"Confirm signals are honored: {self.txt(sig)}")
+        else:
+            cl.add("\"Do Not Sell or Share My Personal Information\" link", "Not applicable",
+                   "no sale or sharing reported and no advertising or analytics trackers listed", self.src(link))
+            cl.add("Opt-out preference signals (Global Privacy Control)", "Not applicable",
+                   "no sale or sharing reported", self.src(sig))
+        if self.adtech and not m.sells_or_shares:
+            cl.add("Disclosures match practice: sale or sharing through trackers", "Not met",
+                   f"the intake answers that it does not sell or share, while {', '.join(self.adtech)} receive(s) "
+                   "personal information for analytics or advertising", self.src("ccpa.sale.adtech_trackers"),
+                   priority="High", action="Either bind each tracker vendor as a service provider (no cross-context "
+                   "behavioral advertising) or disclose the sale or sharing and offer the opt-out")
+        # Sensitive personal information.
+        spi = "ccpa.req.limit_spi_link"
+        if self.sensitive is False:
+            cl.add("\"Limit the Use of My Sensitive Personal Information\" link", "Not applicable",
+                   "no sensitive personal information reported", self.src(spi))
+        else:
+            note = ("sensitive personal information is collected" if self.sensitive else
+                    "the intake does not say whether sensitive personal information is used")
+            if m.uses_sensitive_pi is False and self.sensitive:
+                note = "the intake says no sensitive personal information is used, but lists a sensitive category"
+            cl.add("\"Limit the Use of My Sensitive Personal Information\" link", "Review", note, self.src(spi),
+                   priority="Medium", action=f"Confirm whether the use goes beyond the permitted purposes: "
+                                             f"{self.txt(spi)}")
+        cl.add("Alternative opt-out link (\"Your Privacy Choices\")", "Review" if self.shares else "Not applicable",
+               self.txt("ccpa.req.alternative_link"), self.src("ccpa.req.alternative_link"))
+        # Requests.
+        cl.add("Notice of financial incentive", "Review",
+               "loyalty programs, sign-up discounts and price differences tied to personal information need one",
+               self.src("ccpa.req.financial_incentive"), priority="Low",
+               action=f"List incentive programs; for each: {self.txt('ccpa.req.financial_incentive')}")
+        cl.add("Methods for submitting requests", "Review", self.txt("ccpa.req.request_methods"),
+               self.src("ccpa.req.request_methods"), priority="Medium",
+               action="Confirm two or more request methods (a toll-free number unless the business operates only "
+                      "online with a direct consumer relationship)")
+        t = "ccpa.req.response_timelines"
+        cl.add("Request response timelines", "Review",
+               f"confirm receipt within {num(self.fv.number(t, 'confirm_receipt_business_days'))} business days; "
+               f"respond within {num(self.fv.number(t, 'respond_calendar_days'))} calendar days, extendable by "
+               f"{num(self.fv.number(t, 'extension_calendar_days'))} ({num(self.fv.number(t, 'maximum_calendar_days'))}"
+               " in all) with notice", self.src(t), priority="Medium",
+               action="Put these deadlines in the request procedure and the ticketing system")
+        cl.add("Verification of requests and authorized agents", "Review", self.txt("ccpa.req.verification"),
+               self.src("ccpa.req.verification"))
+        # Service providers and contractors.
+        terms = as_list(self.fv.value("ccpa.req.service_provider_contracts"))
+        sp_src = self.src("ccpa.req.service_provider_contracts")
+        vendors: list[VendorRow] = []
+        for v in m.service_providers:
+            if v in self.adtech:
+                vendors.append(VendorRow(vendor=v, role="Third party: likely sale or sharing", status="Review",
+                                         note="tracker vendor: a service provider only under a contract with the "
+                                              "terms below and no cross-context behavioral advertising"))
+                cl.add(f"Contract with {v}", "Review", "advertising or analytics tracker", sp_src, priority="High",
+                       action=f"Bind {v} as a service provider (contract terms: {'; '.join(terms)}) or treat the "
+                              "disclosure as a sale or sharing")
+            else:
+                vendors.append(VendorRow(vendor=v, role="Service provider (contract terms to confirm)",
+                                         status="Review", note="; ".join(terms)))
+                cl.add(f"Contract with {v}", "Review", "service provider or contractor", sp_src, priority="Medium",
+                       action=f"Confirm the contract with {v} has the required terms: {'; '.join(terms)}")
+        if not m.service_providers:
+            cl.add("Service provider and contractor contracts", "Review", "no vendors listed", sp_src,
+                   priority="Medium", action="List every vendor that receives personal information and confirm "
+                                             "each contract has the required terms")
+        # Minors, employees and B2B, training, records.
+        cl.add("Consumers under 16", "Review", self.txt("ccpa.req.minors"), self.src("ccpa.req.minors"),
+               priority="Low", action="Confirm whether the business has actual knowledge of consumers under 16 and, "
+                                      "if it sells or shares their data, that it obtains opt-in consent")
+        cl.add("Employee, applicant and B2B personal information", "Review", self.txt("ccpa.applies.employee_b2b"),
+               self.src("ccpa.applies.employee_b2b"), priority="Medium",
+               action="Give employees and applicants a notice at collection and handle their requests like "
+                      "consumers'")
+        large = self.fv.number("ccpa.req.large_business_threshold")
+        is_large = m.consumer_records >= large
+        cl.add("Training of staff who handle requests", "Review", self.txt("ccpa.req.training"),
+               self.src("ccpa.req.training"), priority="Low",
+               action="Train everyone who handles privacy inquiries"
+                      + (" and adopt a documented training policy" if is_large else ""))
+        cl.add("Records of requests", "Review",
+               f"keep for at least {num(self.fv.number('ccpa.req.recordkeeping'))} months",
+               self.src("ccpa.req.recordkeeping"))
+        cl.add("Annual request metrics", "Review" if is_large else "Not applicable",
+               f"{'at or above' if is_large else 'under'} {num(large)} consumers a year",
+               self.src("ccpa.req.large_business_metrics"), priority="Medium",
+               action="Compile and publish the metrics by July 1" if is_large else None)
+        ra = "ccpa.req.risk_assessments"
+        if self.shares or self.sensitive:
+            cl.add("Risk assessments (2025 regulations)", "Review", self.txt(ra), self.src(ra), priority="Medium",
+                   action="Assess the selling/sharing and sensitive-data processing and prepare the attestation")
+        else:
+            cl.add("Risk assessments (2025 regulations)", "Not applicable", "no significant-risk processing reported",
+                   self.src(ra))
+        return vendors
+
+    def state_laws(self) -> list[StateLaw]:
+        out: list[StateLaw] = []
+        for s in ordered_states(self.home, self.m.states):
+            if s == "CA":
+                continue
+            law = state_privacy_law(self.fv, s, consumers=self.state_consumers.get(s), sells=self.shares,
+                                    sale_revenue_pct=self.m.revenue_share_from_selling_pct,
+                                    revenue=self.m.annual_revenue, sensitive=self.sensitive)
+            if law is None:
+                continue
+            out.append(law)
+            if law.status == "Does not apply":
+                continue
+            own = " (the business's own state)" if s == self.home else ""
+            pending = law.status == "Review"
+            self.cl.add(f"{law.label}: applicability{own}", law.status, law.reason, law.authority,
+                        priority="High" if s == self.home else "Medium",
+                        action=f"Count this state's consumers and apply the thresholds: {law.thresholds}"
+                        if pending else None)
+            if law.rights:
+                self.cl.add(f"{law.label}: consumer rights", "Review", law.rights, law.authority, priority="Medium",
+                            action=f"Handle requests under {law.act}: {law.rights}")
+            self.cl.add(f"{law.label}: appeal process for denied requests", "Review", law.appeal, law.authority,
+                        priority="Medium", action="Add the appeal process to the request procedure and the privacy "
+                                                  f"notice: {law.appeal}")
+            required = law.universal_opt_out.lower().startswith("required")
+            if required and self.m.honors_opt_out_signals is False:
+                status: Status = "Review" if pending else "Not met"
+                self.cl.add(f"{law.label}: universal opt-out mechanism", status,
+                            f"{law.universal_opt_out}; signals are not honored", law.authority, priority="High",
+                            action="Honor Global Privacy Control for this state's consumers")
+            elif required:
+                self.cl.add(f"{law.label}: universal opt-out mechanism",
+                            "Met" if self.m.honors_opt_out_signals else "Review", law.universal_opt_out,
+                            law.authority)
+        return out
+
+    def run(self) -> CCPAAnalysis:
+        thresholds = applicability(self.fv, self.m)
+        applies = any(t.met for t in thresholds)
+        vendors: list[VendorRow] = []
+        if applies:
+            vendors = self.ccpa_checklist()
+        else:
+            self.cl.add("CCPA applicability", "Not applicable", "no threshold of Cal. Civ. Code 1798.140(d)(1) is met",
+                        self.fv.source("ccpa.applies.revenue"))
+        laws = self.state_laws()
+        jurisdictions = [CALIFORNIA] if applies else []
+        jurisdictions += [law.label for law in laws if law.status != "Does not apply"]
+        penalties = FactsTable(title="Penalties", columns=["Violation", "Amount", "Source"], rows=[
+            ["Per violation", usd(self.fv.number("ccpa.penalty.per_violation")),
+             self.fv.source("ccpa.penalty.per_violation")],
+            ["Per intentional violation or violation involving consumers under 16",
+             usd(self.fv.number("ccpa.penalty.intentional_or_minors")),
+             self.fv.source("ccpa.penalty.intentional_or_minors")],
+            ["Data breach (private action), per consumer per incident",
+             f"{usd(self.fv.number('ccpa.penalty.breach_damages', 'minimum_usd'))} to "
+             f"{usd(self.fv.number('ccpa.penalty.breach_damages', 'maximum_usd'))}",
+             self.fv.source("ccpa.penalty.breach_damages")]])
+        tables = [
+            FactsTable(title="CCPA applicability", columns=["Test", "Threshold", "Business", "Met", "Source"],
+                       rows=[[t.test, t.threshold, t.intake, {True: "Yes", False: "No", None: "Not known"}[t.met],
+                              t.authority] for t in thresholds]),
+            FactsTable(title="State privacy laws", columns=["State", "Act", "Status", "Why", "Appeal", "Source"],
+                       rows=[[law.label, law.act, law.status, law.reason, law.appeal, law.authority]
+                             for law in laws]),
+            FactsTable(title="Requirements", columns=["Requirement", "Status", "Evidence", "Authority"],
+                       rows=[[i.requirement, i.status, i.note, i.authority] for i in self.cl.items]),
+            penalties,
+        ]
+        findings = self.fv.stale_findings() + self.cl.findings
+        return CCPAAnalysis(
+            service=SERVICE, as_of=self.fv.as_of, tables=tables, checklist=self.cl.items, findings=findings,
+            facts_used=[u.id for u in self.fv.used], sources=self.fv.used, stale_facts=self.fv.stale,
+            home_state=self.home, jurisdictions=jurisdictions, ccpa_applies=applies, thresholds=thresholds,
+            state_laws=laws, vendors=vendors, adtech_vendors=self.adtech, counts=counts(self.cl.items, findings))
