@@ -23,8 +23,9 @@ FUNCTION_KEYS = {
     "readonly_root_filesystem", "build_options", "build_args",
 }  # fmt: skip
 COMMON_SECRETS = {"erpnext-api-key", "erpnext-api-secret", "s3-access-key", "s3-secret-key", "webhook-secret"}
-EXTRA_SECRETS = {"presign": {"presign-jwt-secret"}, "deliver": {"smtp-password"},
-                 "calendar-tick": {"smtp-password", "operator-token"},
+EXTRA_SECRETS = {"presign": {"presign-jwt-secret"},
+                 "deliver": {"smtp-password", "listmonk-password", "deliver-unsubscribe-token"},
+                 "calendar-tick": {"smtp-password", "operator-token", "listmonk-password"},
                  "backup": {"backup-public-keys", "backup-source-api-key", "backup-source-api-secret",
                             "operator-token"},
                  "restore-check": {"restore-check-private-key", "restore-check-db-password", "operator-token"},

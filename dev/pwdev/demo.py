@@ -251,8 +251,12 @@ def run(stack: LocalStack) -> dict[str, Any]:
                             "minio_path": doc.get("minio_path"), "recovered_by": "reconcile"}
     say(f"   {doc['name']}: {doc['status']} (reconciled {reconciled})")
 
+    from pwdev.demo_lifecycle import create_agent, run_lifecycle
+
+    agent = create_agent(erp)  # order 3 is referred: its commission is paid out at the end
     say("== order 3: CRTC carrier registration; paid while the identity verification is Pending")
-    third = place_crtc_order(erp, "Northern Lights Telecom Inc.", "dana@aurora-voice.example")
+    third = place_crtc_order(erp, "Northern Lights Telecom Inc.", "dana@aurora-voice.example",
+                             referral_code=agent["referral_code"])
     mark_paid(erp, third["invoice"])
     cr_name = third["orders"][0][1]
     crtc_steps = [wait_status(erp, "CRTC Order", cr_name, {"Queued"})["status"]]
@@ -330,8 +334,10 @@ def run(stack: LocalStack) -> dict[str, Any]:
 
     say("== which function generated which order (compliance orders on their own queue)")
     generators = generated_by(stack, results)
+    lifecycle = run_lifecycle(stack, erp, storage, third["sales_order"], agent)
     expected = {fo_name: "Delivered", cr_name: "Delivered", cs_name: "Delivered"}
     ok = all(info["status"] == expected.get(name, "Review") for name, info in results.items())
+    ok = ok and bool(lifecycle.pop("ok"))
     return {"ok": ok, "llm_backend": backend, "orders": {n: i["status"] for n, i in results.items()},
             "files": sum(len(v) for v in files.values()), "invoices": invoices, "emails": emails,
             "reconciled": reconciled, "calendar_entries": {fo_name: calendar},
@@ -342,21 +348,26 @@ def run(stack: LocalStack) -> dict[str, Any]:
             "presign_after_approval": after.status_code, "redlines": revised["redlines"], "approved_by": approved_by,
             "functions_user": {"user": stack.pipeline_user, "roles": stack.pipeline_roles},
             "bucket": storage.bucket, "logs": str(stack.log_dir), "analysis": analysis,
-            "access_log": access_log, "generated_by": generators}
+            "access_log": access_log, "generated_by": generators,
+            **lifecycle}
 
 
 def main() -> int:
     from pwcore.logs import configure
 
     configure("WARNING")  # the demo narrates on stderr; the functions' JSON logs go to the stack's log folder
-    say("== starting the local stack (ERPNext, S3, SMTP, Ollama stand-ins; gateway; 7 functions)")
     import shutil
 
-    from pwdev.stack import ROOT
+    from pwdev.stack import FUNCTIONS, ROOT
+
+    say(f"== starting the local stack (ERPNext, S3, SMTP, Ollama, Listmonk stand-ins; MariaDB; gateway; "
+        f"{len(FUNCTIONS)} functions)")
 
     workdir = ROOT / ".stack" / "demo"
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh ERPNext site per demo run; logs stay until the next
-    with LocalStack(workdir, bucket="performancewest") as stack:
+    from pwdev.demo_lifecycle import FUNCTION_OVERRIDES
+
+    with LocalStack(workdir, bucket="performancewest", function_overrides=FUNCTION_OVERRIDES) as stack:
         say(json.dumps(stack.describe(), indent=1))
         summary = run(stack)
     print(json.dumps(summary))

@@ -45,11 +45,17 @@ class OrderEvent(_Event):
     review_notes: str = Field(default="", max_length=10_000)
 
 
+# A Customer is named by its customer_name by default (Selling Settings), so "Rivera & Sons <Retail>" or
+# "O'Brien (Texas)" is a real name: any text without control characters up to Frappe's 140. The welcome step
+# only re-reads it from ERPNext (URL-quoted) and never puts it in a path or object key.
+CUSTOMER_NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,140}$"
+
+
 class CustomerEvent(_Event):
     """Body of the `pw-customer-created` webhook (Customer after_insert)."""
 
     doctype: Literal["Customer"]
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=CUSTOMER_NAME_PATTERN)
 
 
 class GenerateRequest(OrderEvent):
