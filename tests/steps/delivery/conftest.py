@@ -15,6 +15,7 @@ from delivery_helpers import pdf_bytes
 from moto.s3.responses import S3Response
 
 from pwcore.clients.erpnext import ERPNext
+from pwcore.clients.libreoffice import PdfConverter
 from pwcore.clients.s3 import Storage
 from pwcore.clients.smtp import SMTPSettings
 from pwdev.erpnext import ERPNextStandin
@@ -135,3 +136,10 @@ def make_order(erp: ERPNext, storage: Storage) -> Callable[..., Order]:
                 "prefix": prefix}
 
     return make
+
+
+@pytest.fixture(scope="module")
+def converter() -> Iterator[PdfConverter]:
+    """A warm LibreOffice for the tests that convert (redlines, reviewer edits)."""
+    with PdfConverter() as conv:
+        yield conv

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from pypdf import PdfWriter
+from docx import Document
+from pypdf import PdfReader, PdfWriter
 
 
 def pdf_bytes(pages: int = 1, pad: int = 0) -> bytes:
@@ -16,3 +17,18 @@ def pdf_bytes(pages: int = 1, pad: int = 0) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def docx(*paragraphs: str) -> bytes:
+    """A DOCX with one plain paragraph per argument."""
+    doc = Document()
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text with its whitespace runs folded to single spaces."""
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages)

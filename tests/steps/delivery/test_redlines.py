@@ -4,14 +4,11 @@ sockets; the PDFs are read back as text."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from docx import Document
-from pypdf import PdfReader
+from delivery_helpers import docx, pdf_text
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.libreoffice import PdfConverter
@@ -22,25 +19,6 @@ from pwcore.model.layout import redline_key
 from pwcore.model.manifest import DOCX_TYPE, PDF_TYPE
 
 Order = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter() as conv:
-        yield conv
-
-
-def docx(*paragraphs: str) -> bytes:
-    doc = Document()
-    for text in paragraphs:
-        doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
-
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages)
 
 
 def put_version(storage: Storage, order: Order, version: int, documents: dict[str, bytes]) -> dict[str, Any]:

@@ -7,13 +7,11 @@ import hashlib
 import io
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from delivery_helpers import pdf_bytes
-from docx import Document
-from pypdf import PdfReader
+from delivery_helpers import docx, pdf_bytes, pdf_text
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.libreoffice import PdfConverter
@@ -29,25 +27,6 @@ from pwdev.smtp_sink import SMTPSink
 
 Order = dict[str, Any]
 SECRET = "reviewer-edits-secret-0123456789abcdef-xyz"
-
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter() as conv:
-        yield conv
-
-
-def docx(*paragraphs: str) -> bytes:
-    doc = Document()
-    for text in paragraphs:
-        doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
-
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages)
 
 
 @pytest.fixture(scope="module")
