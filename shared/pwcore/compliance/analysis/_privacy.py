@@ -13,16 +13,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, dec, state_name
-from pwcore.compliance.analysis.findings import ChecklistItem, Finding, Priority, Status, UsedFact, finding
+from pwcore.compliance.analysis.findings import ChecklistItem, Finding, Frozen, Priority, Status, UsedFact, finding
 from pwcore.facts import compliance as cf
 from pwcore.facts import states as st
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def home_state(explicit: str | None, listed: Sequence[str]) -> str | None:
@@ -169,7 +163,7 @@ def as_list(value: cf.Value) -> list[str]:
 # --- State comprehensive privacy acts -------------------------------------------------------------------------
 
 
-class StateLaw(_Frozen):
+class StateLaw(Frozen):
     state: str
     act: str
     label: str  # "Colorado (CPA)": what the report's jurisdiction list prints

@@ -13,11 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, state_name
 from pwcore.compliance.analysis._privacy import Checklist, as_list, counts, home_state, ordered_states
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Status
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
 from pwcore.compliance.intake import BreachResponsePlanIntake
 
 SERVICE = "breach_response_plan"
@@ -40,11 +38,7 @@ _TIED = re.compile(r"\bwithin \d+ (?:business )?days of (?:notifying|determ|disc
 _DAYS = re.compile(r"\b(\d+)\s+(?:calendar\s+|business\s+)?days\b")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Threshold(_Frozen):
+class Threshold(Frozen):
     kind: Literal["count", "any", "none", "unknown"]
     residents: int | None = None  # the smallest number of affected residents that triggers the notice
 
@@ -79,7 +73,7 @@ def deadline_days(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class NoticeRow(_Frozen):
+class NoticeRow(Frozen):
     state: str
     name: str
     individual_deadline: str
@@ -97,20 +91,20 @@ class NoticeRow(_Frozen):
     needs_review: bool
 
 
-class Phase(_Frozen):
+class Phase(Frozen):
     name: str
     actions: list[str]
     authority: str
 
 
-class SeverityLevel(_Frozen):
+class SeverityLevel(Frozen):
     level: Literal["Critical", "High", "Medium", "Low"]
     criteria: str
     response: str
     this_business: str  # what would put an incident at this business at this level
 
 
-class Letter(_Frozen):
+class Letter(Frozen):
     audience: str
     when: str
     contents: list[str]

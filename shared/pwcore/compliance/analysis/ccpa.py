@@ -14,8 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, num, usd
 from pwcore.compliance.analysis._privacy import (
     Checklist,
@@ -27,7 +25,7 @@ from pwcore.compliance.analysis._privacy import (
     ordered_states,
     state_privacy_law,
 )
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Status
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
 from pwcore.compliance.intake import CCPAAuditIntake
 
 SERVICE = "ccpa_audit"
@@ -48,11 +46,7 @@ CATEGORY_LABELS: dict[str, str] = {
 SENSITIVE_CATEGORIES = frozenset({"sensitive_personal_information", "biometric"})
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ThresholdTest(_Frozen):
+class ThresholdTest(Frozen):
     test: str
     threshold: str
     intake: str
@@ -60,7 +54,7 @@ class ThresholdTest(_Frozen):
     authority: str
 
 
-class VendorRow(_Frozen):
+class VendorRow(Frozen):
     vendor: str
     role: Literal["Service provider (contract terms to confirm)", "Third party: likely sale or sharing"]
     status: Status

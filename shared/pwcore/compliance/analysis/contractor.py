@@ -15,14 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
 from pwcore.compliance.analysis.findings import (
     AnalysisBase,
     ChecklistItem,
     FactsTable,
     Finding,
+    Frozen,
     Priority,
     Status,
     finding,
@@ -38,18 +37,14 @@ PERMANENT_MONTHS = 12  # screening: an open-ended engagement of a year or more p
 SHORT_MONTHS = 6
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Factor(_Frozen):
+class Factor(Frozen):
     category: Category
     factor: str
     answer: str
     points_to: Points
 
 
-class CategoryScore(_Frozen):
+class CategoryScore(Frozen):
     category: Category
     employee: int
     contractor: int
@@ -57,13 +52,13 @@ class CategoryScore(_Frozen):
     leaning: Literal["Employee", "Contractor", "Mixed", "Not enough information"]
 
 
-class Prong(_Frozen):
+class Prong(Frozen):
     prong: str
     status: Status
     detail: str
 
 
-class ExposureItem(_Frozen):
+class ExposureItem(Frozen):
     item: str
     arithmetic: str
     amount: Decimal
@@ -71,7 +66,7 @@ class ExposureItem(_Frozen):
     authority: str
 
 
-class WorkerExposure(_Frozen):
+class WorkerExposure(Frozen):
     annual_compensation: Decimal
     compensation_arithmetic: str
     years: Decimal
@@ -82,7 +77,7 @@ class WorkerExposure(_Frozen):
     vcsp_arithmetic: str
 
 
-class WorkerAnalysis(_Frozen):
+class WorkerAnalysis(Frozen):
     role: str
     count: int
     state: str | None

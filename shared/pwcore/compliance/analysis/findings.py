@@ -19,11 +19,13 @@ Status = Literal["Met", "Not met", "Review", "Not applicable", "Present", "Missi
 DUE_BY_PRIORITY: dict[str, str] = {"High": "Within 30 days", "Medium": "Within 60 days", "Low": "Within 90 days"}
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of every analysis result type: immutable, and no field it does not declare."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Finding(_Frozen):
+class Finding(Frozen):
     requirement: str
     gap: str
     action: str
@@ -39,20 +41,20 @@ def finding(requirement: str, gap: str, action: str, owner: str, priority: Prior
                    due=due or DUE_BY_PRIORITY[priority], priority=priority, authority=authority)
 
 
-class ChecklistItem(_Frozen):
+class ChecklistItem(Frozen):
     requirement: str
     status: Status
     note: str
     authority: str
 
 
-class FactsTable(_Frozen):
+class FactsTable(Frozen):
     title: str
     columns: list[str]
     rows: list[list[str]]
 
 
-class UsedFact(_Frozen):
+class UsedFact(Frozen):
     """One fact or table row the analysis relied on, for the "Sources and effective dates" appendix."""
 
     id: str  # fact id, or "<table id>:<state>" for a table row
@@ -65,7 +67,7 @@ class UsedFact(_Frozen):
     stale: bool  # past its review date on the analysis date
 
 
-class AnalysisBase(_Frozen):
+class AnalysisBase(Frozen):
     service: str
     as_of: date
     tables: list[FactsTable]

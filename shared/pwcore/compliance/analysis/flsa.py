@@ -20,8 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import (
     WEEKS_PER_YEAR,
     FactsView,
@@ -38,6 +36,7 @@ from pwcore.compliance.analysis.findings import (
     ChecklistItem,
     FactsTable,
     Finding,
+    Frozen,
     Priority,
     Status,
     finding,
@@ -87,18 +86,14 @@ STATE_APPLIES_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Test(_Frozen):
+class Test(Frozen):
     test: str
     status: Status
     detail: str
     authority: str
 
 
-class RoleStateAnalysis(_Frozen):
+class RoleStateAnalysis(Frozen):
     role: str
     state: str
     headcount: int
@@ -116,7 +111,7 @@ class RoleStateAnalysis(_Frozen):
     reasons: list[str]
 
 
-class ExposureLine(_Frozen):
+class ExposureLine(Frozen):
     role: str
     state: str
     basis: str
@@ -138,7 +133,7 @@ class ExposureLine(_Frozen):
     counts_in: Literal["low", "high", "both"]  # which estimate total the line belongs to
 
 
-class ExposureTotal(_Frozen):
+class ExposureTotal(Frozen):
     method: str
     total_2y: Decimal
     total_3y: Decimal

@@ -13,14 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, state_name
 from pwcore.compliance.analysis.findings import (
     AnalysisBase,
     ChecklistItem,
     FactsTable,
     Finding,
+    Frozen,
     Priority,
     Status,
     finding,
@@ -64,11 +63,7 @@ NLRA_POLICIES: dict[str, str] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PolicyRow(_Frozen):
+class PolicyRow(Frozen):
     policy: str
     label: str
     status: Literal["Present", "Missing"]
@@ -76,7 +71,7 @@ class PolicyRow(_Frozen):
     priority: Priority | None  # of the gap, for a missing policy
 
 
-class TriggerRow(_Frozen):
+class TriggerRow(Frozen):
     law: str
     threshold: int
     headcount: int
@@ -85,7 +80,7 @@ class TriggerRow(_Frozen):
     authority: str
 
 
-class StateRequirement(_Frozen):
+class StateRequirement(Frozen):
     state: str
     requirement: str
     rule: str

@@ -12,8 +12,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, keywords, num
 from pwcore.compliance.analysis._privacy import (
     Checklist,
@@ -28,7 +26,7 @@ from pwcore.compliance.analysis._privacy import (
     state_privacy_law,
 )
 from pwcore.compliance.analysis.ccpa import CALIFORNIA, CATEGORY_LABELS, SENSITIVE_CATEGORIES, adtech_matches
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, finding
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, Frozen, finding
 from pwcore.compliance.intake import PrivacyPolicyIntake
 
 SERVICE = "privacy_policy"
@@ -73,11 +71,7 @@ REF_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Disclosure(_Frozen):
+class Disclosure(Frozen):
     section: int
     item: str  # what the law requires the policy to say
     content: str  # what it says for this business, from the intake, or what the business must supply
@@ -85,20 +79,20 @@ class Disclosure(_Frozen):
     authority: str
 
 
-class PolicySection(_Frozen):
+class PolicySection(Frozen):
     number: int
     heading: str
     key: str  # stable name (cross-references and tests use it)
 
 
-class CrossReference(_Frozen):
+class CrossReference(Frozen):
     from_section: int
     to_section: int
     topic: str
     text: str  # the reference as the policy should print it
 
 
-class Contradiction(_Frozen):
+class Contradiction(Frozen):
     claim: str
     practice: str
     resolution: str

@@ -12,11 +12,9 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from pwcore.compliance.analysis._common import FactsView, keywords, num, state_name, usd
 from pwcore.compliance.analysis._privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Status
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
 from pwcore.compliance.intake import TCPAAuditIntake
 
 SERVICE = "tcpa_audit"
@@ -31,17 +29,13 @@ _ZONE = re.compile(r"\b(eastern|central|mountain|pacific|alaska|hawaii)\b", re.I
 _LOCAL = re.compile(r"\b(local|recipient|called party|their time|consumer's time)\b", re.IGNORECASE)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CallingWindow(_Frozen):
+class CallingWindow(Frozen):
     start: float  # hours, 24-hour clock
     end: float
     zone: str | None  # the policy's zone ("Mountain"), or None when the policy runs in the called party's time
 
 
-class HoursCheck(_Frozen):
+class HoursCheck(Frozen):
     state: str
     zone: str
     local_window: str  # the policy's window in the called party's time, widest over the year
