@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from pwcore.admin.erpnext_setup import DOCTYPE_KEYS, FIELD_KEYS
 from pwcore.documents import crtc
-from pwcore.documents.context import ContextError
+from pwcore.model.formatting import ContextError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crtc_samples

@@ -7,13 +7,13 @@ import sys
 from datetime import date
 from typing import Any
 
-from pwcore.compliance.analysis import contractor, flsa, handbook
-from pwcore.compliance.intake import (
-    ContractorAssessmentIntake,
-    FLSAAuditIntake,
-    HandbookReviewIntake,
-    parse_intake,
-)
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake
+from pwcore.compliance.services.contractor_assessment import analysis as contractor
+from pwcore.compliance.services.flsa_audit import FLSAAuditIntake
+from pwcore.compliance.services.flsa_audit import analysis as flsa
+from pwcore.compliance.services.handbook_review import HandbookReviewIntake
+from pwcore.compliance.services.handbook_review import analysis as handbook
 from pwdev.samples import INTAKE
 
 

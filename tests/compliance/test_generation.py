@@ -9,7 +9,8 @@ import httpx
 import ollama
 import pytest
 
-from pwcore.compliance.intake import IntakeModel, parse_intake
+from pwcore.compliance.fields import IntakeModel
+from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.section_generator import (
     MemoryCache,
     ModelMissing,

@@ -6,14 +6,9 @@ import json
 
 import pytest
 
-from pwcore.compliance.intake import (
-    INTAKE_MODELS,
-    MAX_INTAKE_BYTES,
-    FLSAAuditIntake,
-    IntakeInvalid,
-    UnknownService,
-    parse_intake,
-)
+from pwcore.compliance.fields import IntakeInvalid, UnknownService
+from pwcore.compliance.intake import INTAKE_MODELS, MAX_INTAKE_BYTES, parse_intake
+from pwcore.compliance.services.flsa_audit import FLSAAuditIntake
 
 from .conftest import SAMPLE_INTAKE
 

@@ -7,22 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from pwcore.compliance.intake import IntakeInvalid
+from pwcore.compliance.fields import IntakeInvalid
 from pwcore.documents import context as ctx
 from pwcore.documents import formation, formation_docs
+from pwcore.model.formatting import ContextError, long_date, money, percent
 from pwdev import samples
 
 SAMPLES = Path(__file__).resolve().parents[2] / "templates" / "samples"
 
 
 def test_formatting_helpers() -> None:
-    assert ctx.money(1234.5) == "$1,234.50"
-    assert ctx.money("0.005") == "$0.01"
-    assert ctx.money(-5) == "-$5.00"
-    assert ctx.percent(33.333) == "33.33%"
-    assert ctx.percent(50) == "50%"
-    assert ctx.long_date(date(2026, 11, 25)) == "November 25, 2026"
-    assert ctx.long_date("2026-03-05") == "March 5, 2026"
+    assert money(1234.5) == "$1,234.50"
+    assert money("0.005") == "$0.01"
+    assert money(-5) == "-$5.00"
+    assert percent(33.333) == "33.33%"
+    assert percent(50) == "50%"
+    assert long_date(date(2026, 11, 25)) == "November 25, 2026"
+    assert long_date("2026-03-05") == "March 5, 2026"
     assert ctx.section_text("a\nb\n\n\nc\x00\x07") == "a\nb\ac"
 
 
@@ -78,13 +79,13 @@ def test_invoice_totals_include_surcharge() -> None:
 
 def test_missing_required_fact_names_it() -> None:
     bundle = formation_docs.load_order(SAMPLES / "single-member-llc-tx.json")
-    with pytest.raises(ctx.ContextError, match="registered_agent"):
+    with pytest.raises(ContextError, match="registered_agent"):
         formation.formation_context(dict(bundle.order, registered_agent=""), bundle.customer)
-    with pytest.raises(ctx.ContextError, match="intake invalid") as exc:
+    with pytest.raises(ContextError, match="intake invalid") as exc:
         ctx.compliance_context(dict(samples.compliance_order("CCPA Audit"), intake_data="{oops"), samples.CUSTOMER, {})
     assert isinstance(exc.value.__cause__, IntakeInvalid)
     secret = "jane.doe@private.example"
     bad = dict(samples.INTAKE["Privacy Policy"], contact_email=secret.replace("@", " at "))
-    with pytest.raises(ctx.ContextError, match="contact_email") as exc:
+    with pytest.raises(ContextError, match="contact_email") as exc:
         ctx.compliance_context(dict(samples.compliance_order("Privacy Policy"), intake_data=bad), samples.CUSTOMER, {})
     assert "jane.doe" not in str(exc.value)  # names the field, never echoes the value

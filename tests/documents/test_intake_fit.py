@@ -14,21 +14,20 @@ from typing import Any
 import pytest
 
 from pwcore.clients.libreoffice import PdfConverter
-from pwcore.compliance.intake import (
-    INTAKE_MODELS,
-    BreachResponsePlanIntake,
-    CCPAAuditIntake,
-    ContractorWorker,
-    FLSARole,
-    HandbookReviewIntake,
-    PrivacyPolicyIntake,
-    TCPAAuditIntake,
-    parse_intake,
-)
+from pwcore.compliance.intake import INTAKE_MODELS, parse_intake
+from pwcore.compliance.services.breach_response_plan import BREACH_DATA_LABELS, BreachResponsePlanIntake
+from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
+from pwcore.compliance.services.common import DATA_CATEGORY_LABELS, NOT_PROVIDED, STATE_NAMES
+from pwcore.compliance.services.contractor_assessment import PAID_BY_LABELS, ContractorWorker
+from pwcore.compliance.services.flsa_audit import EXEMPTION_LABELS, FLSARole
+from pwcore.compliance.services.handbook_review import POLICY_LABELS, HandbookReviewIntake
+from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
+from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS, TCPAAuditIntake
 from pwcore.documents import context as ctx
 from pwcore.documents import registry
 from pwcore.documents.pdf_check import pdf_opens, pdf_text
 from pwcore.documents.render import declared_fields, render_docx
+from pwcore.model.formatting import ContextError
 from pwdev import samples
 from pwdev.demo import FLSA_INTAKE as DEMO_FLSA_INTAKE
 
@@ -138,7 +137,7 @@ def test_minimal_intake_renders_with_gaps_stated(service: str, converter: PdfCon
         assert "not provided" in text
     else:
         assert "Not provided" in text
-    assert c["notes"] == ctx.NOT_PROVIDED
+    assert c["notes"] == NOT_PROVIDED
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -184,12 +183,12 @@ def test_hourly_pay_is_an_estimate_and_parsed_model_is_accepted() -> None:
     assert tech["annual_pay"] == "$56,056.00 (est.)" and tech["pay_rate"] == "$24.50 per hour"
     assert manager["annual_pay"] == "$52,000.00" and manager["weekly_hours"] == "48.5"
     assert manager["exemption"] == "Administrative" and tech["exemption"] == "None (non-exempt)"
-    assert manager["headcount"] == "1" and tech["duties"] == ctx.NOT_PROVIDED
+    assert manager["headcount"] == "1" and tech["duties"] == NOT_PROVIDED
     assert c["states_covered"] == "California, Texas" and c["tracks_hours_worked"] == "No"
-    assert c["overtime_policy"] == ctx.NOT_PROVIDED and c["pays_bonuses_or_commissions"] == ctx.NOT_PROVIDED
+    assert c["overtime_policy"] == NOT_PROVIDED and c["pays_bonuses_or_commissions"] == NOT_PROVIDED
     # Passing the parsed model gives the same context as parsing order["intake_data"].
     assert c == ctx.compliance_context(dict(order, intake_data=intake), samples.CUSTOMER, {}, as_of=AS_OF)
-    with pytest.raises(ctx.ContextError, match="does not belong"):
+    with pytest.raises(ContextError, match="does not belong"):
         ctx.compliance_context(
             order, samples.CUSTOMER, {}, intake=parse_intake("Handbook Review", MINIMAL_INTAKE["Handbook Review"])
         )
@@ -209,15 +208,15 @@ def _literal_values(annotation: Any) -> set[str]:
 @pytest.mark.parametrize(
     ("model", "field", "labels"),
     [
-        (FLSARole, "exemption_claimed", ctx.EXEMPTION_LABELS),
-        (CCPAAuditIntake, "data_categories", ctx.DATA_CATEGORY_LABELS),
-        (PrivacyPolicyIntake, "data_categories", ctx.DATA_CATEGORY_LABELS),
-        (TCPAAuditIntake, "channels", ctx.CHANNEL_LABELS),
-        (TCPAAuditIntake, "consent_capture", ctx.CONSENT_LABELS),
-        (TCPAAuditIntake, "dialer_type", ctx.DIALER_LABELS),
-        (ContractorWorker, "paid_by", ctx.PAID_BY_LABELS),
-        (HandbookReviewIntake, "policies_present", ctx.POLICY_LABELS),
-        (BreachResponsePlanIntake, "data_types", ctx.BREACH_DATA_LABELS),
+        (FLSARole, "exemption_claimed", EXEMPTION_LABELS),
+        (CCPAAuditIntake, "data_categories", DATA_CATEGORY_LABELS),
+        (PrivacyPolicyIntake, "data_categories", DATA_CATEGORY_LABELS),
+        (TCPAAuditIntake, "channels", CHANNEL_LABELS),
+        (TCPAAuditIntake, "consent_capture", CONSENT_LABELS),
+        (TCPAAuditIntake, "dialer_type", DIALER_LABELS),
+        (ContractorWorker, "paid_by", PAID_BY_LABELS),
+        (HandbookReviewIntake, "policies_present", POLICY_LABELS),
+        (BreachResponsePlanIntake, "data_types", BREACH_DATA_LABELS),
     ],
 )
 def test_every_model_value_has_a_label(model: Any, field: str, labels: dict[str, Any]) -> None:
@@ -226,9 +225,9 @@ def test_every_model_value_has_a_label(model: Any, field: str, labels: dict[str,
 
 
 def test_every_state_code_has_a_name() -> None:
-    from pwcore.compliance.intake import US_STATES
+    from pwcore.compliance.fields import US_STATES
 
-    assert set(ctx.STATE_NAMES) == US_STATES
+    assert set(STATE_NAMES) == US_STATES
 
 
 def test_sample_intakes_validate_and_feed_the_manifest() -> None:

@@ -1,7 +1,7 @@
 """Parsing `Compliance Service.intake_data` with the intake model of the order's service.
 
 Each service's model lives in its folder (pwcore.compliance.services.<service>); the field types and the base
-model are pwcore.compliance.fields. The names below are re-exported so callers need one import.
+model are pwcore.compliance.fields.
 
 `parse_intake(service_type, intake_data)` returns the model or raises `IntakeInvalid`, whose message
 names the fields and the rule broken but never echoes the customer's values (they can be sensitive).
@@ -15,60 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pwcore.compliance import services
-from pwcore.compliance.fields import (
-    MAX_PROBLEMS_IN_MESSAGE,
-    US_STATES,
-    Count,
-    IntakeInvalid,
-    IntakeModel,
-    Money,
-    ShortText,
-    States,
-    Text,
-    UnknownService,
-    USState,
-)
-from pwcore.compliance.services.breach_response_plan import BreachDataType, BreachResponsePlanIntake
-from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
-from pwcore.compliance.services.common import DataCategory
-from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake, ContractorWorker
-from pwcore.compliance.services.flsa_audit import Exemption, FLSAAuditIntake, FLSARole
-from pwcore.compliance.services.handbook_review import HandbookPolicy, HandbookReviewIntake
-from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
-from pwcore.compliance.services.tcpa_audit import TCPAAuditIntake
-
-__all__ = [
-    "INTAKE_MODELS",
-    "MAX_INTAKE_BYTES",
-    "MAX_PROBLEMS_IN_MESSAGE",
-    "SERVICE_TYPES",
-    "US_STATES",
-    "BreachDataType",
-    "BreachResponsePlanIntake",
-    "CCPAAuditIntake",
-    "ContractorAssessmentIntake",
-    "ContractorWorker",
-    "Count",
-    "DataCategory",
-    "Exemption",
-    "FLSAAuditIntake",
-    "FLSARole",
-    "HandbookPolicy",
-    "HandbookReviewIntake",
-    "IntakeInvalid",
-    "IntakeModel",
-    "Money",
-    "PrivacyPolicyIntake",
-    "ShortText",
-    "States",
-    "TCPAAuditIntake",
-    "Text",
-    "USState",
-    "UnknownService",
-    "intake_model_for",
-    "parse_intake",
-    "service_slug",
-]  # fmt: skip
+from pwcore.compliance.fields import IntakeInvalid, IntakeModel
 
 MAX_INTAKE_BYTES = 64 * 1024  # a real intake is a few KiB; more is a mistake or an attack
 

@@ -50,7 +50,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from pwcore.clients.ollama_api import DEFAULT_MAX_CTX
 from pwcore.compliance import services
-from pwcore.compliance.intake import INTAKE_MODELS, UnknownService
+from pwcore.compliance.fields import UnknownService
+from pwcore.compliance.intake import INTAKE_MODELS
 from pwcore.compliance.structured import AnswerInvalid, SectionContent, answer_schema, parse_answer
 from pwcore.logs import get_logger
 

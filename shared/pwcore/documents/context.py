@@ -27,23 +27,14 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, create_model
 
 from pwcore.compliance import services
-from pwcore.compliance.intake import IntakeInvalid, IntakeModel, intake_model_for, parse_intake
-from pwcore.compliance.services.breach_response_plan import BREACH_DATA_LABELS
+from pwcore.compliance.fields import IntakeInvalid, IntakeModel
+from pwcore.compliance.intake import intake_model_for, parse_intake
 from pwcore.compliance.services.common import (
-    DATA_CATEGORY_LABELS,
-    NONE_LISTED,
-    NOT_PROVIDED,
-    STATE_NAMES,
     CategoryRow,
     opt,
 )
-from pwcore.compliance.services.contractor_assessment import PAID_BY_LABELS, WorkerRow
-from pwcore.compliance.services.flsa_audit import EXEMPTION_LABELS, RoleRow
-from pwcore.compliance.services.handbook_review import POLICY_LABELS, PolicyRow
-from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS
 from pwcore.compliance.structured import SectionContent
 from pwcore.model.formatting import (
-    MASKED_ID,
     ContextError,
     clean_text,
     long_date,
@@ -53,43 +44,7 @@ from pwcore.model.formatting import (
 )
 from pwcore.model.formatting import decimal as _decimal
 
-__all__ = [
-    "BREACH_DATA_LABELS",
-    "CHANNEL_LABELS",
-    "CONSENT_LABELS",
-    "DATA_CATEGORY_LABELS",
-    "DIALER_LABELS",
-    "EXEMPTION_LABELS",
-    "MASKED_ID",
-    "MODELS",
-    "NONE_LISTED",
-    "NOT_PROVIDED",
-    "PAID_BY_LABELS",
-    "POLICY_LABELS",
-    "REPORT_TITLES",
-    "SERVICE_SECTIONS",
-    "STATE_NAMES",
-    "CategoryRow",
-    "ComplianceContext",
-    "ContextError",
-    "InvoiceContext",
-    "InvoiceLine",
-    "PolicyRow",
-    "RoleRow",
-    "WorkerRow",
-    "clean_text",
-    "compliance_context",
-    "intake_facts",
-    "invoice_context",
-    "long_date",
-    "money",
-    "percent",
-    "quantity",
-    "section_text",
-]  # fmt: skip
-
-# The labels, row models and facts builders of each service sit in its folder (pwcore.compliance.services);
-# the names above are re-exported for the templates' lint and older callers.
+# The labels, row models and facts builders of each service sit in its folder (pwcore.compliance.services).
 SERVICE_SECTIONS: dict[str, list[str]] = {s.service_type: list(s.section_keys) for s in services.all_services()}
 REPORT_TITLES: dict[str, str] = {s.service_type: s.title for s in services.all_services()}
 

@@ -219,7 +219,7 @@ def _truthy(value: Any) -> bool:
 
 
 def _lines(value: Any) -> list[str]:
-    from pwcore.documents.context import clean_text
+    from pwcore.model.formatting import clean_text
 
     return [line for line in (clean_text(x) for x in clean_text(value).splitlines()) if line]
 
@@ -271,7 +271,7 @@ def join_words(items: list[str]) -> str:
 
 
 def _contact(order: Mapping[str, Any], prefix: str, need: Callable[[str], str]) -> dict[str, str]:
-    from pwcore.documents.context import clean_text
+    from pwcore.model.formatting import clean_text
 
     name = need(f"{prefix}_name")
     title = clean_text(order.get(f"{prefix}_title"))
@@ -312,7 +312,7 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
     """The render context of the CRTC document set, from a CRTC Order and its Customer. Every value
     prints as it must appear (see templates/clauses/VOCABULARY-crtc.md). Raises ContextError naming
     the field when the order lacks something the documents need."""
-    from pwcore.documents.context import ContextError, clean_text, long_date
+    from pwcore.model.formatting import ContextError, clean_text, long_date
 
     def need(field: str) -> str:
         value = clean_text(order.get(field))

@@ -28,9 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pwcore.documents.context import ContextError, clean_text, long_date, money, percent
 from pwcore.facts.states import StateFactsError, facts_for
 from pwcore.facts.states_corp import directors_in_articles, state_context
+from pwcore.model.formatting import ContextError, clean_text, long_date, money, percent
 from pwcore.model.problems import OrderFailure
 
 DT = "Formation Order"

@@ -12,11 +12,16 @@ import re
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis._common import FactsView, keywords, num
-from pwcore.compliance.analysis._privacy import (
+from pwcore.compliance.analysis.common import FactsView, keywords, num
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, Frozen, finding
+from pwcore.compliance.analysis.privacy import (
+    CALIFORNIA,
+    CATEGORY_LABELS,
+    SENSITIVE_CATEGORIES,
     Checklist,
     MultiFacts,
     StateLaw,
+    adtech_matches,
     as_list,
     as_text,
     counts,
@@ -25,9 +30,7 @@ from pwcore.compliance.analysis._privacy import (
     pick,
     state_privacy_law,
 )
-from pwcore.compliance.analysis.ccpa import CALIFORNIA, CATEGORY_LABELS, SENSITIVE_CATEGORIES, adtech_matches
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, Frozen, finding
-from pwcore.compliance.intake import PrivacyPolicyIntake
+from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
 
 SERVICE = "privacy_policy"
 CCPA = "ccpa_audit"

@@ -13,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis._common import FactsView, state_name
-from pwcore.compliance.analysis._privacy import Checklist, as_list, counts, home_state, ordered_states
+from pwcore.compliance.analysis.common import FactsView, state_name
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
-from pwcore.compliance.intake import BreachResponsePlanIntake
+from pwcore.compliance.analysis.privacy import Checklist, as_list, counts, home_state, ordered_states
+from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
 
 SERVICE = "breach_response_plan"
 TABLE = "states.breach_notification"

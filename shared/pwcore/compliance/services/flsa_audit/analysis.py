@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis._common import (
+from pwcore.compliance.analysis.common import (
     WEEKS_PER_YEAR,
     FactsView,
     cents,
@@ -41,7 +41,7 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
-from pwcore.compliance.intake import FLSAAuditIntake, FLSARole
+from pwcore.compliance.services.flsa_audit import FLSAAuditIntake, FLSARole
 
 SERVICE = "flsa_audit"
 OVERTIME_AFTER_HOURS = Decimal(40)  # 29 U.S.C. 207(a)(1); also in flsa.overtime.rule

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import tcpa
-from pwcore.compliance.intake import TCPAAuditIntake, parse_intake
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.tcpa_audit import TCPAAuditIntake
+from pwcore.compliance.services.tcpa_audit import analysis as tcpa
 from pwdev.samples import INTAKE
 
 AS_OF = date(2026, 12, 2)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import flsa
-from pwcore.compliance.analysis._common import StaleFact
-from pwcore.compliance.intake import FLSAAuditIntake, parse_intake
+from pwcore.compliance.analysis.common import StaleFact
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.flsa_audit import FLSAAuditIntake
+from pwcore.compliance.services.flsa_audit import analysis as flsa
 from pwcore.facts import compliance as cf
 from pwdev.samples import INTAKE
 

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pwcore.compliance.analysis._common import FactsView, dec, state_name
+from pwcore.compliance.analysis.common import FactsView, dec, state_name
 from pwcore.compliance.analysis.findings import ChecklistItem, Finding, Frozen, Priority, Status, UsedFact, finding
 from pwcore.facts import compliance as cf
 from pwcore.facts import states as st
@@ -243,3 +243,26 @@ def _volume_test(c: dict[str, cf.Scalar | list[cf.Scalar]], *, consumers: int | 
         if meets(sale_pct, sale_revenue_pct):
             return "Applies", f"{consumers:,} consumers and {sale_revenue_pct:g}% of revenue from selling personal data"
     return "Does not apply", f"{consumers:,} consumers does not meet {wanted}"
+
+
+CALIFORNIA = "California (CCPA/CPRA)"
+
+# Statutory category names (Cal. Civ. Code 1798.140(v)(1)) for the intake's category keys.
+CATEGORY_LABELS: dict[str, str] = {
+    "identifiers": "Identifiers", "customer_records": "Customer records (Cal. Civ. Code 1798.80(e))",
+    "protected_classifications": "Characteristics of protected classifications",
+    "commercial_information": "Commercial information", "biometric": "Biometric information",
+    "internet_activity": "Internet or other electronic network activity", "geolocation": "Geolocation data",
+    "sensory": "Audio, electronic, visual, thermal, olfactory or similar information",
+    "professional": "Professional or employment-related information",
+    "education": "Education information", "inferences": "Inferences drawn to create a profile",
+    "sensitive_personal_information": "Sensitive personal information",
+}
+# Categories whose collection means sensitive personal information (1798.140(ae)) is in play.
+SENSITIVE_CATEGORIES = frozenset({"sensitive_personal_information", "biometric"})
+
+
+def adtech_matches(fv: FactsView, vendors: list[str]) -> list[str]:
+    """The vendors whose names contain a tracker name from the facts (case-insensitive)."""
+    stems = [s.lower() for s in as_list(fv.value("ccpa.sale.adtech_trackers"))]
+    return [v for v in vendors if any(s in v.lower() for s in stems)]

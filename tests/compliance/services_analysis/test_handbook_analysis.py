@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import handbook
-from pwcore.compliance.analysis._common import StaleFact
-from pwcore.compliance.intake import HandbookReviewIntake, parse_intake
+from pwcore.compliance.analysis.common import StaleFact
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.handbook_review import HandbookReviewIntake
+from pwcore.compliance.services.handbook_review import analysis as handbook
 from pwdev.samples import INTAKE
 
 AS_OF = date(2026, 12, 2)

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis._common import FactsView, keywords, num, state_name, usd
-from pwcore.compliance.analysis._privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
+from pwcore.compliance.analysis.common import FactsView, keywords, num, state_name, usd
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
-from pwcore.compliance.intake import TCPAAuditIntake
+from pwcore.compliance.analysis.privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
+from pwcore.compliance.services.tcpa_audit import TCPAAuditIntake
 
 SERVICE = "tcpa_audit"
 FEDERAL = "United States (TCPA: 47 U.S.C. 227; 47 CFR 64.1200)"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis._common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
+from pwcore.compliance.analysis.common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
 from pwcore.compliance.analysis.findings import (
     AnalysisBase,
     ChecklistItem,
@@ -26,7 +26,7 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
-from pwcore.compliance.intake import ContractorAssessmentIntake, ContractorWorker
+from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake, ContractorWorker
 
 SERVICE = "contractor_assessment"
 Points = Literal["employee", "contractor", "unknown"]

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import privacy_policy as pp
-from pwcore.compliance.analysis.ccpa import CATEGORY_LABELS
-from pwcore.compliance.intake import PrivacyPolicyIntake, parse_intake
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.ccpa_audit.analysis import CATEGORY_LABELS
+from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
+from pwcore.compliance.services.privacy_policy import analysis as pp
 from pwcore.compliance.structured import SectionContent
 from pwdev.samples import INTAKE, SECTIONS
 

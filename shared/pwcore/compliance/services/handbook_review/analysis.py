@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis._common import FactsView, state_name
+from pwcore.compliance.analysis.common import FactsView, state_name
 from pwcore.compliance.analysis.findings import (
     AnalysisBase,
     ChecklistItem,
@@ -24,7 +24,7 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
-from pwcore.compliance.intake import HandbookPolicy, HandbookReviewIntake
+from pwcore.compliance.services.handbook_review import HandbookPolicy, HandbookReviewIntake
 
 SERVICE = "handbook_review"
 

@@ -14,10 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis._common import FactsView, num, usd
-from pwcore.compliance.analysis._privacy import (
+from pwcore.compliance.analysis.common import FactsView, num, usd
+from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.privacy import (
+    CALIFORNIA,
+    CATEGORY_LABELS,
+    SENSITIVE_CATEGORIES,
     Checklist,
     StateLaw,
+    adtech_matches,
     as_list,
     as_text,
     counts,
@@ -25,27 +30,9 @@ from pwcore.compliance.analysis._privacy import (
     ordered_states,
     state_privacy_law,
 )
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
-from pwcore.compliance.intake import CCPAAuditIntake
+from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
 
 SERVICE = "ccpa_audit"
-CALIFORNIA = "California (CCPA/CPRA)"
-
-# Statutory category names (Cal. Civ. Code 1798.140(v)(1)) for the intake's category keys.
-CATEGORY_LABELS: dict[str, str] = {
-    "identifiers": "Identifiers", "customer_records": "Customer records (Cal. Civ. Code 1798.80(e))",
-    "protected_classifications": "Characteristics of protected classifications",
-    "commercial_information": "Commercial information", "biometric": "Biometric information",
-    "internet_activity": "Internet or other electronic network activity", "geolocation": "Geolocation data",
-    "sensory": "Audio, electronic, visual, thermal, olfactory or similar information",
-    "professional": "Professional or employment-related information",
-    "education": "Education information", "inferences": "Inferences drawn to create a profile",
-    "sensitive_personal_information": "Sensitive personal information",
-}
-# Categories whose collection means sensitive personal information (1798.140(ae)) is in play.
-SENSITIVE_CATEGORIES = frozenset({"sensitive_personal_information", "biometric"})
-
-
 class ThresholdTest(Frozen):
     test: str
     threshold: str
@@ -78,12 +65,6 @@ def analyse(intake: CCPAAuditIntake, as_of: date, *, home: str | None = None, st
     other states whose data the business handles, where known (the intake counts only California consumers)."""
     fv = FactsView(SERVICE, as_of, strict=strict, directory=facts_dir)
     return _Analysis(intake, fv, home_state(home, intake.states), state_consumers or {}).run()
-
-
-def adtech_matches(fv: FactsView, vendors: list[str]) -> list[str]:
-    """The vendors whose names contain a tracker name from the facts (case-insensitive)."""
-    stems = [s.lower() for s in as_list(fv.value("ccpa.sale.adtech_trackers"))]
-    return [v for v in vendors if any(s in v.lower() for s in stems)]
 
 
 def applicability(fv: FactsView, m: CCPAAuditIntake) -> list[ThresholdTest]:

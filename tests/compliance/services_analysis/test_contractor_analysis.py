@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import contractor
-from pwcore.compliance.analysis._common import StaleFact
-from pwcore.compliance.intake import ContractorAssessmentIntake, parse_intake
+from pwcore.compliance.analysis.common import StaleFact
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake
+from pwcore.compliance.services.contractor_assessment import analysis as contractor
 from pwdev.samples import INTAKE
 
 AS_OF = date(2026, 12, 2)

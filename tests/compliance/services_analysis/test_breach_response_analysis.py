@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import breach_response as br
-from pwcore.compliance.intake import BreachResponsePlanIntake, parse_intake
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
+from pwcore.compliance.services.breach_response_plan import analysis as br
 from pwcore.facts import compliance as cf
 from pwdev.samples import INTAKE
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from pwcore.compliance.analysis import ccpa
-from pwcore.compliance.analysis._common import StaleFact
-from pwcore.compliance.analysis._privacy import home_state, meets
-from pwcore.compliance.intake import CCPAAuditIntake, parse_intake
+from pwcore.compliance.analysis.common import StaleFact
+from pwcore.compliance.analysis.privacy import home_state, meets
+from pwcore.compliance.intake import parse_intake
+from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
+from pwcore.compliance.services.ccpa_audit import analysis as ccpa
 from pwdev.samples import INTAKE
 
 AS_OF = date(2026, 12, 2)
