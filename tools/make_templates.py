@@ -411,7 +411,7 @@ DISCLAIMER = (
     "reflects the law as of {{ report_date }}. It is provided for general compliance purposes and does "
     "not constitute legal advice or create an attorney-client relationship. Portions of the analysis were "
     "drafted with the assistance of software and reviewed before delivery. Laws and regulations change "
-    "frequently; consult qualified counsel licensed in {{ state }} before acting on any recommendation."
+    "frequently; consult qualified counsel licensed in {{ counsel_jurisdiction }} before acting on any recommendation."
 )
 
 
@@ -423,7 +423,7 @@ def _report(title: str, spec: ReportSpec) -> bytes:
     b.facts(
         (
             ("Client", "{{ entity_name }}", None),
-            ("Jurisdiction", "{{ state }}", None),
+            ("Law applied", "{{ jurisdiction }}", None),
             ("Service", "{{ service_type }}", None),
             ("Reference", "{{ order_name }}", None),
             ("Report date", "{{ report_date }}", None),
@@ -453,8 +453,9 @@ def _report(title: str, spec: ReportSpec) -> bytes:
             b.tag(f"{{%p for r in {body.variable} %}}")
             b.p(body.text, lead=body.lead, indent=0.25)
             b.tag("{%p endfor %}")
-        elif body.startswith("sections."):
-            b.tag(f"{{{{p {body} }}}}")  # structured blocks: paragraphs, lists, tables (documents.section_blocks)
+        elif body.startswith(("sections.", "parts.")):
+            # LLM sections and analysis parts: paragraphs, lists, tables (documents.section_blocks)
+            b.tag(f"{{{{p {body} }}}}")
         else:
             b.p(body)
     number += 1
@@ -469,6 +470,9 @@ def _report(title: str, spec: ReportSpec) -> bytes:
     )
     b.signature("Performance West Compliance Team", "Reviewer")
     b.signature("Received for {{ entity_name }}", "Authorized representative")
+    b.page_break()
+    b.h1("Appendix: Sources and Effective Dates")
+    b.tag("{{p parts.sources }}")
     return b.bytes()
 
 

@@ -39,10 +39,18 @@ def _pdf(template_id: str, context: dict[str, Any], converter: PdfConverter) -> 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_one_row_per_finding(service: str, converter: PdfConverter) -> None:
+    """Rows: the rule-based analysis's findings by priority, then each LLM finding naming another requirement."""
     c = _context(service)
-    findings = [f for content in samples.SECTIONS[service].values() if isinstance(content, dict)
-                for f in content["findings"]]
-    assert findings and c["finding_count"] == str(len(findings))
+    order = samples.compliance_order(service)
+    svc = services.service(service)
+    intake = svc.intake_model.model_validate_json(order["intake_data"])
+    established = [f.model_dump() for f in
+                   svc.analysis(intake, samples.SAMPLE_DATE, order["state"]).result.findings_by_priority()]
+    known = {ctx._requirement_key(f["requirement"]) for f in established}
+    written = [f for content in samples.SECTIONS[service].values() if isinstance(content, dict)
+               for f in content["findings"] if ctx._requirement_key(f["requirement"]) not in known]
+    findings = established + written
+    assert established and c["finding_count"] == str(len(findings))
     pdf = converter.convert(render_docx(registry.template_bytes("remediation-checklist"), c))
     text = _norm(pdf_text(pdf))
     assert c["entity_name"] in text and c["report_title"] in text and c["order_name"] in text
@@ -62,8 +70,7 @@ def test_every_compliance_order_gets_the_checklist_next_to_its_report() -> None:
 
 def test_an_order_without_findings_says_so(converter: PdfConverter) -> None:
     plain = {k: "A paragraph of text." for k in ctx.SERVICE_SECTIONS["TCPA Audit"]}
-    c = _context("TCPA Audit", plain)
-    assert c["findings"] == [] and c["finding_count"] == "0"
+    c = {**_context("TCPA Audit", plain), "findings": [], "finding_count": "0"}
     assert "No findings were recorded for this order." in _pdf("remediation-checklist", c, converter)
 
 

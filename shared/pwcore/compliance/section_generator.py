@@ -65,6 +65,7 @@ USER_TEMPLATE_FIELDS = frozenset(
         "target_min",
         "target_max",
         "guidance_block",
+        "grounding_block",
         "intake_json",
     }
 )
@@ -174,6 +175,9 @@ class SectionSpec(BaseModel):
     min_words: int = Field(ge=1)
     max_words: int
     findings: bool = False  # the answer must carry findings (the remediation checklist is built from them)
+    # The intake items a section that says "each" must name, as a path into the intake: "roles.title" (the title of
+    # every role), "workers.name", "states" (every state, by code or name). None: no coverage rule.
+    covers: str | None = Field(default=None, pattern=r"^[a-z_]+(\.[a-z_]+)?$")
     options: dict[str, Any] = {}
 
     @model_validator(mode="after")
@@ -293,6 +297,7 @@ def build_prompt(
     model: str,
     guidance: str | None = None,
     seed_offset: int = 0,
+    grounding: str | None = None,
 ) -> Prompt:
     section = spec.section(key)
     system = "\n\n".join(
@@ -310,6 +315,8 @@ def build_prompt(
         target_min=section.target_words[0],
         target_max=section.target_words[1],
         guidance_block=guidance_block,
+        # Code-built text (reviewed facts, rule findings): outside the <intake> block, since it is not customer data.
+        grounding_block=f"\n<facts>\n{grounding.strip()}\n</facts>\n" if grounding and grounding.strip() else "",
         intake_json=intake_json(intake),
     )
     options = {**spec.options, **section.options}
@@ -487,6 +494,7 @@ class SectionGenerator:
         intake: BaseModel,
         guidance: Mapping[str, str] | None = None,
         seed_offset: Mapping[str, int] | None = None,
+        grounding: str | None = None,
     ) -> dict[str, Prompt]:
         spec = self.spec(service_type)
         return {
@@ -497,6 +505,7 @@ class SectionGenerator:
                 self.model,
                 (guidance or {}).get(key),
                 (seed_offset or {}).get(key, 0),
+                grounding,
             )
             for key in spec.keys
         }
@@ -510,6 +519,7 @@ class SectionGenerator:
         *,
         guidance: Mapping[str, str] | None = None,
         seed_offset: int = 0,
+        grounding: str | None = None,
     ) -> dict[str, SectionResult]:
         """Write every section of `service_type` (in spec order).
 
@@ -517,7 +527,8 @@ class SectionGenerator:
         (no call), else generated/cached as usual. guidance: reviewer notes per section (changes that
         section's prompt). seed_offset: added to the seed of the sections in `only`, so a rewrite without
         notes still yields a new text from a fixed-seed model (pass e.g. the new version number); a retry of
-        the same revision gets the same prompt digest and therefore hits the cache.
+        the same revision gets the same prompt digest and therefore hits the cache. grounding: the facts and rule
+        findings block of the intake (ServiceDef.grounding), in every section's prompt.
         """
         spec = self.spec(service_type)
         expected = INTAKE_MODELS.get(spec.service_type)
@@ -528,7 +539,7 @@ class SectionGenerator:
             if unknown:
                 raise ValueError(f"unknown section(s) for {service_type}: {sorted(unknown)}")
         offsets = {k: seed_offset for k in (only or ())}
-        prompts = self.prompts(service_type, intake_model, guidance, offsets)
+        prompts = self.prompts(service_type, intake_model, guidance, offsets, grounding)
 
         results: dict[str, SectionResult] = {}
         todo: list[str] = []

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from minio.error import S3Error
 
 from pwcore.clients.s3 import Storage
+from pwcore.compliance import services
 from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.section_generator import SectionGenerator, section_keys
 from pwcore.model.doctypes import next_version
@@ -67,8 +69,9 @@ def make_section_writer(generator: SectionGenerator) -> SectionWriter:
         service_type = str(doc.get("service_type"))
         intake = parse_intake(service_type, doc.get("intake_data"))
         only, guidance, seed_offset = revision_plan(doc, section_keys(service_type))
+        grounding = services.service(service_type).grounding(intake, date.today(), str(doc.get("state") or ""))
         results = generator.generate(service_type, intake, only=only, guidance=guidance or None,
-                                     seed_offset=seed_offset)
+                                     seed_offset=seed_offset, grounding=grounding)
         contents = {key: r.content.model_dump(mode="json") for key, r in results.items()}
         return contents, {key: r.provenance() for key, r in results.items()}
 

@@ -90,8 +90,13 @@ class _ComplianceBase(_Model):
     customer_name: str
     customer_email: str | None = None
     sections: dict[str, dict[str, Any]]  # structured content (pwcore.compliance.structured), by section key
+    # The deterministic analysis as report parts (pwcore.compliance.analysis.parts), by part key.
+    parts: dict[str, dict[str, Any]]
+    jurisdiction: str  # the law the report applies ("Federal law (FLSA) and Colorado")
+    counsel_jurisdiction: str  # the disclaimer's "counsel licensed in ..."
     notes: str
-    # Every finding of the order's sections, in section order: the remediation checklist's rows.
+    # The analysis's findings by priority, then those of the LLM sections that add a requirement: the remediation
+    # checklist's rows.
     findings: list[FindingRow]
     finding_count: str
     # Shared by several services.
@@ -210,6 +215,18 @@ def _section(value: str | Mapping[str, Any] | SectionContent, print_findings: bo
     return content.model_dump(mode="json")
 
 
+def _requirement_key(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+
+def _finding_rows(established: list[dict[str, Any]], written: list[dict[str, Any]]) -> list[FindingRow]:
+    """Checklist rows: the analysis's findings, then each LLM finding whose requirement they do not already name."""
+    seen = {_requirement_key(f["requirement"]) for f in established}
+    extra = [f for f in written if _requirement_key(f["requirement"]) not in seen]
+    return [FindingRow(number=str(n), **{k: clean_text(v) for k, v in f.items()})
+            for n, f in enumerate([*established, *extra], 1)]
+
+
 def compliance_context(
     order: Mapping[str, Any],
     customer: Mapping[str, Any],
@@ -237,8 +254,10 @@ def compliance_context(
     svc = services.service(service_type)
     wanted = SERVICE_SECTIONS[service_type]
     contents = {k: _section(sections[k], True) for k in wanted if k in sections}
-    rows = [FindingRow(number=str(n), **{k: clean_text(v) for k, v in f.items()})
-            for n, f in enumerate((f for c in contents.values() for f in c["findings"]), 1)]
+    entity_state = _require(order, "state", dt)
+    analysis = svc.analysis(intake, _as_of(as_of), entity_state)
+    rows = _finding_rows([f.model_dump() for f in analysis.result.findings_by_priority()],
+                         [f for c in contents.values() for f in c["findings"]])
     ctx = ComplianceContext(
         order_name=_require(order, "name", dt),
         service_type=service_type,
@@ -248,6 +267,9 @@ def compliance_context(
         report_date=long_date(_as_of(as_of)),
         # A document that never prints findings (the published privacy policy) gets its sections without them.
         sections={k: c if svc.print_findings else {**c, "findings": []} for k, c in contents.items()},
+        parts={k: p.model_dump(mode="json") for k, p in analysis.parts.items()},
+        jurisdiction=analysis.jurisdiction.laws,
+        counsel_jurisdiction=analysis.jurisdiction.counsel,
         findings=rows,
         finding_count=str(len(rows)),
         **intake_facts(intake),

@@ -8,7 +8,8 @@
 - XML-illegal control characters are stripped from every string value (docxtpl 0.20.2 does not); \\a,
   docxtpl's paragraph break, is kept so multi-paragraph plain text keeps its paragraphs.
 - Structured LLM sections (`sections.<key>` holding content dicts) are rendered to WordprocessingML by
-  pwcore.documents.section_blocks and placed with `{{p sections.<key> }}`.
+  pwcore.documents.section_blocks and placed with `{{p sections.<key> }}`; the analysis parts likewise with
+  `{{p parts.<key> }}`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import jinja2
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
-from pwcore.documents.section_blocks import prepare_sections
+from pwcore.documents.section_blocks import Numbering, prepare_sections
 
 _ILLEGAL_EXCEPT_BEL = re.compile("[\x00-\x06\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _UNDEFINED_PATTERNS = (
@@ -81,9 +82,11 @@ def render_docx(template_bytes: bytes, context: Mapping[str, Any]) -> bytes:
     """
     tpl = DocxTemplate(io.BytesIO(template_bytes))
     values = sanitize(dict(context))
-    if isinstance(values.get("sections"), dict):
-        # Structured LLM sections become Word paragraphs, lists and tables of this document.
-        values["sections"] = prepare_sections(tpl.get_docx(), values["sections"])
+    numbering = Numbering(tpl.get_docx())
+    for name in ("sections", "parts"):
+        if isinstance(values.get(name), dict):
+            # Structured LLM sections and the analysis parts become Word paragraphs, lists and tables.
+            values[name] = prepare_sections(tpl.get_docx(), values[name], numbering=numbering)
     try:
         tpl.render(values, jinja_env=_environment(), autoescape=True)
     except jinja2.UndefinedError as exc:

@@ -3,6 +3,9 @@ paragraph block, list paragraphs on the template's "List Bullet" / "List Number"
 restarts at 1 through a numbering instance of its own), tables on "Table Grid" with a shaded, repeated header
 row, and findings as a table. No text ever carries line breaks inside a justified paragraph.
 
+The deterministic parts of a report (pwcore.compliance.analysis.parts: the analysis tables, checklists and the
+sources appendix) are rendered the same way, with `{{p parts.<key> }}`.
+
 A template places a section with `{{p sections.<key> }}` in a paragraph of its own: docxtpl replaces that
 paragraph with the XML of `SectionXml`, which autoescaping passes through because it has `__html__`. Every text
 is XML-escaped here (characters XML forbids were stripped by pwcore.documents.render.sanitize before).
@@ -17,6 +20,14 @@ from xml.sax.saxutils import escape
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
+from pwcore.compliance.analysis.parts import (
+    Part,
+    PartBullets,
+    PartNumbered,
+    PartParagraph,
+    PartSubheading,
+    PartTable,
+)
 from pwcore.compliance.structured import BulletList, NumberedList, Paragraph, SectionContent, Table
 
 TEXT_WIDTH_TWIPS = 9360  # 6.5 inches: the templates' text width (tools/make_templates.py)
@@ -47,7 +58,8 @@ def _para(text: str, *, style: str | None = None, num_id: int | None = None, jus
     return f"<w:p><w:pPr>{ppr}</w:pPr>{_run(text, bold=bold, size_half_points=size)}</w:p>"
 
 
-def _table(headers: list[str] | tuple[str, ...], rows: list[list[str]], widths: tuple[float, ...] | None = None) -> str:
+def _table(headers: list[str] | tuple[str, ...], rows: list[list[str]],
+           widths: tuple[float, ...] | list[float] | None = None) -> str:
     n = len(headers)
     weights = widths or tuple(1.0 for _ in headers)
     total = sum(weights)
@@ -132,6 +144,23 @@ def section_xml(content: SectionContent, numbering: Numbering, *, print_findings
     return "".join(parts)
 
 
+def part_xml(content: Part, numbering: Numbering) -> str:
+    parts: list[str] = []
+    for block in content.blocks:
+        if isinstance(block, PartParagraph):
+            parts.append(_para(block.text, bold=block.bold))
+        elif isinstance(block, PartSubheading):
+            parts.append(_para(block.text, bold=True, justify=False, keep_next=True))
+        elif isinstance(block, PartBullets):
+            parts.extend(_para(item, style="ListBullet", justify=False) for item in block.items)
+        elif isinstance(block, PartNumbered):
+            num_id = numbering.restart()
+            parts.extend(_para(item, style="ListNumber", num_id=num_id, justify=False) for item in block.items)
+        elif isinstance(block, PartTable):
+            parts.append(_table(block.headers, block.rows, block.widths))
+    return "".join(parts)
+
+
 class SectionXml:
     """A rendered section for docxtpl: its `__html__` is the WordprocessingML of the blocks."""
 
@@ -145,12 +174,15 @@ class SectionXml:
         return self.xml
 
 
-def prepare_sections(docx: Any, sections: dict[str, Any], print_findings: bool = True) -> dict[str, Any]:
-    """The context's `sections` (content dicts) as SectionXml objects for this document."""
-    numbering = Numbering(docx)
+def prepare_sections(docx: Any, sections: dict[str, Any], print_findings: bool = True,
+                     numbering: Numbering | None = None) -> dict[str, Any]:
+    """The context's `sections` (content dicts) or `parts` (Part dicts) as SectionXml objects for this document."""
+    numbering = numbering or Numbering(docx)
     out: dict[str, Any] = {}
     for key, value in sections.items():
-        if isinstance(value, dict) and "blocks" in value:
+        if isinstance(value, dict) and value.get("kind") == "part":
+            out[key] = SectionXml(part_xml(Part.model_validate(value), numbering))
+        elif isinstance(value, dict) and "blocks" in value:
             content = SectionContent.model_validate(value)
             out[key] = SectionXml(section_xml(content, numbering, print_findings=print_findings))
         else:

@@ -8,6 +8,9 @@ A service folder `pwcore/compliance/services/<slug>/` holds
 - `service.toml`: the service type (ERPNext's Select value), the report title, the template id, the order
   in lists, and the LLM section specs (prompt context and one `[[sections]]` per section, read by
   pwcore.compliance.section_generator together with `_common.toml` in this folder);
+- `analysis.py`: the deterministic analysis (pwcore.compliance.analysis holds what analyses share): `analyse(intake,
+  as_of)` and, for the report, `for_report(intake, as_of, entity_state) -> ReportAnalysis` (the result, its
+  report parts and the law applied; without it the report gets the standard parts and the entity's state);
 - `sample.json`: a realistic sample intake and sample section output (the template manifest's sample
   context, the template lint, the demos and the tests).
 The reviewed figures a report may state live with the other reviewed facts in `pwcore/data/facts/<slug>.toml`
@@ -24,13 +27,17 @@ import pkgutil
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pwcore.compliance.analysis.parts import Jurisdiction, ReportAnalysis, standard_parts
 from pwcore.compliance.fields import IntakeModel, UnknownService
 from pwcore.compliance.services.common import Facts
 from pwcore.compliance.services.report_spec import ReportSpec
+from pwcore.facts import compliance as compliance_facts
+from pwcore.facts.states import all_states
 
 FOLDER = Path(__file__).resolve().parent
 COMMON_SPEC = FOLDER / "_common.toml"
@@ -61,6 +68,26 @@ class ServiceDef:
         if not isinstance(intake, self.intake_model):
             raise TypeError(f"{self.service_type} needs a {self.intake_model.__name__}, got {type(intake).__name__}")
         return self.facts_model.model_validate(self.build_facts(intake)).model_dump()
+
+    def analysis(self, intake: IntakeModel, as_of: date, entity_state: str) -> ReportAnalysis:
+        """The service's deterministic analysis of `intake` for its report (see the module doc)."""
+        if not isinstance(intake, self.intake_model):
+            raise TypeError(f"{self.service_type} needs a {self.intake_model.__name__}, got {type(intake).__name__}")
+        module = importlib.import_module(f"{__name__}.{self.slug}.analysis")
+        for_report = getattr(module, "for_report", None)
+        if for_report is not None:
+            made: ReportAnalysis = for_report(intake, as_of, entity_state)
+            return made
+        result = module.analyse(intake, as_of)
+        name = state_display(entity_state)
+        return ReportAnalysis(result=result, parts=standard_parts(result),
+                              jurisdiction=Jurisdiction(laws=f"Federal law and {name}", counsel=name))
+
+    def grounding(self, intake: IntakeModel, as_of: date, entity_state: str) -> str:
+        """The prompt block of facts and established findings for this intake (its states only)."""
+        states = [str(s) for s in getattr(intake, "states", None) or []] + [entity_state]
+        facts = compliance_facts.load(self.slug).for_states([s for s in states if s])
+        return self.analysis(intake, as_of, entity_state).grounding(facts.prompt_block())
 
     def sample(self) -> dict[str, Any]:
         """{"intake": {...}, "sections": {...}} from sample.json."""
@@ -94,6 +121,12 @@ def define(
         folder=folder,
         print_findings=bool(raw.get("print_findings", True)),
     )
+
+
+def state_display(code_or_name: str) -> str:
+    """'CO' -> 'Colorado'; a name or an unknown value as given."""
+    row = all_states().get(code_or_name.strip().upper())
+    return row.name if row else code_or_name.strip()
 
 
 @cache

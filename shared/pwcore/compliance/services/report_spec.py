@@ -46,7 +46,8 @@ class ItemList:
 
 # (label, value, condition) of the facts table at the start of the report.
 Fact = tuple[str, str, str | None]
-# (heading, body): body is a "sections.<key>" field, a TableSpec / FormTable / ItemList, or literal text.
+# (heading, body): body is a "sections.<key>" field (LLM text), a "parts.<key>" field (the analysis, built by the
+# service's analysis.py), a TableSpec / FormTable / ItemList, or literal text.
 Body = tuple[str, "str | TableSpec | FormTable | ItemList"]
 
 
