@@ -468,7 +468,10 @@ def _report(title: str, spec: ReportSpec) -> bytes:
         "support@performancewest.net, quoting reference {{ order_name }}.",
         keep=True,
     )
-    b.signature("Performance West Compliance Team", "Reviewer")
+    # The reviewer signs by approving in ERPNext: the delivered copy ends with the approval page naming the reviewer
+    # and the date (pwcore.documents.review_copies), so the report says where to find it instead of a blank line.
+    b.p("Reviewed for Performance West by a member of its compliance team. The reviewer's name and the date of "
+        "approval are recorded on the approval page at the end of the delivered copy of this report.", keep=True)
     b.signature("Received for {{ entity_name }}", "Authorized representative")
     b.page_break()
     b.h1("Appendix: Sources and Effective Dates")
