@@ -31,21 +31,6 @@ BUCKET = "bench-restore"
 TABLES = ("tabCustomer", "tabFormation Order", "tabComment", "tabSales Invoice")
 
 
-def _keys(home: str) -> tuple[str, str]:
-    base = ["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
-    subprocess.run([*base, "--quick-gen-key", "Bench <bench@example.com>", "ed25519", "cert", "never"],
-                   check=True, capture_output=True)
-    fpr = next(line.split(":")[9] for line in subprocess.run(
-        ["gpg", "--homedir", home, "--with-colons", "--list-keys"], check=True, capture_output=True,
-        text=True).stdout.splitlines() if line.startswith("fpr:"))
-    subprocess.run([*base, "--quick-add-key", fpr, "cv25519", "encr", "never"], check=True, capture_output=True)
-    public = subprocess.run(["gpg", "--homedir", home, "--armor", "--export", fpr], check=True,
-                            capture_output=True, text=True).stdout
-    private = subprocess.run([*base, "--armor", "--export-secret-keys", fpr], check=True,
-                             capture_output=True, text=True).stdout
-    return public, private
-
-
 def write_dump(path: Path, size: int) -> dict[str, int]:
     """A gzip'd dump of about `size` uncompressed bytes spread over TABLES; answers the rows per table."""
     rows = dict.fromkeys(TABLES, 0)
@@ -102,9 +87,9 @@ def main() -> None:
     sys.path[:0] = [str(root / "shared"), str(root / "dev")]
     from pwcore.clients.s3 import Storage
     from pwcore.steps.backup import BackupSettings, encrypt_and_upload
+    from pwdev import gpg_keys
     from pwdev.mariadb_server import MariaDBServer
 
-    home = tempfile.mkdtemp(prefix="pwbench-gpg-")
     work = Path(tempfile.mkdtemp(prefix="pwbench-restore-"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,7 +102,8 @@ def main() -> None:
         assert moto.stdout is not None
         moto.stdout.readline()
         server.start()
-        public, private = _keys(home)
+        pair = gpg_keys.generate("Bench <bench@example.com>")
+        public, private = pair.public, pair.private
         t0 = time.perf_counter()
         dump = work / "dump.sql.gz"
         rows = write_dump(dump, args.mib << 20)
@@ -151,8 +137,6 @@ def main() -> None:
         server.stop()
         moto.terminate()
         moto.wait(30)
-        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
-        shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

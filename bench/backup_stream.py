@@ -15,11 +15,9 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from typing import IO, Any, cast
 
@@ -54,24 +52,13 @@ def _child(endpoint: str, public_keys: str, size: int, out: Any) -> None:
              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
-def _public_key(home: str) -> str:
-    base = ["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
-    subprocess.run([*base, "--quick-gen-key", "Bench <bench@example.com>", "ed25519", "cert", "never"],
-                   check=True, capture_output=True)
-    fpr = next(line.split(":")[9] for line in subprocess.run(
-        ["gpg", "--homedir", home, "--with-colons", "--list-keys"], check=True, capture_output=True,
-        text=True).stdout.splitlines() if line.startswith("fpr:"))
-    subprocess.run([*base, "--quick-add-key", fpr, "cv25519", "encr", "never"], check=True, capture_output=True)
-    return subprocess.run(["gpg", "--homedir", home, "--armor", "--export", fpr], check=True,
-                          capture_output=True, text=True).stdout
-
-
 def main() -> None:
+    from pwdev import gpg_keys  # the local stack's throw-away key pair (real gpg)
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    home = tempfile.mkdtemp(prefix="pwbench-gpg-")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -80,7 +67,7 @@ def main() -> None:
     try:
         assert moto.stdout is not None
         moto.stdout.readline()  # "pwdev.s3: S3 on ..." once it is up
-        public = _public_key(home)
+        public = gpg_keys.generate("Bench <bench@example.com>").public
         ctx = mp.get_context("spawn")
         out: Any = ctx.Queue()
         size = args.mib << 20
@@ -101,8 +88,6 @@ def main() -> None:
     finally:
         moto.terminate()
         moto.wait(30)
-        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 
 import pytest
-from docx import Document
+from docx_samples import docx
 
 from pwcore.clients.libreoffice import PdfConverter
 
@@ -18,15 +17,7 @@ def converter() -> Iterator[PdfConverter]:
         yield conv
 
 
-def make_docx(*paragraphs: str) -> bytes:
-    doc = Document()
-    for text in paragraphs:
-        doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
 
 @pytest.fixture(scope="session")
 def docx_factory() -> Callable[..., bytes]:
-    return make_docx
+    return docx

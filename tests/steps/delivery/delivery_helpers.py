@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from docx import Document
 from pypdf import PdfReader, PdfWriter
 
 
@@ -18,15 +17,6 @@ def pdf_bytes(pages: int = 1, pad: int = 0) -> bytes:
     writer.write(out)
     return out.getvalue()
 
-
-def docx(*paragraphs: str) -> bytes:
-    """A DOCX with one plain paragraph per argument."""
-    doc = Document()
-    for text in paragraphs:
-        doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
 
 
 def pdf_text(data: bytes) -> str:

@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from delivery_helpers import docx, pdf_text
+from delivery_helpers import pdf_text
+from docx_samples import docx
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.libreoffice import PdfConverter

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from delivery_helpers import docx, pdf_bytes, pdf_text
+from delivery_helpers import pdf_bytes, pdf_text
+from docx_samples import docx
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.libreoffice import PdfConverter
