@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stack_fixtures
 
 from pwdev.demo import CRTC_ORDER
 from pwdev.demo_lifecycle import (
@@ -26,6 +27,9 @@ from pwdev.demo_lifecycle import (
 )
 from pwdev.stack import LocalStack
 
+# The module's clients of its own stack (pytest fixtures shared with the other stack modules).
+erp = stack_fixtures.erp
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
@@ -33,12 +37,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                     function_overrides=FUNCTION_OVERRIDES) as s:
         yield s
 
-
-@pytest.fixture(scope="module")
-def erp(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.erpnext()  # Administrator, as the demo
 
 
 def test_new_customers_join_the_welcome_list(stack: LocalStack, erp: Any) -> None:

@@ -13,11 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+import stack_fixtures
 
 from pwcore.model.generation_route import GENERATE_DOC, GENERATE_REPORT
 from pwdev.demo import FLSA_INTAKE, mark_paid, place_order, wait_status
 from pwdev.gateway import QUEUE_ANNOTATION
 from pwdev.stack import LocalStack, operator_headers
+
+# The module's clients of its own stack (pytest fixtures shared with the other stack modules).
+erp = stack_fixtures.erp
 
 pytestmark = pytest.mark.timeout(600)
 LEASE_S = 2
@@ -31,12 +35,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                     webhook_retry_sleep_scale=0.01) as s:
         yield s
 
-
-@pytest.fixture(scope="module")
-def erp(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.erpnext()
 
 
 def served_by(stack: LocalStack, call_id: str) -> list[tuple[str, int | None]]:

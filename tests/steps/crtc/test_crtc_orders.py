@@ -16,12 +16,17 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import stack_fixtures
 
 from pwcore.documents.pdf_check import pdf_text
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.orders.identity_gate import WAITING_MARKER, Identity, decide
 from pwdev.demo import mark_paid, place_crtc_order, wait_status
 from pwdev.stack import JWT_SECRET, WEBHOOK_SECRET, LocalStack, operator_headers
+
+# The module's clients of its own stack (pytest fixtures shared with the other stack modules).
+erp = stack_fixtures.erp
+storage = stack_fixtures.storage
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -68,18 +73,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def erp(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.erpnext()
-
-
-@pytest.fixture(scope="module")
-def storage(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.storage()
 
 
 def sweep(stack: LocalStack) -> dict[str, Any]:

@@ -20,12 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
+import stack_fixtures
 
 from pwcore.model.status import Status
 from pwcore.settings import load_settings
 from pwdev.demo import mark_paid, place_order
 from pwdev.faults import TcpProxy, cmdline, descendants
 from pwdev.stack import LocalStack, operator_headers
+
+# The module's clients of its own stack (pytest fixtures shared with the other stack modules).
+erp = stack_fixtures.erp
+storage = stack_fixtures.storage
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,18 +55,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def erp(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.erpnext()
-
-
-@pytest.fixture(scope="module")
-def storage(stack: LocalStack) -> Any:
-    from pwcore.runtime import wiring
-
-    return wiring.storage()
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------
