@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./s
 
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import entrypoint, json_response
-from pwcore.runtime.scheduled_request import ScheduledSettings, claim_slot, counts_only, scheduled_call, skipped
+from pwcore.runtime.scheduled_request import already_ran, counts_only, scheduled_call
 from pwcore.settings import load_settings
 from pwcore.steps.backup import BackupSettings, run_mode
 
@@ -26,10 +26,9 @@ from pwcore.steps.backup import BackupSettings, run_mode
 def handle(event: Any, context: Any) -> dict[str, Any]:
     call = scheduled_call(event, "backup")
     storage = wiring.storage()
-    if not call.operator:
-        interval = load_settings(ScheduledSettings).interval_of("backup")
-        if not claim_slot(storage, "backup", interval):
-            return json_response(200, skipped("backup", interval))
+    skip = already_ran(call, storage, "backup")
+    if skip is not None:
+        return json_response(200, skip)
     result = run_mode(storage, load_settings(BackupSettings), call.option("mode", "backup"),
                       dry_run=call.flag("dry_run"), body=call.body)
     return json_response(200, result if call.operator else counts_only(result))

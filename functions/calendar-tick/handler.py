@@ -18,14 +18,7 @@ from pwcore.logs import get_logger
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import entrypoint, json_response
-from pwcore.runtime.scheduled_request import (
-    ScheduledSettings,
-    claim_slot,
-    counts_only,
-    scheduled_call,
-    skipped,
-    tick_request,
-)
+from pwcore.runtime.scheduled_request import already_ran, counts_only, scheduled_call, tick_request
 from pwcore.settings import load_settings
 from pwcore.steps.calendar_tick import CalendarSettings, run_daily
 from pwcore.steps.commissions import sweep_commissions
@@ -38,10 +31,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     call = scheduled_call(event, "calendar-tick")
     settings = load_settings(CalendarSettings)
     request = tick_request(call, settings.allow_today_override)
-    if not call.operator:
-        interval = load_settings(ScheduledSettings).interval_of("calendar-tick")
-        if not claim_slot(wiring.storage(), "calendar-tick", interval):
-            return json_response(200, skipped("calendar-tick", interval))
+    skip = already_ran(call, wiring.storage(), "calendar-tick")
+    if skip is not None:
+        return json_response(200, skip)
     log.info("calendar.tick_start", dry_run=request.dry_run, trigger=request.trigger)
     erp = wiring.erpnext()
     calendar, site_now = run_daily(erp, None if request.dry_run else wiring.storage(), settings,

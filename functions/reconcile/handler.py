@@ -15,7 +15,7 @@ from pwcore.model.outcomes import SweepStatus
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import call_id_of, entrypoint, json_response
-from pwcore.runtime.scheduled_request import ScheduledSettings, claim_slot, counts_only, scheduled_call, skipped
+from pwcore.runtime.scheduled_request import already_ran, counts_only, scheduled_call
 from pwcore.settings import load_settings
 from pwcore.steps.reconcile import Reconciler, ReconcileSettings
 
@@ -25,10 +25,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     call = scheduled_call(event, "reconcile", methods=("POST", "GET"))
     dry_run = call.operator and (call.flag("dry_run") or event.method == "GET")
     storage = wiring.storage()
-    if not call.operator:
-        interval = load_settings(ScheduledSettings).interval_of("reconcile")
-        if not claim_slot(storage, "reconcile", interval):
-            return json_response(200, skipped("reconcile", interval))
+    skip = already_ran(call, storage, "reconcile")
+    if skip is not None:
+        return json_response(200, skip)
     reconciler = Reconciler(wiring.erpnext(), storage, wiring.dispatcher(), load_settings(ReconcileSettings),
                             load_settings(CommissionSettings), timezone=wiring.site_timezone())
     summary = reconciler.run(dry_run=dry_run, owner=call_id_of(event))

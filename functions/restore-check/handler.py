@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent / "shared"))  # faas-cli copies ./s
 from pwcore.clients.mariadb import MariaDBSettings
 from pwcore.runtime import wiring
 from pwcore.runtime.entrypoint import entrypoint, json_response
-from pwcore.runtime.scheduled_request import ScheduledSettings, claim_slot, counts_only, scheduled_call, skipped
+from pwcore.runtime.scheduled_request import already_ran, counts_only, scheduled_call
 from pwcore.settings import load_settings
 from pwcore.steps.restore_check import RestoreCheckSettings, run_restore_check
 
@@ -28,10 +28,9 @@ from pwcore.steps.restore_check import RestoreCheckSettings, run_restore_check
 def handle(event: Any, context: Any) -> dict[str, Any]:
     call = scheduled_call(event, "restore-check")
     storage = wiring.storage()
-    if not call.operator:
-        interval = load_settings(ScheduledSettings).interval_of("restore-check")
-        if not claim_slot(storage, "restore-check", interval):
-            return json_response(200, skipped("restore-check", interval))
+    skip = already_ran(call, storage, "restore-check")
+    if skip is not None:
+        return json_response(200, skip)
     report = run_restore_check(storage, load_settings(RestoreCheckSettings), load_settings(MariaDBSettings),
                                wiring.erpnext())
     status = 200 if report["status"] == "passed" else 500

@@ -175,6 +175,15 @@ def skipped(job: str, interval_s: int) -> dict[str, Any]:
             "reason": f"already ran in this {interval_s} s slot"}
 
 
+def already_ran(call: ScheduledCall, storage: Storage, job: str) -> dict[str, Any] | None:
+    """The "skipped" answer for a scheduled call whose slot another call took (a retried or doubled cron tick);
+    None when this call may run. An operator's call always runs."""
+    if call.operator:
+        return None
+    interval = load_settings(ScheduledSettings).interval_of(job)
+    return None if claim_slot(storage, job, interval) else skipped(job, interval)
+
+
 def counts_only(value: Any, key: str = "") -> Any:
     """The answer with every name taken out: lists become their length, strings (but enums) are dropped."""
     if isinstance(value, Mapping):
