@@ -373,15 +373,9 @@ EXPECTED_PDF_TEXT = {
 
 @pytest.fixture(scope="module")
 def compiled() -> dict[str, bytes]:
-    import importlib.util
+    from clause_builder import compiled as compile_clauses
 
-    spec = importlib.util.spec_from_file_location("build_clause_templates", BUILDER)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from pwcore.documents import clauses
-
-    return {d: module.compile_document(clauses.load_document(CLAUSES / d)) for d in CRTC_DOCUMENTS}
+    return {d: compile_clauses(d) for d in CRTC_DOCUMENTS}
 
 
 @needs_builder

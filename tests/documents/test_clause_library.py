@@ -3,13 +3,11 @@ deterministic, and every LLC variant renders to a PDF that reads right (render -
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import sys
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from docx import Document
@@ -19,27 +17,11 @@ from pwcore.documents.render import render_docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import formation_samples as fs
+from clause_builder import compiled, tool
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "templates" / "clauses"
 
-
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "build_clause_templates", ROOT / "tools" / "build_clause_templates.py"
-    )
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-TOOL = _tool()
-
-
-@cache
-def compiled(doc: str) -> bytes:
-    return TOOL.compile_document(clauses.load_document(LIBRARY / doc))
 
 
 @cache
@@ -125,7 +107,7 @@ def _mini_library(tmp_path: Path) -> Path:
 
 
 def test_conditional_clauses_leave_no_numbering_gap(tmp_path: Path) -> None:
-    data = TOOL.compile_document(clauses.load_document(_mini_library(tmp_path)))
+    data = tool().compile_document(clauses.load_document(_mini_library(tmp_path)))
     full = clause_check.render_check(data, {"entity_name": "Acme LLC", "extra": True}).flat
     short = clause_check.render_check(data, {"entity_name": "Acme LLC", "extra": False}).flat
     assert "1.3 Third." in full and "(b) banana" in full and "Article 3. Gamma" in full
@@ -137,8 +119,8 @@ def test_conditional_clauses_leave_no_numbering_gap(tmp_path: Path) -> None:
 
 def test_build_is_deterministic_and_committed_output_is_current() -> None:
     spec = clauses.load_document(LIBRARY / "operating-agreement")
-    assert TOOL.compile_document(spec) == TOOL.compile_document(spec)
-    assert TOOL.main(["--check"]) == 0
+    assert tool().compile_document(spec) == tool().compile_document(spec)
+    assert tool().main(["--check"]) == 0
 
 
 def test_every_tag_is_in_one_run() -> None:

@@ -5,7 +5,6 @@ identification number only where it belongs."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import subprocess
@@ -13,7 +12,6 @@ import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -32,6 +30,7 @@ from pwcore.documents import clause_check, clauses  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import formation_samples_corp as S  # noqa: E402
+from clause_builder import compiled  # noqa: E402
 
 DOCS = (
     "corporate-bylaws",
@@ -62,21 +61,6 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
 SSN_SHAPED = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 MASKED_SHAPED = re.compile(r"\*{3}-\*{2}-\d{4}")
 
-
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_clause_templates", BUILDER)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-TOOL = _tool()
-
-
-@cache
-def compiled(doc: str) -> bytes:
-    return TOOL.compile_document(clauses.load_document(LIBRARY / doc))  # type: ignore[no-any-return]
 
 
 @cache
