@@ -517,8 +517,13 @@ def _policy_parts(a: _Analysis, r: PrivacyPolicyAnalysis) -> dict[str, Part]:
     m, cc = a.m, a.cc
     email = m.contact_email
     cats = list(m.data_categories)
-    sources = "; ".join(m.collection_methods) or "directly from you"
-    purposes = "; ".join(m.purposes) or "[state the purposes before publishing]"
+    # A gap in the intake is printed as a bracketed note to the business, never papered over.
+    sources = "; ".join(m.collection_methods) or "[not provided]"
+    purposes = "; ".join(m.purposes) or "[not provided]"
+    gaps = ([para("[How you collect personal information: not provided. Describe it before publishing.]")]
+            if not m.collection_methods else []) + (
+        [para("[Why you use personal information: not provided. Describe it before publishing.]")]
+        if not m.purposes else [])
     shares = r.must_disclose_sharing
     sold = "Shared for cross-context behavioral advertising or analytics" if shares else "Not sold or shared"
     timelines = cc.value("ccpa.req.response_timelines")
@@ -535,6 +540,7 @@ def _policy_parts(a: _Analysis, r: PrivacyPolicyAnalysis) -> dict[str, Part]:
              f"category, {see('retention')}."),
         table(("Category of personal information", "Sources", "Business or commercial purposes"),
               ([CATEGORY_LABELS[c], sources, purposes] for c in cats), (1.6, 1.9, 2.5)),
+        *gaps,
         *([para("Sensitive personal information we collect: "
                 + "; ".join(CATEGORY_LABELS[c] for c in cats if c in SENSITIVE_CATEGORIES) + ".")]
           if a.sensitive else []),
@@ -564,7 +570,13 @@ def _policy_parts(a: _Analysis, r: PrivacyPolicyAnalysis) -> dict[str, Part]:
                "Disclosed for a business purpose to"), rows, (1.5, 1.5, 1.5, 1.5)),
     )
     trackers = "; ".join(r.tracking_vendors_or_purposes) or "none reported"
+    unknown = ([para(f"[Cookies: not provided. State whether {m.website} uses cookies before publishing.]")]
+               if m.uses_cookies is None and not a.cookies else [])
+    if m.uses_analytics_or_ads is None and not a.ads:
+        unknown.append(para("[Analytics and advertising: not provided. State whether you use them before "
+                            "publishing; if you do, the statement on selling and sharing must change.]"))
     out["cookies"] = part(
+        *unknown,
         para(("We use cookies and similar technologies on " + m.website + ". " if a.cookies else "")
              + ("Other parties, such as advertising and analytics providers, may collect information about your "
                 f"online activities over time and across websites when you use our site (we use them for: {trackers})."
