@@ -178,3 +178,16 @@ def test_no_findings_and_no_sources_appendix(sample: Rendered) -> None:
         assert _norm(f["action"]) not in sample.text
     assert "Sources and Effective Dates" not in sample.text and "Priority" not in sample.text
     assert all(not s["findings"] for s in c["sections"].values())
+
+
+def test_law_applied_is_california_plus_the_home_state_law() -> None:
+    svc = services.service(SERVICE)
+    intake = svc.intake_model.model_validate({**SAMPLE, "states": ["CA"]})
+    co = svc.analysis(intake, samples.SAMPLE_DATE, "CO")
+    assert co.jurisdiction.laws == "California (CCPA/CPRA) and Colorado (Colorado Privacy Act)"
+    # A home state without a comprehensive privacy act in the facts: California law, counsel of both states.
+    wa = svc.analysis(intake, samples.SAMPLE_DATE, "Washington")
+    assert wa.jurisdiction.laws == "California (CCPA/CPRA)"
+    assert wa.jurisdiction.counsel == "California and Washington"
+    texts = [b.text for b in wa.parts["states"].blocks if b.type == "paragraph"]
+    assert texts and "California law" in texts[0]

@@ -3,7 +3,8 @@ the privacy act of the business's own state), derived from the intake and laid o
 cross-references between them; contradictions between what the intake says and what it describes (a "we do not
 sell or share" answer next to advertising or analytics cookies); and `check_policy_text`, which reads a drafted
 policy and reports claims and cross-references that do not hold (an opt-out "described in Section 5" that
-Section 5 does not have).
+Section 5 does not have). `for_report` turns the analysis into the published policy's parts (its headings are
+POLICY_HEADINGS; references name headings, never numbers) with California plus the home state's act as the law.
 """
 
 from __future__ import annotations
