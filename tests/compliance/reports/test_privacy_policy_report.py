@@ -117,6 +117,7 @@ def test_sensitive_data_brings_the_right_to_limit(converter: PdfConverter) -> No
     r = render(converter, data_categories=[*SAMPLE["data_categories"], "sensitive_personal_information"])
     assert "The right to limit the use of sensitive personal information." in r.text
     assert pp.LIMIT_LINK in r.text and "Sensitive personal information we collect" in r.text
+    assert "beyond the purposes allowed by 11 CCR 7027(m)" in _body(r, "collect")
 
 
 def test_sale_and_sharing_statement_follows_the_analysis(sample: Rendered, converter: PdfConverter) -> None:

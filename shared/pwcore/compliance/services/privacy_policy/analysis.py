@@ -543,7 +543,10 @@ def _policy_parts(a: _Analysis, r: PrivacyPolicyAnalysis) -> dict[str, Part]:
               ([CATEGORY_LABELS[c], sources, purposes] for c in cats), (1.6, 1.9, 2.5)),
         *gaps,
         *([para("Sensitive personal information we collect: "
-                + "; ".join(CATEGORY_LABELS[c] for c in cats if c in SENSITIVE_CATEGORIES) + ".")]
+                + "; ".join(CATEGORY_LABELS[c] for c in cats if c in SENSITIVE_CATEGORIES) + "."),
+           para("[Whether sensitive personal information is used or disclosed beyond the purposes allowed by "
+                "11 CCR 7027(m): not provided. State it before publishing; if it is, keep the right to limit and "
+                "its link.]")]
           if a.sensitive else []),
     )
     tracked = [c for c in cats if c in TRACKED] or cats
