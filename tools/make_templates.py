@@ -34,7 +34,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pwcore.compliance import services
-from pwcore.compliance.services import ccpa_audit
+from pwcore.compliance.services.privacy_policy import analysis as pp_analysis
 from pwcore.compliance.services.report_spec import FormTable, ItemList, ReportSpec, TableSpec
 from pwcore.documents import context as ctx
 from pwcore.documents import formation_docs, formation_set
@@ -479,94 +479,33 @@ def _report(title: str, spec: ReportSpec) -> bytes:
     return b.bytes()
 
 
+# What each heading of the published policy prints: LLM prose ("sections.<key>") and/or analysis parts.
+POLICY_BODY: dict[str, tuple[str, ...]] = {
+    "overview": ("sections.overview",),
+    "use": ("sections.data_practices",),
+    "rights": ("sections.consumer_rights", "parts.rights"),
+}
+
+
 def privacy_policy() -> bytes:
+    """The published policy: its headings come from the analysis (POLICY_HEADINGS) so that the parts' cross-
+    references always name a heading the policy has; no findings, no sources appendix."""
     b = Builder("Privacy Policy", "{{ business_name }}", "Privacy Policy", "{{ website }}")
     b.title("Privacy Policy", "{{ business_name }}")
     b.p("Last updated {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
-    b.h1("1.\u2002Overview")
-    b.tag("{{p sections.overview }}")
-    b.h1("2.\u2002Information We Collect")
-    b.p(ccpa_audit.DATA_CATEGORIES.intro.replace("the client reported collecting", "we collect"))
-    b.table(
-        ccpa_audit.DATA_CATEGORIES.headers,
-        [f"{{{{ r.{c} }}}}" for c in ccpa_audit.DATA_CATEGORIES.columns],
-        widths=ccpa_audit.DATA_CATEGORIES.widths,
-        loop="r in data_categories",
-    )
-    b.tag("{%p if collection_methods != 'Not provided' %}")
-    b.p("How we collect it: {{ collection_methods }}.")
-    b.tag("{%p else %}")
-    b.p("[How you collect personal information: not provided. Describe it before publishing.]", italic=True)
-    b.tag("{%p endif %}")
-    b.tag("{%p if purposes != 'Not provided' %}")
-    b.p("Why we use it: {{ purposes }}.")
-    b.tag("{%p else %}")
-    b.p("[Why you use personal information: not provided. Describe it before publishing.]", italic=True)
-    b.tag("{%p endif %}")
-    b.h1("3.\u2002How We Use and Share Information")
-    b.tag("{{p sections.data_practices }}")
-    # Sale/sharing, cookies and children are facts the policy must state; when the client did not answer
-    # (cookies, analytics), a bracketed note tells them to before publishing, rather than staying silent.
-    b.tag("{%p if sells_or_shares == 'Yes' %}")
-    b.p(
-        "We sell or share personal information, including for cross-context behavioral advertising. You "
-        "may opt out at any time, as described in Section 5."
-    )
-    b.tag("{%p else %}")
-    b.p("We do not sell or share personal information.")
-    b.tag("{%p endif %}")
-    b.tag("{%p if uses_cookies == 'Yes' %}")
-    b.p("We use cookies and similar technologies on {{ website }}.")
-    b.tag("{%p elif uses_cookies == 'No' %}")
-    b.p("We do not use cookies on {{ website }}.")
-    b.tag("{%p else %}")
-    b.p("[Cookies: not provided. State whether {{ website }} uses cookies before publishing.]", italic=True)
-    b.tag("{%p endif %}")
-    b.tag("{%p if uses_analytics_or_ads == 'Yes' %}")
-    b.p("We use analytics or advertising services that may collect information about your visits.")
-    b.tag("{%p elif uses_analytics_or_ads == 'No' %}")
-    b.p("We do not use third-party analytics or advertising services.")
-    b.tag("{%p else %}")
-    b.p("[Analytics and advertising: not provided. State whether you use them before publishing.]", italic=True)
-    b.tag("{%p endif %}")
-    b.h1("4.\u2002Your Rights and Choices")
-    b.tag("{{p sections.consumer_rights }}")
-    b.h1("5.\u2002How to Exercise Your Rights")
-    b.p(
-        "To make a request, email {{ contact_email }} or use the contact options on {{ website }}. We will "
-        "confirm receipt within ten (10) business days and respond within forty-five (45) days. We may "
-        "need to verify your identity before acting on a request. You may use an authorized agent."
-    )
-    b.h1("6.\u2002Security and Retention")
-    b.p(
-        "We use reasonable administrative, technical and physical safeguards to protect personal "
-        "information, and keep it only as long as needed for the purposes described above or as required "
-        "by law."
-    )
-    b.h1("7.\u2002Children")
-    b.tag("{%p if children_under_13 == 'Yes' %}")
-    b.p(
-        "Some of our services may be used by children under 13. We collect personal information from a "
-        "child under 13 only with verifiable parental consent, as the Children's Online Privacy Protection "
-        "Act requires. A parent may review or delete their child's information by emailing {{ contact_email }}."
-    )
-    b.tag("{%p else %}")
-    b.p("Our services are not directed to children under 13, and we do not knowingly collect their data.")
-    b.tag("{%p endif %}")
-    b.h1("8.\u2002Changes to This Policy")
-    b.p(
-        "We may update this policy from time to time. The date above shows when it was last changed. "
-        "Material changes will be posted on {{ website }}."
-    )
-    b.h1("9.\u2002Contact Us")
-    b.p("{{ business_name }} \u2014 {{ contact_email }} \u2014 {{ website }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    for number, (key, heading) in enumerate(pp_analysis.POLICY_HEADINGS, 1):
+        b.h1(f"{number}.\u2002{heading}")
+        for body in POLICY_BODY.get(key, (f"parts.{key}",)):
+            b.tag(f"{{{{p {body} }}}}")
     b.spacer()
     b.p(
         "Note for {{ entity_name }} (remove before publishing): this policy was prepared by Performance West "
-        "({{ order_name }}, {{ report_date }}) from the information you provided and is not legal advice. "
-        "Review it against your actual practices and the law of {{ state }} and every state where your "
-        "customers live ({{ states_covered }}) before you publish it.",
+        "({{ order_name }}, {{ report_date }}) from the information you provided, applying {{ jurisdiction }}, "
+        "and is not legal advice. Complete every bracketed item, work through the remediation checklist, and "
+        "review the policy against your actual practices with qualified counsel licensed in "
+        "{{ counsel_jurisdiction }} and every state where your customers live ({{ states_covered }}) before you "
+        "publish it.",
         size=9,
         italic=True,
         color=GRAY,

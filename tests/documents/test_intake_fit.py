@@ -82,7 +82,9 @@ REALISTIC_FACTS: dict[str, list[str]] = {
     "Breach Response Plan": ["48,000", "Payment card numbers", "Gusto payroll", "Front Range Managed IT",
                              "New York", "To be assigned"],
     "Privacy Policy": ["privacy@juniperridge.example", "Online checkout", "Fulfilling orders",
-                       "We do not sell or share", "We use cookies", "not directed to children under 13"],
+                       # the sample uses site analytics: the policy discloses sharing and the opt-out link
+                       "Do Not Sell or Share My Personal Information", "We use cookies",
+                       "not directed to children under 13"],
 }  # fmt: skip
 
 MINIMAL_FACTS: dict[str, list[str]] = {

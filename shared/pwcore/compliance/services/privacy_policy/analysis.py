@@ -3,7 +3,8 @@ the privacy act of the business's own state), derived from the intake and laid o
 cross-references between them; contradictions between what the intake says and what it describes (a "we do not
 sell or share" answer next to advertising or analytics cookies); and `check_policy_text`, which reads a drafted
 policy and reports claims and cross-references that do not hold (an opt-out "described in Section 5" that
-Section 5 does not have).
+Section 5 does not have). `for_report` turns the analysis into the published policy's parts (its headings are
+POLICY_HEADINGS; references name headings, never numbers) with California plus the home state's act as the law.
 """
 
 from __future__ import annotations
@@ -12,8 +13,24 @@ import re
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis.common import FactsView, keywords, num
+from pwcore.compliance.analysis.common import FactsView, keywords, num, state_name
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, Frozen, finding
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartBullets,
+    PartNumbered,
+    PartParagraph,
+    PartSubheading,
+    PartTable,
+    ReportAnalysis,
+    bullets,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.analysis.privacy import (
     CALIFORNIA,
     CATEGORY_LABELS,
@@ -31,6 +48,7 @@ from pwcore.compliance.analysis.privacy import (
     state_privacy_law,
 )
 from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
+from pwcore.model.formatting import long_date
 
 SERVICE = "privacy_policy"
 CCPA = "ccpa_audit"
@@ -426,3 +444,262 @@ def check_policy_text(text: str, analysis: PrivacyPolicyAnalysis) -> list[Findin
                         owner="Performance West reviewer", priority="High" if topic == "opt-out" else "Medium",
                         authority="11 CCR 7011(a)"))
     return out
+
+
+# --- The published policy's parts -----------------------------------------------------------------------------
+
+# The published policy's headings, in order (tools/make_templates.py numbers and prints them; the parts' cross-
+# references name them, never a section number, so a reference always points at a heading the policy has).
+POLICY_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("collect", "Personal Information We Collect"),
+    ("use", "How We Use Personal Information"),
+    ("disclose", "How We Disclose, Sell or Share Personal Information"),
+    ("cookies", "Cookies and Opt-Out Preference Signals"),
+    ("retention", "How Long We Keep Personal Information"),
+    ("rights", "Your Privacy Rights"),
+    ("choices", "Your Privacy Choices"),
+    ("requests", "How to Submit a Request"),
+    ("fairness", "Non-Discrimination and Financial Incentives"),
+    ("states", "State Privacy Rights"),
+    ("minors", "Children and Minors Under 16"),
+    ("changes", "Changes to This Policy"),
+    ("contact", "Contact Us"),
+)
+HEADINGS = dict(POLICY_HEADINGS)
+OPT_OUT_LINK = "Do Not Sell or Share My Personal Information"
+CHOICES_LINK = "Your Privacy Choices"
+LIMIT_LINK = "Limit the Use of My Sensitive Personal Information"
+# Categories an advertising or analytics tracker receives (the rest go to service providers only).
+TRACKED = ("identifiers", "internet_activity", "commercial_information", "inferences", "geolocation")
+
+
+def see(key: str) -> str:
+    return f"see \u201c{HEADINGS[key]}\u201d below"
+
+
+def _rights_list(item: str) -> list[str]:
+    """'a description of consumers' rights: to know, delete, ... and non-discrimination' -> the rights."""
+    tail = item.split(":", 1)[-1].replace(" and ", ", ")
+    return [r.strip().removeprefix("to ").strip() for r in tail.split(",") if r.strip()]
+
+
+def for_report(intake: PrivacyPolicyIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The published policy's deterministic parts (tables, the state section, request methods) and the law applied:
+    California plus the privacy act of the business's own state. Findings go to the remediation checklist only."""
+    home = home_state(entity_state, intake.states) if entity_state else None
+    mf = MultiFacts((SERVICE, CCPA), as_of)
+    run = _Analysis(intake, mf, home, {})
+    result = run.run()
+    return ReportAnalysis(result=result, parts={**_policy_parts(run, result), **_internal_parts(result)},
+                          jurisdiction=_jurisdiction(result))
+
+
+def _internal_parts(result: PrivacyPolicyAnalysis) -> dict[str, Part]:
+    # The checklist and findings are the remediation checklist's; the sources appendix is not for a published
+    # policy, so it is left out of the parts altogether.
+    std = standard_parts(result)
+    return {k: v for k, v in std.items() if k != "sources"}
+
+
+def _jurisdiction(result: PrivacyPolicyAnalysis) -> Jurisdiction:
+    own = next((law for law in result.state_laws if law.state == result.home_state), None)
+    laws = CALIFORNIA
+    counsel = "California"
+    if own is not None:
+        laws += f" and {state_name(own.state)} ({own.act})"
+        counsel += f" and {state_name(own.state)}"
+    elif result.home_state and result.home_state != "CA":
+        counsel += f" and {state_name(result.home_state)}"
+    return Jurisdiction(laws=laws, counsel=counsel)
+
+
+def _policy_parts(a: _Analysis, r: PrivacyPolicyAnalysis) -> dict[str, Part]:
+    m, cc = a.m, a.cc
+    email = m.contact_email
+    cats = list(m.data_categories)
+    # A gap in the intake is printed as a bracketed note to the business, never papered over.
+    sources = "; ".join(m.collection_methods) or "[not provided]"
+    purposes = "; ".join(m.purposes) or "[not provided]"
+    gaps = ([para("[How you collect personal information: not provided. Describe it before publishing.]")]
+            if not m.collection_methods else []) + (
+        [para("[Why you use personal information: not provided. Describe it before publishing.]")]
+        if not m.purposes else [])
+    shares = r.must_disclose_sharing
+    sold = "Shared for cross-context behavioral advertising or analytics" if shares else "Not sold or shared"
+    timelines = cc.value("ccpa.req.response_timelines")
+    t = timelines if isinstance(timelines, dict) else {}
+    contents = as_list(a.fv.value("privacy.ccpa.policy_contents"))
+    rights = _rights_list(pick(contents, "description of consumers' rights"))
+    if not a.sensitive:
+        rights = [x for x in rights if "sensitive" not in x]
+    out: dict[str, Part] = {}
+
+    out["collect"] = part(
+        para("In the preceding 12 months we collected the categories of personal information below, from the "
+             "sources shown, for the business or commercial purposes shown. " + f"For how long we keep each "
+             f"category, {see('retention')}."),
+        table(("Category of personal information", "Sources", "Business or commercial purposes"),
+              ([CATEGORY_LABELS[c], sources, purposes] for c in cats), (1.6, 1.9, 2.5)),
+        *gaps,
+        *([para("Sensitive personal information we collect: "
+                + "; ".join(CATEGORY_LABELS[c] for c in cats if c in SENSITIVE_CATEGORIES) + "."),
+           para("[Whether sensitive personal information is used or disclosed beyond the purposes allowed by "
+                "11 CCR 7027(m): not provided. State it before publishing; if it is, keep the right to limit and "
+                "its link.]")]
+          if a.sensitive else []),
+    )
+    tracked = [c for c in cats if c in TRACKED] or cats
+    recipients = ("Service providers (order fulfilment, hosting, email, payment processing)")
+    rows = []
+    for c in cats:
+        s = sold if (shares and c in tracked) else "Not sold or shared"
+        third = "Advertising and analytics providers" if (shares and c in tracked) else "None"
+        rows.append([CATEGORY_LABELS[c], s, third, recipients])
+    if shares:
+        statement = (f"In the preceding 12 months we shared personal information with advertising and analytics "
+                     f"providers through cookies and similar technologies on our website, which California law "
+                     f"treats as \u201csharing\u201d for cross-context behavioral advertising. You may opt out "
+                     f"through the \u201c{OPT_OUT_LINK}\u201d link on our website (or the \u201c{CHOICES_LINK}\u201d "
+                     f"link); {see('choices')}.")
+    else:
+        statement = ("In the preceding 12 months we have not sold personal information or shared it for "
+                     "cross-context behavioral advertising.")
+    out["disclose"] = part(
+        para(statement),
+        para("The table shows, for each category, whether it was sold or shared in the preceding 12 months, the "
+             "categories of third parties it was sold or shared with, and the categories of recipients to whom it "
+             "was disclosed for a business purpose."),
+        table(("Category", "Sold or shared (preceding 12 months)", "Third parties sold or shared with",
+               "Disclosed for a business purpose to"), rows, (1.5, 1.5, 1.5, 1.5)),
+    )
+    trackers = "; ".join(r.tracking_vendors_or_purposes) or "none reported"
+    unknown = ([para(f"[Cookies: not provided. State whether {m.website} uses cookies before publishing.]")]
+               if m.uses_cookies is None and not a.cookies else [])
+    if m.uses_analytics_or_ads is None and not a.ads:
+        unknown.append(para("[Analytics and advertising: not provided. State whether you use them before "
+                            "publishing; if you do, the statement on selling and sharing must change.]"))
+    out["cookies"] = part(
+        *unknown,
+        para(("We use cookies and similar technologies on " + m.website + ". " if a.cookies else "")
+             + ("Other parties, such as advertising and analytics providers, may collect information about your "
+                f"online activities over time and across websites when you use our site (we use them for: {trackers})."
+                if a.ads else "We do not allow other parties to collect information about your online activities "
+                "across websites through our site.")),
+        subheading("Global Privacy Control and other opt-out preference signals"),
+        para("We treat a Global Privacy Control (GPC) or other opt-out preference signal sent by your browser as a "
+             "valid request to opt out of the sale and sharing of personal information for that browser or device "
+             "and for any consumer profile we associate with it, including your account when you are signed in. "
+             "You do not need to do anything else; to use a signal, turn it on in a browser or extension that "
+             "supports it."),
+        para("Browser \u201cDo Not Track\u201d signals other than an opt-out preference signal do not change how "
+             "our site works."),
+    )
+    out["retention"] = part(
+        para("We keep each category of personal information only as long as reasonably necessary for the purposes "
+             "for which it was collected, as follows:"),
+        table(("Category", "Retention period or criteria"),
+              ([CATEGORY_LABELS[c], "[Retention period or criteria: to be stated by the business before "
+                                    "publishing]"] for c in cats), (2.2, 3.8)),
+    )
+    out["rights"] = part(
+        para("If you are a California resident, you have these rights under the California Consumer Privacy Act, "
+             "as amended by the California Privacy Rights Act:"),
+        bullets(f"The right to {x}." for x in rights),
+        para(f"For the rights under other states' laws, {see('states')}. To exercise a right, {see('requests')}."),
+    )
+    choices = [para(f"You may opt out of the sale and sharing of your personal information at any time, through the "
+                    f"\u201c{OPT_OUT_LINK}\u201d link (or the \u201c{CHOICES_LINK}\u201d link) at the bottom of "
+                    f"every page of {m.website}, by emailing {email}, or by turning on an opt-out preference signal "
+                    f"such as Global Privacy Control. An opt-out request does not need to be verified.")
+               if shares else
+               para("Because we do not sell or share personal information, there is nothing to opt out of today. "
+                    "If that changes, we will update this policy and offer an opt-out before any sale or sharing, "
+                    "and we will honor Global Privacy Control signals.")]
+    if a.sensitive:
+        choices.append(para(f"You may limit the use of your sensitive personal information through the "
+                            f"\u201c{LIMIT_LINK}\u201d link or by emailing {email}."))
+    out["choices"] = part(*choices)
+    methods = [f"Email: {email}",
+               f"Online: the privacy request form on {m.website}" + (f" and the \u201c{CHOICES_LINK}\u201d link"
+                                                                   if shares else ""),
+               "Toll-free telephone: [add a toll-free number before publishing, unless the business operates "
+               "exclusively online and has a direct relationship with its consumers, in which case email is "
+               "sufficient]"]
+    out["requests"] = part(
+        para("You may submit a request to know, delete or correct your personal information by any of these "
+             "methods:"),
+        bullets(methods),
+        subheading("Response times"),
+        para(f"We confirm receipt within {t.get('confirm_receipt_business_days', '[see facts]')} business days and "
+             f"respond within {t.get('respond_calendar_days', '[see facts]')} calendar days. If we need more time, "
+             f"we will tell you why and may take up to {t.get('extension_calendar_days', '[see facts]')} more days "
+             f"({t.get('maximum_calendar_days', '[see facts]')} days in total)."),
+        subheading("Verification"),
+        para("To protect your information we verify your identity before acting on a request to know, delete or "
+             "correct, by matching information you give us with the information we hold. We ask for more "
+             "information for a request for specific pieces of personal information than for categories. We do "
+             "not verify requests to opt out of sale or sharing."),
+        subheading("Authorized agents"),
+        para(f"You may use an authorized agent to submit a request for you. The agent contacts us at {email} with "
+             "your signed permission; we may ask you to verify your identity directly or to confirm that you gave "
+             "the agent permission."),
+    )
+    out["fairness"] = part(
+        para("We will not discriminate against you for exercising any of your privacy rights: we will not deny you "
+             "goods or services, charge you a different price, or give you a different level of quality because "
+             "you exercised them."),
+        para("If we offer a financial incentive or a price or service difference tied to personal information "
+             "(for example a discount for joining our mailing list), we will give you a notice of financial "
+             "incentive before you opt in, describing its material terms, how to opt in and withdraw, and a "
+             "good-faith estimate of the value of your data and how we calculated it. You may withdraw at any "
+             "time."),
+    )
+    out["states"] = _states_part(r, email)
+    if m.children_under_13:
+        minors = para("Some of our services may be used by children under 13. We collect personal information from "
+                      "a child under 13 only with verifiable parental consent, as the Children's Online Privacy "
+                      "Protection Act requires, and a parent may review or delete it by emailing " + email + ". We "
+                      "sell or share the personal information of a consumer under 13 only if a parent or guardian "
+                      "authorizes it, and of a consumer aged 13 to 15 only if the consumer opts in.")
+    else:
+        minors = para("Our website is not directed to children under 13, and we do not knowingly collect their "
+                      "personal information. We have no actual knowledge of selling or sharing the personal "
+                      "information of consumers under 16; we would do so only with the consumer's opt-in consent "
+                      "(for a consumer under 13, a parent's or guardian's).")
+    out["minors"] = part(minors)
+    out["changes"] = part(
+        para("We review this policy at least once every 12 months. When we make a material change we post the "
+             "updated policy on " + m.website + ", change the \u201cLast updated\u201d date at the top, and, "
+             "where the change is significant, tell you by email or a notice on our website."),
+        para(f"Date last updated: {long_date(r.as_of)}."),
+    )
+    out["contact"] = part(
+        para(f"Questions or concerns about this policy or our privacy practices: {m.business_name}, {email}, "
+             f"{m.website}."),
+        para("You can view or download this policy from the \u201cPrivacy Policy\u201d link on our homepage; if you "
+             f"need it in another format because of a disability, email {email}."),
+    )
+    return out
+
+
+def _states_part(r: PrivacyPolicyAnalysis, email: str) -> Part:
+    laws = [law for law in r.state_laws if law.status != "Does not apply"]
+    if not laws:
+        return part(para("The rights described in this policy are those of California law. If your state's privacy "
+                         f"law gives you further rights, email {email} and we will honor them."))
+    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = []
+    for law in laws:
+        own = " (our home state)" if law.state == r.home_state else ""
+        blocks.append(subheading(f"{state_name(law.state)} residents: {law.act}{own}"))
+        if law.rights:
+            blocks.append(para(f"Under the {law.act} you may: {law.rights}."))
+        if law.appeal and not law.appeal.lower().startswith("not required"):
+            blocks.append(para(f"How to appeal: if we decline to act on your request, you may appeal by replying to "
+                               f"our decision or emailing {email} with the subject \u201cAppeal\u201d. The "
+                               f"{law.act} sets these terms for an appeal: {law.appeal.removeprefix('yes: ')}."))
+        if law.universal_opt_out.lower().startswith("required"):
+            blocks.append(para(f"We honor Global Privacy Control as a universal opt-out mechanism for "
+                               f"{state_name(law.state)} residents, as the {law.act} requires."))
+        blocks.append(para(f"To exercise these rights, {see('requests')}."))
+    return Part(blocks=blocks)
