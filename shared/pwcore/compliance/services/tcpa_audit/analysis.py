@@ -133,8 +133,9 @@ class _Analysis:
         elements = as_list(self.fv.value(pewc))
         src = self.src(pewc)
         if not self.pewc_required:
-            cl.add("Prior express written consent", "Not applicable", f"dialer '{m.dialer_type}' and channels "
-                   f"{', '.join(m.channels)}: no autodialed or prerecorded marketing", src)
+            cl.add("Prior express written consent", "Not applicable", f"{DIALER_LABELS[m.dialer_type].lower()} of "
+                   f"{', '.join(CHANNEL_NAMES.get(c, c) for c in m.channels)}: no autodialed or prerecorded "
+                   "marketing", src)
             return
         desc = m.consent_description or ""
         prechecked = bool(keywords(desc, PRECHECKED))
@@ -355,7 +356,7 @@ class _Analysis:
         hours = self.hours(window, states)
         self.dnc_and_dialing()
         labels, state_rules = self.state_laws(states)
-        quoted = ("tcpa.scope.autodialer_prerecorded", "tcpa.consent.esign", "tcpa.consent.one_to_one",
+        quoted = ("tcpa.scope.autodialer_prerecorded", "tcpa.consent.pewc_elements", "tcpa.consent.esign", "tcpa.consent.one_to_one",
                   "tcpa.calling_hours", "tcpa.dnc.internal_list")
         rules = {fid: as_text(self.fv.value(fid)) for fid in quoted}
         dmg = "tcpa.damages.statutory"
@@ -444,8 +445,12 @@ def _consent(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
              "64.1200(f)(9) prior express written consent is a written agreement, signed by the person called, that "
              "clearly authorizes the seller to deliver telemarketing using an autodialer or a recorded voice, "
              "specifies the telephone number, and includes a clear and conspicuous disclosure of that authorization "
-             "and that agreeing is not a condition of purchase. Each element is tested below."),
+             "and that agreeing is not a condition of purchase. "
+             + ("Each element is tested below." if r.pewc_required else "The rule does not apply to the programme "
+                "reported (see the table); the elements are listed for the case that the business adds automated "
+                "dialing or recorded messages.")),
         _rows(_items(r, "Written consent", "Prior express written consent")),
+        *([] if r.pewc_required else [bullets(r.rules["tcpa.consent.pewc_elements"].split("; "))]),
         subheading("Electronic signatures (E-SIGN)"),
         para(_sentence(r.rules["tcpa.consent.esign"])),
         subheading("One-to-one consent rule"),
@@ -480,8 +485,9 @@ def _hours(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
 
 def _dnc(r: TCPAAnalysis) -> Part:
     return part(
-        para("The safe harbor from do-not-call liability needs a registry scrub no more than the interval below "
-             "old, an internal do-not-call list kept to the federal standard, written procedures and training."),
+        para("The safe harbor from do-not-call liability needs a scrub against a version of the National "
+             "Do-Not-Call Registry no older than the interval in the table, an internal do-not-call list kept to the "
+             "federal standard, written procedures and trained staff."),
         _rows(_items(r, "National Do-Not-Call", "Internal do-not-call", "Established business", "Reassigned")),
         subheading("Internal do-not-call list: what the rule requires"),
         bullets(r.rules["tcpa.dnc.internal_list"].split("; ")),
