@@ -356,8 +356,8 @@ class _Analysis:
         hours = self.hours(window, states)
         self.dnc_and_dialing()
         labels, state_rules = self.state_laws(states)
-        quoted = ("tcpa.scope.autodialer_prerecorded", "tcpa.consent.pewc_elements", "tcpa.consent.esign", "tcpa.consent.one_to_one",
-                  "tcpa.calling_hours", "tcpa.dnc.internal_list")
+        quoted = ("tcpa.scope.autodialer_prerecorded", "tcpa.consent.pewc_elements", "tcpa.consent.esign",
+                  "tcpa.consent.one_to_one", "tcpa.calling_hours", "tcpa.dnc.internal_list")
         rules = {fid: as_text(self.fv.value(fid)) for fid in quoted}
         dmg = "tcpa.damages.statutory"
         low = self.fv.number(dmg, "per_violation_usd")
