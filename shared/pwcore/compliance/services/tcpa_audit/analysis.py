@@ -2,7 +2,9 @@
 10 business days (64.1200(a)(10)), calling hours checked in the called party's local time for every time zone of
 every state called (8 a.m. to 9 p.m. federally, narrower state windows from the facts), the Reassigned Numbers
 Database safe harbor, the 3% abandonment limit, national and internal do-not-call lists, vendors, and the state
-telemarketing laws of the states called, with the statutory damages at the intake's volume.
+telemarketing laws of the states called, with the statutory damages at the intake's volume. `for_report` turns the
+result into the report's parts (one per numbered section of the REPORT body) and names the states called as the law
+applied and the counsel jurisdiction.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from pwcore.compliance.analysis.parts import (
     Jurisdiction,
     Part,
     PartBlock,
-    PartTable,
     ReportAnalysis,
     bullets,
     checklist_table,
@@ -408,10 +409,6 @@ def _items(result: TCPAAnalysis, *stems: str) -> list[ChecklistItem]:
     return [i for i in result.checklist if i.requirement.startswith(stems)]
 
 
-def _rows(items: list[ChecklistItem]) -> PartTable:
-    return checklist_table(items)
-
-
 def _channels(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
     automated = m.dialer_type in AUTOMATED_DIALERS
     rows = []
@@ -449,7 +446,7 @@ def _consent(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
              + ("Each element is tested below." if r.pewc_required else "The rule does not apply to the programme "
                 "reported (see the table); the elements are listed for the case that the business adds automated "
                 "dialing or recorded messages.")),
-        _rows(_items(r, "Written consent", "Prior express written consent")),
+        checklist_table(_items(r, "Written consent", "Prior express written consent")),
         *([] if r.pewc_required else [bullets(r.rules["tcpa.consent.pewc_elements"].split("; "))]),
         subheading("Electronic signatures (E-SIGN)"),
         para(_sentence(r.rules["tcpa.consent.esign"])),
@@ -463,7 +460,7 @@ def _revocation(r: TCPAAnalysis) -> Part:
     return part(
         para("A consumer may revoke consent by any reasonable means, and the business must honour the revocation "
              "within the deadline below; the checklist records what the intake reports."),
-        _rows(_items(r, "Honor revocation", "Revocation")),
+        checklist_table(_items(r, "Honor revocation", "Revocation")),
     )
 
 
@@ -479,7 +476,7 @@ def _hours(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
         t = next(t for t in r.tables if t.title.startswith("Calling hours"))
         blocks.append(table(("State", "Zone", "Policy window (local)", "Federal", "State window", "State status",
                              "Source"), t.rows, (0.5, 0.8, 1.0, 0.6, 1.3, 0.9, 1.5)))
-    blocks.append(_rows(_items(r, "Calling hours", "Federal calling hours", "State calling hours")))
+    blocks.append(checklist_table(_items(r, "Calling hours", "Federal calling hours", "State calling hours")))
     return part(*blocks)
 
 
@@ -488,7 +485,8 @@ def _dnc(r: TCPAAnalysis) -> Part:
         para("The safe harbor from do-not-call liability needs a scrub against a version of the National "
              "Do-Not-Call Registry no older than the interval in the table, an internal do-not-call list kept to the "
              "federal standard, written procedures and trained staff."),
-        _rows(_items(r, "National Do-Not-Call", "Internal do-not-call", "Established business", "Reassigned")),
+        checklist_table(_items(r, "National Do-Not-Call", "Internal do-not-call", "Established business",
+                               "Reassigned")),
         subheading("Internal do-not-call list: what the rule requires"),
         bullets(r.rules["tcpa.dnc.internal_list"].split("; ")),
     )
@@ -499,7 +497,7 @@ def _dialing(r: TCPAAnalysis) -> Part:
         para("Abandoned-call limits apply to telemarketing placed with predictive or progressive dialers; caller ID "
              "applies to every telemarketing call; recorded messages must identify the caller and offer an "
              "automated opt-out; a seller answers for vendors calling on its behalf."),
-        _rows(_items(r, "Abandoned calls", "Caller ID", "Identification and opt-out", "Vendors")),
+        checklist_table(_items(r, "Abandoned calls", "Caller ID", "Identification and opt-out", "Vendors")),
     )
 
 
