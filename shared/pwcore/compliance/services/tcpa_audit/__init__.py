@@ -113,8 +113,18 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
+        ("Channels and Dialing Technology Reviewed", "parts.channels"),
+        ("Prior Express Written Consent", "parts.consent"),
         ("Consent Analysis", "sections.consent_analysis"),
+        ("Revocation of Consent", "parts.revocation"),
+        ("Calling Hours", "parts.calling_hours"),
+        ("Do-Not-Call Lists and Reassigned Numbers", "parts.dnc"),
+        ("Abandoned Calls, Caller ID, Recorded Messages and Vendors", "parts.dialing"),
+        ("State Telemarketing Laws", "parts.states"),
+        ("Exposure to Statutory Damages", "parts.exposure"),
         ("Risk Assessment", "sections.risk_assessment"),
+        ("Requirements Checklist", "parts.checklist"),
+        ("Findings by Priority", "parts.findings"),
         ("Remediation Plan", "sections.remediation_plan"),
     ),
 )

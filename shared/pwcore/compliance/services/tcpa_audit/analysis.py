@@ -2,7 +2,9 @@
 10 business days (64.1200(a)(10)), calling hours checked in the called party's local time for every time zone of
 every state called (8 a.m. to 9 p.m. federally, narrower state windows from the facts), the Reassigned Numbers
 Database safe harbor, the 3% abandonment limit, national and internal do-not-call lists, vendors, and the state
-telemarketing laws of the states called, with the statutory damages at the intake's volume.
+telemarketing laws of the states called, with the statutory damages at the intake's volume. `for_report` turns the
+result into the report's parts (one per numbered section of the REPORT body) and names the states called as the law
+applied and the counsel jurisdiction.
 """
 
 from __future__ import annotations
@@ -12,15 +14,30 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis.common import FactsView, keywords, num, state_name, usd
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.common import FactsView, clean, keywords, num, state_name, usd
+from pwcore.compliance.analysis.findings import AnalysisBase, ChecklistItem, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartBlock,
+    ReportAnalysis,
+    bullets,
+    checklist_table,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.analysis.privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
-from pwcore.compliance.services.tcpa_audit import TCPAAuditIntake
+from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS, TCPAAuditIntake
 
 SERVICE = "tcpa_audit"
 FEDERAL = "United States (TCPA: 47 U.S.C. 227; 47 CFR 64.1200)"
 AUTOMATED_DIALERS = frozenset({"predictive", "progressive", "autodialer", "unknown"})
 RECORDED = frozenset({"prerecorded_voice", "ringless_voicemail"})
+CHANNEL_NAMES = {"voice": "live voice calls", "sms": "texts", "mms": "multimedia texts", "fax": "faxes",
+                 "prerecorded_voice": "prerecorded calls", "ringless_voicemail": "ringless voicemail"}
 # Words in the consent description that defeat an element of written consent.
 PRECHECKED = ("pre-checked", "prechecked", "pre-ticked", "preticked", "checked by default", "default")
 BUNDLED = ("bundled", "terms of service", "terms and conditions", "condition of purchase", "required to")
@@ -45,6 +62,15 @@ class HoursCheck(Frozen):
     authority: str
 
 
+class StateRule(Frozen):
+    state: str  # "FL"
+    name: str  # "Florida"
+    act: str | None  # None: no row for the state in the reviewed table
+    rule: str
+    hours: str  # the state's window, or why none applies
+    authority: str
+
+
 class TCPAAnalysis(AnalysisBase):
     home_state: str | None
     jurisdictions: list[str]
@@ -52,6 +78,8 @@ class TCPAAnalysis(AnalysisBase):
     policy_window: CallingWindow | None
     hours: list[HoursCheck]
     counts: dict[str, int]
+    state_rules: list[StateRule]
+    rules: dict[str, str]  # fact id -> its reviewed text, for the report's prose parts
 
 
 def analyse(intake: TCPAAuditIntake, as_of: date, *, home: str | None = None, strict: bool = False,
@@ -106,8 +134,9 @@ class _Analysis:
         elements = as_list(self.fv.value(pewc))
         src = self.src(pewc)
         if not self.pewc_required:
-            cl.add("Prior express written consent", "Not applicable", f"dialer '{m.dialer_type}' and channels "
-                   f"{', '.join(m.channels)}: no autodialed or prerecorded marketing", src)
+            cl.add("Prior express written consent", "Not applicable", f"{DIALER_LABELS[m.dialer_type].lower()} of "
+                   f"{', '.join(CHANNEL_NAMES.get(c, c) for c in m.channels)}: no autodialed or prerecorded "
+                   "marketing", src)
             return
         desc = m.consent_description or ""
         prechecked = bool(keywords(desc, PRECHECKED))
@@ -197,7 +226,7 @@ class _Analysis:
                             ok = ok and start >= sun_lo and end <= sun_hi
                     state_status = "Met" if ok else "Not met"
                 elif isinstance(lo, int) and isinstance(hi, int):
-                    rule = f"{_clock(lo)} to {_clock(hi)} for {', '.join(only)} only"
+                    rule = f"{_clock(lo)} to {_clock(hi)} for {', '.join(CHANNEL_NAMES.get(x, x) for x in only)} only"
                 out.append(HoursCheck(state=s, zone=z, local_window=f"{_clock(start)} to {_clock(end)}",
                                       federal="Met" if fed_ok else "Not met", state_rule=rule,
                                       state_status=state_status, authority=row.source if row else fed_fact.source))
@@ -245,7 +274,8 @@ class _Analysis:
         internal = "tcpa.dnc.internal_list"
         req = "; ".join(as_list(self.fv.value(internal)))
         if m.keeps_internal_dnc is True:
-            cl.add("Internal do-not-call list", "Met", f"kept; it must meet: {req}", self.src(internal))
+            cl.add("Internal do-not-call list", "Met", "kept; it must meet each requirement of the rule (listed in the "
+                   "report)", self.src(internal))
         else:
             cl.add("Internal do-not-call list", "Not met" if m.keeps_internal_dnc is False else "Review",
                    "no internal list" if m.keeps_internal_dnc is False else "the intake does not say",
@@ -283,18 +313,40 @@ class _Analysis:
                    action="Require TCPA compliance, consent records and DNC scrubbing in vendor contracts, and audit "
                           "them")
 
-    def state_laws(self, states: list[str]) -> list[str]:
-        labels = []
+    def state_laws(self, states: list[str]) -> tuple[list[str], list[StateRule]]:
+        labels: list[str] = []
+        rules: list[StateRule] = []
         for s in states:
             row = self.fv.row("states.mini_tcpa", s)
             if row is None:
+                rules.append(StateRule(state=s, name=state_name(s), act=None, rule="", hours="federal window only "
+                                       "in the reviewed facts", authority="State law (not in the reviewed facts)"))
+                self.cl.add(f"State telemarketing law: {state_name(s)}", "Review", "the reviewed facts hold no "
+                            "state telemarketing rule for this state; state registration, a state do-not-call list "
+                            "or narrower hours may still apply", "State law (not in the reviewed facts)",
+                            priority="Medium", owner="Owner",
+                            action=f"Have counsel confirm {state_name(s)}'s telemarketing registration, do-not-call "
+                                   "and calling-hour rules before calling or texting its numbers")
                 continue
-            name = str(row.cells.get("name", "state telemarketing law"))
+            c = row.cells
+            name = str(c.get("name", "state telemarketing law"))
+            lo, hi = c.get("calling_start"), c.get("calling_end")
+            scope = c.get("hours_channels")
+            hours = "no window narrower than the federal one"
+            if isinstance(lo, int) and isinstance(hi, int):
+                hours = f"{_clock(lo)} to {_clock(hi)}"
+                sun_lo, sun_hi = c.get("sunday_start"), c.get("sunday_end")
+                if isinstance(sun_lo, int) and isinstance(sun_hi, int):
+                    hours += f"; {_clock(sun_lo)} to {_clock(sun_hi)} on Sundays"
+                if isinstance(scope, list):
+                    hours += f" (for {', '.join(CHANNEL_NAMES.get(str(x), str(x)) for x in scope)} only)"
+            rules.append(StateRule(state=s, name=state_name(s), act=name, rule=str(c.get("rule", "")), hours=hours,
+                                   authority=row.source))
             labels.append(f"{state_name(s)} ({name})")
-            self.cl.add(f"{name}", "Review", str(row.cells.get("rule", "")), row.source,
+            self.cl.add(f"{name}", "Review", str(c.get("rule", "")), row.source,
                         priority="High" if s in ("FL", "OK", "MD") else "Medium", owner="Marketing",
-                        action=f"Apply {name} to calls and texts to {s} numbers: {row.cells.get('rule', '')}")
-        return labels
+                        action=f"Apply {name} to calls and texts to {s} numbers: {c.get('rule', '')}")
+        return labels, rules
 
     def run(self) -> TCPAAnalysis:
         m = self.m
@@ -304,7 +356,10 @@ class _Analysis:
         window = parse_window(m.calling_hours_policy)
         hours = self.hours(window, states)
         self.dnc_and_dialing()
-        labels = self.state_laws(states)
+        labels, state_rules = self.state_laws(states)
+        quoted = ("tcpa.scope.autodialer_prerecorded", "tcpa.consent.pewc_elements", "tcpa.consent.esign",
+                  "tcpa.consent.one_to_one", "tcpa.calling_hours", "tcpa.dnc.internal_list")
+        rules = {fid: as_text(self.fv.value(fid)) for fid in quoted}
         dmg = "tcpa.damages.statutory"
         low = self.fv.number(dmg, "per_violation_usd")
         high = self.fv.number(dmg, "per_willful_or_knowing_violation_usd")
@@ -325,4 +380,171 @@ class _Analysis:
             service=SERVICE, as_of=self.fv.as_of, tables=tables, checklist=self.cl.items, findings=findings,
             facts_used=[u.id for u in self.fv.used], sources=self.fv.used, stale_facts=self.fv.stale,
             home_state=self.home, jurisdictions=[FEDERAL, *labels], pewc_required=self.pewc_required,
-            policy_window=window, hours=hours, counts=counts(self.cl.items, findings))
+            policy_window=window, hours=hours, counts=counts(self.cl.items, findings),
+            state_rules=state_rules, rules=rules)
+
+
+# --- The report: the analysis as report parts -------------------------------------------------------------------
+
+LAWS = "Federal law (TCPA, 47 U.S.C. 227; 47 C.F.R. 64.1200; Telemarketing Sales Rule)"
+
+
+def _sentence(text: str) -> str:
+    """A reviewed fact as a sentence: first letter up (not .capitalize(), which lowers 'FCC'), one full stop."""
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
+def _lower(label: str) -> str:
+    """'Live voice calls' -> 'live voice calls'; 'SMS text messages' stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _items(result: TCPAAnalysis, *stems: str) -> list[ChecklistItem]:
+    """The checklist items whose requirement starts with one of `stems`, in checklist order."""
+    return [i for i in result.checklist if i.requirement.startswith(stems)]
+
+
+def _channels(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
+    automated = m.dialer_type in AUTOMATED_DIALERS
+    rows = []
+    for ch in m.channels:
+        if ch in RECORDED:
+            need = "Prior express written consent for telemarketing; prior express consent otherwise"
+        elif ch == "fax":
+            need = "Prior express invitation or permission, or an established business relationship with an opt-out"
+        elif automated:
+            need = "Prior express written consent for telemarketing with automated dialing"
+        else:
+            need = "No consent rule for manually dialed calls; do-not-call, hours and caller ID rules apply"
+        rows.append([CHANNEL_LABELS[ch], DIALER_LABELS[m.dialer_type] if ch not in RECORDED else "Recorded voice",
+                     need])
+    return part(
+        para(f"The review covered {_and([_lower(CHANNEL_LABELS[c]) for c in m.channels])}, at a reported volume "
+             f"of {m.monthly_volume:,} calls and messages a month. Dialing technology reported: "
+             f"{_lower(DIALER_LABELS[m.dialer_type])}. {_sentence(r.rules['tcpa.scope.autodialer_prerecorded'])}"),
+        table(("Channel", "Technology", "What the federal rules require"), rows, (1.3, 1.1, 3.6)),
+        para("Prior express written consent is required for this programme." if r.pewc_required else
+             "On the facts reported, no channel uses automated dialing or a recorded voice, so the federal written "
+             "consent rule does not apply; the do-not-call, calling-hour, caller ID and state rules still do."),
+    )
+
+
+def _consent(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
+    desc = f" The business describes its process as: \u201c{clean(m.consent_description)}\u201d" \
+        if m.consent_description else ""
+    blocks: list[PartBlock] = [
+        para(f"Consent is captured by: {CONSENT_LABELS[m.consent_capture].lower()}.{desc} Under 47 C.F.R. "
+             "64.1200(f)(9) prior express written consent is a written agreement, signed by the person called, that "
+             "clearly authorizes the seller to deliver telemarketing using an autodialer or a recorded voice, "
+             "specifies the telephone number, and includes a clear and conspicuous disclosure of that authorization "
+             "and that agreeing is not a condition of purchase. "
+             + ("Each element is tested below." if r.pewc_required else "The rule does not apply to the programme "
+                "reported (see the table); the elements are listed for the case that the business adds automated "
+                "dialing or recorded messages.")),
+        checklist_table(_items(r, "Written consent", "Prior express written consent")),
+        *([] if r.pewc_required else [bullets(r.rules["tcpa.consent.pewc_elements"].split("; "))]),
+        subheading("Electronic signatures (E-SIGN)"),
+        para(_sentence(r.rules["tcpa.consent.esign"])),
+        subheading("One-to-one consent rule"),
+        para(_sentence(r.rules["tcpa.consent.one_to_one"])),
+    ]
+    return part(*blocks)
+
+
+def _revocation(r: TCPAAnalysis) -> Part:
+    return part(
+        para("A consumer may revoke consent by any reasonable means, and the business must honour the revocation "
+             "within the deadline below; the checklist records what the intake reports."),
+        checklist_table(_items(r, "Honor revocation", "Revocation")),
+    )
+
+
+def _hours(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
+    policy = f"\u201c{clean(m.calling_hours_policy).strip().rstrip('.')}\u201d" if m.calling_hours_policy else \
+        "not provided"
+    blocks: list[PartBlock] = [
+        para(f"Federal rule: {r.rules['tcpa.calling_hours']}. Several states set a narrower window. The business's "
+             f"calling hours policy is {policy}; it is checked below in every time zone of every state called, "
+             "at its widest over the year (standard and daylight time)."),
+    ]
+    if r.hours:
+        t = next(t for t in r.tables if t.title.startswith("Calling hours"))
+        blocks.append(table(("State", "Zone", "Policy window (local)", "Federal", "State window", "State status",
+                             "Source"), t.rows, (0.5, 0.8, 1.0, 0.6, 1.3, 0.9, 1.5)))
+    blocks.append(checklist_table(_items(r, "Calling hours", "Federal calling hours", "State calling hours")))
+    return part(*blocks)
+
+
+def _dnc(r: TCPAAnalysis) -> Part:
+    return part(
+        para("The safe harbor from do-not-call liability needs a scrub against a version of the National "
+             "Do-Not-Call Registry no older than the interval in the table, an internal do-not-call list kept to the "
+             "federal standard, written procedures and trained staff."),
+        checklist_table(_items(r, "National Do-Not-Call", "Internal do-not-call", "Established business",
+                               "Reassigned")),
+        subheading("Internal do-not-call list: what the rule requires"),
+        bullets(r.rules["tcpa.dnc.internal_list"].split("; ")),
+    )
+
+
+def _dialing(r: TCPAAnalysis) -> Part:
+    return part(
+        para("Abandoned-call limits apply to telemarketing placed with predictive or progressive dialers; caller ID "
+             "applies to every telemarketing call; recorded messages must identify the caller and offer an "
+             "automated opt-out; a seller answers for vendors calling on its behalf."),
+        checklist_table(_items(r, "Abandoned calls", "Caller ID", "Identification and opt-out", "Vendors")),
+    )
+
+
+def _states(r: TCPAAnalysis) -> Part:
+    if not r.state_rules:
+        return part(para("The intake lists no state called; only the federal rules were applied."))
+    blocks: list[PartBlock] = [para("Each state called was checked against the reviewed state telemarketing laws "
+                                    "(registration, calling hours, consent and state do-not-call rules).")]
+    for s in r.state_rules:
+        blocks.append(subheading(s.name))
+        if s.act is None:
+            blocks.append(para(f"The reviewed facts hold no state telemarketing rule for {s.name}. The federal rules "
+                               "above apply; counsel should confirm whether the state requires telemarketer "
+                               "registration, keeps its own do-not-call list or sets narrower calling hours."))
+            continue
+        blocks.append(table(("Item", "State rule"), [["Law", s.act], ["Requirements", s.rule],
+                                                     ["Calling hours", s.hours], ["Authority", s.authority]],
+                            (1.2, 4.8)))
+    return part(*blocks)
+
+
+def _exposure(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
+    t = r.tables[0]
+    return part(
+        para(f"Each call or text that violates the TCPA is a separate violation with statutory damages per message. "
+             f"The figures below multiply them by the reported volume of {m.monthly_volume:,} calls and messages a "
+             "month. They show the scale of exposure if a month's messages were found to violate the rules, not a "
+             "prediction of liability; state laws called above may add their own damages."),
+        table(t.columns, t.rows, (1.4, 1.0, 1.4, 2.2)),
+    )
+
+
+def for_report(intake: TCPAAuditIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The analysis as report parts, with the law of the states called (the entity's state when none)."""
+    r = analyse(intake, as_of, home=entity_state or None)
+    parts = {
+        "channels": _channels(intake, r),
+        "consent": _consent(intake, r),
+        "revocation": _revocation(r),
+        "calling_hours": _hours(intake, r),
+        "dnc": _dnc(r),
+        "dialing": _dialing(r),
+        "states": _states(r),
+        "exposure": _exposure(intake, r),
+        **standard_parts(r),
+    }
+    names = [s.name for s in r.state_rules] or ([state_name(r.home_state)] if r.home_state else [])
+    laws = f"{LAWS} and the telemarketing laws of {_and(names)}" if names else LAWS
+    return ReportAnalysis(result=r, parts=parts,
+                          jurisdiction=Jurisdiction(laws=laws, counsel=_and(names) if names else "the United States"))
