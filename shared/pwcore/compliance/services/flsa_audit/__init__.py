@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pwcore.compliance.fields import IntakeModel, ShortText, Text, USState
 from pwcore.compliance.services import define
 from pwcore.compliance.services.common import Facts, Row, count, opt, states, yes_no
-from pwcore.compliance.services.report_spec import ReportSpec
+from pwcore.compliance.services.report_spec import ItemList, ReportSpec, TableSpec
 from pwcore.model.formatting import free_text, money, quantity
 
 Exemption = Literal[
@@ -122,6 +122,25 @@ def build_facts(m: FLSAAuditIntake) -> dict[str, Any]:
     }
 
 
+ROLES = TableSpec(
+    "Roles Reviewed",
+    "The following roles were reported in the intake questionnaire ({{ employee_count }} employees in total). "
+    "Annual pay marked (est.) is an estimate for hourly roles: the hourly rate times the reported weekly "
+    "hours times 52 weeks, at straight time.",
+    "roles",
+    ("Role", "Headcount", "Exemption Claimed", "Pay Basis", "Pay Rate", "Annual Pay", "Weekly Hours"),
+    ("title", "headcount", "exemption", "pay_basis", "pay_rate", "annual_pay", "weekly_hours"),
+    (1.2, 0.8, 1.0, 0.7, 1.1, 1.0, 0.7),
+)
+
+DUTIES = ItemList(
+    "Duties Reported",
+    "The primary duties of each role, as described by the client:",
+    "roles",
+    "{{ r.title }}:",
+    "{{ r.duties }}",
+)
+
 REPORT = ReportSpec(
     "This audit reviewed exemption classification, salary basis and level, minimum wage, overtime, the regular "
     "rate and recordkeeping for the roles reported in the intake, applying {{ jurisdiction }}; the federal rules "
@@ -140,7 +159,8 @@ REPORT = ReportSpec(
     (
         ("Executive Summary", "sections.executive_summary"),
         ("Scope and Method", "parts.scope"),
-        ("Roles Reviewed", "parts.roles"),
+        (ROLES.title, ROLES),
+        (DUTIES.title, DUTIES),
         ("Exemption Classification by Role", "parts.classification"),
         ("Classification Discussion", "sections.classification_analysis"),
         ("Minimum Wage and Tip Credit", "parts.minimum_wage"),

@@ -659,7 +659,6 @@ def for_report(intake: FLSAAuditIntake, as_of: date, entity_state: str) -> Repor
     names = _join([state_name(s) for s in states])
     parts = {
         "scope": _scope_part(intake, result, names),
-        "roles": _roles_part(intake),
         "classification": _classification_part(intake, result),
         "minimum_wage": _minimum_wage_part(a, result, states),
         "overtime": _overtime_part(a, intake, result, states),
@@ -736,21 +735,6 @@ def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
         para("Every figure applied comes from Performance West's reviewed facts, listed with its source and "
              "effective date in the appendix. The audit relies on the intake as reported; it did not examine "
              "individual payroll or time records."),
-    )
-
-
-def _roles_part(m: FLSAAuditIntake) -> Part:
-    rows = []
-    for r in m.roles:
-        pay = (f"{usd(dec(r.annual_salary))}/year" if r.pay_basis == "salary" and r.annual_salary is not None
-               else f"{usd(dec(r.hourly_rate or 0))}/hour")
-        rows.append([clean(r.title), str(r.headcount), r.pay_basis.capitalize(), pay, num(dec(r.weekly_hours)),
-                     EXEMPTION_LABEL[r.exemption_claimed], clean(r.duties) or "Not provided"])
-    return part(
-        para("The roles below are those reported in the intake questionnaire, with the pay, hours and duties "
-             "given for each."),
-        table(("Role", "Employees", "Pay basis", "Pay", "Weekly hours", "Exemption claimed", "Duties"), rows,
-              (1.0, 0.6, 0.6, 0.9, 0.6, 0.9, 2.0)),
     )
 
 
