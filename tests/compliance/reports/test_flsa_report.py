@@ -197,7 +197,7 @@ def test_parts_follow_the_intake(hourly: Rendered) -> None:
     assert classification.count("Texas:") == len(HOURLY_TX["roles"])
     assert "Salary basis" not in classification  # no exemption claimed: no salary tests
     overtime = hourly.between("Overtime", "Regular Rate")
-    assert "Texas: no daily overtime rule appears in the reviewed state table" in overtime
+    assert "Texas: no general daily overtime rule appears in the reviewed state table" in overtime
     assert "reports no bonuses or commissions" in hourly.between("Regular Rate", "Hours Worked and Recordkeeping")
     assert "hours worked are not tracked" in hourly.between("Hours Worked and Recordkeeping", "State Law Requirements")
     wage = hourly.between("Minimum Wage and Tip Credit", "Overtime")

@@ -714,17 +714,19 @@ def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
     exempt = [clean(r.title) for r in m.roles if r.exemption_claimed != "none"]
     return part(
         para(f"This audit reviewed {_plural(len(m.roles), 'role')} covering {_plural(employees, 'employee')} "
-             f"(the business reports {_plural(m.headcount, 'employee')} in total) working in {names}, as of "
+             + ("" if employees == m.headcount else f"(the business reports {_plural(m.headcount, 'employee')} in "
+                "total) ")
+             + f"working in {names}, as of "
              f"{result.as_of.strftime('%B %-d, %Y')}. "
-             + (f"The roles treated as exempt are {_join(exempt)}." if exempt else
+             + (f"Roles treated as exempt: {_join(exempt)}." if exempt else
                 "No role is treated as exempt from overtime.")),
         subheading("Method"),
         numbered([
             "Every role was tested in every work state: as the intake does not say how many employees of a role "
             "work in each state, each state is analysed as if the whole role worked there.",
-            "Roles treated as exempt were tested for salary basis, the federal salary level, any higher state "
-            "salary threshold and the duties of the exemption claimed; the duties are screened for indicators "
-            "only, since the primary-duty test is a judgement for the reviewer and counsel.",
+            *(["Roles treated as exempt were tested for salary basis, the federal salary level, any higher state "
+               "salary threshold and the duties of the exemption claimed; the duties are screened for indicators "
+               "only, since the primary-duty test is a judgement for the reviewer and counsel."] if exempt else []),
             "Every role's pay per hour worked was compared with the higher of the federal and state minimum wage.",
             "Weekly overtime over 40 hours and each state's daily overtime rule were applied to the reported "
             "weekly hours; bonuses and commissions were checked against the regular-rate rules.",
@@ -802,8 +804,10 @@ def _overtime_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis, state
     for s in states:
         d = a.fv.row("states.daily_overtime", s)
         if d is None:
-            blocks.append(para(f"{state_name(s)}: no daily overtime rule appears in the reviewed state table; "
-                               f"under federal law, {no_daily.value} ({no_daily.source})."))
+            rule_text = str(no_daily.value)
+            blocks.append(para(f"{state_name(s)}: no general daily overtime rule appears in the reviewed state "
+                               "table (industry-specific daily rules are not listed there). Federally, "
+                               f"{rule_text} ({no_daily.source})."))
         else:
             likely = sorted({f"{x.role}: {x.daily_overtime.detail}" for x in result.roles
                              if x.state == s and x.daily_overtime and "likely" in x.daily_overtime.detail})
