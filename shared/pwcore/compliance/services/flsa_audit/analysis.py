@@ -659,7 +659,7 @@ def for_report(intake: FLSAAuditIntake, as_of: date, entity_state: str) -> Repor
     names = _join([state_name(s) for s in states])
     parts = {
         "scope": _scope_part(intake, result, names),
-        "classification": _classification_part(intake, result),
+        "classification": _classification_part(a, result),
         "minimum_wage": _minimum_wage_part(a, result, states),
         "overtime": _overtime_part(a, intake, result, states),
         "regular_rate": _regular_rate_part(a, intake, result),
@@ -740,7 +740,8 @@ def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
     )
 
 
-def _classification_part(m: FLSAAuditIntake, result: FLSAAnalysis) -> Part:
+def _classification_part(a: _Analysis, result: FLSAAnalysis) -> Part:
+    non_exempt_authority = f"{a.fv.source('flsa.min_wage.federal')}; {a.fv.source('flsa.overtime.rule')}"
     blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [para(
         "Each role was tested in each work state. \u201cMet\u201d means the intake's figures satisfy the test; "
         "\u201cNot met\u201d means they do not; \u201cReview\u201d means the test turns on facts the intake does "
@@ -752,7 +753,7 @@ def _classification_part(m: FLSAAuditIntake, result: FLSAAnalysis) -> Part:
         for r in rows:
             tests = r.tests or [Test(test="Exemption", status="Not applicable",
                                      detail="classified non-exempt: minimum wage and overtime apply",
-                                     authority="29 U.S.C. 206, 207")]
+                                     authority=non_exempt_authority)]
             blocks.append(para(f"{state_name(r.state)}:"))
             blocks.append(table(TEST_HEADERS, ([t.test, t.status, t.detail, t.authority] for t in tests),
                                 TEST_WIDTHS))
