@@ -132,6 +132,7 @@ ROLES = TableSpec(
     ("title", "headcount", "exemption", "pay_basis", "pay_rate", "annual_pay", "weekly_hours"),
     (1.2, 0.8, 1.0, 0.7, 1.1, 1.0, 0.7),
 )
+
 DUTIES = ItemList(
     "Duties Reported",
     "The primary duties of each role, as described by the client:",
@@ -141,10 +142,12 @@ DUTIES = ItemList(
 )
 
 REPORT = ReportSpec(
-    "This audit reviewed exemption classification, salary basis and level, overtime and recordkeeping "
-    "practices under the Fair Labor Standards Act (29 U.S.C. \u00a7 201 et seq.) and its regulations "
-    "(29 C.F.R. Part 541), and the wage and hour law of {{ state }}, for the roles listed in Section 2. "
-    "It did not include a payroll-level audit of individual time records.",
+    "This audit reviewed exemption classification, salary basis and level, minimum wage, overtime, the regular "
+    "rate and recordkeeping for the roles reported in the intake, applying {{ jurisdiction }}; the federal rules "
+    "are those of the Fair Labor Standards Act (29 U.S.C. \u00a7 201 et seq.) and its regulations (29 C.F.R. "
+    "Parts 516, 541 and 778). It relied on the pay, hours and duties reported in the intake and did not include "
+    "a payroll-level audit of individual time records; the back-pay figures are estimates for planning, not a "
+    "calculation of wages owed.",
     (
         ("Employees", "{{ employee_count }}", None),
         ("Work states", "{{ states_covered }}", None),
@@ -155,9 +158,20 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
+        ("Scope and Method", "parts.scope"),
         (ROLES.title, ROLES),
         (DUTIES.title, DUTIES),
-        ("Classification Analysis", "sections.classification_analysis"),
+        ("Exemption Classification by Role", "parts.classification"),
+        ("Classification Discussion", "sections.classification_analysis"),
+        ("Minimum Wage and Tip Credit", "parts.minimum_wage"),
+        ("Overtime", "parts.overtime"),
+        ("Regular Rate", "parts.regular_rate"),
+        ("Hours Worked and Recordkeeping", "parts.recordkeeping"),
+        ("State Law Requirements", "parts.state_law"),
+        ("Risk Ratings", "parts.risk"),
+        ("Back-Pay Exposure Estimate", "parts.exposure"),
+        ("Findings", "parts.findings"),
+        ("Requirement Checklist", "parts.checklist"),
         ("Remediation Plan", "sections.remediation_plan"),
     ),
 )

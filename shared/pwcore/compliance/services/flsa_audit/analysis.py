@@ -41,6 +41,25 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartBullets,
+    PartNumbered,
+    PartParagraph,
+    PartSubheading,
+    PartTable,
+    ReportAnalysis,
+    bullets,
+    checklist_table,
+    facts_table,
+    numbered,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.services.flsa_audit import FLSAAuditIntake, FLSARole
 
 SERVICE = "flsa_audit"
@@ -623,3 +642,264 @@ def _totals(lines: list[ExposureLine]) -> list[ExposureTotal]:
             out.append(ExposureTotal(method=f"{which} estimate", total_2y=sum((x.total_2y for x in mine), Decimal(0)),
                                      total_3y=sum((x.total_3y for x in mine), Decimal(0))))
     return out
+
+
+# --- the report -------------------------------------------------------------------------------------------------
+
+TEST_HEADERS = ("Test", "Status", "Detail", "Authority")
+TEST_WIDTHS = (1.1, 0.6, 3.0, 1.3)
+
+
+def for_report(intake: FLSAAuditIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The analysis as report parts: one per section of the audit (the LLM writes only the prose sections)."""
+    fv = FactsView(SERVICE, as_of)
+    a = _Analysis(intake, fv)
+    result = a.run()
+    states = list(dict.fromkeys(intake.states))
+    names = _join([state_name(s) for s in states])
+    parts = {
+        "scope": _scope_part(intake, result, names),
+        "classification": _classification_part(a, result),
+        "minimum_wage": _minimum_wage_part(a, result, states),
+        "overtime": _overtime_part(a, intake, result, states),
+        "regular_rate": _regular_rate_part(a, intake, result),
+        "recordkeeping": _recordkeeping_part(a, intake, result),
+        "state_law": part(*facts_table(result.tables[0], (0.9, 1.2, 2.0, 1.9))),
+        "risk": _risk_part(result),
+        "exposure": _exposure_part(a, result),
+    }
+    # The report parts read facts the core analysis did not (the daily-overtime rule, the good-faith defense):
+    # the sources appendix lists every one of them.
+    result = result.model_copy(update={"sources": fv.used, "facts_used": [u.id for u in fv.used],
+                                       "stale_facts": fv.stale})
+    parts.update(standard_parts(result))
+    return ReportAnalysis(result=result, parts=parts, jurisdiction=Jurisdiction(
+        laws=f"Federal law (Fair Labor Standards Act) and the wage and hour laws of {names}", counsel=names))
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _conclusion(rows: list[RoleStateAnalysis]) -> str:
+    x = rows[0]
+    if x.exemption_claimed == "none":
+        return "non-exempt: minimum wage and overtime apply"
+    failing = [state_name(r.state) for r in rows if r.exemption_fails]
+    if failing:
+        return f"exemption fails ({_join(failing)}): treat as non-exempt"
+    if any(r.duties_at_risk for r in rows):
+        return "at risk: the duties described point away from the exemption"
+    if any(t.status == "Review" and t.test != "Duties test" and t.test != "Salary basis" for r in rows
+           for t in r.tests):
+        return "likely exempt, but the salary is close to a threshold to be confirmed"
+    return "likely exempt if the primary duty is confirmed"
+
+
+def _by_role(result: FLSAAnalysis) -> dict[str, list[RoleStateAnalysis]]:
+    out: dict[str, list[RoleStateAnalysis]] = {}
+    for x in result.roles:
+        out.setdefault(x.role, []).append(x)
+    return out
+
+
+def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
+    employees = sum(r.headcount for r in m.roles)
+    exempt = [clean(r.title) for r in m.roles if r.exemption_claimed != "none"]
+    return part(
+        para(f"This audit reviewed {_plural(len(m.roles), 'role')} covering {_plural(employees, 'employee')} "
+             + ("" if employees == m.headcount else f"(the business reports {_plural(m.headcount, 'employee')} in "
+                "total) ")
+             + f"working in {names}, as of "
+             f"{result.as_of.strftime('%B %-d, %Y')}. "
+             + (f"Roles treated as exempt: {_join(exempt)}." if exempt else
+                "No role is treated as exempt from overtime.")),
+        subheading("Method"),
+        numbered([
+            "Every role was tested in every work state: as the intake does not say how many employees of a role "
+            "work in each state, each state is analysed as if the whole role worked there.",
+            *(["Roles treated as exempt were tested for salary basis, the federal salary level, any higher state "
+               "salary threshold and the duties of the exemption claimed; the duties are screened for indicators "
+               "only, since the primary-duty test is a judgement for the reviewer and counsel."] if exempt else []),
+            "Every role's pay per hour worked was compared with the higher of the federal and state minimum wage.",
+            "Weekly overtime over 40 hours and each state's daily overtime rule were applied to the reported "
+            "weekly hours; bonuses and commissions were checked against the regular-rate rules.",
+            "Recordkeeping was compared with the federal payroll-record and retention rules.",
+            "Each role received a risk rating with its reasons, and back pay was estimated, with the arithmetic "
+            "shown, for every role whose overtime may be unpaid.",
+        ]),
+        para("Every figure applied comes from Performance West's reviewed facts, listed with its source and "
+             "effective date in the appendix. The audit relies on the intake as reported; it did not examine "
+             "individual payroll or time records."),
+    )
+
+
+def _classification_part(a: _Analysis, result: FLSAAnalysis) -> Part:
+    non_exempt_authority = f"{a.fv.source('flsa.min_wage.federal')}; {a.fv.source('flsa.overtime.rule')}"
+    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [para(
+        "Each role was tested in each work state. \u201cMet\u201d means the intake's figures satisfy the test; "
+        "\u201cNot met\u201d means they do not; \u201cReview\u201d means the test turns on facts the intake does "
+        "not settle (the duties, deductions from salary, a threshold to be confirmed).")]
+    for role, rows in _by_role(result).items():
+        x = rows[0]
+        blocks.append(subheading(f"{role} ({_plural(x.headcount, 'employee')}; exemption claimed: "
+                                 f"{EXEMPTION_LABEL[x.exemption_claimed]})"))
+        for r in rows:
+            tests = r.tests or [Test(test="Exemption", status="Not applicable",
+                                     detail="classified non-exempt: minimum wage and overtime apply",
+                                     authority=non_exempt_authority)]
+            blocks.append(para(f"{state_name(r.state)}:"))
+            blocks.append(table(TEST_HEADERS, ([t.test, t.status, t.detail, t.authority] for t in tests),
+                                TEST_WIDTHS))
+        blocks.append(para(f"Conclusion for {role}: {_conclusion(rows)}."))
+    return part(*blocks)
+
+
+def _minimum_wage_part(a: _Analysis, result: FLSAAnalysis, states: list[str]) -> Part:
+    rows = [[x.role, state_name(x.state), usd(x.hourly_equivalent), x.minimum_wage.status, x.minimum_wage.detail]
+            for x in result.roles]
+    fed = a.fv.fact("flsa.tips.tipped_employee")
+    tips = [c for c in result.checklist if c.requirement.startswith(("Tip credit", "Local minimum"))]
+    return part(
+        para(f"Every hour worked must be paid at least the higher of the federal minimum wage "
+             f"({usd(a.fv.number('flsa.min_wage.federal'))}/hour) and the state minimum wage. For salaried roles "
+             "the weekly salary is divided by the weekly hours reported."),
+        table(("Role", "State", "Pay per hour", "Status", "Detail"), rows, (1.1, 0.8, 0.8, 0.6, 2.7)),
+        subheading("Tip credit and local minimum wages"),
+        para(f"A tipped employee is one who {fed.value} ({fed.source}). No role in the intake is reported as "
+             "tipped; the rules below apply if any employee receives tips."),
+        checklist_table(tips) if tips else para("No state tip-credit figure applies to the work states."),
+    )
+
+
+def _overtime_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis, states: list[str]) -> Part:
+    rule = a.fv.fact("flsa.overtime.rule")
+    rows = []
+    for role, rr in _by_role(result).items():
+        x = rr[0]
+        hours = next(dec(r.weekly_hours) for r in m.roles if clean(r.title) == role)
+        over = max(hours - OVERTIME_AFTER_HOURS, Decimal(0))
+        if x.exemption_claimed == "none":
+            status = "Non-exempt"
+        elif any(r.exemption_fails for r in rr):
+            status = "Exemption fails"
+        else:
+            status = "Treated as exempt"
+        owed = ("overtime premium owed" if over > 0 and status != "Treated as exempt" else
+                "owed if the exemption fails" if over > 0 else "no weekly overtime")
+        rows.append([role, num(hours), status, num(over), owed])
+    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+        para(f"Federal law requires pay of {rule.value} ({rule.source})."
+             + (f" {rule.note[0].upper()}{rule.note[1:]}." if rule.note else "")),
+        subheading("Weekly overtime"),
+        table(("Role", "Weekly hours", "Status", "Hours over 40", "Result"), rows, (1.3, 0.7, 1.0, 0.7, 1.8)),
+        subheading("Daily overtime"),
+    ]
+    no_daily = a.fv.fact("flsa.overtime.no_daily_rule")
+    for s in states:
+        d = a.fv.row("states.daily_overtime", s)
+        if d is None:
+            rule_text = str(no_daily.value)
+            blocks.append(para(f"{state_name(s)}: no general daily overtime rule appears in the reviewed state "
+                               "table (industry-specific daily rules are not listed there). Federally, "
+                               f"{rule_text} ({no_daily.source})."))
+        else:
+            likely = sorted({f"{x.role}: {x.daily_overtime.detail}" for x in result.roles
+                             if x.state == s and x.daily_overtime and "likely" in x.daily_overtime.detail})
+            blocks.append(para(f"{state_name(s)}: {d.cells.get('rule')} ({d.source}). "
+                               + ("Daily overtime is likely owed on the reported hours:" if likely else
+                                  "The weekly hours reported do not show shifts over the daily limit; daily time "
+                                  "records of the non-exempt roles must be checked for long shifts.")))
+            if likely:
+                blocks.append(bullets(likely))
+    if m.overtime_policy:
+        blocks += [subheading("Overtime policy"), para(f"The stated policy: \u201c{clean(m.overtime_policy)}\u201d")]
+    return part(*blocks)
+
+
+def _regular_rate_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis) -> Part:
+    if m.pays_bonuses_or_commissions is False:
+        return part(para("The intake reports no bonuses or commissions: for hourly roles the regular rate is the "
+                         "hourly rate, unless other pay (shift differentials, on-call pay) is added. Confirm that "
+                         "no other pay is paid in weeks with overtime."))
+    included = a.fv.fact("flsa.regular_rate.included")
+    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+        para(f"The regular rate includes {included.value} ({included.source})."),
+    ]
+    if m.pays_bonuses_or_commissions:
+        excluded = a.fv.value("flsa.regular_rate.excluded")
+        alloc = a.fv.fact("flsa.regular_rate.bonus_allocation")
+        blocks.append(para(f"Excluded from the regular rate ({a.fv.source('flsa.regular_rate.excluded')}):"))
+        blocks.append(bullets(str(e) for e in excluded) if isinstance(excluded, list) else para(str(excluded)))
+        blocks.append(para(f"Bonuses earned over several workweeks: {alloc.value} ({alloc.source})."))
+    rows = [[x.role, state_name(x.state), num(x.overtime_hours_per_week), x.regular_rate.status,
+             x.regular_rate.detail] for x in result.roles if x.regular_rate is not None]
+    if rows:
+        blocks.append(table(("Role", "State", "Overtime hours/week", "Status", "Detail"), rows,
+                            (1.1, 0.8, 0.7, 0.6, 2.8)))
+    return part(*blocks)
+
+
+def _recordkeeping_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis) -> Part:
+    suffer = a.fv.fact("flsa.hours_worked.suffer_or_permit")
+    rec = [c for c in result.checklist if not c.requirement.startswith(("Tip credit", "Local minimum"))]
+    tracked = {True: "The intake reports that hours worked are tracked.",
+               False: "The intake reports that hours worked are not tracked.",
+               None: "The intake does not say whether hours worked are tracked."}[m.tracks_hours_worked]
+    return part(
+        para(f"Hours worked: {suffer.value} ({suffer.source}). {tracked}"),
+        para("Every non-exempt employee's payroll record must hold the payroll items listed in the table below "
+             f"({a.fv.source('flsa.records.items')}), kept for the periods shown."),
+        checklist_table(rec),
+    )
+
+
+def _risk_part(result: FLSAAnalysis) -> Part:
+    rows = [[x.role, state_name(x.state), str(x.headcount), x.risk, "; ".join(x.reasons)] for x in result.roles]
+    counts = {p: sum(1 for x in result.roles if x.risk == p) for p in ("High", "Medium", "Low")}
+    return part(
+        para("High: a test the exemption or the pay needs is not met, or overtime may be unpaid. Medium: the facts "
+             "point to a likely gap that records must confirm. Low: no gap in the intake's figures. Ratings by role "
+             f"and state: {counts['High']} high, {counts['Medium']} medium, {counts['Low']} low."),
+        table(("Role", "State", "Employees", "Risk", "Reasons"), rows, (1.1, 0.8, 0.6, 0.6, 3.0)),
+    )
+
+
+def _exposure_part(a: _Analysis, result: FLSAAnalysis) -> Part:
+    limits = a.fv.fact("flsa.remedies.limitations")
+    liquidated = a.fv.fact("flsa.remedies.liquidated_damages")
+    good_faith = a.fv.fact("flsa.remedies.good_faith_defense")
+    assert isinstance(limits.value, dict)
+    assumptions = [
+        f"Lookback: {limits.value['years']} years, or {limits.value['years_if_willful']} years for a willful "
+        f"violation ({limits.source}), at {WEEKS_PER_YEAR} weeks a year.",
+        f"Liquidated damages: {liquidated.value} ({liquidated.source}); included only where the FLSA itself may "
+        "be breached, not where the gap is under state law alone.",
+        f"Good faith: {good_faith.value} ({good_faith.source}).",
+        "Hours: the weekly hours reported in the intake, every week of the lookback, for every employee of the "
+        "role; state penalties, interest and attorney's fees are not included.",
+    ]
+    if not result.exposure:
+        return part(para("No role shows unpaid overtime on the intake's figures, so no back pay is estimated."),
+                    subheading("Assumptions"), bullets(assumptions))
+    lines = [[x.role, x.method, x.arithmetic, usd(x.total_2y), usd(x.total_3y)] for x in result.exposure]
+    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+        para("The estimate below is the back pay that would be owed if the overtime shown was not paid, with the "
+             "arithmetic for each line. It is a range for planning, not a calculation of what is owed: payroll "
+             "and time records replace the assumptions."),
+        subheading("Assumptions"), bullets(assumptions),
+        subheading("Arithmetic"),
+        table(("Role", "Method", "Arithmetic", "2 years", "3 years (willful)"), lines, (0.9, 1.2, 2.5, 0.7, 0.7)),
+        bullets(f"{x.role}, {x.method}: {x.basis}; {x.note}." for x in result.exposure),
+    ]
+    if result.exposure_totals:
+        blocks += [subheading("Totals"), table(("Estimate", "2 years", "3 years (willful)"),
+                                               ([t.method.capitalize(), usd(t.total_2y), usd(t.total_3y)]
+                                                for t in result.exposure_totals), (2.0, 1.0, 1.0))]
+    return part(*blocks)
