@@ -97,12 +97,17 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
-        ("Applicability Analysis", "sections.applicability_analysis"),
-        (DATA_CATEGORIES.title, DATA_CATEGORIES),
-        ("Gap Analysis", "sections.gap_analysis"),
+        ("Applicability", "parts.applicability"),
+        ("Data Inventory", "parts.data_inventory"),
+        ("Requirement-by-Requirement Review", "parts.requirements"),
+        ("Vendors and Contracts", "parts.vendors"),
+        ("Other State Privacy Laws", "parts.state_laws"),
+        ("Compliance Checklist", "parts.checklist"),
+        ("Findings", "parts.findings"),
         ("Remediation Plan", "sections.remediation_plan"),
     ),
 )
+
 
 SERVICE = define(
     __file__, intake_model=CCPAAuditIntake, facts_model=CCPAFacts, build_facts=build_facts, report=REPORT

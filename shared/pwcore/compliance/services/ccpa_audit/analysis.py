@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pwcore.compliance.analysis.common import FactsView, num, usd
+from pwcore.compliance.analysis.common import FactsView, clean, num, state_name, usd
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartParagraph,
+    ReportAnalysis,
+    bullets,
+    checklist_table,
+    para,
+    part,
+    sources_part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.analysis.privacy import (
     CALIFORNIA,
     CATEGORY_LABELS,
@@ -31,8 +45,11 @@ from pwcore.compliance.analysis.privacy import (
     state_privacy_law,
 )
 from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
+from pwcore.compliance.services.common import DATA_CATEGORY_LABELS
 
 SERVICE = "ccpa_audit"
+
+
 class ThresholdTest(Frozen):
     test: str
     threshold: str
@@ -319,3 +336,240 @@ class _Analysis:
             facts_used=[u.id for u in self.fv.used], sources=self.fv.used, stale_facts=self.fv.stale,
             home_state=self.home, jurisdictions=jurisdictions, ccpa_applies=applies, thresholds=thresholds,
             state_laws=laws, vendors=vendors, adtech_vendors=self.adtech, counts=counts(self.cl.items, findings))
+
+
+# --- The report: parts built from the analysis (the LLM writes only the summary and the plan) ----------------------
+
+LAW_APPLIED = "California (CCPA as amended by the CPRA)"
+STATUS_WORD = {True: "Yes", False: "No", None: "Not known"}
+
+# Requirement-by-requirement review: (topic, requirement prefix, fact whose text says what the law requires).
+REVIEW: tuple[tuple[str, str, str | None], ...] = (
+    ("Notices and privacy policy", "Privacy policy", "ccpa.req.privacy_policy"),
+    ("Notices and privacy policy", "Notice at collection", "ccpa.req.notice_at_collection"),
+    ("Opt-out rights, links and preference signals", "\"Do Not Sell", "ccpa.req.opt_out_link"),
+    ("Opt-out rights, links and preference signals", "Opt-out preference signals", "ccpa.req.opt_out_signal"),
+    ("Opt-out rights, links and preference signals", "\"Limit the Use", "ccpa.req.limit_spi_link"),
+    ("Opt-out rights, links and preference signals", "Alternative opt-out link", None),
+    ("Opt-out rights, links and preference signals", "Disclosures match practice", None),
+    ("Consumer requests: methods, timelines and verification", "Methods for submitting", None),
+    ("Consumer requests: methods, timelines and verification", "Request response timelines", None),
+    ("Consumer requests: methods, timelines and verification", "Verification", None),
+    ("Service providers and contractors", "Contract with", None),
+    ("Service providers and contractors", "Service provider and contractor", None),
+    ("Financial incentives, minors, employee and B2B data", "Notice of financial incentive", None),
+    ("Financial incentives, minors, employee and B2B data", "Consumers under 16", "ccpa.req.minors"),
+    ("Financial incentives, minors, employee and B2B data", "Employee, applicant", None),
+    ("Training, recordkeeping and assessments", "Training", None),
+    ("Training, recordkeeping and assessments", "Records of requests", None),
+    ("Training, recordkeeping and assessments", "Annual request metrics", "ccpa.req.large_business_metrics"),
+    ("Training, recordkeeping and assessments", "Risk assessments", None),
+)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def for_report(intake: CCPAAuditIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The CCPA audit's report parts; `entity_state` is the business's own state (its privacy act is reviewed)."""
+    fv = FactsView(SERVICE, as_of)
+    result = _Analysis(intake, fv, home_state(entity_state, intake.states), {}).run()
+    base = standard_parts(result)
+    parts = {
+        "applicability": _applicability_part(result, fv),
+        "data_inventory": _inventory_part(intake, result),
+        "requirements": _requirements_part(result, fv),
+        "vendors": _vendors_part(intake, result, fv),
+        "state_laws": _state_laws_part(intake, result),
+        "checklist": base["checklist"],
+        "findings": base["findings"],
+        # After the parts above: they look facts up too, and the appendix lists every one.
+        "sources": sources_part(fv.used),
+    }
+    result = result.model_copy(update={"sources": fv.used, "facts_used": [u.id for u in fv.used]})
+    home_law = next((law for law in result.state_laws if law.state == result.home_state), None)
+    laws, counsel = [LAW_APPLIED], ["California"]
+    if home_law is not None:
+        laws.append(f"{state_name(home_law.state)} ({home_law.act})")
+        if home_law.status != "Does not apply":
+            counsel.append(state_name(home_law.state))
+    for law in result.state_laws:
+        if law is not home_law and law.status == "Applies":
+            laws.append(f"{state_name(law.state)} ({law.act})")
+            counsel.append(state_name(law.state))
+    return ReportAnalysis(result=result, parts=parts,
+                          jurisdiction=Jurisdiction(laws=" and ".join(laws), counsel=" and ".join(counsel)))
+
+
+def _applicability_part(r: CCPAAnalysis, fv: FactsView) -> Part:
+    met = [t.test.lower() for t in r.thresholds if t.met]
+    unknown = [t.test.lower() for t in r.thresholds if t.met is None]
+    if r.ccpa_applies:
+        verdict = (f"Conclusion: the CCPA applies. A for-profit business doing business in California is covered when "
+                   f"it meets any one of the three thresholds; this business meets {len(met)} of them "
+                   f"({'; '.join(met)}).")
+    else:
+        verdict = ("Conclusion: on the figures reported, the CCPA does not apply: the business meets none of the "
+                   "three thresholds. It becomes covered from the time it meets any one of them; the business "
+                   "should re-test each year against the preceding calendar year's figures.")
+    blocks: list[Any] = [
+        para("The CCPA applies to a for-profit business that collects California consumers' personal information, "
+             "determines the purposes and means of processing it, does business in California and meets at least "
+             "one of the thresholds below. Each threshold is the reviewed figure in force on the report date; the "
+             "business column is the figure the client reported."),
+        table(("Test", "Threshold", "Business", "Met", "Authority"),
+              ([t.test, t.threshold, t.intake, STATUS_WORD[t.met], t.authority] for t in r.thresholds),
+              (1.7, 1.0, 1.1, 0.5, 1.7)),
+        para(verdict),
+    ]
+    if unknown:
+        blocks.append(para(f"Not established from the intake: {'; '.join(unknown)}. The conclusion above does not "
+                           "depend on it when another threshold is met; the client should still confirm it."))
+    blocks.append(para(f"Employee, applicant and business-to-business data: "
+                       f"{_sentence(as_text(fv.value('ccpa.applies.employee_b2b')))}"))
+    penalties = next(t for t in r.tables if t.title == "Penalties")
+    blocks += [subheading("Enforcement exposure"),
+               para("The California Privacy Protection Agency and the Attorney General enforce the CCPA. "
+                    f"{_cap(_sentence(as_text(fv.value('ccpa.penalty.no_cure'))))} The reviewed penalty figures:"),
+               table(penalties.columns, penalties.rows, (2.4, 1.4, 2.2))]
+    return part(*blocks)
+
+
+def _inventory_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
+    if m.sells_or_shares:
+        sold = "Yes (reported by the client)"
+    elif r.adtech_vendors:
+        sold = f"Likely: {', '.join(r.adtech_vendors)} receive(s) it through trackers"
+    else:
+        sold = "No (reported by the client)"
+    rows = []
+    for c in m.data_categories:
+        label, examples = DATA_CATEGORY_LABELS[c]
+        sensitive = "Yes" if c in SENSITIVE_CATEGORIES else "No"
+        online = c in {"identifiers", "internet_activity", "geolocation", "inferences", "commercial_information"}
+        rows.append([label, examples, sensitive, sold if online else "To be confirmed"])
+    flagged = [DATA_CATEGORY_LABELS[c][0] for c in m.data_categories if c in SENSITIVE_CATEGORIES]
+    blocks: list[Any] = [
+        para(f"The client reported collecting {len(m.data_categories)} categories of personal information. The table "
+             "flags the categories that are sensitive personal information and whether each is likely sold or "
+             "shared. Categories collected online (identifiers, commercial information, internet activity, "
+             "geolocation, inferences) reach advertising and analytics vendors through the site's cookies and "
+             "pixels; for the others the client should confirm who receives them."),
+        table(("Category", "Examples", "Sensitive", "Sold or shared"), rows, (1.5, 2.6, 0.7, 1.4)),
+    ]
+    if flagged:
+        blocks.append(para(f"Sensitive personal information flagged: {', '.join(flagged)}. Its use beyond the "
+                           "permitted purposes requires the \u201cLimit the Use of My Sensitive Personal "
+                           "Information\u201d link (section on opt-out rights below)."))
+    elif m.uses_sensitive_pi:
+        blocks.append(para("The client reports using sensitive personal information although no sensitive category "
+                           "is listed: the inventory should name the sensitive categories collected."))
+    else:
+        blocks.append(para("No sensitive personal information category was reported."))
+    blocks.append(para("For each category the notice at collection and the privacy policy must state the purposes, "
+                       "whether it is sold or shared, and how long it is kept (or the criteria used)."))
+    return part(*blocks)
+
+
+def _requirements_part(r: CCPAAnalysis, fv: FactsView) -> Part:
+    if not r.ccpa_applies:
+        return part(para("The CCPA does not apply on the figures reported (see Applicability), so its requirements "
+                         "are not reviewed item by item. If the business meets a threshold, the following apply: "
+                         "notice at collection, a privacy policy, the \u201cDo Not Sell or Share\u201d and "
+                         "\u201cLimit the Use\u201d links where it sells, shares or uses sensitive personal "
+                         "information, opt-out preference signals, request handling and verification, service "
+                         "provider contracts, financial incentive notices, the rules for consumers under 16, employee "
+                         "and B2B data, training and recordkeeping."))
+    found = {f.requirement: f for f in r.findings}
+    own = [i for i in r.checklist if not any(i.requirement.startswith(law.label) for law in r.state_laws)]
+    n = {s: sum(1 for i in own if i.status == s) for s in ("Met", "Not met", "Review", "Not applicable")}
+    blocks: list[Any] = [para(
+        f"Each requirement below gives what the law requires, what the intake shows, its status and, where there "
+        f"is a gap or something to confirm, the action. Of the {len(own) - n['Not applicable']} CCPA requirements "
+        f"that apply, {n['Met']} are met, {n['Not met']} are not met and {n['Review']} need the client's "
+        f"confirmation; {n['Not applicable']} do not apply to the facts reported.")]
+    done: set[str] = set()
+    topic = ""
+    for t, prefix, fid in REVIEW:
+        for item in r.checklist:
+            if item.requirement in done or not item.requirement.startswith(prefix):
+                continue
+            done.add(item.requirement)
+            if t != topic:
+                topic = t
+                blocks.append(subheading(topic))
+            blocks.append(PartParagraph(text=f"{item.requirement}: {item.status}", bold=True))
+            if fid:
+                blocks.append(para(f"What the law requires: {_sentence(as_text(fv.value(fid)))}"))
+            blocks.append(para(f"What we found: {_sentence(_cap(item.note))} Authority: {_sentence(item.authority)}"))
+            f = found.get(item.requirement)
+            if f is not None:
+                blocks.append(para(f"Action ({f.priority} priority, {f.due.lower()}): {_sentence(f.action)}"))
+    rest = [i for i in own if i.requirement not in done]
+    if rest:
+        blocks.append(subheading("Other requirements"))
+        blocks.append(checklist_table(rest))
+    return part(*blocks)
+
+
+def _vendors_part(m: CCPAAuditIntake, r: CCPAAnalysis, fv: FactsView) -> Part:
+    terms = as_list(fv.value("ccpa.req.service_provider_contracts"))
+    tracker = fv.fact("ccpa.sale.adtech_trackers")
+    blocks: list[Any] = [para(
+        "A vendor that receives personal information is a service provider or contractor only under a written "
+        "contract with the terms required by the regulations; without one, or when it uses the data for "
+        "cross-context behavioral advertising, the disclosure is a sale or sharing to a third party, with the "
+        f"opt-out rights that follow ({fv.source('ccpa.req.service_provider_contracts')}).")]
+    if m.service_providers:
+        blocks.append(table(("Vendor", "Likely role", "Status", "Note"),
+                            ([clean(v.vendor), v.role, v.status, v.note] for v in r.vendors), (1.2, 1.6, 0.6, 2.6)))
+        if r.adtech_vendors:
+            blocks.append(para(f"Advertising and analytics trackers: {', '.join(clean(v) for v in r.adtech_vendors)}. "
+                               f"{_sentence(tracker.title)} {_sentence(_cap(tracker.note or ''))}"))
+        else:
+            blocks.append(para("None of the listed vendors is a known advertising or analytics tracker."))
+    else:
+        blocks.append(para("The intake lists no vendors. Every vendor that receives personal information (hosting, "
+                           "e-commerce, email, payments, analytics) should be listed and its contract checked."))
+    blocks += [subheading("Terms every service provider and contractor contract must contain"), bullets(terms)]
+    return part(*blocks)
+
+
+def _state_laws_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
+    listed = ordered_states(r.home_state, m.states)
+    blocks: list[Any] = [para(
+        "Besides the CCPA, the comprehensive consumer privacy act of each state where the business operates may "
+        "apply. The intake counts California consumers only, so where a state's act applies by the number of its "
+        "residents the status is \u201cReview\u201d with the thresholds to check.")]
+    if not listed:
+        blocks.append(para("The intake lists no states of operation."))
+    laws = {law.state: law for law in r.state_laws}
+    items = {i.requirement: i for i in r.checklist}
+    for s in listed:
+        own = " (the business's own state)" if s == r.home_state else ""
+        blocks.append(subheading(f"{state_name(s)}{own}"))
+        if s == "CA":
+            blocks.append(para("California: the CCPA as amended by the CPRA, reviewed in the sections above."))
+            continue
+        law = laws.get(s)
+        if law is None:
+            blocks.append(para(f"{state_name(s)}: no comprehensive consumer privacy act in force is recorded for this "
+                               "state in Performance West's reviewed table of state privacy acts. Sector laws (for "
+                               "example breach notification) still apply."))
+            continue
+        rows = [["Act", law.act], ["Status", law.status], ["Why", law.reason], ["Who must comply", law.thresholds]]
+        if law.rights:
+            rows.append(["Consumer rights", law.rights])
+        rows += [["Appeal of denied requests", law.appeal], ["Universal opt-out (GPC)", law.universal_opt_out],
+                 ["Authority", law.authority], ["In effect since", law.effective]]
+        blocks.append(table(("Item", law.label), rows, (1.6, 4.4)))
+        checks = [i for req, i in items.items() if req.startswith(law.label)]
+        if checks:
+            blocks.append(bullets(f"{i.requirement.removeprefix(law.label + ': ')}: {i.status}" for i in checks))
+    return part(*blocks)
