@@ -153,7 +153,8 @@ class _Analysis:
                 "information through trackers: a sale or sharing unless bound as service providers")
             cl.add("\"Do Not Sell or Share My Personal Information\" link and notice of right to opt out", "Review",
                    why, self.src(link), priority="High",
-                   action=f"Confirm the link is on the homepage and the opt-out notice is posted: {self.txt(link)}")
+                   action="Confirm the link (or the alternative opt-out link) is on the homepage, the opt-out "
+                          "notice is posted and two or more opt-out methods are offered")
             if m.honors_opt_out_signals is True:
                 cl.add("Opt-out preference signals (Global Privacy Control)", "Met", "signals are honored",
                        self.src(sig))
@@ -219,13 +220,14 @@ class _Analysis:
                                          note="tracker vendor: a service provider only under a contract with the "
                                               "terms below and no cross-context behavioral advertising"))
                 cl.add(f"Contract with {v}", "Review", "advertising or analytics tracker", sp_src, priority="High",
-                       action=f"Bind {v} as a service provider (contract terms: {'; '.join(terms)}) or treat the "
-                              "disclosure as a sale or sharing")
+                       action=f"Bind {v} as a service provider by a contract with the {len(terms)} required terms (no "
+                              "cross-context behavioral advertising) or treat the disclosure as a sale or sharing")
             else:
                 vendors.append(VendorRow(vendor=v, role="Service provider (contract terms to confirm)",
                                          status="Review", note="; ".join(terms)))
                 cl.add(f"Contract with {v}", "Review", "service provider or contractor", sp_src, priority="Medium",
-                       action=f"Confirm the contract with {v} has the required terms: {'; '.join(terms)}")
+                       action=f"Confirm the contract with {v} has each of the {len(terms)} terms required of a service "
+                              "provider contract (listed in the audit report under Vendors and Contracts)")
         if not m.service_providers:
             cl.add("Service provider and contractor contracts", "Review", "no vendors listed", sp_src,
                    priority="Medium", action="List every vendor that receives personal information and confirm "
@@ -281,10 +283,10 @@ class _Analysis:
                         if pending else None)
             if law.rights:
                 self.cl.add(f"{law.label}: consumer rights", "Review", law.rights, law.authority, priority="Medium",
-                            action=f"Handle requests under {law.act}: {law.rights}")
+                            action=f"Add the rights of the {law.act} to the request procedure and the privacy notice")
             self.cl.add(f"{law.label}: appeal process for denied requests", "Review", law.appeal, law.authority,
                         priority="Medium", action="Add the appeal process to the request procedure and the privacy "
-                                                  f"notice: {law.appeal}")
+                                                  "notice")
             required = law.universal_opt_out.lower().startswith("required")
             if required and self.m.honors_opt_out_signals is False:
                 status: Status = "Review" if pending else "Not met"
