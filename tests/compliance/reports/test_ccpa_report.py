@@ -32,7 +32,8 @@ HEADINGS = ["Executive Summary", "Applicability", "Data Inventory", "Requirement
             "Vendors and Contracts", "Other State Privacy Laws", "Compliance Checklist", "Findings",
             "Remediation Plan", "Scope and Limitations"]
 # What a CCPA/CPRA audit must review, as the review prints it.
-REQUIREMENTS = ["Notice at collection", "Privacy policy contents", "\"Do Not Sell or Share My Personal Information\" link",
+REQUIREMENTS = ["Notice at collection", "Privacy policy contents",
+                "\"Do Not Sell or Share My Personal Information\" link",
                 "\"Limit the Use of My Sensitive Personal Information\" link", "Global Privacy Control",
                 "Request response timelines", "Verification of requests and authorized agents",
                 "Terms every service provider and contractor contract must contain", "Notice of financial incentive",

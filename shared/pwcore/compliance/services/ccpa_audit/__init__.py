@@ -81,8 +81,8 @@ DATA_CATEGORIES = TableSpec(
 
 REPORT = ReportSpec(
     "This audit assessed applicability of and compliance with the California Consumer Privacy Act as "
-    "amended by the California Privacy Rights Act (Cal. Civ. Code \u00a7 1798.100 et seq.) and its "
-    "regulations, based on the intake questionnaire and a review of the public website.",
+    "amended by the CPRA (Cal. Civ. Code \u00a7 1798.100 et seq.), its regulations and the privacy acts of the "
+    "states listed, from the client's intake answers; \u201cReview\u201d marks what the client must confirm.",
     (
         ("Annual revenue", "{{ annual_revenue }}", None),
         ("California consumers or households a year", "{{ consumer_count }}", None),
