@@ -352,20 +352,20 @@ REVIEW: tuple[tuple[str, str, str | None], ...] = (
     ("Opt-out rights, links and preference signals", "\"Do Not Sell", "ccpa.req.opt_out_link"),
     ("Opt-out rights, links and preference signals", "Opt-out preference signals", "ccpa.req.opt_out_signal"),
     ("Opt-out rights, links and preference signals", "\"Limit the Use", "ccpa.req.limit_spi_link"),
-    ("Opt-out rights, links and preference signals", "Alternative opt-out link", None),
+    ("Opt-out rights, links and preference signals", "Alternative opt-out link", "ccpa.req.alternative_link"),
     ("Opt-out rights, links and preference signals", "Disclosures match practice", None),
-    ("Consumer requests: methods, timelines and verification", "Methods for submitting", None),
+    ("Consumer requests: methods, timelines and verification", "Methods for submitting", "ccpa.req.request_methods"),
     ("Consumer requests: methods, timelines and verification", "Request response timelines", None),
-    ("Consumer requests: methods, timelines and verification", "Verification", None),
+    ("Consumer requests: methods, timelines and verification", "Verification", "ccpa.req.verification"),
     ("Service providers and contractors", "Contract with", None),
     ("Service providers and contractors", "Service provider and contractor", None),
     ("Financial incentives, minors, employee and B2B data", "Notice of financial incentive", None),
     ("Financial incentives, minors, employee and B2B data", "Consumers under 16", "ccpa.req.minors"),
-    ("Financial incentives, minors, employee and B2B data", "Employee, applicant", None),
-    ("Training, recordkeeping and assessments", "Training", None),
+    ("Financial incentives, minors, employee and B2B data", "Employee, applicant", "ccpa.applies.employee_b2b"),
+    ("Training, recordkeeping and assessments", "Training", "ccpa.req.training"),
     ("Training, recordkeeping and assessments", "Records of requests", None),
     ("Training, recordkeeping and assessments", "Annual request metrics", "ccpa.req.large_business_metrics"),
-    ("Training, recordkeeping and assessments", "Risk assessments", None),
+    ("Training, recordkeeping and assessments", "Risk assessments", "ccpa.req.risk_assessments"),
 )
 
 
@@ -410,12 +410,12 @@ def for_report(intake: CCPAAuditIntake, as_of: date, entity_state: str) -> Repor
 
 
 def _applicability_part(r: CCPAAnalysis, fv: FactsView) -> Part:
-    met = [t.test.lower() for t in r.thresholds if t.met]
-    unknown = [t.test.lower() for t in r.thresholds if t.met is None]
+    met = [t.test for t in r.thresholds if t.met]
+    unknown = [t.test for t in r.thresholds if t.met is None]
     if r.ccpa_applies:
         verdict = (f"Conclusion: the CCPA applies. A for-profit business doing business in California is covered when "
-                   f"it meets any one of the three thresholds; this business meets {len(met)} of them "
-                   f"({'; '.join(met)}).")
+                   f"it meets any one of the three thresholds; this business meets {len(met)} of them: "
+                   f"{'; '.join(met)}.")
     else:
         verdict = ("Conclusion: on the figures reported, the CCPA does not apply: the business meets none of the "
                    "three thresholds. It becomes covered from the time it meets any one of them; the business "
@@ -445,7 +445,7 @@ def _applicability_part(r: CCPAAnalysis, fv: FactsView) -> Part:
 
 def _inventory_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
     if m.sells_or_shares:
-        sold = "Yes (reported by the client)"
+        sold = "Likely (the business reports selling or sharing)"
     elif r.adtech_vendors:
         sold = f"Likely: {', '.join(r.adtech_vendors)} receive(s) it through trackers"
     else:
@@ -461,7 +461,7 @@ def _inventory_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
         para(f"The client reported collecting {len(m.data_categories)} categories of personal information. The table "
              "flags the categories that are sensitive personal information and whether each is likely sold or "
              "shared. Categories collected online (identifiers, commercial information, internet activity, "
-             "geolocation, inferences) reach advertising and analytics vendors through the site's cookies and "
+             "geolocation, inferences) can reach advertising and analytics vendors through the site's cookies and "
              "pixels; for the others the client should confirm who receives them."),
         table(("Category", "Examples", "Sensitive", "Sold or shared"), rows, (1.5, 2.6, 0.7, 1.4)),
     ]
@@ -493,9 +493,9 @@ def _requirements_part(r: CCPAAnalysis, fv: FactsView) -> Part:
     n = {s: sum(1 for i in own if i.status == s) for s in ("Met", "Not met", "Review", "Not applicable")}
     blocks: list[Any] = [para(
         f"Each requirement below gives what the law requires, what the intake shows, its status and, where there "
-        f"is a gap or something to confirm, the action. Of the {len(own) - n['Not applicable']} CCPA requirements "
-        f"that apply, {n['Met']} are met, {n['Not met']} are not met and {n['Review']} need the client's "
-        f"confirmation; {n['Not applicable']} do not apply to the facts reported.")]
+        f"is a gap or something to confirm, the action. CCPA requirements that apply: "
+        f"{len(own) - n['Not applicable']} (met: {n['Met']}; not met: {n['Not met']}; to be confirmed by the client: "
+        f"{n['Review']}). Requirements that do not apply to the facts reported: {n['Not applicable']}.")]
     done: set[str] = set()
     topic = ""
     for t, prefix, fid in REVIEW:
@@ -507,9 +507,13 @@ def _requirements_part(r: CCPAAnalysis, fv: FactsView) -> Part:
                 topic = t
                 blocks.append(subheading(topic))
             blocks.append(PartParagraph(text=f"{item.requirement}: {item.status}", bold=True))
-            if fid:
-                blocks.append(para(f"What the law requires: {_sentence(as_text(fv.value(fid)))}"))
-            blocks.append(para(f"What we found: {_sentence(_cap(item.note))} Authority: {_sentence(item.authority)}"))
+            law = as_text(fv.value(fid)) if fid else ""
+            if law:
+                blocks.append(para(f"What the law requires: {_sentence(law)}"))
+            # Where the checklist's note is the rule itself, the intake said nothing about the practice.
+            seen = ("the intake does not show how the business meets this requirement: the client confirms it"
+                    if item.note.strip() == law.strip() else item.note)
+            blocks.append(para(f"What we found: {_sentence(_cap(seen))} Authority: {_sentence(item.authority)}"))
             f = found.get(item.requirement)
             if f is not None:
                 blocks.append(para(f"Action ({f.priority} priority, {f.due.lower()}): {_sentence(f.action)}"))
@@ -530,7 +534,9 @@ def _vendors_part(m: CCPAAuditIntake, r: CCPAAnalysis, fv: FactsView) -> Part:
         f"opt-out rights that follow ({fv.source('ccpa.req.service_provider_contracts')}).")]
     if m.service_providers:
         blocks.append(table(("Vendor", "Likely role", "Status", "Note"),
-                            ([clean(v.vendor), v.role, v.status, v.note] for v in r.vendors), (1.2, 1.6, 0.6, 2.6)))
+                            ([clean(v.vendor), v.role, v.status, v.note if v.vendor in r.adtech_vendors else
+                              "confirm the contract contains each term listed below"] for v in r.vendors),
+                            (1.2, 1.6, 0.6, 2.6)))
         if r.adtech_vendors:
             blocks.append(para(f"Advertising and analytics trackers: {', '.join(clean(v) for v in r.adtech_vendors)}. "
                                f"{_sentence(tracker.title)} {_sentence(_cap(tracker.note or ''))}"))
