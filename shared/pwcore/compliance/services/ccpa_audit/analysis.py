@@ -579,5 +579,6 @@ def _state_laws_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
         blocks.append(table(("Item", law.label), rows, (1.6, 4.4)))
         checks = [i for req, i in items.items() if req.startswith(law.label)]
         if checks:
+            blocks.append(para(f"Checklist items for the {law.act} (actions under Findings):"))
             blocks.append(bullets(f"{i.requirement.removeprefix(law.label + ': ')}: {i.status}" for i in checks))
     return part(*blocks)
