@@ -22,7 +22,7 @@ from .conftest import MODEL, SAMPLE_INTAKE
 
 EXPECTED_KEYS = {
     "FLSA Audit": ["executive_summary", "classification_analysis", "remediation_plan"],
-    "CCPA Audit": ["executive_summary", "applicability_analysis", "gap_analysis", "remediation_plan"],
+    "CCPA Audit": ["executive_summary", "remediation_plan"],
     "TCPA Audit": ["executive_summary", "consent_analysis", "risk_assessment", "remediation_plan"],
     "Contractor Assessment": ["executive_summary", "classification_analysis", "recommendations"],
     "Handbook Review": ["executive_summary", "policy_gaps", "recommendations"],
@@ -100,13 +100,13 @@ def test_guidance_goes_outside_the_data_and_cannot_fake_markers() -> None:
 def test_digest_is_stable_and_covers_model_prompt_and_options() -> None:
     intake = parse_intake("CCPA Audit", SAMPLE_INTAKE["CCPA Audit"])
     spec = service_spec("CCPA Audit")
-    a = build_prompt(spec, "gap_analysis", intake, MODEL)
-    assert a.sha256 == build_prompt(spec, "gap_analysis", intake, MODEL).sha256
+    a = build_prompt(spec, "remediation_plan", intake, MODEL)
+    assert a.sha256 == build_prompt(spec, "remediation_plan", intake, MODEL).sha256
     assert a.sha256 == prompt_digest(MODEL, a.system, a.user, a.options)
-    assert a.sha256 != build_prompt(spec, "gap_analysis", intake, "llama3.1:8b").sha256
-    assert a.sha256 != build_prompt(spec, "gap_analysis", intake, MODEL, seed_offset=1).sha256
+    assert a.sha256 != build_prompt(spec, "remediation_plan", intake, "llama3.1:8b").sha256
+    assert a.sha256 != build_prompt(spec, "remediation_plan", intake, MODEL, seed_offset=1).sha256
     other = parse_intake("CCPA Audit", {**SAMPLE_INTAKE["CCPA Audit"], "consumer_records": 99})
-    assert a.sha256 != build_prompt(spec, "gap_analysis", other, MODEL).sha256
+    assert a.sha256 != build_prompt(spec, "remediation_plan", other, MODEL).sha256
 
 
 def test_intake_json_escapes_markup() -> None:

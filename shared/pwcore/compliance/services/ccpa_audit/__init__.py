@@ -81,8 +81,8 @@ DATA_CATEGORIES = TableSpec(
 
 REPORT = ReportSpec(
     "This audit assessed applicability of and compliance with the California Consumer Privacy Act as "
-    "amended by the California Privacy Rights Act (Cal. Civ. Code \u00a7 1798.100 et seq.) and its "
-    "regulations, based on the intake questionnaire and a review of the public website.",
+    "amended by the CPRA (Cal. Civ. Code \u00a7 1798.100 et seq.), its regulations and the privacy acts of the "
+    "states listed, from the client's intake answers; \u201cReview\u201d marks what the client must confirm.",
     (
         ("Annual revenue", "{{ annual_revenue }}", None),
         ("California consumers or households a year", "{{ consumer_count }}", None),
@@ -97,12 +97,17 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
-        ("Applicability Analysis", "sections.applicability_analysis"),
-        (DATA_CATEGORIES.title, DATA_CATEGORIES),
-        ("Gap Analysis", "sections.gap_analysis"),
+        ("Applicability", "parts.applicability"),
+        ("Data Inventory", "parts.data_inventory"),
+        ("Requirement-by-Requirement Review", "parts.requirements"),
+        ("Vendors and Contracts", "parts.vendors"),
+        ("Other State Privacy Laws", "parts.state_laws"),
+        ("Compliance Checklist", "parts.checklist"),
+        ("Findings", "parts.findings"),
         ("Remediation Plan", "sections.remediation_plan"),
     ),
 )
+
 
 SERVICE = define(
     __file__, intake_model=CCPAAuditIntake, facts_model=CCPAFacts, build_facts=build_facts, report=REPORT

@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pwcore.compliance.analysis.common import FactsView, num, usd
+from pwcore.compliance.analysis.common import FactsView, clean, num, state_name, usd
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartParagraph,
+    ReportAnalysis,
+    bullets,
+    checklist_table,
+    para,
+    part,
+    sources_part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.analysis.privacy import (
     CALIFORNIA,
     CATEGORY_LABELS,
@@ -31,8 +45,11 @@ from pwcore.compliance.analysis.privacy import (
     state_privacy_law,
 )
 from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
+from pwcore.compliance.services.common import DATA_CATEGORY_LABELS
 
 SERVICE = "ccpa_audit"
+
+
 class ThresholdTest(Frozen):
     test: str
     threshold: str
@@ -136,7 +153,8 @@ class _Analysis:
                 "information through trackers: a sale or sharing unless bound as service providers")
             cl.add("\"Do Not Sell or Share My Personal Information\" link and notice of right to opt out", "Review",
                    why, self.src(link), priority="High",
-                   action=f"Confirm the link is on the homepage and the opt-out notice is posted: {self.txt(link)}")
+                   action="Confirm the link (or the alternative opt-out link) is on the homepage, the opt-out "
+                          "notice is posted and two or more opt-out methods are offered")
             if m.honors_opt_out_signals is True:
                 cl.add("Opt-out preference signals (Global Privacy Control)", "Met", "signals are honored",
                        self.src(sig))
@@ -202,13 +220,14 @@ class _Analysis:
                                          note="tracker vendor: a service provider only under a contract with the "
                                               "terms below and no cross-context behavioral advertising"))
                 cl.add(f"Contract with {v}", "Review", "advertising or analytics tracker", sp_src, priority="High",
-                       action=f"Bind {v} as a service provider (contract terms: {'; '.join(terms)}) or treat the "
-                              "disclosure as a sale or sharing")
+                       action=f"Bind {v} as a service provider by a contract with the {len(terms)} required terms (no "
+                              "cross-context behavioral advertising) or treat the disclosure as a sale or sharing")
             else:
                 vendors.append(VendorRow(vendor=v, role="Service provider (contract terms to confirm)",
                                          status="Review", note="; ".join(terms)))
                 cl.add(f"Contract with {v}", "Review", "service provider or contractor", sp_src, priority="Medium",
-                       action=f"Confirm the contract with {v} has the required terms: {'; '.join(terms)}")
+                       action=f"Confirm the contract with {v} has each of the {len(terms)} terms required of a service "
+                              "provider contract (listed in the audit report under Vendors and Contracts)")
         if not m.service_providers:
             cl.add("Service provider and contractor contracts", "Review", "no vendors listed", sp_src,
                    priority="Medium", action="List every vendor that receives personal information and confirm "
@@ -264,10 +283,10 @@ class _Analysis:
                         if pending else None)
             if law.rights:
                 self.cl.add(f"{law.label}: consumer rights", "Review", law.rights, law.authority, priority="Medium",
-                            action=f"Handle requests under {law.act}: {law.rights}")
+                            action=f"Add the rights of the {law.act} to the request procedure and the privacy notice")
             self.cl.add(f"{law.label}: appeal process for denied requests", "Review", law.appeal, law.authority,
                         priority="Medium", action="Add the appeal process to the request procedure and the privacy "
-                                                  f"notice: {law.appeal}")
+                                                  "notice")
             required = law.universal_opt_out.lower().startswith("required")
             if required and self.m.honors_opt_out_signals is False:
                 status: Status = "Review" if pending else "Not met"
@@ -319,3 +338,247 @@ class _Analysis:
             facts_used=[u.id for u in self.fv.used], sources=self.fv.used, stale_facts=self.fv.stale,
             home_state=self.home, jurisdictions=jurisdictions, ccpa_applies=applies, thresholds=thresholds,
             state_laws=laws, vendors=vendors, adtech_vendors=self.adtech, counts=counts(self.cl.items, findings))
+
+
+# --- The report: parts built from the analysis (the LLM writes only the summary and the plan) ----------------------
+
+LAW_APPLIED = "California (CCPA as amended by the CPRA)"
+STATUS_WORD = {True: "Yes", False: "No", None: "Not known"}
+
+# Requirement-by-requirement review: (topic, requirement prefix, fact whose text says what the law requires).
+REVIEW: tuple[tuple[str, str, str | None], ...] = (
+    ("Notices and privacy policy", "Privacy policy", "ccpa.req.privacy_policy"),
+    ("Notices and privacy policy", "Notice at collection", "ccpa.req.notice_at_collection"),
+    ("Opt-out rights, links and preference signals", "\"Do Not Sell", "ccpa.req.opt_out_link"),
+    ("Opt-out rights, links and preference signals", "Opt-out preference signals", "ccpa.req.opt_out_signal"),
+    ("Opt-out rights, links and preference signals", "\"Limit the Use", "ccpa.req.limit_spi_link"),
+    ("Opt-out rights, links and preference signals", "Alternative opt-out link", "ccpa.req.alternative_link"),
+    ("Opt-out rights, links and preference signals", "Disclosures match practice", None),
+    ("Consumer requests: methods, timelines and verification", "Methods for submitting", "ccpa.req.request_methods"),
+    ("Consumer requests: methods, timelines and verification", "Request response timelines", None),
+    ("Consumer requests: methods, timelines and verification", "Verification", "ccpa.req.verification"),
+    ("Service providers and contractors", "Contract with", None),
+    ("Service providers and contractors", "Service provider and contractor", None),
+    ("Financial incentives, minors, employee and B2B data", "Notice of financial incentive", None),
+    ("Financial incentives, minors, employee and B2B data", "Consumers under 16", "ccpa.req.minors"),
+    ("Financial incentives, minors, employee and B2B data", "Employee, applicant", "ccpa.applies.employee_b2b"),
+    ("Training, recordkeeping and assessments", "Training", "ccpa.req.training"),
+    ("Training, recordkeeping and assessments", "Records of requests", None),
+    ("Training, recordkeeping and assessments", "Annual request metrics", "ccpa.req.large_business_metrics"),
+    ("Training, recordkeeping and assessments", "Risk assessments", "ccpa.req.risk_assessments"),
+)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def for_report(intake: CCPAAuditIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The CCPA audit's report parts; `entity_state` is the business's own state (its privacy act is reviewed)."""
+    fv = FactsView(SERVICE, as_of)
+    result = _Analysis(intake, fv, home_state(entity_state, intake.states), {}).run()
+    base = standard_parts(result)
+    parts = {
+        "applicability": _applicability_part(result, fv),
+        "data_inventory": _inventory_part(intake, result),
+        "requirements": _requirements_part(result, fv),
+        "vendors": _vendors_part(intake, result, fv),
+        "state_laws": _state_laws_part(intake, result),
+        "checklist": base["checklist"],
+        "findings": base["findings"],
+        # After the parts above: they look facts up too, and the appendix lists every one.
+        "sources": sources_part(fv.used),
+    }
+    result = result.model_copy(update={"sources": fv.used, "facts_used": [u.id for u in fv.used]})
+    home_law = next((law for law in result.state_laws if law.state == result.home_state), None)
+    laws, counsel = [LAW_APPLIED], ["California"]
+    if home_law is not None:
+        laws.append(f"{state_name(home_law.state)} ({home_law.act})")
+        if home_law.status != "Does not apply":
+            counsel.append(state_name(home_law.state))
+    for law in result.state_laws:
+        if law is not home_law and law.status == "Applies":
+            laws.append(f"{state_name(law.state)} ({law.act})")
+            counsel.append(state_name(law.state))
+    return ReportAnalysis(result=result, parts=parts,
+                          jurisdiction=Jurisdiction(laws=" and ".join(laws), counsel=" and ".join(counsel)))
+
+
+def _applicability_part(r: CCPAAnalysis, fv: FactsView) -> Part:
+    met = [t.test for t in r.thresholds if t.met]
+    unknown = [t.test for t in r.thresholds if t.met is None]
+    if r.ccpa_applies:
+        verdict = (f"Conclusion: the CCPA applies. A for-profit business doing business in California is covered when "
+                   f"it meets any one of the three thresholds; this business meets {len(met)} of them: "
+                   f"{'; '.join(met)}.")
+    else:
+        verdict = ("Conclusion: on the figures reported, the CCPA does not apply: the business meets none of the "
+                   "three thresholds. It becomes covered from the time it meets any one of them; the business "
+                   "should re-test each year against the preceding calendar year's figures.")
+    blocks: list[Any] = [
+        para("The CCPA applies to a for-profit business that collects California consumers' personal information, "
+             "determines the purposes and means of processing it, does business in California and meets at least "
+             "one of the thresholds below. Each threshold is the reviewed figure in force on the report date; the "
+             "business column is the figure the client reported."),
+        table(("Test", "Threshold", "Business", "Met", "Authority"),
+              ([t.test, t.threshold, t.intake, STATUS_WORD[t.met], t.authority] for t in r.thresholds),
+              (1.7, 1.0, 1.1, 0.5, 1.7)),
+        para(verdict),
+    ]
+    if unknown:
+        blocks.append(para(f"Not established from the intake: {'; '.join(unknown)}. The conclusion above does not "
+                           "depend on it when another threshold is met; the client should still confirm it."))
+    blocks.append(para(f"Employee, applicant and business-to-business data: "
+                       f"{_sentence(as_text(fv.value('ccpa.applies.employee_b2b')))}"))
+    penalties = next(t for t in r.tables if t.title == "Penalties")
+    blocks += [subheading("Enforcement exposure"),
+               para("The California Privacy Protection Agency and the Attorney General enforce the CCPA. "
+                    f"{_cap(_sentence(as_text(fv.value('ccpa.penalty.no_cure'))))} The reviewed penalty figures:"),
+               table(penalties.columns, penalties.rows, (2.4, 1.4, 2.2))]
+    return part(*blocks)
+
+
+def _inventory_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
+    if m.sells_or_shares:
+        sold = "Likely (the business reports selling or sharing)"
+    elif r.adtech_vendors:
+        sold = f"Likely: {', '.join(r.adtech_vendors)} receive(s) it through trackers"
+    else:
+        sold = "No (reported by the client)"
+    rows = []
+    for c in m.data_categories:
+        label, examples = DATA_CATEGORY_LABELS[c]
+        sensitive = "Yes" if c in SENSITIVE_CATEGORIES else "No"
+        online = c in {"identifiers", "internet_activity", "geolocation", "inferences", "commercial_information"}
+        rows.append([label, examples, sensitive, sold if online else "To be confirmed"])
+    flagged = [DATA_CATEGORY_LABELS[c][0] for c in m.data_categories if c in SENSITIVE_CATEGORIES]
+    blocks: list[Any] = [
+        para(f"The client reported collecting {len(m.data_categories)} categories of personal information. The table "
+             "flags the categories that are sensitive personal information and whether each is likely sold or "
+             "shared. Categories collected online (identifiers, commercial information, internet activity, "
+             "geolocation, inferences) can reach advertising and analytics vendors through the site's cookies and "
+             "pixels; for the others the client should confirm who receives them."),
+        table(("Category", "Examples", "Sensitive", "Sold or shared"), rows, (1.5, 2.6, 0.7, 1.4)),
+    ]
+    if flagged:
+        blocks.append(para(f"Sensitive personal information flagged: {', '.join(flagged)}. Its use beyond the "
+                           "permitted purposes requires the \u201cLimit the Use of My Sensitive Personal "
+                           "Information\u201d link (section on opt-out rights below)."))
+    elif m.uses_sensitive_pi:
+        blocks.append(para("The client reports using sensitive personal information although no sensitive category "
+                           "is listed: the inventory should name the sensitive categories collected."))
+    else:
+        blocks.append(para("No sensitive personal information category was reported."))
+    blocks.append(para("For each category the notice at collection and the privacy policy must state the purposes, "
+                       "whether it is sold or shared, and how long it is kept (or the criteria used)."))
+    return part(*blocks)
+
+
+def _requirements_part(r: CCPAAnalysis, fv: FactsView) -> Part:
+    if not r.ccpa_applies:
+        return part(para("The CCPA does not apply on the figures reported (see Applicability), so its requirements "
+                         "are not reviewed item by item. If the business meets a threshold, the following apply: "
+                         "notice at collection, a privacy policy, the \u201cDo Not Sell or Share\u201d and "
+                         "\u201cLimit the Use\u201d links where it sells, shares or uses sensitive personal "
+                         "information, opt-out preference signals, request handling and verification, service "
+                         "provider contracts, financial incentive notices, the rules for consumers under 16, employee "
+                         "and B2B data, training and recordkeeping."))
+    found = {f.requirement: f for f in r.findings}
+    own = [i for i in r.checklist if not any(i.requirement.startswith(law.label) for law in r.state_laws)]
+    n = {s: sum(1 for i in own if i.status == s) for s in ("Met", "Not met", "Review", "Not applicable")}
+    blocks: list[Any] = [para(
+        f"Each requirement below gives what the law requires, what the intake shows, its status and, where there "
+        f"is a gap or something to confirm, the action. CCPA requirements that apply: "
+        f"{len(own) - n['Not applicable']} (met: {n['Met']}; not met: {n['Not met']}; to be confirmed by the client: "
+        f"{n['Review']}). Requirements that do not apply to the facts reported: {n['Not applicable']}.")]
+    done: set[str] = set()
+    topic = ""
+    for t, prefix, fid in REVIEW:
+        for item in r.checklist:
+            if item.requirement in done or not item.requirement.startswith(prefix):
+                continue
+            done.add(item.requirement)
+            if t != topic:
+                topic = t
+                blocks.append(subheading(topic))
+            blocks.append(PartParagraph(text=f"{item.requirement}: {item.status}", bold=True))
+            law = as_text(fv.value(fid)) if fid else ""
+            if law:
+                blocks.append(para(f"What the law requires: {_sentence(law)}"))
+            # Where the checklist's note is the rule itself, the intake said nothing about the practice.
+            seen = ("the intake does not show how the business meets this requirement: the client confirms it"
+                    if item.note.strip() == law.strip() else item.note)
+            blocks.append(para(f"What we found: {_sentence(_cap(seen))} Authority: {_sentence(item.authority)}"))
+            f = found.get(item.requirement)
+            if f is not None:
+                blocks.append(para(f"Action ({f.priority} priority, {f.due.lower()}): {_sentence(f.action)}"))
+    rest = [i for i in own if i.requirement not in done]
+    if rest:
+        blocks.append(subheading("Other requirements"))
+        blocks.append(checklist_table(rest))
+    return part(*blocks)
+
+
+def _vendors_part(m: CCPAAuditIntake, r: CCPAAnalysis, fv: FactsView) -> Part:
+    terms = as_list(fv.value("ccpa.req.service_provider_contracts"))
+    tracker = fv.fact("ccpa.sale.adtech_trackers")
+    blocks: list[Any] = [para(
+        "A vendor that receives personal information is a service provider or contractor only under a written "
+        "contract with the terms required by the regulations; without one, or when it uses the data for "
+        "cross-context behavioral advertising, the disclosure is a sale or sharing to a third party, with the "
+        f"opt-out rights that follow ({fv.source('ccpa.req.service_provider_contracts')}).")]
+    if m.service_providers:
+        blocks.append(table(("Vendor", "Likely role", "Status", "Note"),
+                            ([clean(v.vendor), v.role, v.status, v.note if v.vendor in r.adtech_vendors else
+                              "confirm the contract contains each term listed below"] for v in r.vendors),
+                            (1.2, 1.6, 0.6, 2.6)))
+        if r.adtech_vendors:
+            blocks.append(para(f"Advertising and analytics trackers: {', '.join(clean(v) for v in r.adtech_vendors)}. "
+                               f"{_sentence(tracker.title)} {_sentence(_cap(tracker.note or ''))}"))
+        else:
+            blocks.append(para("None of the listed vendors is a known advertising or analytics tracker."))
+    else:
+        blocks.append(para("The intake lists no vendors. Every vendor that receives personal information (hosting, "
+                           "e-commerce, email, payments, analytics) should be listed and its contract checked."))
+    blocks += [subheading("Terms every service provider and contractor contract must contain"), bullets(terms)]
+    return part(*blocks)
+
+
+def _state_laws_part(m: CCPAAuditIntake, r: CCPAAnalysis) -> Part:
+    listed = ordered_states(r.home_state, m.states)
+    blocks: list[Any] = [para(
+        "Besides the CCPA, the comprehensive consumer privacy act of each state where the business operates may "
+        "apply. The intake counts California consumers only, so where a state's act applies by the number of its "
+        "residents the status is \u201cReview\u201d with the thresholds to check.")]
+    if not listed:
+        blocks.append(para("The intake lists no states of operation."))
+    laws = {law.state: law for law in r.state_laws}
+    items = {i.requirement: i for i in r.checklist}
+    for s in listed:
+        own = " (the business's own state)" if s == r.home_state else ""
+        blocks.append(subheading(f"{state_name(s)}{own}"))
+        if s == "CA":
+            blocks.append(para("California: the CCPA as amended by the CPRA, reviewed in the sections above."))
+            continue
+        law = laws.get(s)
+        if law is None:
+            blocks.append(para(f"{state_name(s)}: no comprehensive consumer privacy act in force is recorded for this "
+                               "state in Performance West's reviewed table of state privacy acts. Sector laws (for "
+                               "example breach notification) still apply."))
+            continue
+        rows = [["Act", law.act], ["Status", law.status], ["Why", law.reason], ["Who must comply", law.thresholds]]
+        if law.rights:
+            rows.append(["Consumer rights", law.rights])
+        rows += [["Appeal of denied requests", law.appeal], ["Universal opt-out (GPC)", law.universal_opt_out],
+                 ["Authority", law.authority], ["In effect since", law.effective]]
+        blocks.append(table(("Item", law.label), rows, (1.6, 4.4)))
+        checks = [i for req, i in items.items() if req.startswith(law.label)]
+        if checks:
+            blocks.append(para(f"Checklist items for the {law.act} (actions under Findings):"))
+            blocks.append(bullets(f"{i.requirement.removeprefix(law.label + ': ')}: {i.status}" for i in checks))
+    return part(*blocks)
