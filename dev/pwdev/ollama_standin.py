@@ -15,7 +15,9 @@ Structured output: a request whose `format` is a JSON schema (as Ollama's `forma
 that conforms to it, built from the schema alone ($ref/$defs, oneOf/anyOf, const, enum, object properties and
 required, array minItems/maxItems, string minLength/maxLength, numbers, booleans), with its words spread over
 the arrays so the whole answer lands inside the prompt's "between A and B words"; `format: "json"` gets a
-JSON object too. The JSON streams as whitespace-separated tokens, so num_predict cuts it mid-object (done_reason
+JSON object too. When the user message says the section "must name each of these ...: [JSON list]" (the
+subjects of a section that covers intake items), the answer names each of them in its prose, as a compliant model
+does. The JSON streams as whitespace-separated tokens, so num_predict cuts it mid-object (done_reason
 "length"), as a real model's does.
 
 Fault knobs for tests (`fail_next(kind, count, after_chunks, delay_s)` or POST /_standin/faults with
@@ -24,8 +26,10 @@ Fault knobs for tests (`fail_next(kind, count, after_chunks, delay_s)` or POST /
 "empty" (empty answer), "garbage" (text with `{{ }}`; inside a JSON string for `format` requests),
 "invalid_json" (prose instead of the JSON a `format` request asked for), "truncated" (the JSON stops half-way
 but the stream ends normally, done_reason "stop"), "slow" (this answer streams at `delay_s` seconds per
-token). For a slow backend in general, POST /_standin/config {"token_latency_s": 0.05} sets the per-token delay
-of every answer ("request_latency_s" the delay before the first token). GET /_standin/stats gives counters.
+token), "skip_subjects" (the next answer whose prompt names subjects to cover omits the last of them; it waits at
+the head of the queue until such a request comes). For a slow backend in general, POST /_standin/config
+{"token_latency_s": 0.05} sets the per-token delay of every answer ("request_latency_s" the delay before the
+first token). GET /_standin/stats gives counters.
 
     python -m pwdev.ollama_standin --port 11434 --model qwen2.5:7b --token-latency 0.01
 """
@@ -51,8 +55,9 @@ from pwdev.procs import run_until_interrupted
 VERSION = "0.12.0-pwdev-standin"
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
 FAULT_KINDS = frozenset({"503", "500", "404", "hang", "die", "error_midstream", "empty", "garbage",
-                         "invalid_json", "truncated", "slow"})
+                         "invalid_json", "truncated", "slow", "skip_subjects"})
 LENGTH_HINT = re.compile(r"between\s+(\d+)\s+and\s+(\d+)\s+words", re.IGNORECASE)
+COVER_HINT = re.compile(r"must name each of these[^\n]*?:\s*(\[[^\n]*\])[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 _SUBJECTS = [
     "The business",
@@ -104,6 +109,20 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+def cover_subjects(user_text: str) -> list[str]:
+    """The subjects the prompt says the answer must name: read before the intake block only (the intake is
+    data and may contain look-alike text)."""
+    head = user_text.split("\n<intake>", 1)[0]
+    match = COVER_HINT.search(head)
+    if not match:
+        return []
+    try:
+        names = json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return []
+    return [n for n in names if isinstance(n, str) and n.strip()] if isinstance(names, list) else []
+
+
 def synthetic_words(key: str, target_range: tuple[int, int] | None) -> list[str]:
     """Deterministic legal-sounding prose for `key` (a sha256 hex), as a list of tokens (words)."""
     rng = random.Random(int(key[:16], 16))
@@ -124,11 +143,12 @@ def synthetic_words(key: str, target_range: tuple[int, int] | None) -> list[str]
 class SchemaFiller:
     """A value that conforms to a JSON schema, with about `words` words of synthetic prose in its strings."""
 
-    def __init__(self, schema: dict[str, Any], key: str, words: int) -> None:
+    def __init__(self, schema: dict[str, Any], key: str, words: int, mentions: list[str] | None = None) -> None:
         self.root = schema
         self.rng = random.Random(int(key[16:32], 16))
         self.budget = words
         self._words = self._word_stream()
+        self.mentions = list(mentions or [])  # names the prose must carry, consumed in order
 
     def _word_stream(self) -> Any:
         while True:
@@ -157,6 +177,9 @@ class SchemaFiller:
             while len(words) < n or not words[-1].endswith("."):
                 words.append(next(self._words))
             text = " ".join(words)
+            while self.mentions and len(text) + len(self.mentions[0]) + 24 <= cap:
+                name = self.mentions.pop(0)
+                text = f"As regards {name}, {text[:1].lower()}{text[1:]}"
         else:  # a label: a few words, no full stop
             text = " ".join(next(self._words) for _ in range(self.rng.randint(2, 4))).strip(".,;")
         text = text[:1].upper() + text[1:]
@@ -219,13 +242,15 @@ class SchemaFiller:
         return None
 
 
-def structured_answer(fmt: Any, key: str, target_range: tuple[int, int] | None) -> str:
-    """JSON text for a `format` request: built from the schema, or a small object for format "json"."""
+def structured_answer(fmt: Any, key: str, target_range: tuple[int, int] | None,
+                      mentions: list[str] | None = None) -> str:
+    """JSON text for a `format` request: built from the schema, or a small object for format "json"; its prose
+    names each of `mentions`."""
     lo, hi = target_range or (120, 260)
     words = (lo + hi) // 2
     schema = fmt if isinstance(fmt, dict) else {"type": "object", "properties": {"text": {"type": "string"}},
                                                 "required": ["text"]}
-    return json.dumps(SchemaFiller(schema, key, words).value(schema), ensure_ascii=False)
+    return json.dumps(SchemaFiller(schema, key, words, mentions).value(schema), ensure_ascii=False)
 
 
 @dataclass
@@ -351,8 +376,10 @@ class OllamaStandin:
             if path in ("/api/chat", "/api/generate"):
                 self.stats["calls"] += 1
 
-    def _take_fault(self) -> Fault | None:
+    def _take_fault(self, covers: bool = False) -> Fault | None:
         with self._lock:
+            if self._faults and self._faults[0].kind == "skip_subjects" and not covers:
+                return None  # kept for the next request that has subjects to skip
             if self._faults:
                 self.stats["faults_served"] += 1
                 return self._faults.popleft()
@@ -529,7 +556,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _generate(self, body: dict[str, Any], chat: bool) -> None:
         sb = self.sb
         requested = str(body.get("model") or "")
-        fault = sb._take_fault()
+        mentions = cover_subjects(_user_text(body, chat))
+        fault = sb._take_fault(covers=bool(mentions))
         if fault and fault.kind in ("503", "500", "404"):
             messages = {
                 "503": BUSY,
@@ -550,14 +578,15 @@ class _Handler(BaseHTTPRequestHandler):
             slot.acquire()
             sb._running(name, +1)
             try:
-                self._answer(body, chat, name, fault)
+                self._answer(body, chat, name, fault, mentions)
             finally:
                 sb._running(name, -1)
                 slot.release()
         finally:
             sb._release()
 
-    def _answer(self, body: dict[str, Any], chat: bool, name: str, fault: Fault | None) -> None:
+    def _answer(self, body: dict[str, Any], chat: bool, name: str, fault: Fault | None,
+                mentions: list[str]) -> None:
         sb = self.sb
         started = time.monotonic_ns()
         options = body.get("options") or {}
@@ -572,8 +601,10 @@ class _Handler(BaseHTTPRequestHandler):
         hints = LENGTH_HINT.findall(prompt_text)
         target = (int(hints[-1][0]), int(hints[-1][1])) if hints else None
         fmt = body.get("format")
+        if fault and fault.kind == "skip_subjects":
+            mentions = mentions[:-1]
         if fmt and not (fault and fault.kind == "invalid_json"):
-            text = structured_answer(fmt, key, target)
+            text = structured_answer(fmt, key, target, mentions)
             if fault and fault.kind == "garbage":
                 text = text.replace('"text": "', '"text": "{{ section_text }} {% endif %} ', 1)
             if fault and fault.kind == "truncated":
@@ -666,6 +697,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._end_chunks()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout); nothing to clean
+
+
+def _user_text(body: dict[str, Any], chat: bool) -> str:
+    if not chat:
+        return str(body.get("prompt") or "")
+    users = [m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+    return str(users[-1].get("content", "")) if users else ""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from typing import Any
 
 from pdf_tables import squash, table_rows
 
 from pwcore.clients.libreoffice import get_converter
+from pwcore.compliance import services
 from pwcore.compliance.section_generator import SectionGenerator
 from pwcore.compliance.section_writer import S3SectionCache, make_section_writer
+from pwcore.documents import context as ctx
 from pwcore.documents.pdf_check import pdf_text
 from pwcore.documents.template_store import TemplateStore
 from pwcore.model.layout import llm_cache_key
@@ -59,11 +62,18 @@ def test_compliance_order_review_then_revision_of_one_section(stack: LocalStack,
     assert "DRAFT - not for delivery" in pdf_text(erp.file_content(review_pdf["file_url"]))
     v1_pdf = storage.get_bytes(f"orders/{name}/v1/flsa-audit-report.pdf")
     assert "Store Manager" in pdf_text(v1_pdf)
-    # The remediation checklist next to the report: one row per finding of the structured remediation plan
-    # (as the S3 section cache holds it).
+    # The remediation checklist next to the report: one row per finding the rule-based analysis established (by
+    # priority), then one per finding of the structured remediation plan (as the S3 section cache holds it) that
+    # names another requirement.
     assert f"orders/{name}/v1/remediation-checklist.pdf" in [f["key"] for f in manifest["files"]]
     plan = json.loads(storage.get_bytes(llm_cache_key(sections["remediation_plan"]["prompt_sha256"])))
-    findings = plan["content"]["findings"]
+    svc = services.service(str(doc["service_type"]))
+    intake = svc.intake_model.model_validate_json(str(doc["intake_data"]))
+    established = [f.model_dump() for f in
+                   svc.analysis(intake, date.today(), str(doc["state"])).result.findings_by_priority()]
+    known = {ctx._requirement_key(f["requirement"]) for f in established}
+    findings = established + [f for f in plan["content"]["findings"]
+                              if ctx._requirement_key(f["requirement"]) not in known]
     rows = table_rows(storage.get_bytes(f"orders/{name}/v1/remediation-checklist.pdf"))
     expected = [[str(n), f["priority"], f"{f['requirement']} [{f['authority']}]", f["gap"], f["action"], f["owner"],
                  f["due"]] for n, f in enumerate(findings, 1)]

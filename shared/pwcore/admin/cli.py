@@ -44,12 +44,25 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from pwcore.admin.render import preview_order
+    from pwcore.admin.render import is_compliance_order, preview_order
     from pwcore.documents.render import TemplateError
+    from pwcore.model.problems import OrderFailure
 
+    errors: tuple[type[Exception], ...] = (OSError, ValueError, TemplateError, OrderFailure)
+    try:
+        order = json.loads(Path(args.order).read_text(encoding="utf-8")).get("order")
+    except (OSError, ValueError, AttributeError):
+        order = None  # preview_order names the problem
+    if isinstance(order, dict) and is_compliance_order(order):
+        from pwcore.clients.ollama_api import OllamaSettings
+        from pwcore.compliance.section_generator import LLMError, describe_backend
+
+        errors += (LLMError,)
+        # Say whose text the sections are: a stand-in's prose is synthetic.
+        print(f"pw preview: sections by {describe_backend(load_settings(OllamaSettings).host)}", file=sys.stderr)
     try:
         written = preview_order(Path(args.order), Path(args.out), Path(args.templates))
-    except (OSError, ValueError, TemplateError) as exc:
+    except errors as exc:
         return _fail(str(exc)[:500])
     print(json.dumps({"files": [str(p) for p in written]}))
     return 0
@@ -224,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("data")
     render.add_argument("--out", default="out")
     render.set_defaults(func=cmd_render)
-    prev = sub.add_parser("preview", help="render every document of an order JSON (order + Customer + Sales "
-                          "Order) through generate-doc's code path to DOCX + PDF (no ERPNext, no S3)")
+    prev = sub.add_parser("preview", help="render every document of an order JSON (a Formation Order + Customer + "
+                          "Sales Order, or a Compliance Service + Customer, its sections written by the LLM at "
+                          "OLLAMA_HOST) through generate-doc's code path to DOCX + PDF (no ERPNext, no S3)")
     prev.add_argument("order")
     prev.add_argument("--out", default="out")
     prev.add_argument("--templates", default="templates")

@@ -4,7 +4,7 @@ No ERPNext, no S3."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,26 +49,58 @@ def _local_templates(templates_dir: Path) -> Callable[[str], bytes]:
     return read
 
 
+def is_compliance_order(order: Mapping[str, Any]) -> bool:
+    """A Compliance Service document (its doctype, or the service_type only that doctype has)."""
+    return order.get("doctype") == "Compliance Service" or bool(order.get("service_type"))
+
+
+def _compliance_jobs(order: dict[str, Any], customer: dict[str, Any], out_dir: Path,
+                     templates_dir: Path) -> tuple[list[tuple[Path, dict[str, Any], list[str]]], dict[str, Any]]:
+    """generate-doc's compliance plan: the sections written by the LLM at OLLAMA_HOST (a real Ollama or the
+    stand-in; an in-memory cache only), the report context, the service's templates. Returns the render job and
+    the sections' provenance (what the manifest and the review Comment would say)."""
+    from pwcore.clients.ollama_api import OllamaSettings
+    from pwcore.compliance.section_generator import MemoryCache, SectionGenerator
+    from pwcore.compliance.section_writer import make_section_writer
+    from pwcore.documents import compliance_docs
+    from pwcore.settings import load_settings
+
+    manifest = json.loads((templates_dir / "manifest.json").read_text(encoding="utf-8"))
+    with SectionGenerator.from_settings(load_settings(OllamaSettings), cache=MemoryCache()) as gen:
+        cplan = compliance_docs.plan(order, customer, manifest, make_section_writer(gen))
+    return [(out_dir, cplan.context, cplan.template_ids)], cplan.sections
+
+
 def preview_order(order_json: Path, out_dir: Path, templates_dir: Path = Path("templates"),
                   converter: PdfConverter | None = None) -> list[Path]:
-    """`pw preview`: every document of an order bundle (pwcore.documents.formation_docs) to DOCX + PDF in
-    `out_dir`, through generate-doc's plan and render functions; the operator's documents (SS-4 worksheet)
-    go to `out_dir/operator/`. Returns the files written."""
+    """`pw preview`: every document of an order bundle ({"order", "customer"[, "sales_order"]}) to DOCX + PDF in
+    `out_dir`, through generate-doc's plan and render functions. A formation order (pwcore.documents.formation_docs):
+    the operator's documents (SS-4 worksheet) go to `out_dir/operator/`. A Compliance Service: its sections are
+    written by the LLM at OLLAMA_HOST as generate-doc writes them, their provenance goes to
+    `out_dir/sections.json`. Returns the files written."""
     from pwcore.documents import formation_docs
     from pwcore.documents.formation_set import documents_for
 
     bundle = formation_docs.load_order(order_json)
-    context, customer_docs = formation_docs.plan(bundle.order, bundle.customer, bundle.sales_order)
     read = _local_templates(templates_dir)
-    jobs: list[tuple[Path, dict[str, Any], list[str]]] = [(out_dir, context, customer_docs)]
-    operator_docs = documents_for(context, "operator")
-    if operator_docs:
-        password, doc = formation_docs.bundle_readers(bundle)
-        op = formation_docs.operator_context(context, bundle.order, bundle.customer, password, doc)
-        jobs.append((out_dir / "operator", op, operator_docs))
+    written: list[Path] = []
+    jobs: list[tuple[Path, dict[str, Any], list[str]]]
+    if is_compliance_order(bundle.order):
+        jobs, provenance = _compliance_jobs(bundle.order, bundle.customer, out_dir, templates_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        meta = out_dir / "sections.json"
+        meta.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+        written.append(meta)
+    else:
+        context, customer_docs = formation_docs.plan(bundle.order, bundle.customer, bundle.sales_order)
+        jobs = [(out_dir, context, customer_docs)]
+        operator_docs = documents_for(context, "operator")
+        if operator_docs:
+            password, doc = formation_docs.bundle_readers(bundle)
+            op = formation_docs.operator_context(context, bundle.order, bundle.customer, password, doc)
+            jobs.append((out_dir / "operator", op, operator_docs))
     own = converter is None
     conv = converter or PdfConverter()
-    written: list[Path] = []
     try:
         for folder, ctx, ids in jobs:
             folder.mkdir(parents=True, exist_ok=True)

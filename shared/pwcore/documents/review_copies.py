@@ -148,6 +148,15 @@ def _size(n: int) -> str:
     return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.2f} MB"
 
 
+def _coverage_note(meta: dict[str, Any]) -> str:
+    """A section that names fewer intake items (roles, workers, states) than it must: counts only."""
+    cov = meta.get("coverage")
+    if not isinstance(cov, dict) or not int(cov.get("missing") or 0):
+        return ""
+    total, missing = int(cov.get("subjects") or 0), int(cov["missing"])
+    return f"; names {total - missing} of {total} {cov.get('kind') or 'items'} ({missing} missing)"
+
+
 def review_comment(manifest: dict[str, Any], copies: ReviewCopies) -> str:
     """What the reviewer reads on the order when a version reaches Review."""
     version = manifest["version"]
@@ -169,7 +178,12 @@ def review_comment(manifest: dict[str, Any], copies: ReviewCopies) -> str:
     if sections:
         lines += ["", "AI-written sections; each needs human review:"]
         lines += [f"- {key}: model {meta.get('model', '?')}, {meta.get('attempts', 1)} attempt(s)"
-                  f"{' (cached)' if meta.get('cached') else ''}" for key, meta in sections.items()]
+                  f"{' (cached)' if meta.get('cached') else ''}{_coverage_note(meta)}"
+                  for key, meta in sections.items()]
+        gaps = [key for key, meta in sections.items() if _coverage_note(meta)]
+        if gaps:
+            lines += ["", "CHECK BEFORE APPROVING: " + ", ".join(gaps) + " does not name every item of the intake "
+                      "it must cover (counts above); add the missing ones or set Revision."]
     if copies.errors:
         lines += ["", "Could not attach: " + "; ".join(copies.errors) + " (the version itself is complete in "
                   f"S3 at orders/{manifest.get('order')}/v{version}/)"]

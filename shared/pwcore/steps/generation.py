@@ -243,7 +243,6 @@ class Generator:
 
     def _produce(self, doctype: str, doc: dict[str, Any], version: int, prefix: str,
                  call_id: str) -> dict[str, Any]:
-        from pwcore.documents import context as ctx
         from pwcore.documents.render import render_docx
 
         started = time.perf_counter()
@@ -260,12 +259,12 @@ class Generator:
             template_ids, keys, context = crtc_plan.template_ids, crtc_plan.template_keys, crtc_plan.context
         elif doctype == "Formation Order":
             context, template_ids = self._formation_plan(doc, customer, manifest_tpl)
-        else:  # a compliance service: the LLM writes its sections
-            template_ids = templates_for(manifest_tpl, str(doc.get("service_type")))
-            t0 = time.perf_counter()
-            texts, section_meta = self._sections(doc, manifest_tpl, template_ids)
-            timings["llm_ms"] = (time.perf_counter() - t0) * 1000
-            context = ctx.compliance_context(doc, customer, texts)
+        else:  # a compliance service: the LLM writes its sections (the same plan `pw preview` renders)
+            from pwcore.documents import compliance_docs
+
+            cplan = compliance_docs.plan(doc, customer, manifest_tpl, self._sections)
+            template_ids, context, section_meta = cplan.template_ids, cplan.context, cplan.sections
+            timings["llm_ms"] = cplan.llm_ms
         files: list[dict[str, Any]] = []
         for template_id in template_ids:
             template = self.templates.get(keys.get(template_id) or template_key(manifest_tpl, template_id))
@@ -315,8 +314,7 @@ class Generator:
                                    "run `pw templates upload`")
         return context, template_ids
 
-    def _sections(self, doc: dict[str, Any], manifest_tpl: dict[str, Any],
-                  template_ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    def _sections(self, doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         if self.sections is None:
             raise GenerationFailed("the LLM section writer is not configured for compliance services")
         return self.sections(doc)
