@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -133,7 +134,7 @@ def test_every_worker_under_each_common_law_category(sample: Rendered) -> None:
     roles = [w["role"] for w in samples.INTAKE[SERVICE]["workers"]]
     assert [x.role for x in sample.result.workers] == roles
     bounds = [text.index(f" {c} ") for c in CATEGORIES] + [text.index("Balance of the three categories")]
-    for cat, (a, b) in zip(CATEGORIES, zip(bounds, bounds[1:], strict=False), strict=True):
+    for cat, (a, b) in zip(CATEGORIES, pairwise(bounds), strict=True):
         block = squash(text[a:b])
         for x in sample.result.workers:
             mine = [f for f in x.factors if f.category == cat]
