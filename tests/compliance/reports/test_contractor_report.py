@@ -165,6 +165,9 @@ def test_abc_test_for_california_workers_only(sample: Rendered) -> None:
 def test_flsa_and_conclusions_cover_every_worker(sample: Rendered) -> None:
     flsa = sample.between("FLSA Economic-Reality Test", "Classification Discussion")
     assert "economically dependent" in flsa and "Field Assistance Bulletin 2025-1" in flsa
+    # The bookkeeper's intake answers none of the five factors: no leaning is read into it.
+    assert squash("Bookkeeper (1) Not known Not known Not known Not known Not known Not enough information") in squash(
+        flsa)
     conclusions = squash(sample.between("Conclusions by Worker", "Exposure Estimate"))
     discussion = sample.between("Classification Discussion", "Conclusions by Worker")
     for x in sample.result.workers:

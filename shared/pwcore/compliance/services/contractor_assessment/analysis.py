@@ -608,7 +608,8 @@ def _flsa_part(fv: FactsView, result: ContractorAnalysis) -> Part:
         by_name = {f.factor: f for f in x.factors}
         cells = [POINTS_LABEL[by_name[f].points_to] if f in by_name else "Not known" for _, f in FLSA_FACTORS]
         e, c = cells.count("Employee"), cells.count("Contractor")
-        lean = "Economically dependent (employee)" if e > c else "In business for themself" if c > e else "Mixed"
+        lean = ("Not enough information" if e == c == 0 else "Economically dependent (employee)" if e > c else
+                "In business for themself" if c > e else "Mixed")
         rows.append([_who(x), *cells, lean])
     return part(
         para(f"Under the Fair Labor Standards Act the question is {test.value} ({test.source})."),
