@@ -38,8 +38,9 @@ def test_every_worker_is_analysed_under_the_three_irs_categories(sample: contrac
     assert sum(w.count for w in sample.workers) == 9
     for w in sample.workers:
         assert [c.category for c in w.categories] == list(contractor.CATEGORIES)
-        assert w.state == "CO"  # the bookkeeper has no state of its own: the intake's only state is used
         assert w.reasons and w.state_test
+    # The web developer works from California; the bookkeeper has no state and the intake has two: none is guessed.
+    assert [w.state for w in sample.workers] == ["CO", "CA", "CO", None]
 
 
 def test_conclusions_follow_the_intake_answers(sample: contractor.ContractorAnalysis) -> None:
@@ -50,11 +51,12 @@ def test_conclusions_follow_the_intake_answers(sample: contractor.ContractorAnal
     assert [p.status for p in drivers.state_prongs] == ["Not met", "Not met"]
     web = _worker(sample, "Web developer")
     assert [c.leaning for c in web.categories] == ["Contractor"] * 3
+    assert "ABC test" in web.state_test and [p.status for p in web.state_prongs] == ["Met"] * 3
     assert web.conclusion == "Likely contractor" and web.risk == "Low"
     assert _worker(sample, "Event barista").conclusion == "Likely employee"  # schedule and tools are the company's
     books = _worker(sample, "Bookkeeper")
-    assert books.conclusion == "Uncertain" and books.categories[0].leaning == "Not enough information"
-    assert any("work state not given" in r for r in books.reasons)
+    assert books.conclusion == "At risk" and books.categories[0].leaning == "Not enough information"
+    assert books.state_result == "Review: give the work state" and books.state_prongs == []
     assert books.exposure is None  # no hours given: no estimate, and the checklist says so
     assert any(c.requirement == "Exposure for Bookkeeper" for c in sample.checklist)
     high = [f for f in sample.findings if f.priority == "High"]

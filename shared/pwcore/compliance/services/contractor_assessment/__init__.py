@@ -103,23 +103,14 @@ def build_facts(m: ContractorAssessmentIntake) -> dict[str, Any]:
 
 
 WORKERS = TableSpec(
-    "Workers Assessed",
+    "Workers Reviewed",
     "The following worker groups engaged as independent contractors were assessed ({{ worker_count }} "
     "workers in total).",
     "workers",
-    ("Role", "Count", "State", "Engagement", "Hours / Week", "Paid By"),
+    ("Role", "Count", "Work State", "Engagement", "Hours / Week", "Paid By"),
     ("role", "count", "state", "engagement", "hours_per_week", "paid_by"),
     (1.6, 0.6, 1.0, 1.1, 0.9, 1.3),
 )
-CONTROL = TableSpec(
-    "Control and Independence Factors",
-    "The client's answers on the factors that weigh most in the classification tests:",
-    "workers",
-    ("Role", "Company Sets Schedule", "Company Provides Tools", "Works Only for Company", "Core Business Work",
-     "Has Own Business"),
-    ("role", "controls_schedule", "provides_tools", "exclusive", "core_business", "own_business"),
-    (1.5, 1.0, 1.0, 1.0, 1.0, 1.0),
-)  # fmt: skip
 WORK_DESCRIPTIONS = ItemList(
     "Work Described",
     "The work of each group, as described by the client:",
@@ -129,9 +120,12 @@ WORK_DESCRIPTIONS = ItemList(
 )
 
 REPORT = ReportSpec(
-    "This assessment applied the economic-realities test under the Fair Labor Standards Act, the IRS "
-    "common-law control factors and the classification rules of {{ state }} to the worker groups "
-    "listed in Section 2. It is based on the facts reported in the intake questionnaire.",
+    "This assessment applied {{ jurisdiction }} to each worker group the business treats as independent "
+    "contractors: the IRS common-law categories of behavioral control, financial control and the relationship of "
+    "the parties, the ABC test where the work state uses it, the work state's own test, and the economic-reality "
+    "test under the Fair Labor Standards Act. It is based on the answers given in the intake questionnaire and did "
+    "not include a review of contracts, invoices or payroll records; the exposure figures are planning estimates, "
+    "not a calculation of taxes owed.",
     (
         ("Workers assessed", "{{ worker_count }}", None),
         ("W-2 employees", "{{ employee_count }}", None),
@@ -142,9 +136,17 @@ REPORT = ReportSpec(
     (
         ("Executive Summary", "sections.executive_summary"),
         (WORKERS.title, WORKERS),
-        (CONTROL.title, CONTROL),
         (WORK_DESCRIPTIONS.title, WORK_DESCRIPTIONS),
-        ("Classification Analysis", "sections.classification_analysis"),
+        ("IRS Common-Law Analysis", "parts.common_law"),
+        ("ABC Test", "parts.abc_test"),
+        ("State Tests", "parts.state_tests"),
+        ("FLSA Economic-Reality Test", "parts.flsa"),
+        ("Classification Discussion", "sections.classification_analysis"),
+        ("Conclusions by Worker", "parts.conclusions"),
+        ("Exposure Estimate", "parts.exposure"),
+        ("Options to Correct", "parts.options"),
+        ("Findings", "parts.findings"),
+        ("Requirement Checklist", "parts.checklist"),
         ("Recommendations", "sections.recommendations"),
     ),
 )

@@ -26,7 +26,24 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
-from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake, ContractorWorker
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    Part,
+    PartBlock,
+    PartTable,
+    ReportAnalysis,
+    bullets,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
+from pwcore.compliance.services.contractor_assessment import (
+    PAID_BY_LABELS,
+    ContractorAssessmentIntake,
+    ContractorWorker,
+)
 
 SERVICE = "contractor_assessment"
 Points = Literal["employee", "contractor", "unknown"]
@@ -87,7 +104,7 @@ class WorkerAnalysis(Frozen):
     state_test_authority: str
     state_prongs: list[Prong]
     state_result: str
-    conclusion: Literal["Likely employee", "Uncertain", "Likely contractor"]
+    conclusion: Literal["Likely employee", "At risk", "Likely contractor"]
     risk: Priority
     reasons: list[str]
     exposure: WorkerExposure | None
@@ -145,7 +162,7 @@ class _Analysis:
         pay: Points = {"hourly": "employee", "daily": "employee", "salary": "employee", "project": "contractor",
                        "commission": "unknown", "retainer": "unknown"}.get(w.paid_by or "", "unknown")  # type: ignore[assignment]
         out.append(f("Financial control", "How the worker is paid (time worked, or a flat fee with profit or loss)",
-                     f"paid by {w.paid_by}" if w.paid_by else "not answered", pay))
+                     f"paid: {PAID_BY_LABELS[w.paid_by].lower()}" if w.paid_by else "not answered", pay))
         out.append(f("Financial control", "Services offered to the market (own business)",
                      _yn(w.has_own_business, "has an own business", "has no own business"),
                      flag(w.has_own_business, "contractor")))
@@ -340,14 +357,15 @@ class _Analysis:
             reasons.append(f"work state not given for this worker: the intake's state ({state_name(state)}) is used")
         state_fails = result.startswith("Employee")
         if len(employee_cats) >= 2 or state_fails:
-            conclusion: Literal["Likely employee", "Uncertain", "Likely contractor"] = "Likely employee"
-        elif len(contractor_cats) >= 2 and not employee_cats and not result.startswith("Review: elements"):
+            conclusion: Literal["Likely employee", "At risk", "Likely contractor"] = "Likely employee"
+        elif len(contractor_cats) >= 2 and not employee_cats and not result.startswith(("Review: elements",
+                                                                                          "Review: give")):
             conclusion = "Likely contractor"
         else:
-            conclusion = "Uncertain"
+            conclusion = "At risk"
         if state_fails:
             reasons.append(f"{name}: {result}")
-        risks: dict[str, Priority] = {"Likely employee": "High", "Uncertain": "Medium", "Likely contractor": "Low"}
+        risks: dict[str, Priority] = {"Likely employee": "High", "At risk": "Medium", "Likely contractor": "Low"}
         risk = risks[conclusion]
         unknown = sum(x.points_to == "unknown" for x in factors)
         if unknown > len(factors) / 2:
@@ -370,7 +388,7 @@ class _Analysis:
                        "on payroll with withholding, overtime and state leave, and compute back taxes",
                 owner="Owner and payroll", priority="High", authority=f"{irs}; {authority}"
                 if authority != irs else irs))
-        elif x.conclusion == "Uncertain":
+        elif x.conclusion == "At risk":
             self.findings.append(finding(
                 requirement="A worker's status follows the facts of the relationship",
                 gap=f"{who}: the factors point both ways or are not answered",
@@ -396,7 +414,7 @@ class _Analysis:
         agreements = self.m.written_agreements
         return [
             ChecklistItem(requirement="Form SS-8 determination", status="Review",
-                          note=f"{ss8.value}; useful for the workers whose status is uncertain", authority=ss8.source),
+                          note=f"{ss8.value}; useful for the workers whose status is at risk", authority=ss8.source),
             ChecklistItem(requirement="Section 530 relief", status="Review",
                           note=f"{s530.value}. From the intake: written agreements "
                                f"{_yn(agreements, 'are in place', 'are not in place')}; still to confirm: whether "
@@ -404,7 +422,8 @@ class _Analysis:
                                "(which defeats substantive consistency)", authority=s530.source),
             ChecklistItem(requirement="Voluntary Classification Settlement Program", status="Review",
                           note=f"{vcsp.value}. Estimated VCSP payment for the workers not likely contractors: "
-                               f"{usd(total)} (10% of the IRC 3509 liability for one year, per worker group below)",
+                               f"{usd(total)} (10% of the IRC 3509 liability for one year, per worker group in the "
+                               "exposure estimate)",
                           authority=vcsp.source),
         ]
 
@@ -443,3 +462,243 @@ class _Analysis:
             findings=self.fv.stale_findings() + self.findings, facts_used=[u.id for u in self.fv.used],
             sources=self.fv.used, stale_facts=self.fv.stale, workers=workers, options=options,
             exposure_total_per_year=per_year, exposure_total_lookback=lookback, vcsp_total=vcsp)
+
+
+# --- the report -------------------------------------------------------------------------------------------------
+
+POINTS_LABEL: dict[str, str] = {"employee": "Employee", "contractor": "Contractor", "unknown": "Not known"}
+# The FLSA economic-reality factors the intake answers, each read from the common-law factor asking the same thing.
+FLSA_FACTORS: tuple[tuple[str, str], ...] = (
+    ("Nature and degree of control", "Who sets the schedule and how the work is done"),
+    ("Investment by the worker", "Investment in tools and equipment"),
+    ("Opportunity for profit or loss", "How the worker is paid (time worked, or a flat fee with profit or loss)"),
+    ("Permanency of the relationship", "Permanency of the relationship"),
+    ("Work integral to the business", "Services are a key aspect of the regular business"),
+)
+
+
+def for_report(intake: ContractorAssessmentIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The assessment as report parts: the IRS categories, the ABC and state tests, the FLSA test, conclusions,
+    exposure and the options, for every worker of the intake (the LLM writes only the prose sections)."""
+    fv = FactsView(SERVICE, as_of)
+    a = _Analysis(intake, fv)
+    result = a.run()
+    abc = [x for x in result.workers if x.state and fv.row("states.abc_test", x.state) is not None]
+    other = [x for x in result.workers if x not in abc]
+    states = list(dict.fromkeys(x.state for x in result.workers if x.state)) or list(intake.states)
+    names = _join([state_name(s) for s in states]) if states else state_display_name(entity_state)
+    parts = {
+        "common_law": _common_law_part(fv, result),
+        "abc_test": _abc_part(fv, abc),
+        "state_tests": _state_tests_part(other, bool(abc)),
+        "flsa": _flsa_part(fv, result),
+        "conclusions": _conclusions_part(result),
+        "exposure": _exposure_part(fv, result),
+        "options": _options_part(fv, intake, result),
+    }
+    # The parts read facts the core analysis did not (the California exemptions): the appendix lists them all.
+    result = result.model_copy(update={"sources": fv.used, "facts_used": [u.id for u in fv.used],
+                                       "stale_facts": fv.stale})
+    parts.update(standard_parts(result))
+    return ReportAnalysis(result=result, parts=parts, jurisdiction=Jurisdiction(
+        laws=f"Federal law (IRS common-law test, FLSA) and the worker classification laws of {names}",
+        counsel=names))
+
+
+def state_display_name(code: str) -> str:
+    return state_name(code) if len(code) == 2 else code
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _who(x: WorkerAnalysis) -> str:
+    return f"{x.role} ({x.count})"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _test_heading(x: WorkerAnalysis) -> str:
+    # The test's name already starts with the state's name when there is a state.
+    return f"{_who(x)}: {x.state_test}" if x.state else f"{_who(x)}, work state not given: {x.state_test}"
+
+
+def _where(x: WorkerAnalysis) -> str:
+    return state_name(x.state) if x.state else "work state not given"
+
+
+def _common_law_part(fv: FactsView, result: ContractorAnalysis) -> Part:
+    law = fv.fact("contractor.irs.common_law")
+    described = dict(zip(CATEGORIES, ("behavioral_control", "financial_control", "relationship_of_parties"),
+                         strict=True))
+    blocks: list[PartBlock] = [para(
+        f"The IRS weighs the evidence of control and independence in three categories ({law.source}). "
+        f"{_cap(str(law.note))}. Each factor below is the client's intake answer and the status it points "
+        "to; a factor the intake does not answer is shown as not known.")]
+    for cat in CATEGORIES:
+        blocks.append(subheading(cat))
+        blocks.append(para(f"{cat}: {fv.part('contractor.irs.common_law', described[cat])}."))
+        rows = [[_who(x), f.factor, f.answer, POINTS_LABEL[f.points_to]]
+                for x in result.workers for f in x.factors if f.category == cat]
+        blocks.append(table(("Worker", "Factor", "Intake answer", "Points to"), rows, (1.2, 2.0, 1.9, 0.9)))
+    blocks.append(subheading("Balance of the three categories"))
+    blocks.append(table(
+        ("Worker", *CATEGORIES),
+        ([_who(x), *[f"{c.leaning} ({c.employee} employee, {c.contractor} contractor, {c.unknown} not known)"
+                     for c in x.categories]] for x in result.workers), (1.2, 1.6, 1.6, 1.6)))
+    return Part(blocks=blocks)
+
+
+def _prongs_table(x: WorkerAnalysis) -> PartTable:
+    return table(("Element", "Status", "From the intake"), ([p.prong, p.status, p.detail] for p in x.state_prongs),
+                 (2.6, 0.7, 2.7))
+
+
+def _abc_part(fv: FactsView, workers: list[WorkerAnalysis]) -> Part:
+    if not workers:
+        return part(para("None of the workers assessed works in a state whose reviewed facts apply an ABC test, so "
+                         "the ABC test is not applied in this assessment; the work state's own test follows."))
+    blocks: list[PartBlock] = []
+    ca = [x for x in workers if x.state == "CA"]
+    if ca:
+        blocks.append(para(f"California: {fv.value('contractor.state.abc_test')} "
+                           f"({fv.source('contractor.state.abc_test')}). The hiring entity bears that burden."))
+    blocks.append(para("Each worker in a state that uses the ABC test is treated as an employee unless all three "
+                       "elements are shown; one element not met is enough for employee status."))
+    for x in workers:
+        blocks += [subheading(_test_heading(x)), _prongs_table(x),
+                   para(f"Result: {x.state_result}. Authority: {x.state_test_authority}.")]
+    if ca:
+        ex = fv.fact("contractor.ca.abc_exemptions")
+        blocks += [subheading("California exemptions from the ABC test"),
+                   para(f"{_cap(str(ex.value))} ({ex.source})."),
+                   para("The intake does not say whether any California worker meets an exemption's conditions ("
+                        + _join([_who(x) for x in ca]) + "). The result above assumes none does; if one does, the "
+                        "Borello factors decide, and they weigh much the same evidence as the IRS categories.")]
+    return Part(blocks=blocks)
+
+
+def _state_tests_part(workers: list[WorkerAnalysis], any_abc: bool) -> Part:
+    if not workers:
+        return part(para("Every worker assessed works in a state that uses the ABC test: the state test for each is "
+                         "the ABC test applied in the previous section."))
+    blocks: list[PartBlock] = [para(
+        "For the workers below the work state has no ABC test in the reviewed facts"
+        + (" (the others are assessed under the ABC test above)" if any_abc else "")
+        + ": the state's own test, where the reviewed facts have one, or the federal tests apply.")]
+    for x in workers:
+        blocks.append(subheading(_test_heading(x)))
+        if x.state_prongs:
+            blocks.append(_prongs_table(x))
+        blocks.append(para(f"Result: {x.state_result}."
+                           + (f" Authority: {x.state_test_authority}." if x.state_test_authority else "")))
+    return Part(blocks=blocks)
+
+
+def _flsa_part(fv: FactsView, result: ContractorAnalysis) -> Part:
+    test = fv.fact("contractor.dol.economic_reality")
+    status = fv.fact("contractor.dol.enforcement_status")
+    rows = []
+    for x in result.workers:
+        by_name = {f.factor: f for f in x.factors}
+        cells = [POINTS_LABEL[by_name[f].points_to] if f in by_name else "Not known" for _, f in FLSA_FACTORS]
+        e, c = cells.count("Employee"), cells.count("Contractor")
+        lean = ("Not enough information" if e == c == 0 else "Economically dependent (employee)" if e > c else
+                "In business for themself" if c > e else "Mixed")
+        rows.append([_who(x), *cells, lean])
+    return part(
+        para(f"Under the Fair Labor Standards Act the question is {test.value} ({test.source})."),
+        para(f"Enforcement: {status.value} ({status.source})."),
+        para("The intake answers five of these factors; skill and initiative is not asked, so it is left to the "
+             "reviewer. The table reads each factor from the intake answer that asks the same thing."),
+        table(("Worker", *(n for n, _ in FLSA_FACTORS), "Leaning"), rows, (1.1, 0.8, 0.8, 0.8, 0.8, 0.8, 1.1)),
+    )
+
+
+def _conclusions_part(result: ContractorAnalysis) -> Part:
+    return part(
+        para("The conclusion weighs the IRS categories and the work state's test: a worker is a likely employee "
+             "when two categories lean to employee or a required state element is not met, a likely contractor "
+             "when two categories lean to contractor and none to employee, and at risk otherwise."),
+        table(("Worker", "Count", "Work state", "Conclusion", "Risk", "Reasons"),
+              ([x.role, str(x.count), _where(x), x.conclusion, x.risk, "; ".join(x.reasons)] for x in result.workers),
+              (1.1, 0.5, 0.9, 0.9, 0.6, 2.6)),
+    )
+
+
+def _exposure_part(fv: FactsView, result: ContractorAnalysis) -> Part:
+    r3509 = fv.fact("contractor.irs.3509_rates")
+    cap = fv.number("contractor.tax.assessment_period", "years")
+    blocks: list[PartBlock] = [
+        para("If the workers were found to be employees, the business would owe the employment taxes it did not "
+             "withhold or pay. The intake gives no pay amounts, so each estimate assumes the lowest pay the law would "
+             "allow an employee; the reviewer replaces it with the amounts actually paid."),
+        subheading("Assumptions"),
+        bullets([
+            "Compensation: hours a week x 52 weeks x the work state's minimum wage, for every worker of the group.",
+            f"IRC 3509 reduced rates for the employee's share of FICA and for income tax withholding, which assume "
+            f"the Forms 1099 were filed; {r3509.note}.",
+            "FUTA at the full rate, before any credit for state unemployment premiums.",
+            "The failure-to-deposit penalty at its top tier for deposits over 15 days late; interest is not included.",
+            f"The look-back period is the engagement so far, up to the {num(cap)}-year assessment period; one year "
+            "where the engagement length is not given.",
+            "Workers who are likely contractors are shown but left out of the totals.",
+        ]),
+    ]
+    for x in result.workers:
+        e = x.exposure
+        if e is None:
+            continue
+        blocks += [
+            subheading(f"{_who(x)}, {_where(x)}: {x.conclusion.lower()}"),
+            para(f"Compensation: {e.compensation_arithmetic}."),
+            table(("Item", "Arithmetic", "Amount", "Authority"),
+                  ([i.item, i.arithmetic, usd(i.amount) + ("" if i.in_total else " (not in total)"), i.authority]
+                   for i in e.items), (1.5, 2.4, 0.9, 1.2)),
+            para(f"Total a year: {usd(e.total_per_year)}; over {num(e.years)} years: {usd(e.total_lookback)}"
+                 + (" (not in the totals: likely contractor)." if x.conclusion == "Likely contractor" else ".")),
+        ]
+    counted = [x for x in result.workers if x.exposure and x.conclusion != "Likely contractor"]
+    blocks.append(subheading("Totals for the workers not likely contractors"))
+    if counted:
+        blocks.append(table(("Worker", "A year", "Look-back period", "VCSP payment"),
+                            [[_who(x), usd(x.exposure.total_per_year), usd(x.exposure.total_lookback),
+                              usd(x.exposure.vcsp_payment)] for x in counted if x.exposure]
+                            + [["Total", usd(result.exposure_total_per_year), usd(result.exposure_total_lookback),
+                                usd(result.vcsp_total)]], (2.0, 1.2, 1.4, 1.4)))
+    else:
+        blocks.append(para("No worker with an estimate is at risk of reclassification."))
+    missing = [x for x in result.workers if x.exposure is None]
+    if missing:
+        blocks.append(para("No estimate for " + _join([_who(x) for x in missing]) + ": the intake gives no hours a "
+                           "week or no work state for them."))
+    return Part(blocks=blocks)
+
+
+def _options_part(fv: FactsView, m: ContractorAssessmentIntake, result: ContractorAnalysis) -> Part:
+    by = {o.requirement: o for o in result.options}
+    employees = [_who(x) for x in result.workers if x.conclusion == "Likely employee"]
+    at_risk = [_who(x) for x in result.workers if x.conclusion == "At risk"]
+    eligibility = str(fv.fact("contractor.irs.vcsp").note).removeprefix("eligibility: ")
+    ss8, s530, v = (by["Form SS-8 determination"], by["Section 530 relief"],
+                    by["Voluntary Classification Settlement Program"])
+    agreements = _yn(m.written_agreements, "written agreements are in place", "no written agreements are in place")
+    return part(
+        subheading("Form SS-8: ask the IRS to decide"),
+        para(f"{_cap(ss8.note)} ({ss8.authority})."),
+        para("Suited to: " + (_join(at_risk) if at_risk else "no worker group (none is at risk)") + "."),
+        subheading("Section 530 relief"),
+        para(f"{_cap(s530.note)} ({s530.authority})."),
+        subheading("Voluntary Classification Settlement Program (VCSP)"),
+        para(f"{_cap(v.note)} ({v.authority})."),
+        para(f"Eligibility: {eligibility}. From the intake: {agreements}, which supports consistent treatment; the "
+             "intake does not say whether Forms 1099 were filed for the previous three years or whether any "
+             "employment tax or worker-classification audit is under way: confirm both before applying."),
+        para("Candidates: " + (_join(employees + at_risk) if employees or at_risk else
+                               "no worker group (none is a likely employee or at risk)") + "."),
+    )
