@@ -88,7 +88,9 @@ def _columns(pdf: bytes, start: str, end: str, headers: tuple[str, ...]) -> list
     first = next(i for i, r in enumerate(runs) if r[3] == start)
     last = next(i for i, r in enumerate(runs) if i > first and r[3] == end)
     inside = [r for r in runs[first + 1:last] if 60 < -r[1] < 725]  # without page header and footer bands
-    head = next(r for r in inside if r[3] == headers[0])
+    at = next(i for i, r in enumerate(inside) if r[3] == headers[0])
+    head = inside[at]
+    inside = [r for r in inside[at:] if (r[0], r[1]) >= (head[0], head[1])]  # from the header row: no intro text
     starts = sorted(r[2] for r in inside if (r[0], r[1]) == (head[0], head[1]))
     assert len(starts) == len(headers), starts
     cols = [""] * len(headers)
@@ -108,7 +110,7 @@ def test_life_cycle_sections_in_order(sample: tuple[dict[str, Any], bytes, str])
 
 
 def test_preparation_severity_and_evidence(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, _, text = sample
+    order, pdf, text = sample
     r = _analysis(order)
     prep = text[_heading(text, "Preparation"):_heading(text, "Detection and Analysis")]
     for item in ("Roles and contacts", "Incident Lead", "Front Range Managed IT", "Cyber insurer", "Card acquirer",
@@ -116,8 +118,11 @@ def test_preparation_severity_and_evidence(sample: tuple[dict[str, Any], bytes, 
         assert item in prep, item
     detect = text[_heading(text, "Detection and Analysis"):_heading(text, PHASES[2])]
     assert [lv for lv in ("Critical", "High", "Medium", "Low") if lv in detect] == ["Critical", "High", "Medium", "Low"]
+    levels, _criteria, response, _here = _columns(pdf, "Severity levels", "Evidence handling and chain of custody",
+                                                  ("Level", "Criteria", "Response time", "At this business"))
+    assert levels == squash("".join(s.level for s in r.severity))
     for level in r.severity:
-        assert squash(level.response) in squash(detect), level.level
+        assert squash(level.response[1:]) in response, level.level
     assert "Evidence handling and chain of custody" in detect and "Chain-of-custody log" in detect
     for step in r.evidence:
         assert squash(step[1:]) in squash(detect), step

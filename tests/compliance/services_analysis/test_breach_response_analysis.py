@@ -54,11 +54,11 @@ def test_every_listed_state_has_a_row_from_the_facts(sample: br.BreachResponseAn
 def test_sample_matrix_values(sample: br.BreachResponseAnalysis) -> None:
     co, ca, tx, ny = (_row(sample, s) for s in ("CO", "CA", "TX", "NY"))
     assert (co.deadline_days, co.regulator_threshold.residents, co.cra_threshold.residents) == (30, 500, 1001)
-    assert (ca.deadline_days, ca.regulator_threshold.residents, ca.cra_threshold.kind) == (30, 501, "none")
+    assert (ca.deadline_days, ca.regulator_threshold.residents, ca.cra_threshold.kind) == (30, 501, "unknown")
     assert (tx.deadline_days, tx.regulator_threshold.residents, tx.cra_threshold.residents) == (60, 250, 10001)
     assert (ny.deadline_days, ny.regulator_threshold.kind, ny.cra_threshold.residents) == (30, "any", 5001)
     # 48,000 records: every threshold could be reached; how many residents of each state is the question.
-    # California's agency rule is recorded as "none as far as known ... confirm": reviewed, not dismissed.
+    # California's agency rule reads "none as far as known ... confirm": unknown and reviewed, not dismissed.
     assert (co.regulator_status, tx.cra_status, ny.regulator_status, ca.cra_status) == (
         "Review", "Review", "Applies", "Review")
     assert "Notice of Data Breach" in ca.content and "security freezes" in co.content

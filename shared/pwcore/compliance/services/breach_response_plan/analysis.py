@@ -175,13 +175,14 @@ class _Analysis:
             c = r.cells
             reg, cra = str(c.get("regulator_notice", "")), str(c.get("cra_notice", ""))
             rt, ct = threshold(reg), threshold(cra)
+            if ct.kind == "none" and "confirm" in cra.lower():
+                ct = Threshold(kind="unknown")  # the table doubts its own "none": reviewed, not dismissed
             content = c.get("content")
             row = NoticeRow(
                 state=s, name=state_name(s), individual_deadline=str(c.get("individual_deadline", "")),
                 deadline_days=deadline_days(str(c.get("individual_deadline", ""))), regulator_notice=reg,
                 regulator_threshold=rt, regulator_status=_status(rt, self.m.record_count), cra_notice=cra,
-                cra_threshold=ct, cra_status="Review" if ct.kind == "none" and "confirm" in cra.lower() else
-                _status(ct, self.m.record_count),
+                cra_threshold=ct, cra_status=_status(ct, self.m.record_count),
                 content=str(content) if content else "; ".join(general), content_from_state_row=bool(content),
                 encryption_safe_harbor=c.get("encryption_safe_harbor") if isinstance(
                     c.get("encryption_safe_harbor"), bool) else None,
@@ -214,11 +215,11 @@ class _Analysis:
                    action="Name an Incident Lead, a deputy, and contacts for IT, legal, communications and HR, "
                           "with out-of-hours phone numbers")
         cl.add("Outside IT and forensics contacts", "Met" if m.it_provider else "Review",
-               m.it_provider or "no IT provider named", life, priority="Medium",
+               clean(m.it_provider or "no IT provider named"), life, priority="Medium",
                action=None if m.it_provider else "Name the IT provider and a forensics firm (the insurer's panel "
                                                   "where there is a policy)")
         cl.add("Inventory of systems holding personal information", "Met" if m.systems else "Review",
-               "; ".join(m.systems) or "no systems listed", life, priority="Medium",
+               clean("; ".join(m.systems)) or "no systems listed", life, priority="Medium",
                action=None if m.systems else "List every system that stores personal information")
         enc = "encryption safe harbor (the states' rows): encrypted data is exempt unless the key is compromised"
         if m.encrypts_data_at_rest is True:
@@ -232,8 +233,9 @@ class _Analysis:
         actions = ["Incident Lead: " + ("the existing team lead" if m.has_incident_response_team else
                                         "to be named (no team yet)")]
         if m.it_provider:
-            actions.append(f"Technical response: {m.it_provider}")
-        actions += [f"Systems in scope: {'; '.join(m.systems)}" if m.systems else "Systems in scope: to be listed",
+            actions.append(f"Technical response: {clean(m.it_provider)}")
+        listed = clean("; ".join(m.systems)) if m.systems else "to be listed"
+        actions += [f"Systems in scope: {listed}",
                     "Contact lists for counsel, insurer, card acquirer, regulators and the consumer reporting "
                     "agencies kept outside the affected systems", "Tabletop exercise at least yearly"]
         return actions
@@ -321,7 +323,7 @@ class _Analysis:
                                           "restore from clean backups and monitor"], authority=life.source),
             Phase(name=names[3], actions=["lessons-learned meeting within two weeks", "update this plan",
                                           "keep incident records and evidence under the retention policy"]
-                  + ([f"past incident on record: {m.past_incidents}"] if m.past_incidents else []),
+                  + ([f"past incident on record: {clean(m.past_incidents)}"] if m.past_incidents else []),
                   authority=life.source),
         ]
         police = self.fv.fact("breach.law_enforcement.delay")
@@ -397,14 +399,14 @@ def _trigger(n: NoticeRow) -> str:
             None: "Personal information (encryption exemption: confirm)"}[n.encryption_safe_harbor]
 
 
-def _roles(m: BreachResponsePlanIntake) -> list[list[str]]:
+def _roles(m: BreachResponsePlanIntake, provider: str | None) -> list[list[str]]:
     team = "[Name] (from the existing team)" if m.has_incident_response_team else "To be assigned"
     rows = [
         ["Incident Lead", "Declares an incident, sets severity, runs the response and the incident log", team,
          "[Phone, out-of-hours phone, email]"],
         ["Deputy Incident Lead", "Acts when the Incident Lead is unavailable", team, "[Phone, email]"],
         ["IT and security", "Containment, evidence preservation, eradication and recovery",
-         m.it_provider or "[IT provider: to be named]", "[24-hour support line, account number]"],
+         provider or "[IT provider: to be named]", "[24-hour support line, account number]"],
         ["Legal counsel", "Privilege, notification decisions, regulator contact", "[Outside counsel]",
          "[Phone, email]"],
         ["Communications", "Notices to individuals, media and customer questions", "[Name]", "[Phone, email]"],
@@ -496,7 +498,8 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
     notifiable = [d for d in m.data_types if d in NOTIFIABLE]
     phases = {p.name: p for p in r.phases}
     names = [p.name for p in r.phases]
-    systems = "; ".join(m.systems) if m.systems else "[systems to be listed]"
+    systems = _names([clean(x) for x in m.systems]) if m.systems else "[systems to be listed]"
+    provider = clean(m.it_provider) if m.it_provider else None
     state_names = [n.name for n in r.notifications] or [state_name(s) for s in ordered_states(
         r.home_state, m.resident_states)]
     enc = _yes(m.encrypts_data_at_rest, "encrypted at rest", "not encrypted at rest")
@@ -511,7 +514,7 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
               ([BREACH_LABELS.get(d, d), "Yes, combined with a name" if d in NOTIFIABLE else
                 "Generally not on its own", "Critical" if d in NOTIFIABLE else "High"] for d in m.data_types),
               (2.2, 2.2, 1.4)),
-        para(f"Data at rest is {enc}. An incident response team is "
+        para(f"Personal information is {enc}. An incident response team is "
              f"{_yes(m.has_incident_response_team, 'in place', 'not yet in place')}; cyber insurance is "
              f"{_yes(m.has_cyber_insurance, 'in place', 'not held')}."),
     )
@@ -521,9 +524,9 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
         subheading("Roles and contacts"),
         para("Each role is assigned before an incident and the list is kept, with out-of-hours numbers, outside the "
              "systems it protects (printed and on a personal device)."),
-        table(("Role", "Responsibility", "Assigned to", "Contact"), _roles(m), (1.2, 2.4, 1.5, 1.5)),
+        table(("Role", "Responsibility", "Assigned to", "Contact"), _roles(m, provider), (1.2, 2.4, 1.5, 1.5)),
         subheading("Tools and resources"),
-        bullets([a for a in prep.actions if not a.startswith("Incident Lead")] + [
+        bullets([a for a in prep.actions if not a.startswith(("Incident Lead", "Tabletop"))] + [
             "Central logging for the systems in scope, kept long enough to reconstruct an incident",
             "Offline or immutable backups of the systems in scope, with a tested restore",
             f"Encryption: personal information is {enc}",
@@ -545,7 +548,8 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
         para("The Incident Lead sets the level when the incident is declared and revises it as facts emerge; the "
              "response times are this plan's targets, not legal deadlines."),
         table(("Level", "Criteria", "Response time", "At this business"),
-              ([s.level, s.criteria, s.response, s.this_business] for s in r.severity), (0.8, 2.0, 1.8, 1.6)),
+              ([s.level, _cap(s.criteria), _cap(s.response), _cap(s.this_business)] for s in r.severity),
+              (0.8, 2.0, 1.8, 1.6)),
         subheading("Evidence handling and chain of custody"),
         numbered([_cap(r.evidence[0]), _cap("; ".join(r.evidence[1:-1])), _cap(r.evidence[-1])]
                  if len(r.evidence) > 2 else [_cap(e) for e in r.evidence]),
@@ -561,7 +565,7 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
                   "sessions and API keys", "Decide with counsel and the insurer before paying any ransom"]),
         subheading("Eradication"),
         numbered([_cap(steps[1]), "Scan the remaining systems for the same indicators",
-                  "Confirm with " + (m.it_provider or "the IT provider") + " that the cause is removed"]),
+                  "Confirm with " + (provider or "the IT provider") + " that the cause is removed"]),
         subheading("Recovery"),
         numbered([_cap(steps[2]), "Return systems to service in stages, watching for renewed activity",
                   "Record when each system returned to service in the incident log"]),
@@ -624,7 +628,8 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
         *_individual_letter(r), *_ag_letter(r),
         subheading("Other notices"),
         bullets([f"{x.audience}: {x.when}. Include: {'; '.join(x.contents)}." for x in r.letters
-                 if not x.audience.endswith(" residents") and not x.audience.startswith("State attorneys")]),
+                 if not x.audience.endswith(" residents") and not x.audience.startswith(("State attorneys",
+                                                                                          "Nationwide"))]),
     )
 
     post = phases[names[3]]
