@@ -26,7 +26,7 @@ EXPECTED_KEYS = {
     "TCPA Audit": ["executive_summary", "consent_analysis", "risk_assessment", "remediation_plan"],
     "Contractor Assessment": ["executive_summary", "classification_analysis", "recommendations"],
     "Handbook Review": ["executive_summary", "policy_gaps", "recommendations"],
-    "Breach Response Plan": ["executive_summary", "response_procedures", "notification_plan"],
+    "Breach Response Plan": ["executive_summary", "notification_priorities", "implementation_plan"],
     "Privacy Policy": ["overview", "data_practices", "consumer_rights"],
 }
 

@@ -54,12 +54,13 @@ def test_every_listed_state_has_a_row_from_the_facts(sample: br.BreachResponseAn
 def test_sample_matrix_values(sample: br.BreachResponseAnalysis) -> None:
     co, ca, tx, ny = (_row(sample, s) for s in ("CO", "CA", "TX", "NY"))
     assert (co.deadline_days, co.regulator_threshold.residents, co.cra_threshold.residents) == (30, 500, 1001)
-    assert (ca.deadline_days, ca.regulator_threshold.residents, ca.cra_threshold.kind) == (30, 501, "none")
+    assert (ca.deadline_days, ca.regulator_threshold.residents, ca.cra_threshold.kind) == (30, 501, "unknown")
     assert (tx.deadline_days, tx.regulator_threshold.residents, tx.cra_threshold.residents) == (60, 250, 10001)
     assert (ny.deadline_days, ny.regulator_threshold.kind, ny.cra_threshold.residents) == (30, "any", 5001)
     # 48,000 records: every threshold could be reached; how many residents of each state is the question.
+    # California's agency rule reads "none as far as known ... confirm": unknown and reviewed, not dismissed.
     assert (co.regulator_status, tx.cra_status, ny.regulator_status, ca.cra_status) == (
-        "Review", "Review", "Applies", "Not applicable")
+        "Review", "Review", "Applies", "Review")
     assert "Notice of Data Breach" in ca.content and "security freezes" in co.content
 
 
@@ -68,7 +69,7 @@ def test_sample_matrix_values(sample: br.BreachResponseAnalysis) -> None:
     ("CO", 1000, "Review", "Does not apply"), ("CO", 1001, "Review", "Review"),
     ("TX", 249, "Does not apply", "Does not apply"), ("TX", 250, "Review", "Does not apply"),
     ("NY", 5000, "Applies", "Does not apply"), ("NY", 5001, "Applies", "Review"),
-    ("CA", 500, "Does not apply", "Not applicable"), ("CA", 501, "Review", "Not applicable")])
+    ("CA", 500, "Does not apply", "Review"), ("CA", 501, "Review", "Review")])
 def test_thresholds_both_sides(state: str, records: int, reg: str, cra: str) -> None:
     a = _run(resident_states=[state], record_count=records)
     n = _row(a, state)

@@ -9,7 +9,7 @@ from pydantic import Field
 from pwcore.compliance.fields import Count, IntakeModel, ShortText, Text, USState
 from pwcore.compliance.services import define
 from pwcore.compliance.services.common import Facts, count, join, opt, states, yes_no
-from pwcore.compliance.services.report_spec import FormTable, ReportSpec
+from pwcore.compliance.services.report_spec import ReportSpec
 
 BreachDataType = Literal[
     "ssn",
@@ -35,6 +35,11 @@ class BreachResponsePlanIntake(IntakeModel):
     it_provider: ShortText | None = None
     encrypts_data_at_rest: bool | None = None
     past_incidents: Text | None = None
+
+    @property
+    def states(self) -> list[str]:
+        """The states whose facts ground the prompts (ServiceDef.grounding reads `states`)."""
+        return list(self.resident_states)
 
 
 BREACH_DATA_LABELS: dict[str, str] = {
@@ -77,25 +82,11 @@ def build_facts(m: BreachResponsePlanIntake) -> dict[str, Any]:
     }
 
 
-TEAM = FormTable(
-    "Incident Response Team",
-    "Complete this table with the people who will act on an incident, and keep it current. The plan relies "
-    "on each role being assigned before an incident occurs.",
-    ("Role", "Name", "Contact"),
-    (
-        ("Incident Lead", "To be assigned", "To be assigned"),
-        ("Legal Counsel", "To be assigned", "To be assigned"),
-        ("IT and Security", "To be assigned", "To be assigned"),
-        ("Communications", "To be assigned", "To be assigned"),
-        ("Cyber Insurance Carrier", "To be assigned", "To be assigned"),
-    ),
-    (1.8, 2.2, 2.5),
-)
-
 REPORT = ReportSpec(
-    "This plan addresses incidents affecting personal information held by {{ entity_name }}, including "
-    "the breach notification law of {{ state }} and of the states where affected individuals live. "
-    "Test the plan at least once a year and after any significant change to the systems listed above.",
+    "This plan addresses incidents affecting personal information held by {{ entity_name }}, under the breach "
+    "notification laws of the states where the affected individuals live and of {{ state }}, organised on the "
+    "NIST SP 800-61 incident response life cycle. Test the plan at least once a year and after any significant "
+    "change to the systems listed above.",
     (
         ("Personal information held", "{{ data_types }}", None),
         ("Records held", "{{ record_count }}", None),
@@ -109,9 +100,17 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
-        (TEAM.title, TEAM),
-        ("Response Procedures", "sections.response_procedures"),
-        ("Notification Plan", "sections.notification_plan"),
+        ("Scope and Roles", "parts.scope"),
+        ("Preparation", "parts.preparation"),
+        ("Detection and Analysis", "parts.detection"),
+        ("Containment, Eradication and Recovery", "parts.containment"),
+        ("Notification Obligations", "parts.notification"),
+        ("State Notification Priorities", "sections.notification_priorities"),
+        ("Notification Letters", "parts.letters"),
+        ("Post-Incident Activity", "parts.post_incident"),
+        ("Findings", "parts.findings"),
+        ("Requirement Checklist", "parts.checklist"),
+        ("Implementation Plan", "sections.implementation_plan"),
     ),
 )
 

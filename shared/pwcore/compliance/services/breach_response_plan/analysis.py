@@ -13,9 +13,23 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis.common import FactsView, state_name
+from pwcore.compliance.analysis.common import FactsView, clean, state_name
 from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    PartBlock,
+    PartParagraph,
+    ReportAnalysis,
+    bullets,
+    numbered,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.analysis.privacy import Checklist, as_list, counts, home_state, ordered_states
+from pwcore.compliance.services.breach_response_plan import BREACH_DATA_LABELS as BREACH_LABELS
 from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
 
 SERVICE = "breach_response_plan"
@@ -161,6 +175,8 @@ class _Analysis:
             c = r.cells
             reg, cra = str(c.get("regulator_notice", "")), str(c.get("cra_notice", ""))
             rt, ct = threshold(reg), threshold(cra)
+            if ct.kind == "none" and "confirm" in cra.lower():
+                ct = Threshold(kind="unknown")  # the table doubts its own "none": reviewed, not dismissed
             content = c.get("content")
             row = NoticeRow(
                 state=s, name=state_name(s), individual_deadline=str(c.get("individual_deadline", "")),
@@ -199,11 +215,11 @@ class _Analysis:
                    action="Name an Incident Lead, a deputy, and contacts for IT, legal, communications and HR, "
                           "with out-of-hours phone numbers")
         cl.add("Outside IT and forensics contacts", "Met" if m.it_provider else "Review",
-               m.it_provider or "no IT provider named", life, priority="Medium",
+               clean(m.it_provider or "no IT provider named"), life, priority="Medium",
                action=None if m.it_provider else "Name the IT provider and a forensics firm (the insurer's panel "
                                                   "where there is a policy)")
         cl.add("Inventory of systems holding personal information", "Met" if m.systems else "Review",
-               "; ".join(m.systems) or "no systems listed", life, priority="Medium",
+               clean("; ".join(m.systems)) or "no systems listed", life, priority="Medium",
                action=None if m.systems else "List every system that stores personal information")
         enc = "encryption safe harbor (the states' rows): encrypted data is exempt unless the key is compromised"
         if m.encrypts_data_at_rest is True:
@@ -217,8 +233,9 @@ class _Analysis:
         actions = ["Incident Lead: " + ("the existing team lead" if m.has_incident_response_team else
                                         "to be named (no team yet)")]
         if m.it_provider:
-            actions.append(f"Technical response: {m.it_provider}")
-        actions += [f"Systems in scope: {'; '.join(m.systems)}" if m.systems else "Systems in scope: to be listed",
+            actions.append(f"Technical response: {clean(m.it_provider)}")
+        listed = clean("; ".join(m.systems)) if m.systems else "to be listed"
+        actions += [f"Systems in scope: {listed}",
                     "Contact lists for counsel, insurer, card acquirer, regulators and the consumer reporting "
                     "agencies kept outside the affected systems", "Tabletop exercise at least yearly"]
         return actions
@@ -306,9 +323,14 @@ class _Analysis:
                                           "restore from clean backups and monitor"], authority=life.source),
             Phase(name=names[3], actions=["lessons-learned meeting within two weeks", "update this plan",
                                           "keep incident records and evidence under the retention policy"]
-                  + ([f"past incident on record: {m.past_incidents}"] if m.past_incidents else []),
+                  + ([f"past incident on record: {clean(m.past_incidents)}"] if m.past_incidents else []),
                   authority=life.source),
         ]
+        police = self.fv.fact("breach.law_enforcement.delay")
+        self.cl.add("Law enforcement contact and delay requests", "Review", str(police.value), police.source,
+                    priority="Low", owner="Incident Lead",
+                    action="Name the law enforcement contact (local police or FBI field office) in the plan and "
+                           "record any request to delay notice in writing")
         r3 = self.fv.fact("breach.nist.sp800_61r3")
         self.cl.add("Plan follows the NIST SP 800-61 life cycle", "Met", " / ".join(names) + "; mapped to "
                     "SP 800-61r3 (CSF 2.0 functions)", f"{life.source}; {r3.source}")
@@ -351,3 +373,284 @@ class _Analysis:
             phases=phases, severity=self.severity(), evidence=evidence, notifications=notices, letters=letters,
             shortest_deadline_days=shortest, counts=counts(self.cl.items, findings))
 
+
+
+# --- The report: the plan's parts on the NIST SP 800-61 life cycle ------------------------------------------------
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _yes(flag: bool | None, yes: str, no: str, unknown: str = "not stated in the intake") -> str:
+    return yes if flag is True else no if flag is False else unknown
+
+
+def _regulator(n: NoticeRow) -> str:
+    return f"{n.regulator_notice}. Threshold: {n.regulator_threshold.label()}. Status: {n.regulator_status}."
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _trigger(n: NoticeRow) -> str:
+    return {True: "Unencrypted personal information; encrypted data is exempt unless the key was also compromised",
+            False: "Personal information, encrypted or not (no encryption exemption recorded)",
+            None: "Personal information (encryption exemption: confirm)"}[n.encryption_safe_harbor]
+
+
+def _roles(m: BreachResponsePlanIntake, provider: str | None) -> list[list[str]]:
+    team = "[Name] (from the existing team)" if m.has_incident_response_team else "To be assigned"
+    rows = [
+        ["Incident Lead", "Declares an incident, sets severity, runs the response and the incident log", team,
+         "[Phone, out-of-hours phone, email]"],
+        ["Deputy Incident Lead", "Acts when the Incident Lead is unavailable", team, "[Phone, email]"],
+        ["IT and security", "Containment, evidence preservation, eradication and recovery",
+         provider or "[IT provider: to be named]", "[24-hour support line, account number]"],
+        ["Legal counsel", "Privilege, notification decisions, regulator contact", "[Outside counsel]",
+         "[Phone, email]"],
+        ["Communications", "Notices to individuals, media and customer questions", "[Name]", "[Phone, email]"],
+        ["Human resources", "Employee data and staff communications", "[Name]", "[Phone, email]"],
+    ]
+    if m.has_cyber_insurance:
+        rows.append(["Cyber insurer", "Coverage, panel counsel and forensics", "[Carrier, policy number]",
+                     "[Claims hotline, notice email]"])
+    if "payment_card" in m.data_types:
+        rows.append(["Card acquirer", "Card-brand notice and forensic investigation", "[Acquirer / processor]",
+                     "[Incident contact]"])
+    rows.append(["Law enforcement", "Criminal report; requests to delay notice", "[Local police / FBI field office]",
+                 "[Phone]"])
+    return rows
+
+
+def _individual_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
+    names = _names([n.name for n in r.notifications]) if r.notifications else "[state]"
+    return [
+        subheading("Template 1: Notice to affected individuals"),
+        para(f"Use for residents of {names}. Replace every bracketed item; delete what does not apply; check the "
+             "letter against the content requirements of each state in the notification matrix (a state's own "
+             "list governs where it differs)."),
+        para("[Business letterhead]    [Date]    [Recipient name and address]"),
+        PartParagraph(text="NOTICE OF DATA BREACH", bold=True),
+        para("Dear [Recipient name],"),
+        PartParagraph(text="What happened", bold=True),
+        para("On [date of discovery], [business name] learned that [general description of the "
+             "incident]. The incident occurred [on / between] [date, estimated date or date range of the breach]. "
+             "[Notice was delayed at the request of [law enforcement agency] because notice would have impeded its "
+             "investigation.]"),
+        PartParagraph(text="What information was involved", bold=True),
+        para("The information involved included your name and [types of "
+             "personal information involved for this recipient]."),
+        PartParagraph(text="What we are doing", bold=True),
+        para("We [steps taken to contain the incident and protect the information], notified "
+             "[law enforcement / regulators] and [offer of identity theft protection or credit monitoring: provider, "
+             "duration, enrollment code and deadline]."),
+        PartParagraph(text="What you can do", bold=True),
+        para("Review your account statements and credit reports and report anything unusual. You "
+             "may place a fraud alert or a security freeze on your credit file free of charge by contacting the "
+             "nationwide consumer reporting agencies: [Equifax: toll-free number, address, website]; [Experian: "
+             "toll-free number, address, website]; [TransUnion: toll-free number, address, website]. You can learn "
+             "more about identity theft from the Federal Trade Commission: [FTC toll-free number, address, "
+             "website] [and from your state attorney general: [contact details where the state requires them]]."),
+        PartParagraph(text="For more information", bold=True),
+        para("Call [toll-free number] between [hours], write to [postal address] or email "
+             "[email address]."),
+        para("Sincerely, [Name, title]"),
+    ]
+
+
+def _ag_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
+    regs = [n for n in r.notifications if n.regulator_status in ("Applies", "Review")]
+    intro = ("Send where the matrix shows a regulator notice that applies or must be reviewed: "
+             + "; ".join(f"{n.name} ({n.regulator_notice})" for n in regs) + "." if regs else
+             "No state in the matrix requires a regulator notice on the facts reported; keep the template for a "
+             "change in the states or records held.")
+    return [
+        subheading("Template 2: Notice to a state attorney general or regulator"),
+        para(intro + " Many attorneys general take the notice through an online form; the form's fields then "
+                     "govern, and the paragraphs below supply the answers."),
+        para("[Office of the Attorney General of [state]]    [Address or online portal]    [Date]"),
+        PartParagraph(text="Re: Notice of a security breach affecting [number] [state] residents", bold=True),
+        para("[Business name], [address], [type of business], gives notice under [statute] of a breach of the "
+             "security of its system."),
+        PartParagraph(text="Dates", bold=True),
+        para("The breach occurred [on / between] [dates]; it was discovered on [date]; notice to residents "
+             "was [sent / will be sent] on [date] by [mail / email / substitute notice]."),
+        PartParagraph(text="Residents affected", bold=True),
+        para("[Number] residents of [state]; [total number] individuals in all."),
+        PartParagraph(text="Information involved", bold=True),
+        para("[Types of personal information]; the information [was / was not] encrypted "
+             "[and the key was / was not compromised]."),
+        PartParagraph(text="Description and response", bold=True),
+        para("[General description of the incident, its cause as known, and the steps "
+             "taken to contain it and to prevent a recurrence.] [Law enforcement was notified on [date]; any delay "
+             "requested by law enforcement: [details].]"),
+        PartParagraph(text="Services offered", bold=True),
+        para("[Credit monitoring or identity theft protection: provider and duration.]"),
+        para("Attached: a copy of the notice sent to residents. Contact: [name, title, phone, email]."),
+    ]
+
+
+def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    r = analyse(intake, as_of, home=entity_state)
+    fv = FactsView(SERVICE, as_of)  # the texts below; analyse() has already recorded each as a source
+    m = intake
+    notifiable = [d for d in m.data_types if d in NOTIFIABLE]
+    phases = {p.name: p for p in r.phases}
+    names = [p.name for p in r.phases]
+    systems = _names([clean(x) for x in m.systems]) if m.systems else "[systems to be listed]"
+    provider = clean(m.it_provider) if m.it_provider else None
+    state_names = [n.name for n in r.notifications] or [state_name(s) for s in ordered_states(
+        r.home_state, m.resident_states)]
+    enc = _yes(m.encrypts_data_at_rest, "encrypted at rest", "not encrypted at rest")
+
+    scope = part(
+        para(f"This plan governs the response to any incident that may compromise personal information held by the "
+             f"business: {m.record_count:,} records held in {systems}, about residents of {_names(state_names)}. "
+             f"It follows the incident response life cycle of NIST SP 800-61 ({' / '.join(names)}), which SP "
+             "800-61r3 maps onto the CSF 2.0 functions; each phase below is one section of the plan."),
+        subheading("Personal information in scope"),
+        table(("Data type", "Triggers state breach notice", "Severity if accessed"),
+              ([BREACH_LABELS.get(d, d), "Yes, combined with a name" if d in NOTIFIABLE else
+                "Generally not on its own", "Critical" if d in NOTIFIABLE else "High"] for d in m.data_types),
+              (2.2, 2.2, 1.4)),
+        para(f"Personal information is {enc}. An incident response team is "
+             f"{_yes(m.has_incident_response_team, 'in place', 'not yet in place')}; cyber insurance is "
+             f"{_yes(m.has_cyber_insurance, 'in place', 'not held')}."),
+    )
+
+    prep = phases[names[0]]
+    preparation = part(
+        subheading("Roles and contacts"),
+        para("Each role is assigned before an incident and the list is kept, with out-of-hours numbers, outside the "
+             "systems it protects (printed and on a personal device)."),
+        table(("Role", "Responsibility", "Assigned to", "Contact"), _roles(m, provider), (1.2, 2.4, 1.5, 1.5)),
+        subheading("Tools and resources"),
+        bullets([a for a in prep.actions if not a.startswith(("Incident Lead", "Tabletop"))] + [
+            "Central logging for the systems in scope, kept long enough to reconstruct an incident",
+            "Offline or immutable backups of the systems in scope, with a tested restore",
+            f"Encryption: personal information is {enc}",
+            "An out-of-band channel (phone bridge or separate messaging) for when email or chat is compromised",
+            "A jump bag: this plan, the contact list, the chain-of-custody forms and the notification templates"]),
+        subheading("Training and exercises"),
+        bullets(["Every employee: how to recognise and report a suspected incident, at hire and each year",
+                 "Response team: a tabletop exercise each year using a scenario from the severity table",
+                 "After each exercise or incident: update this plan and the contact list"]),
+    )
+
+    evidence_log = table(("Item", "Identifiers", "Collected by", "Date and time (zone)", "Stored at", "Transfers"),
+                         [["[1]", "[serial, hostname, MAC/IP]", "[name, title, phone]", "[date time zone]",
+                           "[location]", "[to whom, when]"]], (0.5, 1.4, 1.3, 1.1, 1.0, 1.1))
+    detection = part(
+        subheading("Detection and escalation"),
+        numbered(_cap(a) for a in phases[names[1]].actions),
+        subheading("Severity levels"),
+        para("The Incident Lead sets the level when the incident is declared and revises it as facts emerge; the "
+             "response times are this plan's targets, not legal deadlines."),
+        table(("Level", "Criteria", "Response time", "At this business"),
+              ([s.level, _cap(s.criteria), _cap(s.response), _cap(s.this_business)] for s in r.severity),
+              (0.8, 2.0, 1.8, 1.6)),
+        subheading("Evidence handling and chain of custody"),
+        numbered([_cap(r.evidence[0]), _cap("; ".join(r.evidence[1:-1])), _cap(r.evidence[-1])]
+                 if len(r.evidence) > 2 else [_cap(e) for e in r.evidence]),
+        para("Chain-of-custody log (one row per item of evidence):"),
+        evidence_log,
+    )
+
+    steps = phases[names[2]].actions
+    containment = part(
+        subheading("Containment"),
+        numbered([_cap(steps[0]), f"Disconnect affected accounts or devices in {systems}; do not power off a system "
+                  "before memory is captured", "Block the attacker's access: disable compromised accounts, revoke "
+                  "sessions and API keys", "Decide with counsel and the insurer before paying any ransom"]),
+        subheading("Eradication"),
+        numbered([_cap(steps[1]), "Scan the remaining systems for the same indicators",
+                  "Confirm with " + (provider or "the IT provider") + " that the cause is removed"]),
+        subheading("Recovery"),
+        numbered([_cap(steps[2]), "Return systems to service in stages, watching for renewed activity",
+                  "Record when each system returned to service in the incident log"]),
+    )
+
+    notices = r.notifications
+    pci = fv.fact("breach.pci.card_brands")
+    ins = fv.fact("breach.insurance.notice")
+    police = fv.fact("breach.law_enforcement.delay")
+    cra = fv.fact("breach.cra.notice_contents")
+    scope_rule = fv.value("breach.state.table_scope")
+    short = (f" The shortest deadline is {r.shortest_deadline_days} days." if r.shortest_deadline_days else "")
+    notification: list[PartBlock] = [
+        para(f"Which law applies: {scope_rule}. The matrix below covers every state the intake lists.{short} "
+             "A duty to notify arises on the unauthorized acquisition of a resident's personal information; of the "
+             "data the business holds, "
+             + (", ".join(DATA_LABELS[d] for d in notifiable) or "none of the types listed")
+             + " are personal information under these laws when combined with a name. "
+             "A regulator or agency notice with status \u201cReview\u201d depends on how many of the affected "
+             "individuals live in that state, which is known only at the time of an incident."),
+        subheading("Notification matrix"),
+        table(("State", "Trigger", "Deadline to notify residents", "Attorney general or regulator notice"),
+              ([n.name, _trigger(n), _cap(n.individual_deadline), _cap(_regulator(n))] for n in notices),
+              (0.9, 1.6, 1.8, 2.2)),
+        subheading("Content of the notice to residents"),
+        table(("State", "Content requirements", "Source"),
+              ([n.name, n.content + ("" if n.content_from_state_row else " (general list: confirm the state's "
+                                     "own rule)"), n.authority + (" (to be confirmed)" if n.needs_review else "")]
+               for n in notices), (0.9, 4.0, 1.5)),
+        subheading("Consumer reporting agencies"),
+        para(f"{_cap(str(cra.value))} ({cra.source})."),
+        table(("State", "Agency notice rule", "Threshold", "Status"),
+              ([n.name, n.cra_notice, n.cra_threshold.label(), n.cra_status] for n in notices), (1.0, 3.0, 1.4, 1.0)),
+    ]
+    if "payment_card" in m.data_types:
+        notification += [subheading("Payment card brands and acquirer (PCI DSS)"),
+                         para(f"The business holds payment card numbers. {pci.value} ({pci.source}). Notify the "
+                              "acquirer before any public notice and follow its instructions on a forensic "
+                              "investigator.")]
+    if m.has_cyber_insurance:
+        notification += [subheading("Cyber insurer"),
+                         para(f"The business holds a cyber insurance policy. {_cap(str(ins.value))}. "
+                              "Notify the carrier when a High or Critical incident is declared and before "
+                              "engaging counsel or forensic firms.")]
+    notification += [subheading("Law enforcement"),
+                      para("Report criminal activity to local police or the FBI field office. "
+                           f"{_cap(str(police.value))} ({police.source}).")]
+    federal = []
+    if "health" in m.data_types:
+        hipaa = fv.fact("breach.hipaa.individuals")
+        federal.append(f"HIPAA, if the business is a covered entity or business associate: individuals within "
+                       f"{hipaa.value} {hipaa.unit} ({hipaa.source}).")
+    if "financial_account" in m.data_types:
+        ftc = fv.fact("breach.glba.ftc_safeguards")
+        federal.append(f"FTC Safeguards Rule, only for non-bank financial institutions: {ftc.value} ({ftc.source}).")
+    if federal:
+        notification += [subheading("Federal rules that may apply"), bullets(federal)]
+
+    letters = part(
+        *_individual_letter(r), *_ag_letter(r),
+        subheading("Other notices"),
+        bullets([f"{x.audience}: {x.when}. Include: {'; '.join(x.contents)}." for x in r.letters
+                 if not x.audience.endswith(" residents") and not x.audience.startswith(("State attorneys",
+                                                                                          "Nationwide"))]),
+    )
+
+    post = phases[names[3]]
+    past: list[PartBlock] = [subheading("Incidents on record"), para(clean(m.past_incidents or ""))]
+    post_incident = part(
+        subheading("Lessons learned"),
+        numbered([_cap(post.actions[0]), "Review what happened and when, what worked, what did not, and what "
+                  "would have detected the incident sooner", _cap(post.actions[1]) + " and the contact list; assign "
+                  "each improvement an owner and a date"]),
+        subheading("Record retention"),
+        bullets([_cap(post.actions[2]), "Keep the incident log, the severity decisions and their reasons, and any "
+                 "decision that notice was not required, with the facts it relied on",
+                 "Keep copies of every notice sent, the mailing lists, proof of mailing and regulator confirmations",
+                 "Suspend deletion of anything relevant when counsel issues a litigation hold"]),
+        *(past if m.past_incidents else []),
+    )
+
+    home = r.home_state or entity_state
+    counsel = _names(state_names) if state_names else state_name(home)
+    parts = {"scope": scope, "preparation": preparation, "detection": detection, "containment": containment,
+             "notification": part(*notification), "letters": letters, "post_incident": post_incident,
+             **standard_parts(r)}
+    return ReportAnalysis(result=r, parts=parts, jurisdiction=Jurisdiction(
+        laws=f"The breach notification laws of {counsel} and applicable federal rules", counsel=counsel))
