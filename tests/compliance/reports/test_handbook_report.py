@@ -177,3 +177,11 @@ def test_for_report_sorts_present_policies_out_of_the_gaps() -> None:
     assert report.jurisdiction.counsel == "Colorado"
     assert {"policies_reviewed", "federal", "states", "policy_review", "checklist", "findings",
             "sources"} <= set(report.parts)
+
+
+def test_present_harassment_policy_still_needs_the_state_training(three_states: Rendered) -> None:
+    training = [f for f in three_states.report.result.findings if f.requirement.endswith(": training")]
+    assert {f.requirement.split(":")[0] for f in training} == {"California", "New York"}
+    assert all(f.priority == "Medium" for f in training)
+    body = _squash(three_states.section(8))
+    assert all(_squash(f.requirement) in body for f in training)

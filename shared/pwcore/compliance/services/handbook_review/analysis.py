@@ -191,6 +191,12 @@ class _Analysis:
         self.states.append(StateRequirement(state=s, requirement=requirement, rule=rule, policy=policy,
                                             status=status, effective=effective.isoformat() if effective else "n/a",
                                             authority=authority))
+        if policy in self.present and "training" in rule.lower():
+            # A policy in the handbook does not show the training the same statute requires (CA, NY).
+            self.findings.append(finding(
+                requirement=f"{requirement}: training", gap="the policy is present; the intake does not show the "
+                "required training is given", action=f"Confirm and document the training: {rule}", owner="HR",
+                priority="Medium", authority=authority))
         updated = self.m.handbook_last_updated
         if policy in self.present and effective is not None and updated is not None and effective > updated:
             self.findings.append(finding(
