@@ -10,7 +10,7 @@ from pydantic import Field
 from pwcore.compliance.fields import IntakeModel, ShortText, Text, USState
 from pwcore.compliance.services import define
 from pwcore.compliance.services.common import NOT_PROVIDED, Facts, Row, count, opt, states, yes_no
-from pwcore.compliance.services.report_spec import ReportSpec, TableSpec
+from pwcore.compliance.services.report_spec import ReportSpec
 from pwcore.model.formatting import long_date
 
 HandbookPolicy = Literal[
@@ -101,19 +101,11 @@ def build_facts(m: HandbookReviewIntake) -> dict[str, Any]:
     }
 
 
-POLICIES = TableSpec(
-    "Policies Reviewed",
-    "The standard policy set reviewed, and whether the client reported each policy as included in its "
-    "handbook ({{ policies_included }} included):",
-    "policies",
-    ("Policy", "Status"),
-    ("policy", "status"),
-    (3.5, 3.0),
-)
-
 REPORT = ReportSpec(
-    "This review compared the employee handbook described by the client against federal requirements "
-    "and the employment law of {{ state }} in effect on the report date.",
+    "This review compared the employee handbook described by the client (the policies it reported as included) "
+    "against federal employment law and the employment laws of its work states ({{ states_covered }}) in effect "
+    "on the report date. It did not read the handbook's wording; a policy reported as included is assumed to "
+    "exist, and its wording should be reviewed where this report says so.",
     (
         ("Employees", "{{ employee_count }}", None),
         ("Work states", "{{ states_covered }}", None),
@@ -125,8 +117,13 @@ REPORT = ReportSpec(
     ),
     (
         ("Executive Summary", "sections.executive_summary"),
-        (POLICIES.title, POLICIES),
-        ("Policy Gaps", "sections.policy_gaps"),
+        ("Policies Reviewed", "parts.policies_reviewed"),
+        ("Federal Requirements by Headcount", "parts.federal"),
+        ("State-Mandated Policies", "parts.states"),
+        ("Policy-by-Policy Review", "parts.policy_review"),
+        ("Gap Discussion", "sections.policy_gaps"),
+        ("Compliance Checklist", "parts.checklist"),
+        ("Findings", "parts.findings"),
         ("Recommendations", "sections.recommendations"),
     ),
 )

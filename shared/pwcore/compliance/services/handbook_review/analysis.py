@@ -24,6 +24,21 @@ from pwcore.compliance.analysis.findings import (
     Status,
     finding,
 )
+from pwcore.compliance.analysis.parts import (
+    Jurisdiction,
+    PartBullets,
+    PartNumbered,
+    PartParagraph,
+    PartSubheading,
+    PartTable,
+    ReportAnalysis,
+    bullets,
+    para,
+    part,
+    standard_parts,
+    subheading,
+    table,
+)
 from pwcore.compliance.services.handbook_review import HandbookPolicy, HandbookReviewIntake
 
 SERVICE = "handbook_review"
@@ -176,6 +191,12 @@ class _Analysis:
         self.states.append(StateRequirement(state=s, requirement=requirement, rule=rule, policy=policy,
                                             status=status, effective=effective.isoformat() if effective else "n/a",
                                             authority=authority))
+        if policy in self.present and "training" in rule.lower():
+            # A policy in the handbook does not show the training the same statute requires (CA, NY).
+            self.findings.append(finding(
+                requirement=f"{requirement}: training", gap="the policy is present; the intake does not show the "
+                "required training is given", action=f"Confirm and document the training: {rule}", owner="HR",
+                priority="Medium", authority=authority))
         updated = self.m.handbook_last_updated
         if policy in self.present and effective is not None and updated is not None and effective > updated:
             self.findings.append(finding(
@@ -265,3 +286,126 @@ def _policy_for(fact_id: str) -> HandbookPolicy | None:
     if "hfwa" in what or "sick" in what:
         return "sick_leave"
     return None
+
+
+# --- The report: the analysis as report parts --------------------------------------------------------------------
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items) if items else "none"
+
+
+def _policy_note(p: PolicyRow, result: HandbookAnalysis) -> tuple[str, str]:
+    """(status, note) of one policy for the policy-by-policy table."""
+    if p.status == "Present":
+        if p.policy == "at_will":
+            return "Present", ("Strength: the at-will statement preserves the employer's right to end employment and "
+                               "guards against an implied-contract claim; keep it prominent and in the "
+                               "acknowledgement form")
+        if p.policy in NLRA_POLICIES:
+            return "Present", f"Review wording under the NLRA: {NLRA_POLICIES[p.policy]}"
+        if p.required_by:
+            return "Present", "Meets the requirement of " + "; ".join(dict.fromkeys(p.required_by))
+        return "Present", "Included; recommended practice"
+    if p.required_by:
+        return "Missing", f"Required for this employer ({p.priority} priority): " + "; ".join(
+            dict.fromkeys(p.required_by))
+    return "Not reported", "Not required by a law reviewed for this employer; recommended practice"
+
+
+def _policy_authority(p: PolicyRow, result: HandbookAnalysis) -> str:
+    by_law = {t.law: t.authority for t in result.federal} | {r.requirement: r.authority for r in result.states}
+    cited = [by_law[law] for law in dict.fromkeys(p.required_by) if law in by_law]
+    if p.policy in NLRA_POLICIES and p.status == "Present":
+        cited.append("29 U.S.C. 157 (NLRA Section 7)")
+    return "; ".join(cited) or "Recommended practice"
+
+
+def for_report(intake: HandbookReviewIntake, as_of: date, entity_state: str) -> ReportAnalysis:
+    """The handbook review's report parts: policies reviewed, federal triggers by headcount, each work state's
+    mandated policies, the policy-by-policy table, plus the checklist, findings and sources every report has."""
+    result = analyse(intake, as_of)
+    fv = FactsView(SERVICE, as_of)
+    work_states = [state_name(s) for s in dict.fromkeys(intake.states)]
+    present = [p for p in result.policies if p.status == "Present"]
+    missing = [p for p in result.policies if p.status == "Missing" and p.required_by]
+    unreported = [p for p in result.policies if p.status == "Missing" and not p.required_by]
+
+    reviewed = part(
+        para(f"The review covered {len(result.policies)} standard handbook policies for an employer with "
+             f"{intake.headcount} employees in {_listing(work_states)}. The client reported {len(present)} of them "
+             f"as included. A policy the client did not list is treated as not in the handbook; it is a gap only "
+             f"where a law that applies to this employer calls for it."),
+        subheading(f"Present ({len(present)})"),
+        bullets([p.label for p in present] or ["No policy was reported as included."]),
+        subheading(f"Missing: required for this employer ({len(missing)})"),
+        bullets([f"{p.label}: required by {'; '.join(dict.fromkeys(p.required_by))}" for p in missing]
+                or ["No required policy is missing."]),
+        subheading(f"Not reported: recommended practice ({len(unreported)})"),
+        bullets([p.label for p in unreported] or ["None."]),
+    )
+
+    applies = [t for t in result.federal if t.status == "Applies"]
+    not_yet = [t for t in result.federal if t.status != "Applies"]
+    base = fv.fact("handbook.coverage.all_employers")
+    stericycle = fv.fact("handbook.nlra.stericycle")
+    at_risk = fv.fact("handbook.nlra.rules_at_risk")
+    at_will = next(p for p in result.policies if p.policy == "at_will")
+    nlra_present = [POLICY_LABELS[k] for k in NLRA_POLICIES if k in set(intake.policies_present)]
+    federal_blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+        para(f"Most federal employment laws start at a headcount. With {intake.headcount} employees the following "
+             f"apply: {_listing([t.law for t in applies])}. Not triggered at this headcount: "
+             f"{_listing([f'{t.law} ({t.threshold}+ employees)' for t in not_yet])}."),
+        table(("Law", "Threshold", "Status", "What it means for the handbook", "Authority"),
+              ([t.law, f"{t.threshold}+ employees", t.status, t.handbook, t.authority] for t in result.federal),
+              (1.2, 0.9, 0.9, 2.0, 1.6)),
+        subheading("Laws that apply from the first employee"),
+        bullets([str(v) for v in base.value] if isinstance(base.value, list) else [str(base.value)]),
+        subheading("At-will employment statement"),
+        para("The handbook includes an at-will statement. This is a strength, not a gap: it preserves the "
+             "employer's right to end employment and guards against a claim that the handbook is a contract. It "
+             "should not promise discipline steps or job security elsewhere in the handbook."
+             if at_will.status == "Present" else
+             "The client did not report an at-will statement. No statute requires one, but without it other "
+             "handbook language (discipline steps, probation periods) can be read as a promise of continued "
+             "employment."),
+        subheading("NLRA limits on handbook rules"),
+        para(f"Standard applied: {stericycle.value} ({stericycle.source})."),
+        *([para("This standard is marked to be confirmed: a Board with a new majority may return to the earlier, "
+                "more permissive test, so counsel should confirm the current standard before relying on it.")]
+          if stericycle.status != "verified" else []),
+        para("Rules commonly challenged:"),
+        bullets([str(v) for v in at_risk.value] if isinstance(at_risk.value, list) else [str(at_risk.value)]),
+        para(f"Present policies to review against this standard: {_listing(nlra_present)}."),
+    ]
+    federal_part = part(*federal_blocks)
+
+    state_blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = []
+    for s in dict.fromkeys(intake.states):
+        name = state_name(s)
+        rows = [r for r in result.states if r.state == s]
+        state_blocks.append(subheading(name))
+        if not rows:
+            state_blocks.append(para(f"The reviewed facts record no handbook policy that {name} mandates beyond "
+                                     f"federal law; counsel licensed in {name} should confirm."))
+            continue
+        sick = [r for r in rows if r.policy == "sick_leave" and r.status == "Missing"]
+        if sick:
+            state_blocks.append(para(f"Flagged: Sick leave: Not reported. {name} requires a paid sick leave policy "
+                                     f"of this employer ({sick[0].rule}; {sick[0].authority})."))
+        state_blocks.append(table(
+            ("Requirement", "Rule", "Handbook", "Effective", "Authority"),
+            ([r.requirement, r.rule, "Not reported" if r.status == "Missing" else r.status, r.effective,
+              r.authority] for r in rows), (1.3, 2.5, 0.8, 0.8, 1.3)))
+    state_part = part(*state_blocks)
+
+    policy_rows = []
+    for p in result.policies:
+        status, note = _policy_note(p, result)
+        policy_rows.append([p.label, status, note, _policy_authority(p, result)])
+    policy_part = part(table(("Requirement", "Status", "Note", "Authority"), policy_rows, (1.3, 0.8, 2.6, 1.5)))
+
+    parts = standard_parts(result) | {"policies_reviewed": reviewed, "federal": federal_part, "states": state_part,
+                                      "policy_review": policy_part}
+    names = work_states[0] if len(work_states) == 1 else f"{', '.join(work_states[:-1])} and {work_states[-1]}"
+    return ReportAnalysis(result=result, parts=parts, jurisdiction=Jurisdiction(
+        laws=f"Federal employment law and the employment laws of {names}", counsel=names))
