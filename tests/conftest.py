@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pwcore.clients.erpnext import ERPNext
+from pwcore.clients.libreoffice import PdfConverter
 
 API_KEY = "pw-test-key"
 API_SECRET = "pw-test-secret-5d1e"
@@ -84,3 +85,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if key.split("_")[0] in {"ERPNEXT", "S3", "WEBHOOK", "DISPATCH", "PIPELINE", "OLLAMA", "SMTP"}:
             monkeypatch.delenv(key, raising=False)
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def converter() -> Iterator[PdfConverter]:
+    """One warm LibreOffice for the session (starting one costs about 5 s), for every test that renders a PDF."""
+    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
+        conv.start()
+        yield conv

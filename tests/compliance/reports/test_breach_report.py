@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,12 +31,6 @@ TEMPLATE = "breach-response-plan"
 PHASES = ("Preparation", "Detection and Analysis", "Containment, Eradication and Recovery", "Post-Incident Activity")
 MATRIX = ("State", "Trigger", "Deadline to notify residents", "Attorney general or regulator notice")
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 def _order(**changes: Any) -> dict[str, Any]:

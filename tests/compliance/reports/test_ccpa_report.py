@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pypdf
@@ -41,12 +40,6 @@ REQUIREMENTS = ["Notice at collection", "Privacy policy contents",
                 "Training of staff who handle requests", "Records of requests"]
 PLAIN = {"executive_summary": "A paragraph of summary text.", "remediation_plan": "A paragraph of plan text."}
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 def _norm(text: str) -> str:

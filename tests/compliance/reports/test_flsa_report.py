@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,13 +90,6 @@ def _render(order: dict[str, Any], sections: dict[str, Any], converter: PdfConve
     pdf = converter.convert(render_docx(registry.template_bytes(svc.template_id), c))
     return Rendered(c, analysis, analysis.result, pdf, _norm(pdf_text(pdf)))
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    # A warm LibreOffice of this module's own (the documents tests' fixture lives in their folder).
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -49,12 +48,6 @@ class Rendered:
     def appendix(self) -> str:
         return self.text[self.text.index("Appendix: Sources and Effective Dates"):]
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 def _render(converter: PdfConverter, **changes: Any) -> Rendered:

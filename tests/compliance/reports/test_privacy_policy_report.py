@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +26,6 @@ from pwdev import samples
 SERVICE = "Privacy Policy"
 SAMPLE = samples.INTAKE[SERVICE]
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -85,13 +84,6 @@ def _section(text: str, heading: str) -> str:
     after = HEADINGS[n] if n < len(HEADINGS) else "Scope and Limitations"
     return text[start:_heading_at(text, n + 1, after)]
 
-
-@pytest.fixture(scope="module")
-def converter() -> Iterator[PdfConverter]:
-    """A warm LibreOffice for this module (the documents suite's fixture lives in tests/documents/conftest.py)."""
-    with PdfConverter(convert_timeout_s=60, start_timeout_s=60) as conv:
-        conv.start()
-        yield conv
 
 
 @pytest.fixture(scope="module")
