@@ -3,6 +3,7 @@ review date, and the per-state tables that claim full coverage have all 50 state
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -44,6 +45,28 @@ def test_every_fact_and_row_is_sourced_checked_and_dated() -> None:
         assert isinstance(r.review_by, date), key
         if r.effective is not None:
             assert r.effective <= r.review_by, f"{key}: review date before it takes effect"
+
+
+# Research notes belong in `checked` (and `note`), never in what a report prints: a fact's value or a row's cells.
+RESEARCH_NOTE = re.compile(r"model knowledge|search pages|\b[\w-]+\.(?:com|site|net|io)\b", re.IGNORECASE)
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_printed_values_carry_no_research_notes() -> None:
+    leaks = [f"{key}: {m.group(0)!r}" for key, r in _all_rows()
+             for text in _strings(r.value if isinstance(r, cf.Fact) else r.cells)
+             if (m := RESEARCH_NOTE.search(text))]
+    assert not leaks, "research notes in printed values (move them to `checked`):\n" + "\n".join(leaks)
 
 
 def test_nothing_is_past_its_review_date() -> None:
