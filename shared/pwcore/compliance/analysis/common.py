@@ -140,3 +140,15 @@ def keywords(text: str, stems: tuple[str, ...]) -> list[str]:
     """The stems found at the start of a word in `text` (case-insensitive), in the order given."""
     low = text.lower()
     return [s for s in stems if re.search(r"\b" + re.escape(s), low)]
+
+
+def matched_words(text: str, stems: tuple[str, ...]) -> list[str]:
+    """The words of `text` that the stems found, as the customer wrote them ('evaluat' -> 'evaluates'), for a
+    reader: a stem is a matching device, not a word. Cleaned like any customer text shown in a result."""
+    out: list[str] = []
+    for stem in keywords(text, stems):
+        m = re.search(r"\b" + re.escape(stem) + r"[\w-]*", text, re.IGNORECASE)
+        word = clean(m.group(0).strip()) if m else stem
+        if word.lower() not in (w.lower() for w in out):
+            out.append(word)
+    return out

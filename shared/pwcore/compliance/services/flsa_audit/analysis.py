@@ -27,6 +27,7 @@ from pwcore.compliance.analysis.common import (
     clean,
     dec,
     keywords,
+    matched_words,
     num,
     state_name,
     usd,
@@ -269,8 +270,8 @@ class _Analysis:
         if not r.duties:
             return Test(test="Duties test", status="Review",
                         detail=f"no duties given; the test: {duties}", authority=authority)
-        pro = keywords(r.duties, DUTIES_FOR[ex])
-        con = keywords(r.duties, DUTIES_AGAINST[ex])
+        pro = matched_words(r.duties, DUTIES_FOR[ex])
+        con = matched_words(r.duties, DUTIES_AGAINST[ex])
         parts = [f"indicators for the exemption: {', '.join(pro) if pro else 'none'}"]
         parts.append(f"indicators against (non-exempt work): {', '.join(con) if con else 'none'}")
         return Test(test="Duties test", status="Review",
