@@ -81,7 +81,10 @@ def test_bundle_parts_go_to_their_own_functions_on_payment_and_revision(stack: L
     erp.update("Compliance Service", cs, {"status": "Revision", "review_notes": "Tighten the summary."})
     doc = wait_for(lambda: (d := erp.get("Compliance Service", cs))["document_version"] == 2 and d, timeout=180)
     assert doc["status"] == "Review"
-    revision = [r for r in stack.gateway.results if r.call_id not in before and r.status == 200]
+    # The status write lands before the function's answer reaches the gateway's record: wait for the record.
+    gateway = stack.gateway
+    revision = wait_for(lambda: [r for r in gateway.results if r.call_id not in before and r.status == 200],
+                        timeout=30)
     assert {r.function for r in revision} == {GENERATE_REPORT}
 
 

@@ -303,15 +303,15 @@ class _Analysis:
         years = min(dec(w.engagement_months) / 12, cap) if w.engagement_months is not None else Decimal(1)
         years = years.quantize(Decimal("0.01"))
         liability_3509 = employer_fica + employee_fica_3509 + withholding_3509
-        vcsp_pct = Decimal("0.10")  # the VCSP payment: 10% of the 3509 liability (contractor.irs.vcsp)
+        vcsp_pct = self.fv.number("contractor.irs.vcsp_payment_pct")  # percent of the 3509 liability
         self.fv.fact("contractor.irs.vcsp")
-        vcsp = cents(liability_3509 * vcsp_pct)
+        vcsp = cents(liability_3509 * vcsp_pct / 100)
         return WorkerExposure(
             annual_compensation=comp, compensation_arithmetic=comp_text, years=years, items=items,
             total_per_year=total, total_lookback=cents(total * years),
             vcsp_payment=vcsp,
-            vcsp_arithmetic=f"10% x ({usd(employer_fica)} + {usd(employee_fica_3509)} + {usd(withholding_3509)} "
-                            f"IRC 3509 liability for the most recent year) = {usd(vcsp)}")
+            vcsp_arithmetic=f"{num(vcsp_pct)}% x ({usd(employer_fica)} + {usd(employee_fica_3509)} + "
+                            f"{usd(withholding_3509)} IRC 3509 liability for the most recent year) = {usd(vcsp)}")
 
     def wage_floor(self, state: str | None) -> tuple[Decimal, str] | None:
         """The work state's minimum wage (states.min_wage covers every state and DC); None without a state."""
