@@ -8,23 +8,17 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 import pytest
 from pdf_tables import squash, table_rows
 from pypdf import PdfReader, PdfWriter
+from report_render import Rendered, heading_at, render
 
 from pwcore.clients.libreoffice import PdfConverter
-from pwcore.compliance import services
 from pwcore.compliance.analysis.common import state_name, usd
-from pwcore.compliance.analysis.parts import ReportAnalysis
 from pwcore.compliance.services.contractor_assessment.analysis import CATEGORIES, ContractorAnalysis
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
 from pwdev import samples
 
 SERVICE = "Contractor Assessment"
@@ -55,28 +49,6 @@ PLAIN_SECTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Rendered:
-    context: dict[str, Any]
-    analysis: ReportAnalysis
-    result: ContractorAnalysis
-    pdf: bytes
-    text: str  # whitespace runs as one space
-
-    def between(self, start: str, end: str) -> str:
-        """The text of the numbered section `start` up to the heading `end`."""
-        a = _heading_at(self.text, start)
-        return self.text[a:_heading_at(self.text, end, a)]
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def _heading_at(text: str, title: str, after: int = 0) -> int:
-    m = re.compile(rf"\d+\. {re.escape(title)} ").search(text, after)
-    assert m, f"no numbered heading {title!r}"
-    return m.start()
 
 
 def _from_heading(pdf: bytes, title: str) -> bytes:
@@ -93,35 +65,29 @@ def _from_heading(pdf: bytes, title: str) -> bytes:
     return out.getvalue()
 
 
-def _render(order: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Rendered:
-    svc = services.service(SERVICE)
-    c = ctx.compliance_context(order, samples.CUSTOMER, sections, as_of=samples.SAMPLE_DATE)
-    intake = svc.intake_model.model_validate_json(order["intake_data"])
-    analysis = svc.analysis(intake, samples.SAMPLE_DATE, order["state"])
-    assert isinstance(analysis.result, ContractorAnalysis)
-    pdf = converter.convert(render_docx(registry.template_bytes(svc.template_id), c))
-    return Rendered(c, analysis, analysis.result, pdf, _norm(pdf_text(pdf)))
+def _render(order: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Rendered[ContractorAnalysis]:
+    return render(SERVICE, order, sections, converter, ContractorAnalysis)
 
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> Rendered:
+def sample(converter: PdfConverter) -> Rendered[ContractorAnalysis]:
     return _render(samples.compliance_order(SERVICE), samples.SECTIONS[SERVICE], converter)
 
 
 @pytest.fixture(scope="module")
-def no_abc(converter: PdfConverter) -> Rendered:
+def no_abc(converter: PdfConverter) -> Rendered[ContractorAnalysis]:
     order = {**samples.compliance_order(SERVICE), "intake_data": json.dumps(NO_ABC), "state": "Colorado"}
     return _render(order, PLAIN_SECTIONS, converter)
 
 
-def test_headings_in_order(sample: Rendered) -> None:
-    at = [_heading_at(sample.text, h) for h in HEADINGS]
+def test_headings_in_order(sample: Rendered[ContractorAnalysis]) -> None:
+    at = [heading_at(sample.text, h) for h in HEADINGS]
     assert at == sorted(at)
     assert "Appendix: Sources and Effective Dates" in sample.text[at[-1]:]
 
 
-def test_every_worker_under_each_common_law_category(sample: Rendered) -> None:
+def test_every_worker_under_each_common_law_category(sample: Rendered[ContractorAnalysis]) -> None:
     text = sample.between("IRS Common-Law Analysis", "ABC Test")
     roles = [w["role"] for w in samples.INTAKE[SERVICE]["workers"]]
     assert [x.role for x in sample.result.workers] == roles
@@ -138,7 +104,7 @@ def test_every_worker_under_each_common_law_category(sample: Rendered) -> None:
         assert squash(f"{x.role} ({x.count}){x.categories[0].leaning}") in balance
 
 
-def test_abc_test_for_california_workers_only(sample: Rendered) -> None:
+def test_abc_test_for_california_workers_only(sample: Rendered[ContractorAnalysis]) -> None:
     abc = sample.between("ABC Test", "State Tests")
     state = sample.between("State Tests", "FLSA Economic-Reality Test")
     for x in sample.result.workers:
@@ -154,7 +120,7 @@ def test_abc_test_for_california_workers_only(sample: Rendered) -> None:
     assert "Colorado: employee unless free from control" in state
 
 
-def test_flsa_and_conclusions_cover_every_worker(sample: Rendered) -> None:
+def test_flsa_and_conclusions_cover_every_worker(sample: Rendered[ContractorAnalysis]) -> None:
     flsa = sample.between("FLSA Economic-Reality Test", "Classification Discussion")
     assert "economically dependent" in flsa and "Field Assistance Bulletin 2025-1" in flsa
     # The bookkeeper's intake answers none of the five factors: no leaning is read into it.
@@ -169,7 +135,7 @@ def test_flsa_and_conclusions_cover_every_worker(sample: Rendered) -> None:
     assert {x.conclusion for x in sample.result.workers} == {"Likely employee", "Likely contractor", "At risk"}
 
 
-def test_exposure_figures_are_the_analysis(sample: Rendered) -> None:
+def test_exposure_figures_are_the_analysis(sample: Rendered[ContractorAnalysis]) -> None:
     part = squash(sample.between("Exposure Estimate", "Options to Correct"))
     with_estimate = [x for x in sample.result.workers if x.exposure]
     assert with_estimate
@@ -185,7 +151,7 @@ def test_exposure_figures_are_the_analysis(sample: Rendered) -> None:
     assert "IRC3509" in part and "Failure-to-depositpenalty" in part
 
 
-def test_options_ss8_section_530_and_vcsp(sample: Rendered) -> None:
+def test_options_ss8_section_530_and_vcsp(sample: Rendered[ContractorAnalysis]) -> None:
     options = sample.between("Options to Correct", "Findings")
     for title in ("Form SS-8", "Section 530 relief", "Voluntary Classification Settlement Program (VCSP)"):
         assert title in options
@@ -194,7 +160,7 @@ def test_options_ss8_section_530_and_vcsp(sample: Rendered) -> None:
     assert "Candidates: Delivery driver (4), Event barista (3) and Bookkeeper (1)." in options
 
 
-def test_sources_list_every_fact_used(sample: Rendered) -> None:
+def test_sources_list_every_fact_used(sample: Rendered[ContractorAnalysis]) -> None:
     appendix = squash(sample.text[sample.text.index("Appendix: Sources and Effective Dates"):])
     ids = {u.id for u in sample.result.sources}
     assert {"contractor.ca.abc_exemptions", "states.abc_test:CA", "contractor.irs.vcsp"} <= ids
@@ -202,7 +168,7 @@ def test_sources_list_every_fact_used(sample: Rendered) -> None:
         assert squash(u.title) in appendix and squash(u.source) in appendix, u.id
 
 
-def test_findings_table_and_checklists_are_the_findings(sample: Rendered) -> None:
+def test_findings_table_and_checklists_are_the_findings(sample: Rendered[ContractorAnalysis]) -> None:
     found = sample.result.findings_by_priority()
     expected = [[str(n), f.priority, f"{f.requirement} [{f.authority}]", f.gap, f.action, f.owner, f.due]
                 for n, f in enumerate(found, 1)]
@@ -216,7 +182,7 @@ def test_findings_table_and_checklists_are_the_findings(sample: Rendered) -> Non
     assert [(r["requirement"], r["gap"]) for r in rows[:len(found)]] == [(f.requirement, f.gap) for f in found]
 
 
-def test_law_applied_counsel_and_length(sample: Rendered) -> None:
+def test_law_applied_counsel_and_length(sample: Rendered[ContractorAnalysis]) -> None:
     laws = "Federal law (IRS common-law test, FLSA) and the worker classification laws of Colorado and California"
     assert sample.analysis.jurisdiction.laws == laws
     assert sample.analysis.jurisdiction.counsel == "Colorado and California"
@@ -225,7 +191,7 @@ def test_law_applied_counsel_and_length(sample: Rendered) -> None:
     assert 8 <= len(PdfReader(io.BytesIO(sample.pdf)).pages) <= 20
 
 
-def test_parts_follow_the_intake(no_abc: Rendered) -> None:
+def test_parts_follow_the_intake(no_abc: Rendered[ContractorAnalysis]) -> None:
     text = no_abc.text
     laws = "Federal law (IRS common-law test, FLSA) and the worker classification laws of Colorado and Texas"
     assert f"Law applied {laws}" in text and "consult qualified counsel licensed in Colorado and Texas" in text

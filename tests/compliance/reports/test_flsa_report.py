@@ -7,23 +7,17 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from pdf_tables import squash, table_rows
 from pypdf import PdfReader
+from report_render import Rendered, heading_at, render
 
 from pwcore.clients.libreoffice import PdfConverter
 from pwcore.compliance import services
 from pwcore.compliance.analysis.common import usd
-from pwcore.compliance.analysis.parts import ReportAnalysis
 from pwcore.compliance.services.flsa_audit.analysis import FLSAAnalysis
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
 from pwdev import samples
 
 SERVICE = "FLSA Audit"
@@ -56,60 +50,31 @@ PLAIN_SECTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Rendered:
-    context: dict[str, Any]
-    analysis: ReportAnalysis
-    result: FLSAAnalysis
-    pdf: bytes
-    text: str  # whitespace runs as one space
-
-    def between(self, start: str, end: str) -> str:
-        """The text of the numbered section `start` up to the heading `end`."""
-        a = _heading_at(self.text, start)
-        b = _heading_at(self.text, end, a)
-        return self.text[a:b]
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def _heading_at(text: str, title: str, after: int = 0) -> int:
-    m = re.compile(rf"\d+\. {re.escape(title)} ").search(text, after)
-    assert m, f"no numbered heading {title!r}"
-    return m.start()
-
-
-def _render(order: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Rendered:
-    svc = services.service(SERVICE)
-    c = ctx.compliance_context(order, samples.CUSTOMER, sections, as_of=samples.SAMPLE_DATE)
-    intake = svc.intake_model.model_validate_json(order["intake_data"])
-    analysis = svc.analysis(intake, samples.SAMPLE_DATE, order["state"])
-    assert isinstance(analysis.result, FLSAAnalysis)
-    pdf = converter.convert(render_docx(registry.template_bytes(svc.template_id), c))
-    return Rendered(c, analysis, analysis.result, pdf, _norm(pdf_text(pdf)))
+def _render(order: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Rendered[FLSAAnalysis]:
+    return render(SERVICE, order, sections, converter, FLSAAnalysis)
 
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> Rendered:
+def sample(converter: PdfConverter) -> Rendered[FLSAAnalysis]:
     return _render(samples.compliance_order(SERVICE), samples.SECTIONS[SERVICE], converter)
 
 
 @pytest.fixture(scope="module")
-def hourly(converter: PdfConverter) -> Rendered:
+def hourly(converter: PdfConverter) -> Rendered[FLSAAnalysis]:
     order = {**samples.compliance_order(SERVICE), "intake_data": json.dumps(HOURLY_TX), "state": "Texas"}
     return _render(order, PLAIN_SECTIONS, converter)
 
 
-def test_headings_in_order(sample: Rendered) -> None:
-    at = [_heading_at(sample.text, h) for h in HEADINGS]
+def test_headings_in_order(sample: Rendered[FLSAAnalysis]) -> None:
+    at = [heading_at(sample.text, h) for h in HEADINGS]
     assert at == sorted(at)
     assert "Appendix: Sources and Effective Dates" in sample.text[at[-1]:]
 
 
-def test_every_role_and_state_is_classified_test_by_test(sample: Rendered) -> None:
+def test_every_role_and_state_is_classified_test_by_test(sample: Rendered[FLSAAnalysis]) -> None:
     part = squash(sample.between("Exemption Classification by Role", "Classification Discussion"))
     roles = [r["title"] for r in samples.INTAKE[SERVICE]["roles"]]
     assert len(sample.result.roles) == len(roles) * len(samples.INTAKE[SERVICE]["states"])
@@ -124,7 +89,7 @@ def test_every_role_and_state_is_classified_test_by_test(sample: Rendered) -> No
     assert "below the federal" not in sample.text
 
 
-def test_sections_cover_each_role(sample: Rendered) -> None:
+def test_sections_cover_each_role(sample: Rendered[FLSAAnalysis]) -> None:
     discussion = sample.between("Classification Discussion", "Minimum Wage and Tip Credit")
     risk = sample.between("Risk Ratings", "Back-Pay Exposure Estimate")
     for r in samples.INTAKE[SERVICE]["roles"]:
@@ -133,7 +98,7 @@ def test_sections_cover_each_role(sample: Rendered) -> None:
         assert squash(f"{x.risk}{'; '.join(x.reasons)}") in squash(risk)
 
 
-def test_exposure_arithmetic_is_the_analysis(sample: Rendered) -> None:
+def test_exposure_arithmetic_is_the_analysis(sample: Rendered[FLSAAnalysis]) -> None:
     part = squash(sample.between("Back-Pay Exposure Estimate", "Findings"))
     assert sample.result.exposure and sample.result.exposure_totals
     for line in sample.result.exposure:
@@ -144,7 +109,7 @@ def test_exposure_arithmetic_is_the_analysis(sample: Rendered) -> None:
     assert "2 years, or 3 years for a willful violation" in sample.between("Back-Pay Exposure Estimate", "Findings")
 
 
-def test_sources_list_every_fact_used(sample: Rendered) -> None:
+def test_sources_list_every_fact_used(sample: Rendered[FLSAAnalysis]) -> None:
     appendix = squash(sample.text[sample.text.index("Appendix: Sources and Effective Dates"):])
     assert sample.result.sources
     ids = {u.id for u in sample.result.sources}
@@ -154,7 +119,8 @@ def test_sources_list_every_fact_used(sample: Rendered) -> None:
         assert squash(u.title) in appendix and squash(u.source) in appendix, u.id
 
 
-def test_findings_table_and_checklists_are_the_findings(sample: Rendered, converter: PdfConverter) -> None:
+def test_findings_table_and_checklists_are_the_findings(sample: Rendered[FLSAAnalysis],
+                                                         converter: PdfConverter) -> None:
     found = sample.result.findings_by_priority()
     expected = [[str(n), f.priority, f"{f.requirement} [{f.authority}]", f.gap, f.action, f.owner, f.due]
                 for n, f in enumerate(found, 1)]
@@ -167,18 +133,18 @@ def test_findings_table_and_checklists_are_the_findings(sample: Rendered, conver
     assert [r["requirement"] for r in sample.context["findings"][:len(found)]] == [f.requirement for f in found]
 
 
-def test_law_applied_counsel_and_length(sample: Rendered) -> None:
+def test_law_applied_counsel_and_length(sample: Rendered[FLSAAnalysis]) -> None:
     laws = "Federal law (Fair Labor Standards Act) and the wage and hour laws of Colorado"
     assert sample.analysis.jurisdiction.laws == laws and sample.analysis.jurisdiction.counsel == "Colorado"
     assert f"Law applied {laws}" in sample.text
     assert "consult qualified counsel licensed in Colorado" in sample.text
-    scope = sample.text[_heading_at(sample.text, "Scope and Limitations"):sample.text.index("Acknowledgment")]
+    scope = sample.text[heading_at(sample.text, "Scope and Limitations"):sample.text.index("Acknowledgment")]
     assert laws in scope
     assert "wage and hour law of" not in sample.text
     assert 8 <= len(PdfReader(io.BytesIO(sample.pdf)).pages) <= 20
 
 
-def test_parts_follow_the_intake(hourly: Rendered) -> None:
+def test_parts_follow_the_intake(hourly: Rendered[FLSAAnalysis]) -> None:
     text = hourly.text
     laws = "Federal law (Fair Labor Standards Act) and the wage and hour laws of Texas"
     assert f"Law applied {laws}" in text and "consult qualified counsel licensed in Texas" in text
