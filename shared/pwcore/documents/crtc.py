@@ -263,13 +263,6 @@ def incorporated_in_canada(jurisdiction: str) -> bool:
     return jurisdiction.split("(")[0].strip().lower() in CANADIAN_JURISDICTIONS
 
 
-def join_words(items: list[str]) -> str:
-    """ "a", "a and b", "a, b and c" """
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _contact(order: Mapping[str, Any], prefix: str, need: Callable[[str], str]) -> dict[str, str]:
     from pwcore.model.formatting import clean_text
 
@@ -312,7 +305,7 @@ def document_context(order: Mapping[str, Any], customer: Mapping[str, Any], *,
     """The render context of the CRTC document set, from a CRTC Order and its Customer. Every value
     prints as it must appear (see templates/clauses/VOCABULARY-crtc.md). Raises ContextError naming
     the field when the order lacks something the documents need."""
-    from pwcore.model.formatting import ContextError, clean_text, long_date
+    from pwcore.model.formatting import ContextError, clean_text, join_words, long_date
 
     def need(field: str) -> str:
         value = clean_text(order.get(field))

@@ -79,3 +79,10 @@ def long_date(value: date | datetime | str | None) -> str:
 def quantity(value: Any) -> str:
     amount = decimal(value)
     return f"{amount.normalize():f}" if amount == amount.to_integral() else f"{amount:f}".rstrip("0")
+
+
+def join_words(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c": a list as a sentence reads it."""
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -15,8 +15,7 @@ from pypdf import PdfReader
 from report_render import Rendered, heading_at, render
 
 from pwcore.clients.libreoffice import PdfConverter
-from pwcore.compliance import services
-from pwcore.compliance.analysis.common import usd
+from pwcore.compliance.analysis.common import state_name, usd
 from pwcore.compliance.services.flsa_audit.analysis import FLSAAnalysis
 from pwdev import samples
 
@@ -80,7 +79,7 @@ def test_every_role_and_state_is_classified_test_by_test(sample: Rendered[FLSAAn
     assert len(sample.result.roles) == len(roles) * len(samples.INTAKE[SERVICE]["states"])
     for x in sample.result.roles:
         assert x.role in roles
-        assert squash(x.role) in part and squash(services.state_display(x.state) + ":") in part
+        assert squash(x.role) in part and squash(state_name(x.state) + ":") in part
         for t in x.tests:
             assert squash(f"{t.test}{t.status}{t.detail}") in part, t
     # The issue this report was rebuilt for: a salary above $684 a week is never called below the federal level.

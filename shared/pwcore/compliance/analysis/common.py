@@ -132,8 +132,9 @@ def clean(text: str) -> str:
 
 
 def state_name(code: str) -> str:
-    row = states.all_states().get(code)
-    return row.name if row else code
+    """'CO' (or ' co') -> 'Colorado'; a name or an unknown value as given."""
+    row = states.all_states().get(code.strip().upper())
+    return row.name if row else code.strip()
 
 
 def keywords(text: str, stems: tuple[str, ...]) -> list[str]:

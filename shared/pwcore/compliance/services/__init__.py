@@ -32,12 +32,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pwcore.compliance.analysis.common import state_name
 from pwcore.compliance.analysis.parts import Jurisdiction, ReportAnalysis, standard_parts
 from pwcore.compliance.fields import IntakeModel, UnknownService
 from pwcore.compliance.services.common import Facts
 from pwcore.compliance.services.report_spec import ReportSpec
 from pwcore.facts import compliance as compliance_facts
-from pwcore.facts.states import all_states
 
 FOLDER = Path(__file__).resolve().parent
 COMMON_SPEC = FOLDER / "_common.toml"
@@ -79,7 +79,7 @@ class ServiceDef:
             made: ReportAnalysis = for_report(intake, as_of, entity_state)
             return made
         result = module.analyse(intake, as_of)
-        name = state_display(entity_state)
+        name = state_name(entity_state)
         return ReportAnalysis(result=result, parts=standard_parts(result),
                               jurisdiction=Jurisdiction(laws=f"Federal law and {name}", counsel=name))
 
@@ -121,12 +121,6 @@ def define(
         folder=folder,
         print_findings=bool(raw.get("print_findings", True)),
     )
-
-
-def state_display(code_or_name: str) -> str:
-    """'CO' -> 'Colorado'; a name or an unknown value as given."""
-    row = all_states().get(code_or_name.strip().upper())
-    return row.name if row else code_or_name.strip()
 
 
 @cache

@@ -31,6 +31,7 @@ from pwcore.compliance.analysis.parts import (
 from pwcore.compliance.analysis.privacy import Checklist, as_list, counts, home_state, ordered_states
 from pwcore.compliance.services.breach_response_plan import BREACH_DATA_LABELS as BREACH_LABELS
 from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
+from pwcore.model.formatting import join_words
 
 SERVICE = "breach_response_plan"
 TABLE = "states.breach_notification"
@@ -377,10 +378,6 @@ class _Analysis:
 
 # --- The report: the plan's parts on the NIST SP 800-61 life cycle ------------------------------------------------
 
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _yes(flag: bool | None, yes: str, no: str, unknown: str = "not stated in the intake") -> str:
     return yes if flag is True else no if flag is False else unknown
 
@@ -424,7 +421,7 @@ def _roles(m: BreachResponsePlanIntake, provider: str | None) -> list[list[str]]
 
 
 def _individual_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
-    names = _names([n.name for n in r.notifications]) if r.notifications else "[state]"
+    names = join_words([n.name for n in r.notifications]) if r.notifications else "[state]"
     return [
         subheading("Template 1: Notice to affected individuals"),
         para(f"Use for residents of {names}. Replace every bracketed item; delete what does not apply; check the "
@@ -498,7 +495,7 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
     notifiable = [d for d in m.data_types if d in NOTIFIABLE]
     phases = {p.name: p for p in r.phases}
     names = [p.name for p in r.phases]
-    systems = _names([clean(x) for x in m.systems]) if m.systems else "[systems to be listed]"
+    systems = join_words([clean(x) for x in m.systems]) if m.systems else "[systems to be listed]"
     provider = clean(m.it_provider) if m.it_provider else None
     state_names = [n.name for n in r.notifications] or [state_name(s) for s in ordered_states(
         r.home_state, m.resident_states)]
@@ -506,7 +503,7 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
 
     scope = part(
         para(f"This plan governs the response to any incident that may compromise personal information held by the "
-             f"business: {m.record_count:,} records held in {systems}, about residents of {_names(state_names)}. "
+             f"business: {m.record_count:,} records held in {systems}, about residents of {join_words(state_names)}. "
              f"It follows the incident response life cycle of NIST SP 800-61 ({' / '.join(names)}), which SP "
              "800-61r3 maps onto the CSF 2.0 functions; each phase below is one section of the plan."),
         subheading("Personal information in scope"),
@@ -648,7 +645,7 @@ def for_report(intake: BreachResponsePlanIntake, as_of: date, entity_state: str)
     )
 
     home = r.home_state or entity_state
-    counsel = _names(state_names) if state_names else state_name(home)
+    counsel = join_words(state_names) if state_names else state_name(home)
     parts = {"scope": scope, "preparation": preparation, "detection": detection, "containment": containment,
              "notification": part(*notification), "letters": letters, "post_incident": post_incident,
              **standard_parts(r)}

@@ -44,6 +44,7 @@ from pwcore.compliance.services.contractor_assessment import (
     ContractorAssessmentIntake,
     ContractorWorker,
 )
+from pwcore.model.formatting import join_words
 
 SERVICE = "contractor_assessment"
 Points = Literal["employee", "contractor", "unknown"]
@@ -486,7 +487,7 @@ def for_report(intake: ContractorAssessmentIntake, as_of: date, entity_state: st
     abc = [x for x in result.workers if x.state and fv.row("states.abc_test", x.state) is not None]
     other = [x for x in result.workers if x not in abc]
     states = list(dict.fromkeys(x.state for x in result.workers if x.state)) or list(intake.states)
-    names = _join([state_name(s) for s in states]) if states else state_display_name(entity_state)
+    names = join_words([state_name(s) for s in states]) if states else state_name(entity_state)
     parts = {
         "common_law": _common_law_part(fv, result),
         "abc_test": _abc_part(fv, abc),
@@ -503,16 +504,6 @@ def for_report(intake: ContractorAssessmentIntake, as_of: date, entity_state: st
     return ReportAnalysis(result=result, parts=parts, jurisdiction=Jurisdiction(
         laws=f"Federal law (IRS common-law test, FLSA) and the worker classification laws of {names}",
         counsel=names))
-
-
-def state_display_name(code: str) -> str:
-    return state_name(code) if len(code) == 2 else code
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _who(x: WorkerAnalysis) -> str:
@@ -578,7 +569,7 @@ def _abc_part(fv: FactsView, workers: list[WorkerAnalysis]) -> Part:
         blocks += [subheading("California exemptions from the ABC test"),
                    para(f"{_cap(str(ex.value))} ({ex.source})."),
                    para("The intake does not say whether any California worker meets an exemption's conditions ("
-                        + _join([_who(x) for x in ca]) + "). The result above assumes none does; if one does, the "
+                        + join_words([_who(x) for x in ca]) + "). The result above assumes none does; if one does, the "
                         "Borello factors decide, and they weigh much the same evidence as the IRS categories.")]
     return Part(blocks=blocks)
 
@@ -675,8 +666,8 @@ def _exposure_part(fv: FactsView, result: ContractorAnalysis) -> Part:
         blocks.append(para("No worker with an estimate is at risk of reclassification."))
     missing = [x for x in result.workers if x.exposure is None]
     if missing:
-        blocks.append(para("No estimate for " + _join([_who(x) for x in missing]) + ": the intake gives no hours a "
-                           "week or no work state for them."))
+        blocks.append(para("No estimate for " + join_words([_who(x) for x in missing])
+                           + ": the intake gives no hours a week or no work state for them."))
     return Part(blocks=blocks)
 
 
@@ -691,7 +682,7 @@ def _options_part(fv: FactsView, m: ContractorAssessmentIntake, result: Contract
     return part(
         subheading("Form SS-8: ask the IRS to decide"),
         para(f"{_cap(ss8.note)} ({ss8.authority})."),
-        para("Suited to: " + (_join(at_risk) if at_risk else "no worker group (none is at risk)") + "."),
+        para("Suited to: " + (join_words(at_risk) if at_risk else "no worker group (none is at risk)") + "."),
         subheading("Section 530 relief"),
         para(f"{_cap(s530.note)} ({s530.authority})."),
         subheading("Voluntary Classification Settlement Program (VCSP)"),
@@ -699,6 +690,6 @@ def _options_part(fv: FactsView, m: ContractorAssessmentIntake, result: Contract
         para(f"Eligibility: {eligibility}. From the intake: {agreements}, which supports consistent treatment; the "
              "intake does not say whether Forms 1099 were filed for the previous three years or whether any "
              "employment tax or worker-classification audit is under way: confirm both before applying."),
-        para("Candidates: " + (_join(employees + at_risk) if employees or at_risk else
+        para("Candidates: " + (join_words(employees + at_risk) if employees or at_risk else
                                "no worker group (none is a likely employee or at risk)") + "."),
     )

@@ -62,6 +62,7 @@ from pwcore.compliance.analysis.parts import (
     table,
 )
 from pwcore.compliance.services.flsa_audit import FLSAAuditIntake, FLSARole
+from pwcore.model.formatting import join_words
 
 SERVICE = "flsa_audit"
 OVERTIME_AFTER_HOURS = Decimal(40)  # 29 U.S.C. 207(a)(1); also in flsa.overtime.rule
@@ -657,7 +658,7 @@ def for_report(intake: FLSAAuditIntake, as_of: date, entity_state: str) -> Repor
     a = _Analysis(intake, fv)
     result = a.run()
     states = list(dict.fromkeys(intake.states))
-    names = _join([state_name(s) for s in states])
+    names = join_words([state_name(s) for s in states])
     parts = {
         "scope": _scope_part(intake, result, names),
         "classification": _classification_part(a, result),
@@ -678,12 +679,6 @@ def for_report(intake: FLSAAuditIntake, as_of: date, entity_state: str) -> Repor
         laws=f"Federal law (Fair Labor Standards Act) and the wage and hour laws of {names}", counsel=names))
 
 
-def _join(items: list[str]) -> str:
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -694,7 +689,7 @@ def _conclusion(rows: list[RoleStateAnalysis]) -> str:
         return "non-exempt: minimum wage and overtime apply"
     failing = [state_name(r.state) for r in rows if r.exemption_fails]
     if failing:
-        return f"exemption fails ({_join(failing)}): treat as non-exempt"
+        return f"exemption fails ({join_words(failing)}): treat as non-exempt"
     if any(r.duties_at_risk for r in rows):
         return "at risk: the duties described point away from the exemption"
     if any(t.status == "Review" and t.test != "Duties test" and t.test != "Salary basis" for r in rows
@@ -719,7 +714,7 @@ def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
                 "total) ")
              + f"working in {names}, as of "
              f"{result.as_of.strftime('%B %-d, %Y')}. "
-             + (f"Roles treated as exempt: {_join(exempt)}." if exempt else
+             + (f"Roles treated as exempt: {join_words(exempt)}." if exempt else
                 "No role is treated as exempt from overtime.")),
         subheading("Method"),
         numbered([

@@ -40,6 +40,7 @@ from pwcore.compliance.analysis.parts import (
     table,
 )
 from pwcore.compliance.services.handbook_review import HandbookPolicy, HandbookReviewIntake
+from pwcore.model.formatting import join_words
 
 SERVICE = "handbook_review"
 
@@ -406,6 +407,6 @@ def for_report(intake: HandbookReviewIntake, as_of: date, entity_state: str) -> 
 
     parts = standard_parts(result) | {"policies_reviewed": reviewed, "federal": federal_part, "states": state_part,
                                       "policy_review": policy_part}
-    names = work_states[0] if len(work_states) == 1 else f"{', '.join(work_states[:-1])} and {work_states[-1]}"
+    names = join_words(work_states)
     return ReportAnalysis(result=result, parts=parts, jurisdiction=Jurisdiction(
         laws=f"Federal employment law and the employment laws of {names}", counsel=names))

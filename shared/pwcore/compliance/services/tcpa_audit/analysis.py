@@ -31,6 +31,7 @@ from pwcore.compliance.analysis.parts import (
 )
 from pwcore.compliance.analysis.privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
 from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS, TCPAAuditIntake
+from pwcore.model.formatting import join_words
 
 SERVICE = "tcpa_audit"
 FEDERAL = "United States (TCPA: 47 U.S.C. 227; 47 CFR 64.1200)"
@@ -400,10 +401,6 @@ def _lower(label: str) -> str:
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _items(result: TCPAAnalysis, *stems: str) -> list[ChecklistItem]:
     """The checklist items whose requirement starts with one of `stems`, in checklist order."""
     return [i for i in result.checklist if i.requirement.startswith(stems)]
@@ -424,7 +421,7 @@ def _channels(m: TCPAAuditIntake, r: TCPAAnalysis) -> Part:
         rows.append([CHANNEL_LABELS[ch], DIALER_LABELS[m.dialer_type] if ch not in RECORDED else "Recorded voice",
                      need])
     return part(
-        para(f"The review covered {_and([_lower(CHANNEL_LABELS[c]) for c in m.channels])}, at a reported volume "
+        para(f"The review covered {join_words([_lower(CHANNEL_LABELS[c]) for c in m.channels])}, at a reported volume "
              f"of {m.monthly_volume:,} calls and messages a month. Dialing technology reported: "
              f"{_lower(DIALER_LABELS[m.dialer_type])}. {_sentence(r.rules['tcpa.scope.autodialer_prerecorded'])}"),
         table(("Channel", "Technology", "What the federal rules require"), rows, (1.3, 1.1, 3.6)),
@@ -545,6 +542,6 @@ def for_report(intake: TCPAAuditIntake, as_of: date, entity_state: str) -> Repor
         **standard_parts(r),
     }
     names = [s.name for s in r.state_rules] or ([state_name(r.home_state)] if r.home_state else [])
-    laws = f"{LAWS} and the telemarketing laws of {_and(names)}" if names else LAWS
-    return ReportAnalysis(result=r, parts=parts,
-                          jurisdiction=Jurisdiction(laws=laws, counsel=_and(names) if names else "the United States"))
+    laws = f"{LAWS} and the telemarketing laws of {join_words(names)}" if names else LAWS
+    counsel = join_words(names) if names else "the United States"
+    return ReportAnalysis(result=r, parts=parts, jurisdiction=Jurisdiction(laws=laws, counsel=counsel))
