@@ -14,46 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from standin_http import ADMIN, Receiver, msgs, wait_quiet
 
 from pwdev.erpnext import ERPNextStandin
 
-AUTH = {"Authorization": "token dev-key:dev-secret"}
 USERS = [{"user": "Administrator", "api_key": "dev-key", "api_secret": "dev-secret"},
          {"user": "viewer@example.com", "api_key": "ro-key", "api_secret": "ro-secret", "roles": ["Accounts User"]}]
 YEAR = dt.datetime.now().year
-
-
-def msgs(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(m) for m in json.loads(body["_server_messages"])]
-
-
-class Receiver:
-    """A webhook receiver: records raw requests, answers from a script of statuses/delays."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.script: list[tuple[int, float]] = []
-        self.lock = threading.Lock()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def app(self, environ: dict[str, Any], start_response: Any) -> Any:
-        req = Request(environ)
-        with self.lock:
-            self.requests.append({"t": time.monotonic(), "path": req.path, "method": req.method,
-                                  "headers": dict(req.headers), "body": req.get_data()})
-            status, delay = self.script.pop(0) if self.script else (200, 0.0)
-        if delay:
-            time.sleep(delay)
-        return Response("ok" if status < 400 else "boom", status=status)(environ, start_response)
-
-    def reset(self, script: list[tuple[int, float]] | None = None) -> None:
-        with self.lock:
-            self.requests.clear()
-            self.script = list(script or [])
 
 
 @pytest.fixture(scope="module")
@@ -64,33 +31,11 @@ def site() -> Iterator[ERPNextStandin]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-
-
-@pytest.fixture()
-def c(site: ERPNextStandin) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site.url, headers=AUTH, timeout=10) as client:
-        yield client
-
-
 def new_order(c: httpx.Client, **kw: Any) -> dict[str, Any]:
     body = {"customer": "Acme", "entity_name": "Alpha LLC", "entity_type": "LLC", "state": "TX", **kw}
     r = c.post("/api/resource/Formation%20Order", json=body)
     assert r.status_code == 200, r.text
     return r.json()["data"]
-
-
-def wait_quiet(c: httpx.Client, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if c.get("/_standin/webhooks/pending").json()["pending"] == 0:
-            return
-        time.sleep(0.02)
-    raise AssertionError("webhook queue did not drain")
 
 
 def add_webhook(c: httpx.Client, name: str, url: str, **kw: Any) -> None:
@@ -107,7 +52,7 @@ def disable_webhook(c: httpx.Client, name: str) -> None:
 # ---- auth and envelopes ----------------------------------------------------------------------------
 def test_auth_variants(site: ERPNextStandin) -> None:
     with httpx.Client(base_url=site.url) as c:
-        ok = c.get("/api/method/frappe.auth.get_logged_user", headers=AUTH)
+        ok = c.get("/api/method/frappe.auth.get_logged_user", headers=ADMIN)
         assert ok.status_code == 200 and ok.json() == {"message": "Administrator"}
         basic = base64.b64encode(b"dev-key:dev-secret").decode()
         assert c.get("/api/resource/Customer", headers={"Authorization": f"Basic {basic}"}).status_code == 200
@@ -338,7 +283,7 @@ def test_timestamp_mismatch_and_race(c: httpx.Client, site: ERPNextStandin) -> N
     results: list[int] = []
 
     def put(status: str) -> None:
-        with httpx.Client(base_url=site.url, headers=AUTH) as cc:
+        with httpx.Client(base_url=site.url, headers=ADMIN) as cc:
             results.append(cc.put(url, json={"status": status, "modified": cur["modified"]}).status_code)
 
     ts = [threading.Thread(target=put, args=(s,)) for s in ("Approved", "Revision", "Failed", "Refunded")]
@@ -406,7 +351,7 @@ def test_faults_and_stats(c: httpx.Client) -> None:
     assert c.get("/api/resource/Customer").status_code == 200
     c.post("/_standin/faults", json={"drop": True, "count": 1})
     with pytest.raises(httpx.TransportError):
-        with httpx.Client(base_url=c.base_url, headers=AUTH) as fresh:
+        with httpx.Client(base_url=c.base_url, headers=ADMIN) as fresh:
             fresh.get("/api/resource/Customer")
     c.post("/_standin/faults", json={"delay_s": 0.3, "count": 1})
     t0 = time.monotonic()
@@ -564,7 +509,7 @@ def test_empty_site_runtime_doctypes(tmp_path: Any) -> None:
     db = str(tmp_path / "site.sqlite")
     s = ERPNextStandin(db_path=db, users=USERS, seeded=False).start()
     try:
-        with httpx.Client(base_url=s.url, headers=AUTH) as c:
+        with httpx.Client(base_url=s.url, headers=ADMIN) as c:
             assert c.get("/api/resource/Formation Order").status_code == 404
             spec = json.loads((s._bootstrap.__globals__["DOCTYPES_JSON"]).read_text())
             assert c.post("/api/resource/Module Def", json={"module_name": "Performance West", "app_name": "frappe",
@@ -596,7 +541,7 @@ def test_empty_site_runtime_doctypes(tmp_path: Any) -> None:
         s.stop()
     s2 = ERPNextStandin(db_path=db, users=USERS, seeded=False).start()  # persisted across restarts
     try:
-        with httpx.Client(base_url=s2.url, headers=AUTH) as c:
+        with httpx.Client(base_url=s2.url, headers=ADMIN) as c:
             assert c.get(f"/api/resource/Formation Order/FO-{YEAR}-0001").json()["data"]["extra_note"] == "hi"
             assert new_order(c)["name"] == f"FO-{YEAR}-0002"
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,12 +13,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from standin_http import ADMIN, Receiver, msgs, wait_quiet
 
 from pwdev.erpnext import ERPNextStandin
 
-ADMIN = {"Authorization": "token dev-key:dev-secret"}
 USERS = [
     {"user": "Administrator", "api_key": "dev-key", "api_secret": "dev-secret"},
     {"user": "sm@example.com", "api_key": "sm-key", "api_secret": "sm-secret", "roles": ["System Manager"]},
@@ -33,62 +30,12 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"token {key}-key:{key}-secret"}
 
 
-def msgs(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(m) for m in json.loads(body["_server_messages"])]
-
-
-class Hook:
-    """A webhook receiver recording raw bodies."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        self.paths: list[str] = []
-        self.lock = threading.Lock()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def app(self, environ: dict[str, Any], start_response: Any) -> Any:
-        req = Request(environ)
-        with self.lock:
-            self.bodies.append(req.get_data())
-            self.paths.append(req.path)
-        return Response("ok")(environ, start_response)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.bodies.clear()
-            self.paths.clear()
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[ERPNextStandin]:
     s = ERPNextStandin(users=USERS, retry_sleep_scale=0.01,
                        fixtures={"Customer": [{"customer_name": "Acme"}]}).start()
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="module")
-def hook() -> Iterator[Hook]:
-    h = Hook()
-    yield h
-    h.server.shutdown()
-
-
-@pytest.fixture()
-def c(site: ERPNextStandin) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site.url, headers=ADMIN, timeout=10) as client:
-        yield client
-
-
-def wait_quiet(c: httpx.Client, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if c.get("/_standin/webhooks/pending").json()["pending"] == 0:
-            return
-        time.sleep(0.02)
-    raise AssertionError("webhook queue did not drain")
 
 
 def simple_doctype(name: str, **kw: Any) -> dict[str, Any]:
@@ -333,59 +280,59 @@ def test_status_of_a_submitted_invoice_cannot_be_put(c: httpx.Client) -> None:
     assert r.status_code == 417 and r.json()["exc_type"] == "UpdateAfterSubmitError"
 
 
-def test_payment_entry_fires_on_change_once_pos_fires_on_submit(c: httpx.Client, hook: Hook) -> None:
+def test_payment_entry_fires_on_change_once_pos_fires_on_submit(c: httpx.Client, receiver: Receiver) -> None:
     body = '{"name": {{ doc.name | tojson }}, "status": {{ doc.status | tojson }}}'
     for name, event in (("paid-change", "on_change"), ("paid-submit", "on_submit")):
         assert c.post("/api/resource/Webhook", json={
             "name": name, "webhook_doctype": "Sales Invoice", "webhook_docevent": event,
-            "condition": 'doc.status == "Paid"', "request_url": f"{hook.url}/{event}", "request_structure": "JSON",
+            "condition": 'doc.status == "Paid"', "request_url": f"{receiver.url}/{event}", "request_structure": "JSON",
             "webhook_json": body}).status_code == 200
     try:
-        hook.reset()
+        receiver.reset()
         inv = invoice(c)
         half = c.post("/_standin/payment_entry", json={"sales_invoice": inv["name"], "paid_amount": 40})
         assert half.json()["data"]["status"] == "Partly Paid" and half.json()["data"]["outstanding_amount"] == 60
         wait_quiet(c)
-        assert hook.paths == []
+        assert receiver.paths == []
         paid = c.post("/_standin/payment_entry", json={"sales_invoice": inv["name"]}).json()["data"]
         assert paid["status"] == "Paid" and paid["outstanding_amount"] == 0
         wait_quiet(c)
-        assert hook.paths == ["/on_change"]
-        assert hook.bodies[0] == json.dumps({"name": inv["name"], "status": "Paid"}).encode()
-        hook.reset()
+        assert receiver.paths == ["/on_change"]
+        assert receiver.bodies[0] == json.dumps({"name": inv["name"], "status": "Paid"}).encode()
+        receiver.reset()
         c.post("/_standin/set_value", json={"doctype": "Sales Invoice", "name": inv["name"],
                                             "values": {"due_date": "2031-01-01"}})
         wait_quiet(c)
-        assert hook.paths == []  # frappe.db.set_value runs no events
+        assert receiver.paths == []  # frappe.db.set_value runs no events
         c.post("/_standin/db_set", json={"doctype": "Sales Invoice", "name": inv["name"],
                                          "values": {"due_date": "2031-01-02"}})
         wait_quiet(c)
-        assert hook.paths == ["/on_change"]  # any later db_set of a Paid invoice fires again
-        hook.reset()
+        assert receiver.paths == ["/on_change"]  # any later db_set of a Paid invoice fires again
+        receiver.reset()
         pos = invoice(c, status="Paid", outstanding_amount=0)
         wait_quiet(c)
-        assert hook.paths == ["/on_submit"] and json.loads(hook.bodies[0])["name"] == pos["name"]
+        assert receiver.paths == ["/on_submit"] and json.loads(receiver.bodies[0])["name"] == pos["name"]
     finally:
         for name in ("paid-change", "paid-submit"):
             c.put(f"/api/resource/Webhook/{name}", json={"enabled": 0})
 
 
-def test_webhook_workers_down_is_a_delay_not_a_loss(c: httpx.Client, hook: Hook) -> None:
+def test_webhook_workers_down_is_a_delay_not_a_loss(c: httpx.Client, receiver: Receiver) -> None:
     assert c.post("/api/resource/Webhook", json={
         "name": "down-hook", "webhook_doctype": "Customer", "webhook_docevent": "after_insert",
-        "request_url": f"{hook.url}/down", "request_structure": "JSON",
+        "request_url": f"{receiver.url}/down", "request_structure": "JSON",
         "webhook_json": '{"name": {{ doc.name | tojson }}, "note": "caf\u00e9"}'}).status_code == 200
     try:
-        hook.reset()
+        receiver.reset()
         c.post("/_standin/workers/down")
         c.post("/api/resource/Customer", json={"customer_name": "Queued Co"})
         time.sleep(0.3)
-        assert hook.paths == [] and c.get("/_standin/webhooks/pending").json()["queued"] == 1
+        assert receiver.paths == [] and c.get("/_standin/webhooks/pending").json()["queued"] == 1
         c.post("/_standin/workers/up")
         wait_quiet(c)
-        assert hook.paths == ["/down"]
-        assert hook.bodies[0] == json.dumps({"name": "Queued Co", "note": "caf\u00e9"}).encode()
-        assert b"\\u00e9" in hook.bodies[0]  # non-ASCII escaped, ", " and ": " separators
+        assert receiver.paths == ["/down"]
+        assert receiver.bodies[0] == json.dumps({"name": "Queued Co", "note": "caf\u00e9"}).encode()
+        assert b"\\u00e9" in receiver.bodies[0]  # non-ASCII escaped, ", " and ": " separators
     finally:
         c.put("/api/resource/Webhook/down-hook", json={"enabled": 0})
 
