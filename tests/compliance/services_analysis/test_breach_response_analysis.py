@@ -4,36 +4,23 @@ agree with the 50-state survey fact, card-brand and insurer notice, the NIST lif
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import pytest
 
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
 from pwcore.compliance.services.breach_response_plan import analysis as br
 from pwcore.facts import compliance as cf
-from pwdev.samples import INTAKE
 
-AS_OF = date(2026, 12, 2)
-SAMPLE = INTAKE["Breach Response Plan"]
+from .service_case import Service
+
+SERVICE = Service("Breach Response Plan", BreachResponsePlanIntake, br.analyse)
+SAMPLE = SERVICE.sample
 FACTS = cf.load("breach_response_plan")
 TABLE = FACTS.table("states.breach_notification")
 
 
-def _parse(data: dict[str, Any]) -> BreachResponsePlanIntake:
-    m = parse_intake("Breach Response Plan", data)
-    assert isinstance(m, BreachResponsePlanIntake)
-    return m
-
-
-def _run(**changes: Any) -> br.BreachResponseAnalysis:
-    return br.analyse(_parse({**SAMPLE, **changes}), AS_OF)
-
-
 @pytest.fixture(scope="module")
 def sample() -> br.BreachResponseAnalysis:
-    return br.analyse(_parse(SAMPLE), AS_OF)
+    return SERVICE.run()
 
 
 def _row(a: br.BreachResponseAnalysis, state: str) -> br.NoticeRow:
@@ -71,7 +58,7 @@ def test_sample_matrix_values(sample: br.BreachResponseAnalysis) -> None:
     ("NY", 5000, "Applies", "Does not apply"), ("NY", 5001, "Applies", "Review"),
     ("CA", 500, "Does not apply", "Review"), ("CA", 501, "Review", "Review")])
 def test_thresholds_both_sides(state: str, records: int, reg: str, cra: str) -> None:
-    a = _run(resident_states=[state], record_count=records)
+    a = SERVICE.run(resident_states=[state], record_count=records)
     n = _row(a, state)
     assert (n.regulator_status, n.cra_status) == (reg, cra)
     listed = {i.requirement for i in a.checklist}
@@ -111,7 +98,7 @@ def test_threshold_parser(text: str, kind: str, n: int | None) -> None:
 
 
 def test_state_without_content_rule_uses_the_general_list() -> None:
-    a = _run(resident_states=["FL"])
+    a = SERVICE.run(resident_states=["FL"])
     fl = _row(a, "FL")
     assert not fl.content_from_state_row and "consumer reporting agencies" in fl.content
     item = next(i for i in a.checklist if i.requirement == "Florida: notice content rules")
@@ -119,7 +106,7 @@ def test_state_without_content_rule_uses_the_general_list() -> None:
 
 
 def test_territory_without_a_row_is_flagged() -> None:
-    a = _run(resident_states=["CO", "AS"])
+    a = SERVICE.run(resident_states=["CO", "AS"])
     assert [n.state for n in a.notifications] == ["CO"]
     item = next(i for i in a.checklist if "American Samoa" in i.requirement or "AS" in i.requirement)
     assert item.status == "Review" and any(f.requirement == item.requirement and f.priority == "High"
@@ -138,7 +125,7 @@ def test_cards_insurer_and_team(sample: br.BreachResponseAnalysis) -> None:
     team = req["Incident response team with named roles"]
     assert team.status == "Not met"
     assert any(f.requirement == team.requirement and f.priority == "High" for f in sample.findings)
-    none = _run(data_types=["contact_information"], has_cyber_insurance=False, has_incident_response_team=True)
+    none = SERVICE.run(data_types=["contact_information"], has_cyber_insurance=False, has_incident_response_team=True)
     req2 = {i.requirement: i.status for i in none.checklist}
     assert "Notice to the card acquirer and card brands (PCI DSS)" not in req2
     assert req2["Notice to the cyber insurer"] == "Not applicable"
@@ -159,7 +146,7 @@ def test_life_cycle_severity_and_evidence(sample: br.BreachResponseAnalysis) -> 
 
 
 def test_not_met_always_has_a_finding() -> None:
-    for a in (_run(), _run(encrypts_data_at_rest=False), _run(has_incident_response_team=None)):
+    for a in (SERVICE.run(), SERVICE.run(encrypts_data_at_rest=False), SERVICE.run(has_incident_response_team=None)):
         for i in a.checklist:
             if i.status == "Not met":
                 assert any(f.requirement == i.requirement for f in a.findings), i

@@ -10,28 +10,18 @@ import pytest
 
 from pwcore.compliance.analysis.common import StaleFact
 from pwcore.compliance.analysis.privacy import home_state, meets
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
 from pwcore.compliance.services.ccpa_audit import analysis as ccpa
-from pwdev.samples import INTAKE
 
-AS_OF = date(2026, 12, 2)
-SAMPLE = INTAKE["CCPA Audit"]
+from .service_case import AS_OF, Service
 
-
-def _parse(data: dict[str, Any]) -> CCPAAuditIntake:
-    m = parse_intake("CCPA Audit", data)
-    assert isinstance(m, CCPAAuditIntake)
-    return m
-
-
-def _run(**changes: Any) -> ccpa.CCPAAnalysis:
-    return ccpa.analyse(_parse({**SAMPLE, **changes}), AS_OF)
+SERVICE = Service("CCPA Audit", CCPAAuditIntake, ccpa.analyse)
+SAMPLE = SERVICE.sample
 
 
 @pytest.fixture(scope="module")
 def sample() -> ccpa.CCPAAnalysis:
-    return ccpa.analyse(_parse(SAMPLE), AS_OF)
+    return SERVICE.run()
 
 
 def _item(a: ccpa.CCPAAnalysis, start: str) -> Any:
@@ -97,7 +87,7 @@ def test_sample_counts_are_consistent(sample: ccpa.CCPAAnalysis) -> None:
 @pytest.mark.parametrize("changes", [{}, {"honors_opt_out_signals": True}, {"has_privacy_policy": False},
                                      {"sells_or_shares": False}, {"uses_sensitive_pi": True}])
 def test_not_met_always_has_a_finding(changes: dict[str, Any]) -> None:
-    a = _run(**changes)
+    a = SERVICE.run(**changes)
     for i in a.checklist:
         if i.status == "Not met":
             assert any(f.requirement == i.requirement and f.authority == i.authority for f in a.findings), i
@@ -105,7 +95,7 @@ def test_not_met_always_has_a_finding(changes: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("revenue", "met"), [(26_625_000, False), (26_625_001, True)])
 def test_revenue_threshold_both_sides(revenue: int, met: bool) -> None:
-    a = _run(annual_revenue=revenue, consumer_records=1000, sells_or_shares=False, service_providers=[])
+    a = SERVICE.run(annual_revenue=revenue, consumer_records=1000, sells_or_shares=False, service_providers=[])
     assert a.thresholds[0].met is met and a.ccpa_applies is met
     assert ("California (CCPA/CPRA)" in a.jurisdictions) is met
 
@@ -113,18 +103,18 @@ def test_revenue_threshold_both_sides(revenue: int, met: bool) -> None:
 @pytest.mark.parametrize(("records", "sells", "met"), [(99_999, True, False), (100_000, True, True),
                                                        (100_000, False, False)])
 def test_consumer_threshold_both_sides(records: int, sells: bool, met: bool) -> None:
-    a = _run(annual_revenue=1_000_000, consumer_records=records, sells_or_shares=sells)
+    a = SERVICE.run(annual_revenue=1_000_000, consumer_records=records, sells_or_shares=sells)
     assert a.thresholds[1].met is met
 
 
 @pytest.mark.parametrize(("pct", "met"), [(49.9, False), (50, True)])
 def test_sale_revenue_threshold_both_sides(pct: float, met: bool) -> None:
-    a = _run(annual_revenue=1_000_000, consumer_records=10, revenue_share_from_selling_pct=pct)
+    a = SERVICE.run(annual_revenue=1_000_000, consumer_records=10, revenue_share_from_selling_pct=pct)
     assert a.thresholds[2].met is met and a.ccpa_applies is met
 
 
 def test_not_covered_business_gets_no_ccpa_checklist() -> None:
-    a = _run(annual_revenue=1_000_000, consumer_records=10, sells_or_shares=False, service_providers=[],
+    a = SERVICE.run(annual_revenue=1_000_000, consumer_records=10, sells_or_shares=False, service_providers=[],
              revenue_share_from_selling_pct=0)
     assert not a.ccpa_applies
     assert [i.status for i in a.checklist if i.requirement == "CCPA applicability"] == ["Not applicable"]
@@ -136,7 +126,7 @@ def test_not_covered_business_gets_no_ccpa_checklist() -> None:
     (25_000, True, "Applies"), (24_999, True, "Does not apply")])
 def test_colorado_thresholds_both_sides(consumers: int, sells: bool, status: str) -> None:
     providers = SAMPLE["service_providers"] if sells else ["Shopify"]
-    a = ccpa.analyse(_parse({**SAMPLE, "sells_or_shares": sells, "service_providers": providers}), AS_OF,
+    a = ccpa.analyse(SERVICE.parse({**SAMPLE, "sells_or_shares": sells, "service_providers": providers}), AS_OF,
                      home="Colorado", state_consumers={"CO": consumers})
     co = next(law for law in a.state_laws if law.state == "CO")
     assert co.status == status
@@ -147,24 +137,24 @@ def test_colorado_thresholds_both_sides(consumers: int, sells: bool, status: str
 
 
 def test_texas_small_business_test_is_a_review() -> None:
-    a = _run(states=["CO", "CA", "TX"])
+    a = SERVICE.run(states=["CO", "CA", "TX"])
     tx = next(law for law in a.state_laws if law.state == "TX")
     assert tx.status == "Review" and "SBA" in tx.reason and "Texas (TDPSA)" in a.jurisdictions
 
 
 def test_trackers_contradict_a_no_sale_answer() -> None:
-    a = _run(sells_or_shares=False)
+    a = SERVICE.run(sells_or_shares=False)
     item = _item(a, "Disclosures match practice")
     assert item.status == "Not met" and "Google Analytics" in item.note and "Sephora" in item.authority
     # Sharing through the tracker still calls for the opt-out link and signals.
     assert _item(a, "Opt-out preference signals").status == "Not met"
-    clean = _run(sells_or_shares=False, service_providers=["Shopify", "Klaviyo"])
+    clean = SERVICE.run(sells_or_shares=False, service_providers=["Shopify", "Klaviyo"])
     assert not any(i.requirement.startswith("Disclosures match") for i in clean.checklist)
     assert _item(clean, "Opt-out preference signals").status == "Not applicable"
 
 
 def test_sensitive_category_overrides_a_no_answer() -> None:
-    a = _run(data_categories=["identifiers", "biometric"], uses_sensitive_pi=False)
+    a = SERVICE.run(data_categories=["identifiers", "biometric"], uses_sensitive_pi=False)
     item = _item(a, "\"Limit the Use")
     assert item.status == "Review" and "sensitive category" in item.note
 
@@ -186,8 +176,8 @@ def test_sources_and_stale_facts(sample: ccpa.CCPAAnalysis) -> None:
     assert {"ccpa.applies.revenue", "ccpa.req.opt_out_signal", "ccpa.sale.adtech_trackers",
             "states.privacy_laws:CO"} <= ids
     assert sample.stale_facts == []
-    late = ccpa.analyse(_parse(SAMPLE), date(2099, 1, 1))
+    late = ccpa.analyse(SERVICE.parse(SAMPLE), date(2099, 1, 1))
     assert "ccpa.applies.revenue" in late.stale_facts
     assert late.findings[0].due == "Before delivery" and late.findings[0].priority == "High"
     with pytest.raises(StaleFact):
-        ccpa.analyse(_parse(SAMPLE), date(2099, 1, 1), strict=True)
+        ccpa.analyse(SERVICE.parse(SAMPLE), date(2099, 1, 1), strict=True)

@@ -5,28 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from pwcore.compliance.analysis.common import StaleFact
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.contractor_assessment import ContractorAssessmentIntake
 from pwcore.compliance.services.contractor_assessment import analysis as contractor
-from pwdev.samples import INTAKE
 
-AS_OF = date(2026, 12, 2)
+from .service_case import AS_OF, Service
 
-
-def _parse(data: dict[str, Any]) -> ContractorAssessmentIntake:
-    m = parse_intake("Contractor Assessment", data)
-    assert isinstance(m, ContractorAssessmentIntake)
-    return m
+SERVICE = Service("Contractor Assessment", ContractorAssessmentIntake, contractor.analyse)
 
 
 @pytest.fixture(scope="module")
 def sample() -> contractor.ContractorAnalysis:
-    return contractor.analyse(_parse(INTAKE["Contractor Assessment"]), AS_OF)
+    return SERVICE.run()
 
 
 def _worker(a: contractor.ContractorAnalysis, role: str) -> contractor.WorkerAnalysis:
@@ -34,7 +27,7 @@ def _worker(a: contractor.ContractorAnalysis, role: str) -> contractor.WorkerAna
 
 
 def test_every_worker_is_analysed_under_the_three_irs_categories(sample: contractor.ContractorAnalysis) -> None:
-    assert [w.role for w in sample.workers] == [w["role"] for w in INTAKE["Contractor Assessment"]["workers"]]
+    assert [w.role for w in sample.workers] == [w["role"] for w in SERVICE.sample["workers"]]
     assert sum(w.count for w in sample.workers) == 9
     for w in sample.workers:
         assert [c.category for c in w.categories] == list(contractor.CATEGORIES)
@@ -97,7 +90,7 @@ def test_totals_leave_out_likely_contractors(sample: contractor.ContractorAnalys
 
 
 def test_california_uses_the_abc_test_and_texas_has_no_state_test() -> None:
-    a = contractor.analyse(_parse({"states": ["CA", "TX"], "workers": [
+    a = contractor.analyse(SERVICE.parse({"states": ["CA", "TX"], "workers": [
         {"role": "Driver", "count": 6, "state": "CA", "paid_by": "daily", "hours_per_week": 40,
          "company_controls_schedule": True, "company_provides_tools": False, "work_is_core_business": True},
         {"role": "Designer", "state": "CA", "paid_by": "project", "company_controls_schedule": False,
@@ -116,7 +109,7 @@ def test_california_uses_the_abc_test_and_texas_has_no_state_test() -> None:
 
 
 def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
-    m = _parse(INTAKE["Contractor Assessment"])
+    m = SERVICE.parse(SERVICE.sample)
     late = contractor.analyse(m, date(2100, 1, 1))
     assert "contractor.tax.fica_rates" in late.stale_facts and set(late.stale_facts) == set(late.facts_used)
     assert sum(f.due == "Before delivery" and f.priority == "High" for f in late.findings) == len(late.stale_facts)
@@ -126,14 +119,14 @@ def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
 
 
 def test_id_numbers_typed_into_roles_never_reach_the_result() -> None:
-    a = contractor.analyse(_parse({"states": ["CO"], "workers": [
+    a = contractor.analyse(SERVICE.parse({"states": ["CO"], "workers": [
         {"role": "Driver 123456789", "hours_per_week": 30, "company_controls_schedule": True}]}), AS_OF)
     text = a.model_dump_json()
     assert "123456789" not in text and "Driver [number removed]" in text
 
 
 def test_no_work_state_means_no_state_test_and_no_estimate() -> None:
-    a = contractor.analyse(_parse({"states": ["CO", "CA"], "workers": [
+    a = contractor.analyse(SERVICE.parse({"states": ["CO", "CA"], "workers": [
         {"role": "Tutor", "hours_per_week": 20, "company_controls_schedule": True}]}), AS_OF)
     (w,) = a.workers
     assert w.state is None and w.state_prongs == [] and w.state_result.startswith("Review")

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from pwcore.compliance.analysis.common import StaleFact
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.flsa_audit import FLSAAuditIntake
 from pwcore.compliance.services.flsa_audit import analysis as flsa
 from pwcore.facts import compliance as cf
-from pwdev.samples import INTAKE
 
-# The hand-computed figures below use the facts in force on this date (e.g. Colorado's $15.16 and $1,086.25):
+from .service_case import AS_OF, Service
+
+# The hand-computed figures below use the facts in force on AS_OF (e.g. Colorado's $15.16 and $1,086.25):
 # when a reviewed figure changes, recompute the expected amounts by hand, do not copy them from the code.
-AS_OF = date(2026, 12, 2)
+SERVICE = Service("FLSA Audit", FLSAAuditIntake, flsa.analyse)
 LATE = date(2100, 1, 1)  # every fact is past its review date
 
 
@@ -26,9 +26,7 @@ def _intake(**kw: Any) -> FLSAAuditIntake:
     data: dict[str, Any] = {"headcount": 10, "states": ["TX"], "tracks_hours_worked": True,
                             "overtime_policy": "1.5x over 40 hours", "pays_bonuses_or_commissions": False}
     data.update(kw)
-    m = parse_intake("FLSA Audit", data)
-    assert isinstance(m, FLSAAuditIntake)
-    return m
+    return SERVICE.parse(data)
 
 
 def _role(**kw: Any) -> dict[str, Any]:
@@ -41,9 +39,7 @@ def _role(**kw: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def sample() -> flsa.FLSAAnalysis:
-    m = parse_intake("FLSA Audit", INTAKE["FLSA Audit"])
-    assert isinstance(m, FLSAAuditIntake)
-    return flsa.analyse(m, AS_OF)
+    return SERVICE.run()
 
 
 def _row(a: flsa.FLSAAnalysis, role: str, state: str) -> flsa.RoleStateAnalysis:
@@ -55,7 +51,7 @@ def _test(x: flsa.RoleStateAnalysis, name: str) -> flsa.Test:
 
 
 def test_every_role_of_the_sample_is_analysed_in_every_state(sample: flsa.FLSAAnalysis) -> None:
-    intake = INTAKE["FLSA Audit"]
+    intake = SERVICE.sample
     want = {(r["title"], s) for r in intake["roles"] for s in intake["states"]}
     assert {(x.role, x.state) for x in sample.roles} == want
     assert len(sample.roles) == len(intake["roles"]) == 5  # the old report covered 2 of 5
@@ -216,8 +212,7 @@ def test_facts_used_are_real_and_sourced(sample: flsa.FLSAAnalysis) -> None:
 
 
 def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
-    m = parse_intake("FLSA Audit", INTAKE["FLSA Audit"])
-    assert isinstance(m, FLSAAuditIntake)
+    m = SERVICE.parse(SERVICE.sample)
     late = flsa.analyse(m, LATE)
     assert {"flsa.min_wage.federal", "states.min_wage:CO", "flsa.exempt.salary_level"} <= set(late.stale_facts)
     assert set(late.stale_facts) == set(late.facts_used) and all(s.stale for s in late.sources)

@@ -4,28 +4,21 @@ both sides of each threshold, NLRA review of present policies, and present polic
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
 from pwcore.compliance.analysis.common import StaleFact
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.handbook_review import HandbookReviewIntake
 from pwcore.compliance.services.handbook_review import analysis as handbook
-from pwdev.samples import INTAKE
 
-AS_OF = date(2026, 12, 2)
+from .service_case import AS_OF, Service
 
-
-def _parse(data: dict[str, Any]) -> HandbookReviewIntake:
-    m = parse_intake("Handbook Review", data)
-    assert isinstance(m, HandbookReviewIntake)
-    return m
+SERVICE = Service("Handbook Review", HandbookReviewIntake, handbook.analyse)
 
 
 @pytest.fixture(scope="module")
 def sample() -> handbook.HandbookAnalysis:
-    return handbook.analyse(_parse(INTAKE["Handbook Review"]), AS_OF)
+    return SERVICE.run()
 
 
 def _policy(a: handbook.HandbookAnalysis, key: str) -> handbook.PolicyRow:
@@ -44,7 +37,7 @@ def test_colorado_paid_sick_leave_is_flagged(sample: handbook.HandbookAnalysis) 
 
 
 def test_present_policies_are_never_gaps(sample: handbook.HandbookAnalysis) -> None:
-    present = set(INTAKE["Handbook Review"]["policies_present"])
+    present = set(SERVICE.sample["policies_present"])
     assert {p.policy for p in sample.policies if p.status == "Present"} == present
     labels = {handbook.POLICY_LABELS[k] for k in present}
     for f in sample.findings:
@@ -67,7 +60,7 @@ def test_federal_triggers_at_42_employees(sample: handbook.HandbookAnalysis) -> 
     (14, "Does not apply", "Does not apply"), (15, "Does not apply", "Applies"),
     (49, "Does not apply", "Applies"), (50, "Applies", "Applies")])
 def test_thresholds_both_sides(headcount: int, fmla: str, title_vii: str) -> None:
-    a = handbook.analyse(_parse({"headcount": headcount, "states": ["TX"], "policies_present": []}), AS_OF)
+    a = handbook.analyse(SERVICE.parse({"headcount": headcount, "states": ["TX"], "policies_present": []}), AS_OF)
     status = {t.law: t.status for t in a.federal}
     assert (status["FMLA"], status["Title VII"]) == (fmla, title_vii)
     leave = _policy(a, "leave")
@@ -92,7 +85,7 @@ def test_colorado_notices_without_a_policy_key_are_reviewed(sample: handbook.Han
 
 def test_each_state_of_a_multistate_intake_is_covered() -> None:
     present = ["at_will", "equal_employment", "paid_time_off", "anti_harassment", "sick_leave"]
-    a = handbook.analyse(_parse({"headcount": 35, "states": ["NY", "NJ", "CA"],
+    a = handbook.analyse(SERVICE.parse({"headcount": 35, "states": ["NY", "NJ", "CA"],
                                  "handbook_last_updated": "2019-03-01", "policies_present": present}), AS_OF)
     assert {r.state for r in a.states} == {"NY", "NJ", "CA"}
     ny = next(r for r in a.states if r.state == "NY" and "harassment" in r.requirement)
@@ -104,22 +97,22 @@ def test_each_state_of_a_multistate_intake_is_covered() -> None:
 
 
 def test_a_repealed_mandate_calls_for_no_policy() -> None:
-    a = handbook.analyse(_parse({"headcount": 30, "states": ["MO"]}), AS_OF)
+    a = handbook.analyse(SERVICE.parse({"headcount": 30, "states": ["MO"]}), AS_OF)
     (row,) = [r for r in a.states if "sick" in r.requirement]
     assert row.status == "Not applicable" and "repealed" in row.rule
     assert _policy(a, "sick_leave").required_by == [] and _policy(a, "sick_leave").priority == "Low"
 
 
 def test_california_harassment_duty_starts_at_five() -> None:
-    small = handbook.analyse(_parse({"headcount": 4, "states": ["CA"]}), AS_OF)
+    small = handbook.analyse(SERVICE.parse({"headcount": 4, "states": ["CA"]}), AS_OF)
     assert not any("harassment" in r.requirement for r in small.states)
-    five = handbook.analyse(_parse({"headcount": 5, "states": ["CA"]}), AS_OF)
+    five = handbook.analyse(SERVICE.parse({"headcount": 5, "states": ["CA"]}), AS_OF)
     assert "California: harassment, discrimination and retaliation prevention policy and training" in \
         _policy(five, "anti_harassment").required_by
 
 
 def test_a_fact_past_its_review_date_is_flagged_or_refused() -> None:
-    m = _parse(INTAKE["Handbook Review"])
+    m = SERVICE.parse(SERVICE.sample)
     late = handbook.analyse(m, date(2100, 1, 1))
     assert "states.paid_sick_leave:CO" in late.stale_facts and set(late.stale_facts) == set(late.facts_used)
     assert sum(f.due == "Before delivery" for f in late.findings) == len(late.stale_facts)

@@ -5,35 +5,23 @@ have the opt-out)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import pytest
 
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.ccpa_audit.analysis import CATEGORY_LABELS
 from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
 from pwcore.compliance.services.privacy_policy import analysis as pp
 from pwcore.compliance.structured import SectionContent
-from pwdev.samples import INTAKE, SECTIONS
+from pwdev.samples import SECTIONS
 
-AS_OF = date(2026, 12, 2)
-SAMPLE = INTAKE["Privacy Policy"]
+from .service_case import Service
 
-
-def _parse(data: dict[str, Any]) -> PrivacyPolicyIntake:
-    m = parse_intake("Privacy Policy", data)
-    assert isinstance(m, PrivacyPolicyIntake)
-    return m
-
-
-def _run(**changes: Any) -> pp.PrivacyPolicyAnalysis:
-    return pp.analyse(_parse({**SAMPLE, **changes}), AS_OF)
+SERVICE = Service("Privacy Policy", PrivacyPolicyIntake, pp.analyse)
+SAMPLE = SERVICE.sample
 
 
 @pytest.fixture(scope="module")
 def sample() -> pp.PrivacyPolicyAnalysis:
-    return pp.analyse(_parse(SAMPLE), AS_OF)
+    return SERVICE.run()
 
 
 def _content(a: pp.PrivacyPolicyAnalysis) -> str:
@@ -101,7 +89,7 @@ def test_counts_and_not_met_findings(sample: pp.PrivacyPolicyAnalysis) -> None:
 
 
 def test_no_contradiction_without_tracking() -> None:
-    a = _run(uses_analytics_or_ads=False, uses_cookies=False, purposes=["Fulfilling orders"],
+    a = SERVICE.run(uses_analytics_or_ads=False, uses_cookies=False, purposes=["Fulfilling orders"],
              collection_methods=["Online checkout"], states=["CA"])
     assert a.contradictions == [] and not a.must_disclose_sharing
     assert "choices" not in {s.key for s in a.sections} and "cookies" not in {s.key for s in a.sections}
@@ -111,12 +99,12 @@ def test_no_contradiction_without_tracking() -> None:
 
 
 def test_selling_business_has_no_contradiction_but_an_opt_out_section() -> None:
-    a = _run(sells_or_shares=True)
+    a = SERVICE.run(sells_or_shares=True)
     assert a.contradictions == [] and a.must_disclose_sharing and a.section("choices")
 
 
 def test_cookie_contradiction_and_children() -> None:
-    a = _run(uses_cookies=False, children_under_13=True)
+    a = SERVICE.run(uses_cookies=False, children_under_13=True)
     claims = [c.claim for c in a.contradictions]
     assert "the site does not use cookies" in claims
     assert "United States (COPPA)" in a.jurisdictions

@@ -5,33 +5,20 @@ damages at the intake's volume."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import pytest
 
-from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.services.tcpa_audit import TCPAAuditIntake
 from pwcore.compliance.services.tcpa_audit import analysis as tcpa
-from pwdev.samples import INTAKE
 
-AS_OF = date(2026, 12, 2)
-SAMPLE = INTAKE["TCPA Audit"]
+from .service_case import Service
 
-
-def _parse(data: dict[str, Any]) -> TCPAAuditIntake:
-    m = parse_intake("TCPA Audit", data)
-    assert isinstance(m, TCPAAuditIntake)
-    return m
-
-
-def _run(**changes: Any) -> tcpa.TCPAAnalysis:
-    return tcpa.analyse(_parse({**SAMPLE, **changes}), AS_OF)
+SERVICE = Service("TCPA Audit", TCPAAuditIntake, tcpa.analyse)
+SAMPLE = SERVICE.sample
 
 
 @pytest.fixture(scope="module")
 def sample() -> tcpa.TCPAAnalysis:
-    return tcpa.analyse(_parse(SAMPLE), AS_OF)
+    return SERVICE.run()
 
 
 def _status(a: tcpa.TCPAAnalysis, start: str) -> list[str]:
@@ -79,7 +66,7 @@ def test_sample_dnc_revocation_and_damages(sample: tcpa.TCPAAnalysis) -> None:
 
 @pytest.mark.parametrize(("days", "status"), [(10, "Met"), (11, "Not met"), (None, "Review")])
 def test_revocation_deadline_both_sides(days: int | None, status: str) -> None:
-    a = _run(honors_opt_out_within_days=days)
+    a = SERVICE.run(honors_opt_out_within_days=days)
     assert _status(a, "Honor revocation") == [status]
 
 
@@ -95,7 +82,7 @@ def test_parse_window(text: str, window: tuple[float, float, str | None]) -> Non
 
 def test_parse_window_without_two_times() -> None:
     assert tcpa.parse_window("business hours") is None and tcpa.parse_window(None) is None
-    a = _run(calling_hours_policy="business hours")
+    a = SERVICE.run(calling_hours_policy="business hours")
     assert _status(a, "Calling hours in the called party's local time") == ["Review"] and a.hours == []
 
 
@@ -108,7 +95,7 @@ def test_parse_window_without_two_times() -> None:
     ("9 a.m. to 8 p.m. Mountain", "AZ", "Met", "Not applicable"),  # 8 a.m. in Arizona in summer
     ("8 a.m. to 8 p.m. Mountain", "AZ", "Not met", "Not applicable")])  # 7 a.m. in Arizona in summer
 def test_hours_both_sides(policy: str, state: str, federal: str, state_status: str) -> None:
-    a = _run(calling_hours_policy=policy, states=[state])
+    a = SERVICE.run(calling_hours_policy=policy, states=[state])
     checks = [h for h in a.hours if h.state == state]
     assert checks
     # The worst zone decides: Arizona's Navajo Nation keeps daylight time, the rest of the state does not.
@@ -121,14 +108,14 @@ def test_hours_both_sides(policy: str, state: str, federal: str, state_status: s
 
 
 def test_recorded_messages_to_california_use_the_9_am_window() -> None:
-    a = _run(channels=["prerecorded_voice"], calling_hours_policy="8 a.m. to 8 p.m. local time", states=["CA"])
+    a = SERVICE.run(channels=["prerecorded_voice"], calling_hours_policy="8 a.m. to 8 p.m. local time", states=["CA"])
     [h] = a.hours
     assert h.state_status == "Not met" and h.state_rule == "9 a.m. to 9 p.m."
     assert _status(a, "Identification and opt-out in prerecorded") == ["Review"]
 
 
 def test_manual_calls_need_no_written_consent_or_abandonment_check() -> None:
-    a = _run(channels=["voice"], dialer_type="manual")
+    a = SERVICE.run(channels=["voice"], dialer_type="manual")
     assert not a.pewc_required
     assert _status(a, "Prior express written consent") == ["Not applicable"]
     assert _status(a, "Abandoned calls") == ["Not applicable"]
@@ -138,12 +125,12 @@ def test_manual_calls_need_no_written_consent_or_abandonment_check() -> None:
     ("none", ["Not met"] * 5), ("verbal", ["Not met", "Review", "Review", "Review", "Review"]),
     ("prior_express_written", ["Review"] * 5)])
 def test_consent_capture(capture: str, expected: list[str]) -> None:
-    a = _run(consent_capture=capture, consent_description=None)
+    a = SERVICE.run(consent_capture=capture, consent_description=None)
     assert _status(a, "Written consent:") == expected
 
 
 def test_state_mini_tcpa_rows_for_states_called() -> None:
-    a = _run(states=["FL", "OK", "NV"])
+    a = SERVICE.run(states=["FL", "OK", "NV"])
     names = [i.requirement for i in a.checklist if "Telephone Solicitation Act" in i.requirement]
     assert names == ["Florida Telephone Solicitation Act", "Oklahoma Telephone Solicitation Act"]
     assert all(f.priority == "High" for f in a.findings if f.requirement in names)
@@ -151,7 +138,7 @@ def test_state_mini_tcpa_rows_for_states_called() -> None:
 
 
 def test_not_met_always_has_a_finding_and_counts(sample: tcpa.TCPAAnalysis) -> None:
-    for a in (sample, _run(consent_capture="none", keeps_internal_dnc=False, honors_opt_out_within_days=30)):
+    for a in (sample, SERVICE.run(consent_capture="none", keeps_internal_dnc=False, honors_opt_out_within_days=30)):
         for i in a.checklist:
             if i.status == "Not met":
                 assert any(f.requirement == i.requirement for f in a.findings), i
