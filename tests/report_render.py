@@ -4,9 +4,12 @@ conftests)."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from pypdf import PdfReader
 
 from pwcore.clients.libreoffice import PdfConverter
 from pwcore.compliance import services
@@ -34,11 +37,17 @@ def heading_at(text: str, title: str, after: int = 0) -> int:
 
 @dataclass(frozen=True)
 class Rendered(Generic[R]):
+    order: dict[str, Any]
     context: dict[str, Any]
     analysis: ReportAnalysis
     result: R
     pdf: bytes
+    raw: str  # the PDF text as extracted (lines kept)
     text: str  # whitespace runs as one space
+
+    @property
+    def pages(self) -> int:
+        return len(PdfReader(io.BytesIO(self.pdf)).pages)
 
     def between(self, start: str, end: str) -> str:
         """The text of the numbered section `start` up to the heading `end`."""
@@ -54,4 +63,5 @@ def render(service: str, order: dict[str, Any], sections: dict[str, Any], conver
     analysis = svc.analysis(intake, samples.SAMPLE_DATE, order["state"])
     assert isinstance(analysis.result, result_type)
     pdf = converter.convert(render_docx(registry.template_bytes(svc.template_id), c))
-    return Rendered(c, analysis, analysis.result, pdf, norm(pdf_text(pdf)))
+    raw = pdf_text(pdf)
+    return Rendered(order, c, analysis, analysis.result, pdf, raw, norm(raw))

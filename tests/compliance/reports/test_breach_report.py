@@ -14,16 +14,10 @@ from typing import Any
 import pytest
 from pdf_tables import squash, table_rows
 from pypdf import PdfReader
+from report_render import Rendered, render
 
 from pwcore.clients.libreoffice import PdfConverter
-from pwcore.compliance import services
-from pwcore.compliance.analysis.parts import ReportAnalysis
-from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
 from pwcore.compliance.services.breach_response_plan.analysis import BreachResponseAnalysis
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
 from pwdev import samples
 
 SERVICE = "Breach Response Plan"
@@ -39,28 +33,13 @@ def _order(**changes: Any) -> dict[str, Any]:
     return dict(order, intake_data=json.dumps(intake))
 
 
-def _report(order: dict[str, Any]) -> ReportAnalysis:
-    intake = BreachResponsePlanIntake.model_validate_json(order["intake_data"])
-    return services.service(SERVICE).analysis(intake, samples.SAMPLE_DATE, order["state"])
-
-
-def _analysis(order: dict[str, Any]) -> BreachResponseAnalysis:
-    r = _report(order).result
-    assert isinstance(r, BreachResponseAnalysis)
-    return r
-
-
-def _render(order: dict[str, Any], converter: PdfConverter) -> tuple[bytes, str]:
-    c = ctx.compliance_context(order, samples.CUSTOMER, samples.SECTIONS[SERVICE], as_of=samples.SAMPLE_DATE)
-    pdf = converter.convert(render_docx(registry.template_bytes(TEMPLATE), c))
-    return pdf, " ".join(pdf_text(pdf).split())
+def _render(order: dict[str, Any], converter: PdfConverter) -> Rendered[BreachResponseAnalysis]:
+    return render(SERVICE, order, samples.SECTIONS[SERVICE], converter, BreachResponseAnalysis)
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> tuple[dict[str, Any], bytes, str]:
-    order = _order()
-    pdf, text = _render(order, converter)
-    return order, pdf, text
+def sample(converter: PdfConverter) -> Rendered[BreachResponseAnalysis]:
+    return _render(_order(), converter)
 
 
 def _heading(text: str, title: str) -> int:
@@ -94,17 +73,16 @@ def _columns(pdf: bytes, start: str, end: str, headers: tuple[str, ...]) -> list
     return [squash(c) for c in cols]
 
 
-def test_life_cycle_sections_in_order(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    _, _, text = sample
+def test_life_cycle_sections_in_order(sample: Rendered[BreachResponseAnalysis]) -> None:
+    text = sample.text
     at = [_heading(text, t) for t in ("Executive Summary", "Scope and Roles", *PHASES[:3], "Notification Obligations",
                                       "Notification Letters", PHASES[3], "Findings", "Implementation Plan")]
     assert at == sorted(at)
     assert text.index("Sources and Effective Dates") > at[-1]
 
 
-def test_preparation_severity_and_evidence(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, pdf, text = sample
-    r = _analysis(order)
+def test_preparation_severity_and_evidence(sample: Rendered[BreachResponseAnalysis]) -> None:
+    pdf, text, r = sample.pdf, sample.text, sample.result
     prep = text[_heading(text, "Preparation"):_heading(text, "Detection and Analysis")]
     for item in ("Roles and contacts", "Incident Lead", "Front Range Managed IT", "Cyber insurer", "Card acquirer",
                  "Tools and resources", "Training and exercises"):
@@ -124,10 +102,9 @@ def test_preparation_severity_and_evidence(sample: tuple[dict[str, Any], bytes, 
         cer.index(s) for s in ("Containment", "Eradication", "Recovery"))
 
 
-def test_one_matrix_row_per_intake_state(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, pdf, _ = sample
-    r = _analysis(order)
-    listed = json.loads(order["intake_data"])["resident_states"]
+def test_one_matrix_row_per_intake_state(sample: Rendered[BreachResponseAnalysis]) -> None:
+    pdf, r = sample.pdf, sample.result
+    listed = json.loads(sample.order["intake_data"])["resident_states"]
     assert sorted(n.state for n in r.notifications) == sorted(listed)
     state, _trigger, deadline, regulator = _columns(pdf, "Notification matrix", "Content of the notice to residents",
                                                     MATRIX)
@@ -137,9 +114,8 @@ def test_one_matrix_row_per_intake_state(sample: tuple[dict[str, Any], bytes, st
         assert squash(n.regulator_notice[1:]) in regulator and squash(n.regulator_threshold.label()) in regulator
 
 
-def test_agency_insurer_card_and_police_notices(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, _, text = sample
-    r = _analysis(order)
+def test_agency_insurer_card_and_police_notices(sample: Rendered[BreachResponseAnalysis]) -> None:
+    text, r = sample.text, sample.result
     notice = text[_heading(text, "Notification Obligations"):_heading(text, "Notification Letters")]
     assert "Consumer reporting agencies" in notice and "Equifax, Experian, TransUnion" in notice
     for n in r.notifications:
@@ -151,15 +127,14 @@ def test_agency_insurer_card_and_police_notices(sample: tuple[dict[str, Any], by
 
 def test_card_and_insurer_notices_follow_the_intake(converter: PdfConverter) -> None:
     order = _order(data_types=["contact_information", "ssn"], has_cyber_insurance=False)
-    _, text = _render(order, converter)
+    text = _render(order, converter).text
     notice = text[_heading(text, "Notification Obligations"):_heading(text, "Notification Letters")]
     assert "PCI DSS" not in notice and "Card acquirer" not in text
     assert "Cyber insurer" not in notice and "Law enforcement" in notice
 
 
-def test_letter_templates(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, _, text = sample
-    r = _analysis(order)
+def test_letter_templates(sample: Rendered[BreachResponseAnalysis]) -> None:
+    text, r = sample.text, sample.result
     letters = text[_heading(text, "Notification Letters"):_heading(text, PHASES[3])]
     assert "Template 1: Notice to affected individuals" in letters and "NOTICE OF DATA BREACH" in letters
     for h in ("What happened", "What information was involved", "What we are doing", "What you can do",
@@ -171,9 +146,9 @@ def test_letter_templates(sample: tuple[dict[str, Any], bytes, str]) -> None:
     assert len(re.findall(r"\[[^\]]+\]", letters)) >= 20  # placeholders the reviewer fills
 
 
-def test_findings_table_is_the_analysis(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, pdf, text = sample
-    found = _analysis(order).findings_by_priority()
+def test_findings_table_is_the_analysis(sample: Rendered[BreachResponseAnalysis]) -> None:
+    pdf, text = sample.pdf, sample.text
+    found = sample.result.findings_by_priority()
     assert found
     rows = table_rows(pdf)  # the first "No." table: the Findings section's
     expected = [[str(i), f.priority, f"{f.requirement} [{f.authority}]", f.gap, f.action, f.owner, f.due]
@@ -182,9 +157,8 @@ def test_findings_table_is_the_analysis(sample: tuple[dict[str, Any], bytes, str
     assert "Requirement Checklist" in text
 
 
-def test_law_applied_counsel_sources_and_length(sample: tuple[dict[str, Any], bytes, str]) -> None:
-    order, pdf, text = sample
-    ra = _report(order)
+def test_law_applied_counsel_sources_and_length(sample: Rendered[BreachResponseAnalysis]) -> None:
+    text, ra = sample.text, sample.analysis
     names = "Colorado, California, Texas and New York"
     assert ra.jurisdiction.laws == f"The breach notification laws of {names} and applicable federal rules"
     assert ra.jurisdiction.counsel == names
@@ -193,4 +167,4 @@ def test_law_applied_counsel_sources_and_length(sample: tuple[dict[str, Any], by
     appendix = text[text.index("Sources and Effective Dates"):]
     for u in ra.result.sources:
         assert squash(u.source) in squash(appendix), u.id
-    assert 8 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 20
+    assert 8 <= sample.pages <= 20

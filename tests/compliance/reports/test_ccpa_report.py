@@ -6,23 +6,19 @@ follow the intake, not the sample."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from typing import Any
 
-import pypdf
 import pytest
+from report_render import Rendered, render
 
 from pwcore.clients.libreoffice import PdfConverter
 from pwcore.compliance import services
 from pwcore.compliance.analysis.common import state_name
 from pwcore.compliance.analysis.parts import ReportAnalysis
 from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
+from pwcore.compliance.services.ccpa_audit.analysis import CCPAAnalysis
 from pwdev import samples
 
 SERVICE = "CCPA Audit"
@@ -42,10 +38,6 @@ PLAIN = {"executive_summary": "A paragraph of summary text.", "remediation_plan"
 
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u2002", " "))
-
-
 def _order(intake: dict[str, Any]) -> dict[str, Any]:
     return {**samples.compliance_order(SERVICE), "intake_data": json.dumps(intake)}
 
@@ -55,11 +47,8 @@ def _analysis(intake: dict[str, Any]) -> ReportAnalysis:
     return svc.analysis(CCPAAuditIntake.model_validate(intake), samples.SAMPLE_DATE, _order(intake)["state"])
 
 
-def _render(intake: dict[str, Any], sections: dict[str, Any],
-            converter: PdfConverter) -> tuple[dict[str, Any], str, int]:
-    c = ctx.compliance_context(_order(intake), samples.CUSTOMER, sections, as_of=samples.SAMPLE_DATE)
-    pdf = converter.convert(render_docx(registry.template_bytes("ccpa-audit-report"), c))
-    return c, _norm(pdf_text(pdf)), len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+def _render(intake: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Rendered[CCPAAnalysis]:
+    return render(SERVICE, _order(intake), sections, converter, CCPAAnalysis)
 
 
 def _section(text: str, heading: str) -> str:
@@ -71,25 +60,25 @@ def _section(text: str, heading: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> tuple[dict[str, Any], str, int]:
+def sample(converter: PdfConverter) -> Rendered[CCPAAnalysis]:
     return _render(SAMPLE, samples.SECTIONS[SERVICE], converter)
 
 
-def test_sample_headings_in_order_and_page_count(sample: tuple[dict[str, Any], str, int]) -> None:
-    _, text, pages = sample
+def test_sample_headings_in_order_and_page_count(sample: Rendered[CCPAAnalysis]) -> None:
+    text, pages = sample.text, sample.pages
     at = [text.index(f"{n}. {h}") for n, h in enumerate(HEADINGS, 1)]
     assert at == sorted(at)
     assert text.index("Appendix: Sources and Effective Dates") > at[-1]
     assert 8 <= pages <= 20
 
 
-def test_sample_reviews_every_requirement(sample: tuple[dict[str, Any], str, int]) -> None:
-    _, text, _ = sample
+def test_sample_reviews_every_requirement(sample: Rendered[CCPAAnalysis]) -> None:
+    text = sample.text
     review = _section(text, "Requirement-by-Requirement Review")
     for req in REQUIREMENTS:
         assert req in review or req in _section(text, "Vendors and Contracts"), req
     # The request deadlines are the reviewed figures (11 CCR 7021), printed as the facts state them.
-    fv = _analysis(SAMPLE).result
+    fv = sample.result
     assert "ccpa.req.response_timelines" in fv.facts_used
     assert "within 10 business days" in review and "within 45 calendar days" in review
     for vendor in SAMPLE["service_providers"]:
@@ -97,17 +86,16 @@ def test_sample_reviews_every_requirement(sample: tuple[dict[str, Any], str, int
 
 
 def test_sample_applicability_prints_each_threshold_with_the_intake_figure(
-        sample: tuple[dict[str, Any], str, int]) -> None:
-    _, text, _ = sample
-    part = _section(text, "Applicability")
-    for t in _analysis(SAMPLE).result.thresholds:  # type: ignore[attr-defined]
+        sample: Rendered[CCPAAnalysis]) -> None:
+    part = _section(sample.text, "Applicability")
+    for t in sample.result.thresholds:
         assert t.threshold in part and t.intake in part
     assert "more than $26,625,000.00" in part and "$31,500,000.00" in part and "100,000 or more" in part
     assert "Conclusion: the CCPA applies" in part
 
 
-def test_sample_covers_every_state_law_and_counsel(sample: tuple[dict[str, Any], str, int]) -> None:
-    c, text, _ = sample
+def test_sample_covers_every_state_law_and_counsel(sample: Rendered[CCPAAnalysis]) -> None:
+    c, text = sample.context, sample.text
     states = _section(text, "Other State Privacy Laws")
     for s in SAMPLE["states"]:
         assert state_name(s) in states
@@ -117,10 +105,9 @@ def test_sample_covers_every_state_law_and_counsel(sample: tuple[dict[str, Any],
     assert "counsel licensed in California and Colorado" in text
 
 
-def test_sample_findings_are_the_checklist_rows(sample: tuple[dict[str, Any], str, int]) -> None:
-    c, text, _ = sample
-    result = _analysis(SAMPLE).result
-    established = result.findings_by_priority()
+def test_sample_findings_are_the_checklist_rows(sample: Rendered[CCPAAnalysis]) -> None:
+    c, text = sample.context, sample.text
+    established = sample.result.findings_by_priority()
     # The sample's LLM findings name established requirements, so the remediation checklist adds none.
     assert [r["requirement"] for r in c["findings"]] == [f.requirement for f in established]
     found = _section(text, "Findings")
@@ -159,7 +146,8 @@ def test_sample_sections_agree_with_the_analysis() -> None:
 def test_below_every_threshold(converter: PdfConverter) -> None:
     small = {**SAMPLE, "annual_revenue": 4200000, "consumer_records": 30000, "sells_or_shares": False,
              "honors_opt_out_signals": None, "service_providers": ["Shopify"], "states": ["CO", "WY"]}
-    c, text, _ = _render(small, PLAIN, converter)
+    small_report = _render(small, PLAIN, converter)
+    c, text = small_report.context, small_report.text
     part = _section(text, "Applicability")
     assert "$4,200,000.00" in part and "30,000 (not sold or shared)" in part
     assert "Conclusion: on the figures reported, the CCPA does not apply" in part
@@ -175,7 +163,8 @@ def test_below_every_threshold(converter: PdfConverter) -> None:
 def test_trackers_while_saying_no_sale(converter: PdfConverter) -> None:
     tracked = {**SAMPLE, "sells_or_shares": False, "service_providers": ["Shopify", "Meta Pixel"],
                "states": ["CO", "TX", "CA"], "data_categories": ["identifiers", "biometric"]}
-    c, text, _ = _render(tracked, PLAIN, converter)
+    tracked_report = _render(tracked, PLAIN, converter)
+    c, text = tracked_report.context, tracked_report.text
     review = _section(text, "Requirement-by-Requirement Review")
     assert "Disclosures match practice: sale or sharing through trackers: Not met" in review
     vendors = _section(text, "Vendors and Contracts")

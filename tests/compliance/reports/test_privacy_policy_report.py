@@ -8,69 +8,46 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from report_render import Rendered, norm, render
 
 from pwcore.clients.libreoffice import PdfConverter
 from pwcore.compliance import services
 from pwcore.compliance.analysis.privacy import CATEGORY_LABELS
 from pwcore.compliance.services.privacy_policy import analysis as pp
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
 from pwdev import samples
 
 SERVICE = "Privacy Policy"
 SAMPLE = samples.INTAKE[SERVICE]
+Report = Rendered[pp.PrivacyPolicyAnalysis]
 
 
-
-@dataclass(frozen=True)
-class Rendered:
-    raw: str  # the PDF text as extracted (lines kept: headings are lines)
-    text: str  # whitespace collapsed (phrases may wrap)
-    context: dict[str, Any]
-    analysis: pp.PrivacyPolicyAnalysis
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def render(converter: PdfConverter, state: str = "Colorado", **changes: Any) -> Rendered:
-    order = {**samples.compliance_order(SERVICE), "state": state,
-             "intake_data": json.dumps({**SAMPLE, **changes})}
-    c = ctx.compliance_context(order, samples.CUSTOMER, samples.SECTIONS[SERVICE], as_of=samples.SAMPLE_DATE)
-    raw = pdf_text(converter.convert(render_docx(registry.template_bytes("privacy-policy"), c)))
-    svc = services.service(SERVICE)
-    intake = svc.intake_model.model_validate({**SAMPLE, **changes})
-    result = svc.analysis(intake, samples.SAMPLE_DATE, state).result
-    assert isinstance(result, pp.PrivacyPolicyAnalysis)
-    return Rendered(raw=raw, text=_norm(raw), context=c, analysis=result)
+def _render(converter: PdfConverter, state: str = "Colorado", **changes: Any) -> Report:
+    order = {**samples.compliance_order(SERVICE), "state": state, "intake_data": json.dumps({**SAMPLE, **changes})}
+    return render(SERVICE, order, samples.SECTIONS[SERVICE], converter, pp.PrivacyPolicyAnalysis)
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> Rendered:
-    return render(converter)
+def sample(converter: PdfConverter) -> Report:
+    return _render(converter)
 
 
-def _headings(r: Rendered) -> list[str]:
+def _headings(r: Report) -> list[str]:
     return [h for h, _ in pp.split_sections(r.raw).values()]
 
 
-def _body(r: Rendered, key: str) -> str:
+def _body(r: Report, key: str) -> str:
     """The text under the policy's heading `key` (see pp.POLICY_HEADINGS)."""
-    return next(_norm(b) for h, b in pp.split_sections(r.raw).values() if h == pp.HEADINGS[key])
+    return next(norm(b) for h, b in pp.split_sections(r.raw).values() if h == pp.HEADINGS[key])
 
 
-def test_every_heading_of_the_policy_is_printed_in_order(sample: Rendered) -> None:
+def test_every_heading_of_the_policy_is_printed_in_order(sample: Report) -> None:
     assert _headings(sample) == [h for _, h in pp.POLICY_HEADINGS]
 
 
-def test_every_7011_disclosure_is_present(sample: Rendered) -> None:
+def test_every_7011_disclosure_is_present(sample: Report) -> None:
     t = sample.text
     facts = services.service(SERVICE)
     assert facts.slug == "privacy_policy"
@@ -107,35 +84,35 @@ def test_every_7011_disclosure_is_present(sample: Rendered) -> None:
 
 
 def test_sensitive_data_brings_the_right_to_limit(converter: PdfConverter) -> None:
-    r = render(converter, data_categories=[*SAMPLE["data_categories"], "sensitive_personal_information"])
+    r = _render(converter, data_categories=[*SAMPLE["data_categories"], "sensitive_personal_information"])
     assert "The right to limit the use of sensitive personal information." in r.text
     assert pp.LIMIT_LINK in r.text and "Sensitive personal information we collect" in r.text
     assert "beyond the purposes allowed by 11 CCR 7027(m)" in _body(r, "collect")
 
 
-def test_sale_and_sharing_statement_follows_the_analysis(sample: Rendered, converter: PdfConverter) -> None:
+def test_sale_and_sharing_statement_follows_the_analysis(sample: Report, converter: PdfConverter) -> None:
     # The sample answers "no sale or sharing" but uses site analytics: the analysis says the policy must disclose.
-    assert sample.analysis.must_disclose_sharing and not SAMPLE["sells_or_shares"]
+    assert sample.result.must_disclose_sharing and not SAMPLE["sells_or_shares"]
     assert not pp.NO_SALE_CLAIM.search(sample.text)
     assert "we shared personal information with advertising and analytics providers" in sample.text
     assert pp.OPT_OUT_LINK in sample.text
     # Ad-tech vendors named in the intake: the tracker list of the facts matches them; the policy shares.
-    adtech = render(converter, collection_methods=["Online checkout", "Meta Pixel"], purposes=["Fulfilling orders"],
-                    uses_analytics_or_ads=None)
-    assert adtech.analysis.tracking_vendors_or_purposes == ["Meta Pixel"]
-    assert adtech.analysis.must_disclose_sharing
+    adtech = _render(converter, collection_methods=["Online checkout", "Meta Pixel"], purposes=["Fulfilling orders"],
+                     uses_analytics_or_ads=None)
+    assert adtech.result.tracking_vendors_or_purposes == ["Meta Pixel"]
+    assert adtech.result.must_disclose_sharing
     assert pp.OPT_OUT_LINK in adtech.text and pp.CHOICES_LINK in adtech.text and "Meta Pixel" in adtech.text
     assert not pp.NO_SALE_CLAIM.search(adtech.text)
     # No tracking at all: the policy says nothing was sold or shared and offers no opt-out link.
-    plain = render(converter, collection_methods=["Online checkout"], purposes=["Fulfilling orders"],
-                   uses_cookies=False, uses_analytics_or_ads=False)
-    assert not plain.analysis.must_disclose_sharing
+    plain = _render(converter, collection_methods=["Online checkout"], purposes=["Fulfilling orders"],
+                    uses_cookies=False, uses_analytics_or_ads=False)
+    assert not plain.result.must_disclose_sharing
     assert "we have not sold personal information or shared it" in plain.text
     assert pp.OPT_OUT_LINK not in plain.text and "Shared for cross-context" not in plain.text
-    assert pp.check_policy_text(plain.raw, plain.analysis) == []
+    assert pp.check_policy_text(plain.raw, plain.result) == []
 
 
-def test_cross_references_name_existing_headings(sample: Rendered) -> None:
+def test_cross_references_name_existing_headings(sample: Report) -> None:
     refs = re.findall(r"see \u201c([^\u201d]+)\u201d below", sample.text)
     assert len(refs) >= 4
     assert set(refs) <= set(_headings(sample))
@@ -144,32 +121,32 @@ def test_cross_references_name_existing_headings(sample: Rendered) -> None:
     assert not pp.SECTION_REF.search(body)
 
 
-def test_home_state_section(sample: Rendered, converter: PdfConverter) -> None:
-    co = next(law for law in sample.analysis.state_laws if law.state == "CO")
+def test_home_state_section(sample: Report, converter: PdfConverter) -> None:
+    co = next(law for law in sample.result.state_laws if law.state == "CO")
     states = _body(sample, "states")
     assert "Colorado residents: Colorado Privacy Act (our home state)" in states
-    assert _norm(co.appeal.removeprefix("yes: ")) in states and "How to appeal" in states
+    assert norm(co.appeal.removeprefix("yes: ")) in states and "How to appeal" in states
     assert "California (CCPA/CPRA) and Colorado (Colorado Privacy Act)" in sample.text
     assert "counsel licensed in California and Colorado" in sample.text
-    tx = render(converter, state="Texas", states=["TX", "CA"])
-    law = next(x for x in tx.analysis.state_laws if x.state == "TX")
+    tx = _render(converter, state="Texas", states=["TX", "CA"])
+    law = next(x for x in tx.result.state_laws if x.state == "TX")
     states = _body(tx, "states")
     assert f"Texas residents: {law.act} (our home state)" in states
-    assert _norm(law.appeal.removeprefix("yes: ")) in states
+    assert norm(law.appeal.removeprefix("yes: ")) in states
     # The sample's overview prose names Colorado; the deterministic state section does not.
     assert "Colorado" not in states and "Colorado Privacy Act" not in tx.text
     assert "counsel licensed in California and Texas" in tx.text
 
 
-def test_the_drafted_policy_check_finds_nothing(sample: Rendered) -> None:
-    assert pp.check_policy_text(sample.raw, sample.analysis) == []
+def test_the_drafted_policy_check_finds_nothing(sample: Report) -> None:
+    assert pp.check_policy_text(sample.raw, sample.result) == []
 
 
-def test_no_findings_and_no_sources_appendix(sample: Rendered) -> None:
+def test_no_findings_and_no_sources_appendix(sample: Report) -> None:
     c = sample.context
     assert c["findings"] and "sources" not in c["parts"]
     for f in c["findings"]:
-        assert _norm(f["action"]) not in sample.text
+        assert norm(f["action"]) not in sample.text
     assert "Sources and Effective Dates" not in sample.text and "Priority" not in sample.text
     assert all(not s["findings"] for s in c["sections"].values())
 

@@ -5,23 +5,18 @@ rules, every state called, the damages at the reported volume, the checklist, th
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from typing import Any
 
 import pytest
 from pdf_tables import squash, table_rows
-from pypdf import PdfReader
+from report_render import Rendered, render
 
 from pwcore.clients.libreoffice import PdfConverter
 from pwcore.compliance import services
 from pwcore.compliance.analysis.common import state_name, usd
-from pwcore.compliance.analysis.parts import ReportAnalysis
-from pwcore.documents import context as ctx
-from pwcore.documents import registry
-from pwcore.documents.pdf_check import pdf_text
-from pwcore.documents.render import render_docx
+from pwcore.compliance.services.tcpa_audit.analysis import TCPAAnalysis
 from pwcore.facts import compliance as compliance_facts
 from pwdev import samples
 
@@ -29,6 +24,7 @@ ST = "TCPA Audit"
 SVC = services.service(ST)
 assert SVC.report is not None
 HEADINGS = [h for h, *_ in SVC.report.body]
+Report = Rendered[TCPAAnalysis]
 
 # Manual live calls only, recorded written consent, one state (not the entity's): the parts must follow it.
 VARIANT: dict[str, Any] = {
@@ -52,23 +48,12 @@ VARIANT_SECTIONS["remediation_plan"] = {
     "blocks": [{"type": "paragraph", "text": "Keep the consent and do-not-call records current."}], "findings": []}
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
 def _order(intake: dict[str, Any]) -> dict[str, Any]:
     return {**samples.compliance_order(ST), "intake_data": json.dumps(intake)}
 
 
-def _render(intake: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> tuple[bytes, str]:
-    c = ctx.compliance_context(_order(intake), samples.CUSTOMER, sections, as_of=samples.SAMPLE_DATE)
-    pdf = converter.convert(render_docx(registry.template_bytes(SVC.template_id), c))
-    return pdf, _norm(pdf_text(pdf))
-
-
-def _analysis(intake: dict[str, Any]) -> ReportAnalysis:
-    order = _order(intake)
-    return SVC.analysis(SVC.intake_model.model_validate(intake), samples.SAMPLE_DATE, order["state"])
+def _render(intake: dict[str, Any], sections: dict[str, Any], converter: PdfConverter) -> Report:
+    return render(ST, _order(intake), sections, converter, TCPAAnalysis)
 
 
 def _heading_at(text: str, n: int, heading: str) -> int:
@@ -87,25 +72,25 @@ def _section(text: str, heading: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(converter: PdfConverter) -> tuple[bytes, str]:
+def sample(converter: PdfConverter) -> Report:
     return _render(samples.INTAKE[ST], samples.SECTIONS[ST], converter)
 
 
 @pytest.fixture(scope="module")
-def variant(converter: PdfConverter) -> tuple[bytes, str]:
+def variant(converter: PdfConverter) -> Report:
     return _render(VARIANT, VARIANT_SECTIONS, converter)
 
 
-def test_headings_in_order_and_length(sample: tuple[bytes, str]) -> None:
-    pdf, text = sample
+def test_headings_in_order_and_length(sample: Report) -> None:
+    text = sample.text
     at = [_heading_at(text, n, h) for n, h in enumerate([*HEADINGS, "Scope and Limitations"], 1)]
     assert at == sorted(at)
     assert at[-1] < text.index("Appendix: Sources and Effective Dates")
-    assert 8 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 20
+    assert 8 <= sample.pages <= 20
 
 
-def test_every_federal_element_is_in_the_report(sample: tuple[bytes, str]) -> None:
-    _, text = sample
+def test_every_federal_element_is_in_the_report(sample: Report) -> None:
+    text = sample.text
     facts = compliance_facts.load("tcpa_audit")
     consent = _section(text, "Prior Express Written Consent")
     for element in facts.value("tcpa.consent.pewc_elements"):  # type: ignore[union-attr]
@@ -125,8 +110,8 @@ def test_every_federal_element_is_in_the_report(sample: tuple[bytes, str]) -> No
         assert squash(words) in dialing
 
 
-def test_exposure_follows_the_facts_and_the_volume(sample: tuple[bytes, str]) -> None:
-    _, text = sample
+def test_exposure_follows_the_facts_and_the_volume(sample: Report) -> None:
+    text = sample.text
     damages = compliance_facts.load("tcpa_audit").value("tcpa.damages.statutory")
     assert isinstance(damages, dict)
     volume = samples.INTAKE[ST]["monthly_volume"]
@@ -137,21 +122,20 @@ def test_exposure_follows_the_facts_and_the_volume(sample: tuple[bytes, str]) ->
     assert f"{volume:,}" in exposure
 
 
-def test_every_state_called_is_covered(sample: tuple[bytes, str]) -> None:
-    _, text = sample
-    a = _analysis(samples.INTAKE[ST])
+def test_every_state_called_is_covered(sample: Report) -> None:
+    text = sample.text
     states = _section(text, "State Telemarketing Laws")
     risk = _section(text, "Risk Assessment")  # the section declared covers = "states"
     for code in samples.INTAKE[ST]["states"]:
         assert state_name(code) in states and state_name(code) in risk
-    for rule in a.result.state_rules:  # type: ignore[attr-defined]
+    for rule in sample.result.state_rules:
         assert rule.act is None or squash(rule.act) in squash(states)
     texas = _section(text, "Calling Hours")
     assert "TX Central" in texas and "TX Mountain" in texas  # every zone of a two-zone state
 
 
-def test_law_applied_and_counsel_name_the_states_called(sample: tuple[bytes, str]) -> None:
-    _, text = sample
+def test_law_applied_and_counsel_name_the_states_called(sample: Report) -> None:
+    text = sample.text
     names = [state_name(s) for s in samples.INTAKE[ST]["states"]]
     listed = f"{', '.join(names[:-1])} and {names[-1]}"
     assert ("Law applied Federal law (TCPA, 47 U.S.C. 227; 47 C.F.R. 64.1200; Telemarketing Sales Rule) and the "
@@ -159,9 +143,9 @@ def test_law_applied_and_counsel_name_the_states_called(sample: tuple[bytes, str
     assert f"licensed in {listed}" in text
 
 
-def test_checklist_and_findings_tables_match_the_analysis(sample: tuple[bytes, str]) -> None:
-    pdf, text = sample
-    r = _analysis(samples.INTAKE[ST]).result
+def test_checklist_and_findings_tables_match_the_analysis(sample: Report) -> None:
+    pdf, text = sample.pdf, sample.text
+    r = sample.result
     checklist = squash(_section(text, "Requirements Checklist"))
     assert all(squash(i.requirement) in checklist for i in r.checklist)
     found = r.findings_by_priority()
@@ -174,17 +158,17 @@ def test_checklist_and_findings_tables_match_the_analysis(sample: tuple[bytes, s
     assert {i.requirement for i in r.checklist if i.status == "Not met"} <= {f.requirement for f in found}
 
 
-def test_sources_appendix_lists_every_fact_used(sample: tuple[bytes, str]) -> None:
-    _, text = sample
+def test_sources_appendix_lists_every_fact_used(sample: Report) -> None:
+    text = sample.text
     appendix = squash(text[text.index("Appendix: Sources and Effective Dates"):])
-    r = _analysis(samples.INTAKE[ST]).result
+    r = sample.result
     assert r.sources
     for u in r.sources:
         assert squash(u.title) in appendix and squash(u.source) in appendix
 
 
-def test_variant_parts_follow_the_intake(variant: tuple[bytes, str]) -> None:
-    pdf, text = variant
+def test_variant_parts_follow_the_intake(variant: Report) -> None:
+    pdf, text = variant.pdf, variant.text
     channels = _section(text, "Channels and Dialing Technology Reviewed")
     assert "manual dialing" in channels and "federal written consent rule does not apply" in channels
     assert "Predictive" not in text
@@ -204,7 +188,7 @@ def test_variant_parts_follow_the_intake(variant: tuple[bytes, str]) -> None:
     assert isinstance(damages, dict)
     assert usd(int(damages["per_violation_usd"]) * VARIANT["monthly_volume"]) in exposure  # type: ignore[arg-type]
     assert "telemarketing laws of Florida" in text and "licensed in Florida" in text
-    found = _analysis(VARIANT).result.findings_by_priority()
+    found = variant.result.findings_by_priority()
     assert found
     rows = table_rows(pdf)
     assert [squash(r[2]) for r in rows] == [squash(f"{f.requirement} [{f.authority}]") for f in found]
