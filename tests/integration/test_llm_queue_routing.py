@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import stack_fixtures
+from stack_fixtures import LEASE_S, QUICK_RECOVERY, wait_for
 
 from pwcore.model.generation_route import GENERATE_DOC, GENERATE_REPORT
 from pwdev.demo import FLSA_INTAKE, mark_paid, place_order, wait_status
@@ -24,15 +25,13 @@ from pwdev.stack import LocalStack, operator_headers
 erp = stack_fixtures.erp
 
 pytestmark = pytest.mark.timeout(600)
-LEASE_S = 2
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     workdir: Path = tmp_path_factory.mktemp("llm-queue-stack")
-    env = {"RECONCILE_PAYMENT_GRACE_S": "0", "PIPELINE_GENERATION_LEASE_S": str(LEASE_S)}
-    with LocalStack(workdir, functions=("on-payment", GENERATE_DOC, GENERATE_REPORT, "reconcile"), extra_env=env,
-                    webhook_retry_sleep_scale=0.01) as s:
+    with LocalStack(workdir, functions=("on-payment", GENERATE_DOC, GENERATE_REPORT, "reconcile"),
+                    extra_env=QUICK_RECOVERY, webhook_retry_sleep_scale=0.01) as s:
         yield s
 
 
@@ -40,14 +39,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def served_by(stack: LocalStack, call_id: str) -> list[tuple[str, int | None]]:
     assert stack.gateway is not None
     return [(r.function, r.status) for r in stack.gateway.results if r.call_id == call_id]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
-        time.sleep(0.05)
-    return value
 
 
 def fresh_bundle(erp: Any, hint: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,13 @@ import httpx
 import jwt
 import pytest
 import stack_fixtures
+from stack_fixtures import LEASE_S, QUICK_RECOVERY, wait_for
 
 from pwcore.documents.pdf_check import pdf_text
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.orders.identity_gate import WAITING_MARKER, Identity, decide
 from pwdev.demo import mark_paid, place_crtc_order, wait_status
-from pwdev.stack import JWT_SECRET, WEBHOOK_SECRET, LocalStack, operator_headers
+from pwdev.stack import JWT_SECRET, WEBHOOK_SECRET, LocalStack
 
 # The module's clients of its own stack (pytest fixtures shared with the other stack modules).
 erp = stack_fixtures.erp
@@ -30,13 +31,7 @@ storage = stack_fixtures.storage
 
 pytestmark = pytest.mark.timeout(400)
 
-LEASE_S = 2.0
-ENV = {
-    "RECONCILE_PAYMENT_GRACE_S": "0",
-    "PIPELINE_GENERATION_LEASE_S": str(int(LEASE_S)),
-    "RECONCILE_DELIVERY_GRACE_S": "1",
-    "RECONCILE_MAX_REDISPATCH": "2",
-}
+ENV = {**QUICK_RECOVERY, "RECONCILE_DELIVERY_GRACE_S": "1", "RECONCILE_MAX_REDISPATCH": "2"}
 
 
 # ---- the gate's decision (pure) ---------------------------------------------------------------------------
@@ -76,23 +71,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 def sweep(stack: LocalStack) -> dict[str, Any]:
-    assert stack.gateway is not None
-    # An operator's run (the scheduled, unauthenticated one answers counts only, never order names).
-    r = httpx.post(f"{stack.gateway.url}/function/reconcile", headers=operator_headers(), timeout=120)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
+    code, body = stack_fixtures.sweep(stack)
+    assert code == 200, body
     return body
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def comments(erp: Any, doctype: str, name: str) -> list[str]:

@@ -14,19 +14,20 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import stack_fixtures
+from stack_fixtures import LEASE_S, QUICK_RECOVERY, sweep, wait_for
 
 from pwcore.model.status import Status
 from pwcore.settings import load_settings
 from pwdev.demo import mark_paid, place_order
 from pwdev.faults import TcpProxy, cmdline, descendants
-from pwdev.stack import LocalStack, operator_headers
+from pwdev.stack import LocalStack
 
 # The module's clients of its own stack (pytest fixtures shared with the other stack modules).
 erp = stack_fixtures.erp
@@ -34,10 +35,8 @@ storage = stack_fixtures.storage
 
 pytestmark = pytest.mark.timeout(300)
 
-LEASE_S = 2.0
 ENV = {
-    "RECONCILE_PAYMENT_GRACE_S": "0",
-    "PIPELINE_GENERATION_LEASE_S": str(int(LEASE_S)),
+    **QUICK_RECOVERY,
     "RECONCILE_DELIVERY_GRACE_S": "1",
     "RECONCILE_MAX_REDISPATCH": "3",
     "DELIVER_RECORD_LEASE_S": "1",  # deliver's claim on recording the email, held by the run we kill
@@ -58,24 +57,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------
-def sweep(stack: LocalStack, dry_run: bool = False) -> tuple[int, dict[str, Any]]:
-    assert stack.gateway is not None
-    params = {"dry_run": "1"} if dry_run else None
-    r = httpx.post(f"{stack.gateway.url}/function/reconcile", params=params, headers=operator_headers(), timeout=120)
-    return r.status_code, r.json()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, every: float = 0.05, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(every)
-
-
 def status_of(erp: Any, doctype: str, name: str) -> str:
     return str(erp.get(doctype, name)["status"])
 
