@@ -3,9 +3,10 @@ exactly one caller, any number of times (a taker that dies too can itself be tak
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from races import race
 
 from pwcore.clients.claims import Claim, Claims, Held
 from pwcore.clients.s3 import Storage
@@ -25,25 +26,9 @@ class Clock:
         return self.now
 
 
-def race(n: int, attempt: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    out: list[Any] = []
-
-    def run() -> None:
-        barrier.wait()
-        out.append(attempt())
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
-
-
 def test_one_winner_and_the_others_see_the_claim(s3: Any) -> None:
     claims = Claims(storage_for(s3, "pw-claims-one"))
-    results = race(6, lambda: claims.acquire("work/a.json", lease_s=60))
+    results = race(6, lambda _: claims.acquire("work/a.json", lease_s=60))
     won = [r for r in results if isinstance(r, Claim)]
     held = [r for r in results if isinstance(r, Held)]
     assert len(won) == 1 and len(held) == 5
@@ -71,7 +56,7 @@ def test_a_stale_claim_is_taken_over_once_and_again_when_the_taker_dies(s3: Any)
     seen = claims.acquire("work/c.json", lease_s=60)
     assert isinstance(seen, Held) and seen.stale and seen.claim is not None
     stale = seen.claim
-    takers = race(6, lambda: claims.take_over(stale))
+    takers = race(6, lambda _: claims.take_over(stale))
     winners = [t for t in takers if t is not None]
     assert len(winners) == 1
     again = claims.acquire("work/c.json", lease_s=60)

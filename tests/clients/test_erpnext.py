@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from races import race
 
 from pwcore.clients.erpnext import (
     AuthError,
@@ -145,20 +145,13 @@ def test_no_retry_on_4xx(standin: Any, erp: ERPNext) -> None:
 def test_concurrent_cas_one_winner(erp: ERPNext, customer: str) -> None:
     doc = erp.insert("Formation Order", {"customer": customer, "entity_name": "Race LLC", "entity_type": "LLC",
                                          "state": "TX"})
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
 
-    def writer(i: int) -> None:
-        barrier.wait()
+    def writer(i: int) -> str:
         try:
             erp.update("Formation Order", doc["name"], {"registered_agent": f"agent {i}"}, modified=doc["modified"])
-            outcomes.append("won")
+            return "won"
         except TimestampMismatch:
-            outcomes.append("lost")
+            return "lost"
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(8, writer)
     assert sorted(outcomes) == ["lost"] * 7 + ["won"]

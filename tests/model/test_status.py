@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.model.status import TRANSITIONS, InvalidTransition, Status
@@ -34,18 +34,7 @@ def test_table_is_enforced(erp: ERPNext, customer: str, current: Status, target:
 
 def test_racing_transitions_one_winner(erp: ERPNext, customer: str) -> None:
     doc = _order(erp, customer, Status.QUEUED)
-    barrier = threading.Barrier(6)
-    won: list[bool] = []
-
-    def claim() -> None:
-        barrier.wait()
-        won.append(transition(erp, "Formation Order", doc["name"], Status.PROCESSING, doc=dict(doc)).won)
-
-    threads = [threading.Thread(target=claim) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    won = race(6, lambda _: transition(erp, "Formation Order", doc["name"], Status.PROCESSING, doc=dict(doc)).won)
     assert sorted(won) == [False] * 5 + [True]
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,15 +16,17 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from delivery_helpers import deliverer
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.s3 import Storage
-from pwcore.clients.smtp import Mailer, SMTPSettings
+from pwcore.clients.smtp import SMTPSettings
 from pwcore.model import problems
 from pwcore.model.layout import ACCESS_LOG_PREFIX, sent_marker_key
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.orders.access_log import AccessLog, client_address, derive_client_key, read
-from pwcore.steps.delivery import Deliverer, DeliverySettings, SimulatedCrash
+from pwcore.steps.delivery import SimulatedCrash
 from pwcore.steps.presign import Presigner, PresignError, PresignSettings, answer_request
 from pwdev.demo_access_log import show_access_log
 from pwdev.erpnext import ERPNextStandin
@@ -200,16 +201,6 @@ def test_the_client_hash_is_keyed() -> None:
 
 # --- deliver ---------------------------------------------------------------------------------------------------
 
-def deliverer(erp: ERPNext, storage: Storage, smtp: SMTPSettings, *, lease_s: int = 600,
-              crash_at: str | None = None) -> Deliverer:
-    def checkpoint(point: str) -> None:
-        if point == crash_at:
-            raise SimulatedCrash(point)
-
-    return Deliverer(erp, storage, Mailer(smtp, attempts=1, max_wait_s=0.05), smtp,
-                     DeliverySettings(sending_lease_s=lease_s), checkpoint=checkpoint if crash_at else None)
-
-
 def test_a_delivery_writes_one_record_even_across_a_crash_and_retries(
         erp: ERPNext, storage: Storage, smtp: SMTPSink, smtp_settings: SMTPSettings,
         make_order: Callable[..., Order]) -> None:
@@ -236,21 +227,12 @@ def test_a_resend_writes_its_own_record(erp: ERPNext, storage: Storage, smtp: SM
     order = make_order(email="resend@access.example")
     with pytest.raises(SimulatedCrash):  # accepted by SMTP, marker still "sending": uncertain, not logged
         deliverer(erp, storage, smtp_settings, crash_at="sent").run(order["doctype"], order["name"], "first")
-    assert deliverer(erp, storage, smtp_settings, lease_s=-1).run(
+    assert deliverer(erp, storage, smtp_settings, sending_lease_s=-1).run(
         order["doctype"], order["name"], "retry").status == "uncertain"
     doc = erp.get(order["doctype"], order["name"])
     erp.update(order["doctype"], order["name"], {"status": "Approved"}, modified=doc["modified"])
-    barrier = threading.Barrier(3)
-
-    def resend(i: int) -> None:
-        barrier.wait()
-        deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], f"op{i}", resend=True)
-
-    threads = [threading.Thread(target=resend, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    race(3, lambda i: deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], f"op{i}",
+                                                                  resend=True))
     messages = smtp.wait_for(2)
     [record] = parsed(storage, order["name"])
     assert record["event"] == "resend" and record["resend_of"] == "first" and record["call_id"].startswith("op")

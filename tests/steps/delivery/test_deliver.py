@@ -5,35 +5,28 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import delivery_helpers
 import pytest
 from delivery_helpers import pdf_bytes
 from pypdf import PdfReader
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
-from pwcore.clients.listmonk import Listmonk, ListmonkSettings
 from pwcore.clients.s3 import Storage
-from pwcore.clients.smtp import Mailer, SMTPSettings
+from pwcore.clients.smtp import SMTPSettings
 from pwcore.model.layout import sent_marker_key as marker_key
-from pwcore.steps.delivery import Deliverer, DeliverySettings, SimulatedCrash
+from pwcore.steps.delivery import Deliverer, SimulatedCrash
 from pwdev.smtp_sink import SMTPSink
 
 Order = dict[str, Any]
 
 
-def deliverer(erp: ERPNext, storage: Storage, smtp: SMTPSettings, *, lease_s: int = 600,
-              crash_at: str | None = None, attempts: int = 3, listmonk: Listmonk | None = None) -> Deliverer:
-    def checkpoint(point: str) -> None:
-        if point == crash_at:
-            raise SimulatedCrash(point)
-
-    return Deliverer(erp, storage, Mailer(smtp, attempts=attempts, max_wait_s=0.05), smtp,
-                     DeliverySettings(sending_lease_s=lease_s), listmonk=listmonk,
-                     listmonk_settings=ListmonkSettings(), checkpoint=checkpoint if crash_at else None)
+def deliverer(erp: ERPNext, storage: Storage, smtp: SMTPSettings, *, attempts: int = 3, **kw: Any) -> Deliverer:
+    return delivery_helpers.deliverer(erp, storage, smtp, attempts=attempts, **kw)
 
 
 def status_of(erp: ERPNext, order: Order) -> str:
@@ -120,19 +113,8 @@ def test_twenty_concurrent_invocations_send_one_email(erp: ERPNext, storage: Sto
                                                       smtp_settings: SMTPSettings,
                                                       make_order: Callable[..., Order]) -> None:
     order = make_order()
-    outcomes: list[str] = []
-    barrier = threading.Barrier(20)
-
-    def one(i: int) -> None:
-        d = deliverer(erp, storage, smtp_settings)
-        barrier.wait()
-        outcomes.append(d.run(order["doctype"], order["name"], f"call-{i}").status)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    runs = [deliverer(erp, storage, smtp_settings) for _ in range(20)]
+    outcomes = race(20, lambda i: runs[i].run(order["doctype"], order["name"], f"call-{i}").status, timeout=30)
     assert len(outcomes) == 20 and set(outcomes) <= {"delivered", "done", "busy"}
     assert outcomes.count("delivered") == 1
     smtp.wait_for(1)
@@ -170,9 +152,9 @@ def test_crash_with_sending_marker_never_sends_twice(crash_at: str, erp: ERPNext
     with pytest.raises(SimulatedCrash):
         deliverer(erp, storage, smtp_settings, crash_at=crash_at).run(order["doctype"], order["name"], "first")
     sent = 1 if crash_at == "sent" else 0
-    busy = deliverer(erp, storage, smtp_settings, lease_s=600).run(order["doctype"], order["name"], "retry1")
+    busy = deliverer(erp, storage, smtp_settings, sending_lease_s=600).run(order["doctype"], order["name"], "retry1")
     assert busy.status == "busy" and status_of(erp, order) == "Ready"
-    flagged = deliverer(erp, storage, smtp_settings, lease_s=-1).run(order["doctype"], order["name"], "retry2")
+    flagged = deliverer(erp, storage, smtp_settings, sending_lease_s=-1).run(order["doctype"], order["name"], "retry2")
     assert flagged.status == "uncertain"
     assert status_of(erp, order) == "Failed"
     assert any("delivery uncertain" in c and f"order-{order['name']}-v1@" in c for c in comments(erp, order))
@@ -181,19 +163,9 @@ def test_crash_with_sending_marker_never_sends_twice(crash_at: str, erp: ERPNext
     # The operator checked the mail log, set Approved again and asked for a resend: the one way to send again.
     doc = erp.get(order["doctype"], order["name"])
     erp.update(order["doctype"], order["name"], {"status": "Approved"}, modified=doc["modified"])
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def operator_resend(i: int) -> None:  # four operators (or retries) ask for the resend at once
-        barrier.wait()
-        run = deliverer(erp, storage, smtp_settings).run(order["doctype"], order["name"], f"op{i}", resend=True)
-        outcomes.append(run.status)
-
-    threads = [threading.Thread(target=operator_resend, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # four operators (or retries) ask for the resend at once
+    outcomes = race(4, lambda i: deliverer(erp, storage, smtp_settings).run(
+        order["doctype"], order["name"], f"op{i}", resend=True).status)
     assert outcomes.count("delivered") >= 1 and len(smtp.wait_for(sent + 1)) == sent + 1
     time.sleep(0.5)
     assert len(smtp.messages) == sent + 1  # one resend, not four

@@ -3,11 +3,11 @@ many runs fail the same order at once (ERPNext stand-in over a real socket)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.s3 import Storage
@@ -39,18 +39,7 @@ def test_failed_creates_one_todo_for_operations(erp: ERPNext, make_order: Callab
 
 def test_racing_failures_make_one_todo(erp: ERPNext, make_order: Callable[..., Order]) -> None:
     order = make_order(status="Processing")
-    barrier = threading.Barrier(8)
-    won: list[bool] = []
-
-    def run(i: int) -> None:
-        barrier.wait()
-        won.append(fail(erp, order["doctype"], order["name"], f"reason {i}"))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    won = race(8, lambda i: fail(erp, order["doctype"], order["name"], f"reason {i}"))
     assert won.count(True) == 1
     assert len(todos(erp, order)) == 1
 

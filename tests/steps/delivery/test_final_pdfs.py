@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from delivery_helpers import deliverer
 from pypdf import PdfReader
 
 from pwcore.clients.erpnext import ERPNext
@@ -29,6 +30,17 @@ def presigner(erp: ERPNext, storage: Storage) -> Presigner:
     return Presigner(erp, storage, PresignSettings(jwt_secret=SECRET, order_cache_s=0))
 
 
+def died_after_storing_the_finals(erp: ERPNext, storage: Storage, smtp_settings: SMTPSettings,
+                                  make_order: Callable[..., Order]) -> Order:
+    """An Approved order whose delivery run died after storing the finals, before its email; its sent marker
+    removed, as after an operator checked the mail log."""
+    order = make_order(status="Approved")
+    with pytest.raises(SimulatedCrash):
+        deliverer(erp, storage, smtp_settings, crash_at="marker_written").run(order["doctype"], order["name"], "c1")
+    storage.delete(f"orders/{order['name']}/v1/delivery/sent.json")
+    return order
+
+
 def test_presign_serves_what_was_emailed_after_delivery(erp: ERPNext, storage: Storage, smtp: SMTPSink,
                                                         smtp_settings: SMTPSettings,
                                                         make_order: Callable[..., Order]) -> None:
@@ -39,7 +51,7 @@ def test_presign_serves_what_was_emailed_after_delivery(erp: ERPNext, storage: S
     reviewed = {f["filename"]: f["sha256"] for f in order["manifest"]["files"]}
     # Approved, deliver not run yet: the approved reviewed files.
     assert {k: v["sha256"] for k, v in before.items()} == reviewed
-    out = Deliverer(erp, storage, Mailer(smtp_settings, attempts=1), smtp_settings).run(order["doctype"], name, "c1")
+    out = deliverer(erp, storage, smtp_settings).run(order["doctype"], name, "c1")
     assert out.status == "delivered", out
     [msg] = smtp.wait_for(1)
     emailed = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
@@ -61,19 +73,10 @@ def test_a_retry_delivers_the_stored_finals(erp: ERPNext, storage: Storage, smtp
                                             smtp_settings: SMTPSettings, make_order: Callable[..., Order]) -> None:
     """A run that died after storing the finals (before its email) and the retry that sends: the email carries
     the stored bytes, not a second rendering of the approval page."""
-    order = make_order(status="Approved")
+    order = died_after_storing_the_finals(erp, storage, smtp_settings, make_order)
     name = order["name"]
-
-    def crash(point: str) -> None:
-        if point == "marker_written":
-            raise SimulatedCrash(point)
-
-    with pytest.raises(SimulatedCrash):
-        Deliverer(erp, storage, Mailer(smtp_settings, attempts=1), smtp_settings, checkpoint=crash).run(
-            order["doctype"], name, "c1")
     stored = {f["filename"]: storage.get_bytes(f["key"]) for f in storage.get_json(approval_key(name, 1))["files"]}
-    storage.delete(f"orders/{name}/v1/delivery/sent.json")  # as after an operator checked the mail log
-    out = Deliverer(erp, storage, Mailer(smtp_settings, attempts=1), smtp_settings).run(order["doctype"], name, "c2")
+    out = deliverer(erp, storage, smtp_settings).run(order["doctype"], name, "c2")
     assert out.status == "delivered", out
     [msg] = smtp.wait_for(1)
     assert {a.get_filename(): a.get_content() for a in msg.iter_attachments()} == stored
@@ -82,20 +85,11 @@ def test_a_retry_delivers_the_stored_finals(erp: ERPNext, storage: Storage, smtp
 def test_a_damaged_final_fails_the_order_before_any_email(erp: ERPNext, storage: Storage, smtp: SMTPSink,
                                                           smtp_settings: SMTPSettings,
                                                           make_order: Callable[..., Order]) -> None:
-    order = make_order(status="Approved")
+    order = died_after_storing_the_finals(erp, storage, smtp_settings, make_order)
     name = order["name"]
-
-    def crash(point: str) -> None:
-        if point == "marker_written":
-            raise SimulatedCrash(point)
-
-    with pytest.raises(SimulatedCrash):
-        Deliverer(erp, storage, Mailer(smtp_settings, attempts=1), smtp_settings, checkpoint=crash).run(
-            order["doctype"], name, "c1")
-    storage.delete(f"orders/{name}/v1/delivery/sent.json")
     first = storage.get_json(approval_key(name, 1))["files"][0]
     storage.put_bytes(first["key"], b"%PDF-1.4 tampered", "application/pdf")
-    out = Deliverer(erp, storage, Mailer(smtp_settings, attempts=1), smtp_settings).run(order["doctype"], name, "c2")
+    out = deliverer(erp, storage, smtp_settings).run(order["doctype"], name, "c2")
     assert out.status == "failed" and "differs from delivery/approval.json" in out.detail
     assert erp.get(order["doctype"], name)["status"] == "Failed"
     assert smtp.messages == []

@@ -4,30 +4,21 @@ exactly one of the runs that find the stale claim takes it over and records."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from delivery_helpers import deliverer
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.s3 import Storage
-from pwcore.clients.smtp import Mailer, SMTPSettings
+from pwcore.clients.smtp import SMTPSettings
 from pwcore.model.layout import recorded_marker_key
-from pwcore.steps.delivery import Deliverer, DeliverySettings, SimulatedCrash
+from pwcore.steps.delivery import SimulatedCrash
 from pwdev.smtp_sink import SMTPSink
 
 Order = dict[str, Any]
-
-
-def deliverer(erp: ERPNext, storage: Storage, smtp: SMTPSettings, *, record_lease_s: int,
-              crash_at: str | None = None) -> Deliverer:
-    def checkpoint(point: str) -> None:
-        if point == crash_at:
-            raise SimulatedCrash(point)
-
-    return Deliverer(erp, storage, Mailer(smtp, attempts=1, max_wait_s=0.05), smtp,
-                     DeliverySettings(record_lease_s=record_lease_s), checkpoint=checkpoint if crash_at else None)
 
 
 def records(erp: ERPNext, order: Order) -> int:
@@ -50,19 +41,8 @@ def test_a_live_claim_blocks_and_a_stale_one_is_taken_over_once(
     assert busy.status == "busy", busy
     assert records(erp, order) == 0
 
-    results: list[str] = []
-    gate = threading.Barrier(6)
-
-    def retry(i: int) -> None:
-        gate.wait()
-        out = deliverer(erp, storage, smtp_settings, record_lease_s=0).run(order["doctype"], order["name"], f"r{i}")
-        results.append(str(out.status))
-
-    threads = [threading.Thread(target=retry, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = race(6, lambda i: str(deliverer(erp, storage, smtp_settings, record_lease_s=0).run(
+        order["doctype"], order["name"], f"r{i}").status), timeout=60)
     assert records(erp, order) == 1
     assert "delivered" in results, results
     assert len(smtp.messages) == 1  # the recording claim never sends: the sent marker already says "sent"

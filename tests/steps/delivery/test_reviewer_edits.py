@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from delivery_helpers import pdf_bytes, pdf_text
 from docx_samples import docx
+from races import race
 
 from pwcore.clients.erpnext import ERPNext
 from pwcore.clients.libreoffice import PdfConverter
@@ -63,6 +63,14 @@ def comments(erp: ERPNext, order: Order) -> list[str]:
 
 EDITED_TEXT = ("Article 1. The name of the company is Acme Holdings LLC.", "Article 2. Duration: perpetual.",
                "Article 3. Added by the reviewer.")
+
+
+@pytest.fixture
+def edited(reviewer: tuple[str, ERPNext], approved: Order) -> Order:
+    """The approved order with the reviewer's edit of its articles (EDITED_TEXT) uploaded."""
+    _, client = reviewer
+    attach(client, approved, f"v1-EDITED-articles-{approved['name']}.docx", docx(*EDITED_TEXT))
+    return approved
 
 
 def test_the_edited_docx_is_the_delivered_version(erp: ERPNext, storage: Storage, smtp: SMTPSink,
@@ -138,11 +146,8 @@ def test_a_bad_upload_returns_the_order_to_review(erp: ERPNext, storage: Storage
 
 
 def test_a_conversion_failure_returns_the_order_to_review(erp: ERPNext, storage: Storage, smtp: SMTPSink,
-                                                          smtp_settings: SMTPSettings,
-                                                          reviewer: tuple[str, ERPNext], approved: Order) -> None:
-    _, client = reviewer
-    name = approved["name"]
-    attach(client, approved, f"v1-EDITED-articles-{name}.docx", docx(*EDITED_TEXT))
+                                                          smtp_settings: SMTPSettings, edited: Order) -> None:
+    approved, name = edited, edited["name"]
     # A LibreOffice that cannot run: the warm server never starts and the cold fallback exits 1.
     with PdfConverter(soffice="/bin/false", start_timeout_s=3, soffice_timeout_s=10) as broken:
         out = deliverer(erp, storage, smtp_settings, broken.convert).run(approved["doctype"], name, "call-conv")
@@ -160,23 +165,14 @@ def test_a_conversion_failure_returns_the_order_to_review(erp: ERPNext, storage:
 
 def test_racing_deliveries_make_one_edited_version_and_one_email(
         erp: ERPNext, storage: Storage, smtp: SMTPSink, smtp_settings: SMTPSettings, converter: PdfConverter,
-        reviewer: tuple[str, ERPNext], approved: Order) -> None:
-    _, client = reviewer
-    name = approved["name"]
-    attach(client, approved, f"v1-EDITED-articles-{name}.docx", docx(*EDITED_TEXT))
-    outcomes: list[str] = []
-    barrier = threading.Barrier(4)
+        edited: Order) -> None:
+    approved, name = edited, edited["name"]
 
-    def run(i: int) -> None:
-        barrier.wait()
+    def run(i: int) -> str:
         out = deliverer(erp, storage, smtp_settings, converter.convert).run(approved["doctype"], name, f"race-{i}")
-        outcomes.append(f"{out.status}:{out.version}")
+        return f"{out.status}:{out.version}"
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = race(4, run, timeout=120)
     assert len(outcomes) == 4 and "delivered:2" in outcomes, outcomes
     assert all(o.split(":")[0] in {"delivered", "busy", "done"} for o in outcomes), outcomes
     assert len(smtp.wait_for(1)) == 1
@@ -190,10 +186,8 @@ def test_racing_deliveries_make_one_edited_version_and_one_email(
 
 def test_a_crash_after_the_edited_manifest_is_completed_by_a_retry(
         erp: ERPNext, storage: Storage, smtp: SMTPSink, smtp_settings: SMTPSettings, converter: PdfConverter,
-        reviewer: tuple[str, ERPNext], approved: Order) -> None:
-    _, client = reviewer
-    name = approved["name"]
-    attach(client, approved, f"v1-EDITED-articles-{name}.docx", docx(*EDITED_TEXT))
+        edited: Order) -> None:
+    approved, name = edited, edited["name"]
 
     def crash(point: str) -> None:
         if point == "edited_manifest":

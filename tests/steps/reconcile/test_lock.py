@@ -4,9 +4,10 @@ that lost its lock does not delete the new holder's."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from races import race
 
 from pwcore.clients.s3 import Storage
 from pwcore.orders.commission_ledger import CommissionSettings
@@ -25,32 +26,20 @@ def storage_for(s3: Any, bucket: str) -> Storage:
     return storage
 
 
-def race(storage: Storage, n: int) -> list[bool]:
-    barrier = threading.Barrier(n)
-    won: list[bool] = []
-
-    def take(i: int) -> None:
-        r = reconciler(storage)
-        barrier.wait()
-        won.append(r._acquire(f"sweep-{i}"))
-
-    threads = [threading.Thread(target=take, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return won
+def race_for_the_lock(storage: Storage, n: int) -> list[bool]:
+    sweeps = [reconciler(storage) for _ in range(n)]
+    return race(n, lambda i: sweeps[i]._acquire(f"sweep-{i}"))
 
 
 def test_one_holder_of_a_free_lock(s3: Any) -> None:
-    assert sorted(race(storage_for(s3, "pw-lock-free"), 6)) == [False] * 5 + [True]
+    assert sorted(race_for_the_lock(storage_for(s3, "pw-lock-free"), 6)) == [False] * 5 + [True]
 
 
 def test_expired_lock_taken_over_by_exactly_one(s3: Any) -> None:
     storage = storage_for(s3, "pw-lock-expired")
     stale = {"holder": "dead-sweep", "state": "sweeping", "at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
     storage.put_bytes(LOCK_KEY, json.dumps(stale).encode())
-    assert sorted(race(storage, 6)) == [False] * 5 + [True]
+    assert sorted(race_for_the_lock(storage, 6)) == [False] * 5 + [True]
     assert json.loads(storage.get_bytes(LOCK_KEY))["holder"].startswith("sweep-")
 
 
