@@ -60,6 +60,28 @@ FLSA_INTAKE = {
 }
 
 
+# A member-managed Texas LLC with Performance West as its registered agent (the demo's formations).
+_TX_LLC: dict[str, Any] = {
+    "entity_type": "LLC", "state": "TX", "management_type": "Member-Managed",
+    "registered_agent": "Performance West Agents LLC",
+    "registered_agent_address": "1601 Congress Avenue, Suite 300, Austin, Texas 78701",
+    "principal_office": "1 Main Street, Austin, Texas 78701",
+}
+
+
+def _unpaid_invoice(erp: Any, customer: str, sales_order: str, items: list[dict[str, Any]], total: float) -> str:
+    """The Sales Invoice of a Sales Order as the site issues it: submitted, Unpaid, 3 % card surcharge, due in a
+    week."""
+    invoice = erp.insert("Sales Invoice", {
+        "customer": customer, "posting_date": date.today().isoformat(),
+        "due_date": (date.today() + timedelta(days=7)).isoformat(), "custom_surcharge_pct": 3,
+        "custom_payment_gateway": "stripe",
+        "items": [{**i, "sales_order": sales_order} for i in items], "total": total,
+        "grand_total": round(total * 1.03, 2), "outstanding_amount": round(total * 1.03, 2), "status": "Unpaid",
+        "docstatus": 1})
+    return str(invoice["name"])
+
+
 def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
                 referral_code: str | None = None) -> dict[str, Any]:
     customer = erp.insert("Customer", {"customer_name": customer_name, "customer_type": "Company",
@@ -77,10 +99,7 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
                                     "custom_referral_code": referral_code})
     entity = f"{customer_name.split(' <')[0]} Holdings"
     fo = erp.insert("Formation Order", {
-        "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{entity} LLC", "entity_type": "LLC",
-        "state": "TX", "management_type": "Member-Managed", "registered_agent": "Performance West Agents LLC",
-        "registered_agent_address": "1601 Congress Avenue, Suite 300, Austin, Texas 78701",
-        "principal_office": "1 Main Street, Austin, Texas 78701",
+        **_TX_LLC, "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{entity} LLC",
         "purpose": "The Company is formed to operate a retail business.",
         "order_total": 499.0,
         "members": [
@@ -98,14 +117,8 @@ def place_order(erp: Any, customer_name: str, email: str, *, compliance: bool,
             "customer": customer["name"], "sales_order": so["name"], "service_type": "FLSA Audit",
             "entity_name": entity, "state": "TX", "order_total": 1500.0, "intake_data": json.dumps(FLSA_INTAKE)})
         orders.append(("Compliance Service", cs["name"]))
-    invoice = erp.insert("Sales Invoice", {
-        "customer": customer["name"], "posting_date": date.today().isoformat(),
-        "due_date": (date.today() + timedelta(days=7)).isoformat(), "custom_surcharge_pct": 3,
-        "custom_payment_gateway": "stripe",
-        "items": [{**i, "sales_order": so["name"]} for i in items], "total": total,
-        "grand_total": round(total * 1.03, 2), "outstanding_amount": round(total * 1.03, 2), "status": "Unpaid",
-        "docstatus": 1})
-    return {"customer": customer["name"], "sales_order": so["name"], "invoice": invoice["name"], "orders": orders}
+    return {"customer": customer["name"], "sales_order": so["name"],
+            "invoice": _unpaid_invoice(erp, customer["name"], so["name"], items, total), "orders": orders}
 
 
 # A US-incorporated VoIP reseller with international calling: registration letter, BITS application, summary.
@@ -146,11 +159,7 @@ def place_crtc_order(erp: Any, customer_name: str, email: str, *, identity: str 
     extra: dict[str, Any] = {}
     if bundle:
         fo = erp.insert("Formation Order", {
-            "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{customer_name} LLC",
-            "entity_type": "LLC", "state": "TX", "management_type": "Member-Managed",
-            "registered_agent": "Performance West Agents LLC",
-            "registered_agent_address": "1601 Congress Avenue, Suite 300, Austin, Texas 78701",
-            "principal_office": "1 Main Street, Austin, Texas 78701",
+            **_TX_LLC, "customer": customer["name"], "sales_order": so["name"], "entity_name": f"{customer_name} LLC",
             "purpose": "The Company is formed to provide telecommunications services.", "order_total": 499.0,
             "members": [{"member_name": "Dana Whitfield", "ownership_pct": 100, "capital": 10000,
                          "address": "1 Main Street, Austin, Texas 78701"}],
@@ -161,14 +170,8 @@ def place_crtc_order(erp: Any, customer_name: str, email: str, *, identity: str 
     cr = erp.insert("CRTC Order", {**CRTC_ORDER, **extra, **fields, "customer": customer["name"],
                                    "sales_order": so["name"], "order_total": 1200.0})
     orders.append(("CRTC Order", cr["name"]))
-    invoice = erp.insert("Sales Invoice", {
-        "customer": customer["name"], "posting_date": date.today().isoformat(),
-        "due_date": (date.today() + timedelta(days=7)).isoformat(), "custom_surcharge_pct": 3,
-        "custom_payment_gateway": "stripe",
-        "items": [{**i, "sales_order": so["name"]} for i in items], "total": total,
-        "grand_total": round(total * 1.03, 2), "outstanding_amount": round(total * 1.03, 2), "status": "Unpaid",
-        "docstatus": 1})
-    return {"customer": customer["name"], "sales_order": so["name"], "invoice": invoice["name"], "orders": orders}
+    return {"customer": customer["name"], "sales_order": so["name"],
+            "invoice": _unpaid_invoice(erp, customer["name"], so["name"], items, total), "orders": orders}
 
 
 def _wait_comment(erp: Any, doctype: str, name: str, text: str, timeout: float = 60.0) -> str:
