@@ -184,22 +184,22 @@ def test_nonprofit(generated: dict[str, dict[str, Any]]) -> None:
     assert "exempt purposes" in g["texts"]["nonprofit-articles"]
 
 
-def test_management_type_that_does_not_fit_fails_the_order(stack: LocalStack, erp: Any, storage: Any) -> None:
-    p = place_bundle(erp, _load("corporation-de"), " (mismatch)", management_type="Member-Managed")
+def _fails(erp: Any, sample: str, tag: str, **changes: Any) -> tuple[str, list[str]]:
+    """The sample placed with `changes` and paid: the order must fail. Its name and its comments."""
+    p = place_bundle(erp, _load(sample), tag, **changes)
     mark_paid(erp, p["invoice"])
     doc = wait_status(erp, "Formation Order", p["name"], {"Failed"}, timeout=120)
     assert doc["status"] == "Failed"
-    comments = [c["content"] for c in erp.list("Comment", fields=["content"],
-                                                filters=[["reference_name", "=", p["name"]]])]
+    rows = erp.list("Comment", fields=["content"], filters=[["reference_name", "=", p["name"]]])
+    return p["name"], [r["content"] for r in rows]
+
+
+def test_management_type_that_does_not_fit_fails_the_order(stack: LocalStack, erp: Any, storage: Any) -> None:
+    name, comments = _fails(erp, "corporation-de", " (mismatch)", management_type="Member-Managed")
     assert any("'management_type' does not fit a Corporation" in c for c in comments), comments
-    assert not list(storage.list(f"orders/{p['name']}/"))
+    assert not list(storage.list(f"orders/{name}/"))
 
 
 def test_missing_fact_fails_naming_the_field(stack: LocalStack, erp: Any, storage: Any) -> None:
-    p = place_bundle(erp, _load("single-member-llc-tx"), " (no agent office)", registered_agent_address="")
-    mark_paid(erp, p["invoice"])
-    doc = wait_status(erp, "Formation Order", p["name"], {"Failed"}, timeout=120)
-    assert doc["status"] == "Failed"
-    comments = [c["content"] for c in erp.list("Comment", fields=["content"],
-                                                filters=[["reference_name", "=", p["name"]]])]
+    _, comments = _fails(erp, "single-member-llc-tx", " (no agent office)", registered_agent_address="")
     assert any("'registered_agent_address' is empty" in c for c in comments), comments
