@@ -50,10 +50,10 @@ from email.utils import parseaddr
 from typing import Any, Literal
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from pwdev.procs import run_until_interrupted
+from pwdev.serving import Serving
 
 DEFAULT_LISTS = ("Formation follow-up", "Compliance upsell")
 # Listmonk's paginator (cmd/init.go): DefaultPerPage 20, MaxPerPage 50, AllowAll.
@@ -75,13 +75,6 @@ def _err(message: str, status: int, headers: dict[str, str] | None = None) -> Re
 def _now() -> str:
     # Listmonk's timestamp form: 2019-01-01T09:00:00.000000+05:30
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-class _Quiet(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
 
 
 class BadRequest(Exception):
@@ -166,30 +159,26 @@ class _Parser:
         return self.tokens[self.pos - 1][1]
 
     def _or(self) -> Callable[[Row], bool | None]:
-        parts = [self._and()]
-        while self._peek("kw", "or"):
-            self.pos += 1
-            parts.append(self._and())
-        if len(parts) == 1:
-            return parts[0]
-
-        def either(row: Row) -> bool | None:
-            results = [p(row) for p in parts]
-            return True if True in results else (None if None in results else False)
-        return either
+        return self._joined("or", self._and, decides=True)
 
     def _and(self) -> Callable[[Row], bool | None]:
-        parts = [self._not()]
-        while self._peek("kw", "and"):
+        return self._joined("and", self._not, decides=False)
+
+    def _joined(self, keyword: str, operand: Callable[[], Callable[[Row], bool | None]],
+                decides: bool) -> Callable[[Row], bool | None]:
+        """operand (keyword operand)*, in SQL's three-valued logic: one operand equal to `decides` (true for OR,
+        false for AND) decides; otherwise NULL if any operand is NULL."""
+        parts = [operand()]
+        while self._peek("kw", keyword):
             self.pos += 1
-            parts.append(self._not())
+            parts.append(operand())
         if len(parts) == 1:
             return parts[0]
 
-        def both(row: Row) -> bool | None:
+        def joined(row: Row) -> bool | None:
             results = [p(row) for p in parts]
-            return False if False in results else (None if None in results else True)
-        return both
+            return decides if decides in results else (None if None in results else not decides)
+        return joined
 
     def _not(self) -> Callable[[Row], bool | None]:
         if self._peek("kw", "not"):
@@ -349,7 +338,7 @@ class ListmonkStandin:
         self._next_sub = 1
         for name in lists:
             self.add_list(name)
-        self._server: BaseWSGIServer | None = None
+        self._http = Serving(self.wsgi, "listmonk-standin")
         self.url = ""
 
     # -- state ------------------------------------------------------------------------------------------
@@ -427,16 +416,11 @@ class ListmonkStandin:
 
     # -- server -----------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> ListmonkStandin:
-        self._server = make_server(host, port, self.wsgi, threaded=True, request_handler=_Quiet)
-        self.url = f"http://{host}:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, name="listmonk-standin", daemon=True).start()
+        self.url = self._http.start(host, port)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._http.stop()
 
     def __enter__(self) -> ListmonkStandin:
         return self.start()

@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -34,11 +34,14 @@ class Received:
     raw: bytes
 
 
+_Fault = Literal["refuse", "fail_data"]  # 421 on connect, 451 on DATA
+
+
 class _SinkSMTP(SMTP):
     sink: SMTPSink
 
     async def _handle_client(self) -> None:
-        if self.sink._take_refusal():
+        if self.sink._take("refuse"):
             # A busy/closing server: 421 instead of the greeting, then hang up.
             await self.push("421 4.3.2 Service not available, closing transmission channel")
             assert self.transport is not None
@@ -52,7 +55,7 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.sink._take_data_failure():
+        if self.sink._take("fail_data"):
             return "451 4.3.0 Temporary failure, try again later"
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
@@ -87,8 +90,7 @@ class SMTPSink:
         self.credentials = credentials
         self.received: list[Received] = []
         self._cond = threading.Condition()
-        self._refuse = 0
-        self._fail_data = 0
+        self._faults: dict[_Fault, int] = {"refuse": 0, "fail_data": 0}  # how many more of each to inject
         self._controller: _Controller | None = None
         self.port = 0
 
@@ -145,24 +147,18 @@ class SMTPSink:
     def refuse_next(self, sessions: int) -> None:
         """Answer the next `sessions` connections with 421 and close them."""
         with self._cond:
-            self._refuse = sessions
+            self._faults["refuse"] = sessions
 
     def fail_next_data(self, count: int) -> None:
         """Answer the next `count` DATA commands with 451 (message not stored)."""
         with self._cond:
-            self._fail_data = count
+            self._faults["fail_data"] = count
 
-    def _take_refusal(self) -> bool:
+    def _take(self, fault: _Fault) -> bool:
+        """Whether to inject `fault` now (one fewer left if so)."""
         with self._cond:
-            if self._refuse > 0:
-                self._refuse -= 1
-                return True
-            return False
-
-    def _take_data_failure(self) -> bool:
-        with self._cond:
-            if self._fail_data > 0:
-                self._fail_data -= 1
+            if self._faults[fault] > 0:
+                self._faults[fault] -= 1
                 return True
             return False
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from pwdev.serving import Serving
 
 from . import files as file_api
 from . import standard
@@ -27,6 +28,7 @@ from .backups import Backups
 from .errors import FrappeError, not_found, permission, throw
 from .meta import STD_FIELDS, Clock, cint, flt
 from .perms import Permissions
+from .query import parse_json_param
 from .store import Store, as_dict
 from .webhooks import WebhookSender
 
@@ -49,13 +51,6 @@ def _sbool(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip().lower() not in ("", "0", "false", "no", "off", "none", "null")
     return bool(v)
-
-
-class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like a real reverse proxy in front of Frappe
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
 
 
 class _Drop(ConnectionResetError):
@@ -84,8 +79,7 @@ class ERPNextStandin:
         self._stats_lock = threading.Lock()
         self._faults: list[dict[str, Any]] = []
         self._faults_lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = Serving(self.wsgi, "erpnext-standin", daemon_threads=True)
         self.url = ""
         # bench backup's folder (sites/<site>/private/backups); a temporary sites folder unless given.
         self._own_sites = None if sites_dir else tempfile.mkdtemp(prefix="pwsites-")
@@ -183,26 +177,19 @@ class ERPNextStandin:
 
     # ---- server -------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> ERPNextStandin:
-        self._server = make_server(host, port, self.wsgi, threaded=True, request_handler=_Handler)
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="erpnext-standin", daemon=True)
-        self._thread.start()
+        self.url = self._http.start(host, port)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._http.stop()
         self.sender.stop()
         if self._own_sites:
             shutil.rmtree(self._own_sites, ignore_errors=True)
 
     def serve_forever(self, host: str, port: int) -> None:
         self.start(host, port)
-        assert self._thread is not None
-        self._thread.join()
+        assert self._http.thread is not None
+        self._http.thread.join()
 
     def __enter__(self) -> ERPNextStandin:
         return self
@@ -497,14 +484,6 @@ class ERPNextStandin:
                                   module="")
             return form[name]
 
-        def parse(v: Any) -> Any:
-            if isinstance(v, str):
-                try:
-                    return json.loads(v)
-                except ValueError:
-                    return v
-            return v
-
         if method == "frappe.client.get_list":
             doctype = arg("doctype")
             page = form.get("limit_page_length", form.get("limit", 20))
@@ -521,9 +500,9 @@ class ERPNextStandin:
                                              restrict=self.perms.restrictions(username, doctype))})
         if method == "frappe.client.get_value":
             doctype = arg("doctype")
-            fieldname = parse(arg("fieldname"))
+            fieldname = parse_json_param(arg("fieldname"))
             fields = fieldname if isinstance(fieldname, list) else [fieldname]
-            filters = parse(form.get("filters"))
+            filters = parse_json_param(form.get("filters"))
             if isinstance(filters, str):
                 filters = {"name": filters}
             as_d = _sbool(form.get("as_dict", True))
@@ -539,7 +518,7 @@ class ERPNextStandin:
             doctype = arg("doctype")
             name = form.get("name")
             if not name and form.get("filters"):
-                rows = s.query(doctype, filters=parse(form["filters"]), page_length=1)
+                rows = s.query(doctype, filters=parse_json_param(form["filters"]), page_length=1)
                 if not rows:
                     raise not_found(doctype, str(form["filters"]))
                 name = rows[0]["name"]
@@ -562,13 +541,13 @@ class ERPNextStandin:
                                                       "api_secret": secret})
             return _json({"message": {"api_secret": secret}})
         if method == "frappe.client.insert":
-            doc = parse(arg("doc"))
+            doc = parse_json_param(arg("doc"))
             if not isinstance(doc, dict) or not doc.get("doctype"):
                 raise throw("ValidationError", "doc must be a JSON object with a doctype")
             out = self._insert(username, str(doc["doctype"]), {k: v for k, v in doc.items() if k != "doctype"})
             return _json({"message": as_dict(out)})
         if method == "frappe.client.insert_many":
-            docs = parse(arg("docs"))
+            docs = parse_json_param(arg("docs"))
             if len(docs) > 200:
                 raise throw("ValidationError", "Only 200 inserts allowed in one request")
             for d in docs:
@@ -578,7 +557,7 @@ class ERPNextStandin:
                          for d in docs]
             return _json({"message": names})
         if method == "frappe.client.set_value":
-            doctype, name, fieldname = arg("doctype"), arg("name"), parse(arg("fieldname"))
+            doctype, name, fieldname = arg("doctype"), arg("name"), parse_json_param(arg("fieldname"))
             values = fieldname if isinstance(fieldname, dict) else {fieldname: form.get("value")}
             if any(k in STD_FIELDS for k in values):
                 raise throw("ValidationError", "Cannot edit standard fields")

@@ -71,6 +71,28 @@ BOOTSTRAP: list[dict[str, Any]] = [
     ]},
 ]
 
+def _item_fields(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a selling document's item table (Sales Order Item, Sales Invoice Item)."""
+    return [_f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
+            _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
+            *extra]
+
+
+def _selling_perms(manager: str, user: str, *, reader: str) -> list[dict[str, Any]]:
+    """A submittable selling document's rows: its two owning roles and System Manager submit, `reader` reads."""
+    return [perm(manager, *_SUBMIT), perm(user, *_SUBMIT), perm(reader, "read", "report", "print", "email"),
+            perm("System Manager", *_SUBMIT)]
+
+
+def _selling_fields(doctype: str, series: str, dates: tuple[dict[str, Any], ...],
+                    *rest: dict[str, Any]) -> list[dict[str, Any]]:
+    """A selling document's fields: the series, the customer, its dates, the items, the totals, then `rest`."""
+    return [_f("naming_series", "Select", "Series", options=series, default=series, reqd=1),
+            _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"), *dates,
+            _f("items", "Table", "Items", options=f"{doctype} Item", reqd=1),
+            _f("total", "Currency"), _f("grand_total", "Currency"), *rest]
+
+
 _SO_STATUS = "\nDraft\nOn Hold\nTo Pay\nTo Deliver and Bill\nTo Bill\nTo Deliver\nCompleted\nCancelled\nClosed"
 
 STANDARD: list[dict[str, Any]] = [
@@ -116,39 +138,21 @@ STANDARD: list[dict[str, Any]] = [
         _f("customer_primary_contact", "Link", "Customer Primary Contact", options="Contact"),
         _f("disabled", "Check", default="0"),
     ]},
-    {"name": "Sales Order Item", "istable": 1, "autoname": "hash", "fields": [
-        _f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
-        _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
-    ]},
-    {"name": "Sales Order", "autoname": "naming_series:", "is_submittable": 1, "permissions": [
-        perm("Sales Manager", *_SUBMIT), perm("Sales User", *_SUBMIT),
-        perm("Accounts User", "read", "report", "print", "email"), perm("System Manager", *_SUBMIT),
-    ], "fields": [
-        _f("naming_series", "Select", "Series", options="SAL-ORD-.YYYY.-", default="SAL-ORD-.YYYY.-", reqd=1),
-        _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
-        _f("transaction_date", "Date", "Date", default="Today", reqd=1), _f("delivery_date", "Date"),
-        _f("items", "Table", "Items", options="Sales Order Item", reqd=1),
-        _f("total", "Currency"), _f("grand_total", "Currency"),
-        _f("status", "Select", options=_SO_STATUS, default="Draft", allow_on_submit=1),
-    ]},
-    {"name": "Sales Invoice Item", "istable": 1, "autoname": "hash", "fields": [
-        _f("item_code", reqd=1), _f("item_name"), _f("description", "Text Editor"),
-        _f("qty", "Float", "Quantity", reqd=1, default="1"), _f("rate", "Currency"), _f("amount", "Currency"),
-        _f("sales_order", "Link", options="Sales Order"),
-    ]},
-    {"name": "Sales Invoice", "autoname": "naming_series:", "is_submittable": 1, "permissions": [
-        perm("Accounts Manager", *_SUBMIT), perm("Accounts User", *_SUBMIT),
-        perm("Sales User", "read", "report", "print", "email"), perm("System Manager", *_SUBMIT),
-    ], "fields": [
-        _f("naming_series", "Select", "Series", options="ACC-SINV-.YYYY.-", default="ACC-SINV-.YYYY.-", reqd=1),
-        _f("customer", "Link", options="Customer", reqd=1), _f("customer_name"),
-        _f("posting_date", "Date", "Date", default="Today", reqd=1), _f("due_date", "Date", "Payment Due Date"),
-        _f("items", "Table", "Items", options="Sales Invoice Item", reqd=1),
-        _f("total", "Currency"), _f("grand_total", "Currency"),
-        _f("outstanding_amount", "Currency"),
-        _f("status", "Select", options="\nDraft\nUnpaid\nPaid\nPartly Paid\nOverdue\nCancelled",
-           default="Draft"),
-    ]},
+    {"name": "Sales Order Item", "istable": 1, "autoname": "hash", "fields": _item_fields()},
+    {"name": "Sales Order", "autoname": "naming_series:", "is_submittable": 1,
+     "permissions": _selling_perms("Sales Manager", "Sales User", reader="Accounts User"),
+     "fields": _selling_fields("Sales Order", "SAL-ORD-.YYYY.-", (
+         _f("transaction_date", "Date", "Date", default="Today", reqd=1), _f("delivery_date", "Date")),
+         _f("status", "Select", options=_SO_STATUS, default="Draft", allow_on_submit=1))},
+    {"name": "Sales Invoice Item", "istable": 1, "autoname": "hash",
+     "fields": _item_fields(_f("sales_order", "Link", options="Sales Order"))},
+    {"name": "Sales Invoice", "autoname": "naming_series:", "is_submittable": 1,
+     "permissions": _selling_perms("Accounts Manager", "Accounts User", reader="Sales User"),
+     "fields": _selling_fields("Sales Invoice", "ACC-SINV-.YYYY.-", (
+         _f("posting_date", "Date", "Date", default="Today", reqd=1), _f("due_date", "Date", "Payment Due Date")),
+         _f("outstanding_amount", "Currency"),
+         _f("status", "Select", options="\nDraft\nUnpaid\nPaid\nPartly Paid\nOverdue\nCancelled",
+            default="Draft"))},
     # Permission rows as in frappe/core/doctype/{comment,communication}/*.json.
     {"name": "Comment", "autoname": "hash", "permissions": [*_SM, perm("Website Manager", *_ALL)], "fields": [
         _f("comment_type", "Select", options="Comment\nLike\nInfo\nLabel\nWorkflow\nCreated\nSubmitted\n"
