@@ -15,17 +15,15 @@ import argparse
 import datetime as dt
 import gzip
 import json
-import multiprocessing as mp
 import os
-import resource
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from measure import ROOT, in_child, moto_server, peak_rss_mb
 
 BUCKET = "bench-restore"
 TABLES = ("tabCustomer", "tabFormation Order", "tabComment", "tabSales Invoice")
@@ -74,8 +72,7 @@ def _child(endpoint: str, private: str, prefix: str, db_env: dict[str, str], out
     out.put({"status": report["status"], "problems": report["problems"], "rows_restored": report.get("rows_restored"),
              "restored_bytes": report.get("restored_bytes"), "sql_bytes": report.get("sql_bytes"),
              "scratch_dropped": report.get("scratch_dropped"), "seconds": round(time.perf_counter() - started, 1),
-             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-             "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024})
+             "peak_rss_mb": peak_rss_mb(), "children_peak_rss_mb": peak_rss_mb(children=True)})
 
 
 def main() -> None:
@@ -83,61 +80,44 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    root = Path(__file__).resolve().parents[1]
-    sys.path[:0] = [str(root / "shared"), str(root / "dev")]
+    sys.path[:0] = [str(ROOT / "shared"), str(ROOT / "dev")]
     from pwcore.clients.s3 import Storage
     from pwcore.steps.backup import BackupSettings, encrypt_and_upload
     from pwdev import gpg_keys
     from pwdev.mariadb_server import MariaDBServer
 
     work = Path(tempfile.mkdtemp(prefix="pwbench-restore-"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    moto = subprocess.Popen([sys.executable, "-m", "pwdev.s3", "--port", str(port), "--bucket", BUCKET],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:2])})
-    server = MariaDBServer(buffer_pool="256M")
-    try:
-        assert moto.stdout is not None
-        moto.stdout.readline()
-        server.start()
-        pair = gpg_keys.generate("Bench <bench@example.com>")
-        public, private = pair.public, pair.private
-        t0 = time.perf_counter()
-        dump = work / "dump.sql.gz"
-        rows = write_dump(dump, args.mib << 20)
-        generate_s = time.perf_counter() - t0
-        storage = Storage(f"127.0.0.1:{port}", "minioadmin", "minioadmin", BUCKET, timeout_s=300)
-        settings = BackupSettings(public_keys=public, prefix="bench-backups")
-        with dump.open("rb") as f:
-            backup = encrypt_and_upload(storage, settings, f, dt.date(2026, 1, 1))
-        ctx = mp.get_context("spawn")
-        out: Any = ctx.Queue()
-        started = time.perf_counter()
-        proc = ctx.Process(target=_child, args=(f"127.0.0.1:{port}", private, settings.prefix, server.env, out))
-        proc.start()
-        result = out.get(timeout=args.timeout)
-        wall = time.perf_counter() - started
-        proc.join(60)
-        report = {
-            "bench": "backup_restore", "plaintext_mib": args.mib, "gzip_bytes": dump.stat().st_size,
-            "rows_generated": sum(rows.values()), "generate_s": round(generate_s, 1),
-            "backup_s": backup["seconds"], "manifest_rows": backup["manifest"]["rows"],
-            "restore_wall_s": round(wall, 1), "restore_check_s": result["seconds"], "status": result["status"],
-            "problems": result["problems"], "rows_restored": result["rows_restored"],
-            "sql_mib": round((result["sql_bytes"] or 0) / 1048576, 1),
-            "restore_mib_per_s": round((result["sql_bytes"] or 0) / 1048576 / max(result["seconds"], 1e-9), 1),
-            "scratch_dropped": result["scratch_dropped"],
-            "peak_rss_mb": round(result["peak_rss_mb"], 1), "rss_ok": result["peak_rss_mb"] <= 150,
-            "children_peak_rss_mb": round(result["children_peak_rss_mb"], 1),
-        }
-        print(json.dumps(report), flush=True)
-    finally:
-        server.stop()
-        moto.terminate()
-        moto.wait(30)
-        shutil.rmtree(work, ignore_errors=True)
+    with moto_server(BUCKET) as endpoint:
+        server = MariaDBServer(buffer_pool="256M")
+        try:
+            server.start()
+            pair = gpg_keys.generate("Bench <bench@example.com>")
+            public, private = pair.public, pair.private
+            t0 = time.perf_counter()
+            dump = work / "dump.sql.gz"
+            rows = write_dump(dump, args.mib << 20)
+            generate_s = time.perf_counter() - t0
+            storage = Storage(endpoint, "minioadmin", "minioadmin", BUCKET, timeout_s=300)
+            settings = BackupSettings(public_keys=public, prefix="bench-backups")
+            with dump.open("rb") as f:
+                backup = encrypt_and_upload(storage, settings, f, dt.date(2026, 1, 1))
+            result, wall = in_child(_child, endpoint, private, settings.prefix, server.env, timeout=args.timeout)
+            report = {
+                "bench": "backup_restore", "plaintext_mib": args.mib, "gzip_bytes": dump.stat().st_size,
+                "rows_generated": sum(rows.values()), "generate_s": round(generate_s, 1),
+                "backup_s": backup["seconds"], "manifest_rows": backup["manifest"]["rows"],
+                "restore_wall_s": round(wall, 1), "restore_check_s": result["seconds"], "status": result["status"],
+                "problems": result["problems"], "rows_restored": result["rows_restored"],
+                "sql_mib": round((result["sql_bytes"] or 0) / 1048576, 1),
+                "restore_mib_per_s": round((result["sql_bytes"] or 0) / 1048576 / max(result["seconds"], 1e-9), 1),
+                "scratch_dropped": result["scratch_dropped"],
+                "peak_rss_mb": round(result["peak_rss_mb"], 1), "rss_ok": result["peak_rss_mb"] <= 150,
+                "children_peak_rss_mb": round(result["children_peak_rss_mb"], 1),
+            }
+            print(json.dumps(report), flush=True)
+        finally:
+            server.stop()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

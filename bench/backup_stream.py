@@ -12,14 +12,10 @@ import argparse
 import datetime as dt
 import io
 import json
-import multiprocessing as mp
 import os
-import resource
-import socket
-import subprocess
-import sys
-import time
 from typing import IO, Any, cast
+
+from measure import in_child, moto_server, peak_rss_mb
 
 BUCKET = "bench-backup"
 
@@ -48,8 +44,7 @@ def _child(endpoint: str, public_keys: str, size: int, out: Any) -> None:
     settings = BackupSettings(public_keys=public_keys, prefix="bench-backups")
     result = encrypt_and_upload(storage, settings, cast(IO[bytes], Generated(size)), dt.date(2026, 1, 1))
     info = storage.stat(result["key"])
-    out.put({**result, "stored_bytes": info.size if info else None,
-             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    out.put({**result, "stored_bytes": info.size if info else None, "peak_rss_mb": peak_rss_mb()})
 
 
 def main() -> None:
@@ -59,24 +54,9 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    moto = subprocess.Popen([sys.executable, "-m", "pwdev.s3", "--port", str(port), "--bucket", BUCKET],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert moto.stdout is not None
-        moto.stdout.readline()  # "pwdev.s3: S3 on ..." once it is up
+    with moto_server(BUCKET) as endpoint:
         public = gpg_keys.generate("Bench <bench@example.com>").public
-        ctx = mp.get_context("spawn")
-        out: Any = ctx.Queue()
-        size = args.mib << 20
-        started = time.perf_counter()
-        proc = ctx.Process(target=_child, args=(f"127.0.0.1:{port}", public, size, out))
-        proc.start()
-        result = out.get(timeout=args.timeout)
-        wall = time.perf_counter() - started
-        proc.join(60)
+        result, wall = in_child(_child, endpoint, public, args.mib << 20, timeout=args.timeout)
         report = {
             "bench": "backup_stream", "plaintext_mib": args.mib, "ciphertext_bytes": result["ciphertext_bytes"],
             "stored_bytes": result["stored_bytes"], "encrypt_upload_s": result["seconds"],
@@ -85,9 +65,6 @@ def main() -> None:
             "key": result["key"],
         }
         print(json.dumps(report), flush=True)
-    finally:
-        moto.terminate()
-        moto.wait(30)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import multiprocessing as mp
-import resource
 import time
 from typing import Any
 
 import httpx
+from measure import in_child, peak_rss_mb
 
 TODAY = dt.date(2028, 2, 28)
 KEY, SECRET = "bench-key", "bench-secret-0123"
@@ -38,7 +37,7 @@ def _child(erp_url: str, s3: dict[str, str], smtp: tuple[str, int], out: Any) ->
     commissions = sweep_commissions(erp, CommissionSettings(), now=dt.datetime(2028, 2, 28, 12))
     out.put({"seconds": time.perf_counter() - started, "summary": summary,
              "commissions_scanned": commissions["commissions_scanned"],
-             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+             "peak_rss_mb": peak_rss_mb()})
 
 
 def main() -> None:
@@ -65,17 +64,12 @@ def main() -> None:
             for i in range(start, min(start + batch, args.entries)):
                 due = "2028-03-15" if i % int(1 / args.changing) == 0 and i // int(1 / args.changing) < changing \
                     else "2028-09-01"
-                docs.append({"customer": "Acme", "entity_name": "Acme LLC", "event_type": "Report",
+                docs.append({"customer": "Acme", "entity_name": "Acme LLC", "event_type": "Annual Report",
                              "due_date": due})
             site.insert_many("Compliance Calendar", docs)
         load_s = time.perf_counter() - t0
         httpx.post(f"{site.url}/_standin/stats/reset")
-        ctx = mp.get_context("spawn")
-        out: Any = ctx.Queue()
-        proc = ctx.Process(target=_child, args=(site.url, s3.env(), (sink.host, sink.port), out))
-        proc.start()
-        result = out.get(timeout=1800)
-        proc.join(60)
+        result, _ = in_child(_child, site.url, s3.env(), (sink.host, sink.port), timeout=1800)
         stats = httpx.get(f"{site.url}/_standin/stats").json()
         summary = result["summary"]
         reminders = summary["reminders_sent"]

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import random
-import resource
 import sys
 import tempfile
 import threading
@@ -32,6 +30,8 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from measure import in_child, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "dev"), str(ROOT / "shared")]
@@ -172,12 +172,11 @@ def sweep_child(erpnext_url: str, s3_env: dict[str, str], sink_url: str, out: An
     storage = Storage(s3_env["S3_ENDPOINT"], s3_env["S3_ACCESS_KEY"], s3_env["S3_SECRET_KEY"], s3_env["S3_BUCKET"])
     dispatcher = Dispatcher(DispatchSettings(mode="openfaas", gateway_url=sink_url), signing_secret="bench")
     reconciler = Reconciler(erp, storage, dispatcher, ReconcileSettings(), CommissionSettings(), timezone=TZ)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = peak_rss_mb()
     started = time.perf_counter()
     summary = reconciler.run(owner="bench")
     wall = time.perf_counter() - started
-    out.put({"wall_s": round(wall, 2), "rss_mb_before": round(rss0 / 1024, 1),
-             "rss_mb_peak": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    out.put({"wall_s": round(wall, 2), "rss_mb_before": round(rss0, 1), "rss_mb_peak": round(peak_rss_mb(), 1),
              "summary": {k: v for k, v in summary.items() if k != "actions"}})
 
 
@@ -198,20 +197,12 @@ def bench_sweep(n_orders: int) -> dict[str, Any]:
         env = s3.env()
         Storage(env["S3_ENDPOINT"], env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], env["S3_BUCKET"]).ensure_bucket()
         httpx.post(f"{site.url}/_standin/stats/reset", timeout=5)
-        ctx = mp.get_context("spawn")
-        out = ctx.Queue()
-        child = ctx.Process(target=sweep_child, args=(site.url, env, sink.url, out))
         say("== one sweep (child process, default settings)")
-        child.start()
-        result = out.get(timeout=1800)
-        child.join(60)
+        result, _ = in_child(sweep_child, site.url, env, sink.url, timeout=1800)
         stats = httpx.get(f"{site.url}/_standin/stats", timeout=5).json()
         say("== a second sweep right after (nothing should be left)")
         httpx.post(f"{site.url}/_standin/stats/reset", timeout=5)
-        child2 = ctx.Process(target=sweep_child, args=(site.url, env, sink.url, out))
-        child2.start()
-        second = out.get(timeout=1800)
-        child2.join(60)
+        second, _ = in_child(sweep_child, site.url, env, sink.url, timeout=1800)
         stats2 = httpx.get(f"{site.url}/_standin/stats", timeout=5).json()
     finally:
         sink.stop()
