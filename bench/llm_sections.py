@@ -19,22 +19,10 @@ from typing import Any
 from pwcore.compliance.intake import parse_intake
 from pwcore.compliance.section_generator import MemoryCache, SectionGenerator, SectionSpec, ServiceSpec, service_spec
 from pwdev.ollama_standin import OllamaStandin
+from pwdev.samples import INTAKE
 
 MODEL = "qwen2.5:7b"
-FLSA_INTAKE = {
-    "headcount": 14,
-    "states": ["CA", "TX"],
-    "roles": [
-        {
-            "title": "Office Manager",
-            "pay_basis": "salary",
-            "annual_salary": 52000,
-            "weekly_hours": 48,
-            "exemption_claimed": "administrative",
-        },
-        {"title": "Technician", "headcount": 8, "pay_basis": "hourly", "hourly_rate": 24.5, "weekly_hours": 44},
-    ],
-}
+FLSA_INTAKE = INTAKE["FLSA Audit"]  # the service's sample intake
 
 
 def synthetic_spec(n: int) -> ServiceSpec:
