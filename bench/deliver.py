@@ -29,7 +29,7 @@ from pwdev.s3 import S3Server
 from pwdev.smtp_sink import SMTPSink
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "delivery"))
+sys.path.insert(0, str(ROOT / "tests" / "steps" / "delivery"))
 from delivery_helpers import pdf_bytes  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
@@ -49,7 +49,8 @@ def make_order(erp: ERPNext, storage: Storage, i: int) -> str:
         files.append({"key": prefix + fname, "filename": fname, "size": len(data), "content_type": ctype,
                       "sha256": hashlib.sha256(data).hexdigest()})
     storage.put_bytes(prefix + "manifest.json",
-                      json.dumps({"order": name, "version": 1, "files": files}).encode(), "application/json")
+                      json.dumps({"order": name, "doctype": "Formation Order", "version": 1, "customer": customer,
+                                "files": files}).encode(), "application/json")
     return str(name)
 
 
