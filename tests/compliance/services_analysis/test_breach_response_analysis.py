@@ -18,11 +18,6 @@ FACTS = cf.load("breach_response_plan")
 TABLE = FACTS.table("states.breach_notification")
 
 
-@pytest.fixture(scope="module")
-def sample() -> br.BreachResponseAnalysis:
-    return SERVICE.run()
-
-
 def _row(a: br.BreachResponseAnalysis, state: str) -> br.NoticeRow:
     return next(n for n in a.notifications if n.state == state)
 

@@ -19,11 +19,6 @@ SERVICE = Service("CCPA Audit", CCPAAuditIntake, ccpa.analyse)
 SAMPLE = SERVICE.sample
 
 
-@pytest.fixture(scope="module")
-def sample() -> ccpa.CCPAAnalysis:
-    return SERVICE.run()
-
-
 def _item(a: ccpa.CCPAAnalysis, start: str) -> Any:
     return next(i for i in a.checklist if i.requirement.startswith(start))
 

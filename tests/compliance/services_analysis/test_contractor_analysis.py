@@ -17,11 +17,6 @@ from .service_case import AS_OF, Service
 SERVICE = Service("Contractor Assessment", ContractorAssessmentIntake, contractor.analyse)
 
 
-@pytest.fixture(scope="module")
-def sample() -> contractor.ContractorAnalysis:
-    return SERVICE.run()
-
-
 def _worker(a: contractor.ContractorAnalysis, role: str) -> contractor.WorkerAnalysis:
     return next(w for w in a.workers if w.role == role)
 

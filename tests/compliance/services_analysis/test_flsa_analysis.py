@@ -37,11 +37,6 @@ def _role(**kw: Any) -> dict[str, Any]:
     return role
 
 
-@pytest.fixture(scope="module")
-def sample() -> flsa.FLSAAnalysis:
-    return SERVICE.run()
-
-
 def _row(a: flsa.FLSAAnalysis, role: str, state: str) -> flsa.RoleStateAnalysis:
     return next(x for x in a.roles if x.role == role and x.state == state)
 

@@ -16,11 +16,6 @@ from .service_case import AS_OF, Service
 SERVICE = Service("Handbook Review", HandbookReviewIntake, handbook.analyse)
 
 
-@pytest.fixture(scope="module")
-def sample() -> handbook.HandbookAnalysis:
-    return SERVICE.run()
-
-
 def _policy(a: handbook.HandbookAnalysis, key: str) -> handbook.PolicyRow:
     return next(p for p in a.policies if p.policy == key)
 

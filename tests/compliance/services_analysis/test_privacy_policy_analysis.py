@@ -5,8 +5,6 @@ have the opt-out)."""
 
 from __future__ import annotations
 
-import pytest
-
 from pwcore.compliance.services.ccpa_audit.analysis import CATEGORY_LABELS
 from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
 from pwcore.compliance.services.privacy_policy import analysis as pp
@@ -17,11 +15,6 @@ from .service_case import Service
 
 SERVICE = Service("Privacy Policy", PrivacyPolicyIntake, pp.analyse)
 SAMPLE = SERVICE.sample
-
-
-@pytest.fixture(scope="module")
-def sample() -> pp.PrivacyPolicyAnalysis:
-    return SERVICE.run()
 
 
 def _content(a: pp.PrivacyPolicyAnalysis) -> str:

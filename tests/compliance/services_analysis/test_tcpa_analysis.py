@@ -16,11 +16,6 @@ SERVICE = Service("TCPA Audit", TCPAAuditIntake, tcpa.analyse)
 SAMPLE = SERVICE.sample
 
 
-@pytest.fixture(scope="module")
-def sample() -> tcpa.TCPAAnalysis:
-    return SERVICE.run()
-
-
 def _status(a: tcpa.TCPAAnalysis, start: str) -> list[str]:
     return [i.status for i in a.checklist if i.requirement.startswith(start)]
 
