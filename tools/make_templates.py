@@ -420,23 +420,27 @@ def disclaimer(b: Builder) -> None:
     b.p(DISCLAIMER, size=9.5, italic=True, color=GRAY).paragraph_format.keep_together = True
 
 
-def _report(title: str, spec: ReportSpec) -> bytes:
+def _cover(title: str, subtitle: str, dated: str, facts: Sequence[tuple[str, str, str | None]]) -> Builder:
+    """A compliance document's opening: its title and subtitle, the date line, and the facts table."""
     b = Builder(title, "{{ entity_name }}", title, "Confidential \u2014 {{ order_name }}")
-    b.title(title, "Prepared for {{ entity_name }}")
-    b.p("{{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
+    b.title(title, subtitle)
+    b.p(dated, align=WD_ALIGN_PARAGRAPH.LEFT, italic=True, color=GRAY)
     b.spacer()
-    b.facts(
-        (
-            ("Client", "{{ entity_name }}", None),
-            ("Law applied", "{{ jurisdiction }}", None),
-            ("Service", "{{ service_type }}", None),
-            ("Reference", "{{ order_name }}", None),
-            ("Report date", "{{ report_date }}", None),
-            *spec.facts,
-            # Every intake model has free-text notes; "Not provided" when the client left them empty.
-            ("Client notes", "{{ notes }}", None),
-        )
-    )
+    b.facts(facts)
+    return b
+
+
+def _report(title: str, spec: ReportSpec) -> bytes:
+    b = _cover(title, "Prepared for {{ entity_name }}", "{{ report_date }}", (
+        ("Client", "{{ entity_name }}", None),
+        ("Law applied", "{{ jurisdiction }}", None),
+        ("Service", "{{ service_type }}", None),
+        ("Reference", "{{ order_name }}", None),
+        ("Report date", "{{ report_date }}", None),
+        *spec.facts,
+        # Every intake model has free-text notes; "Not provided" when the client left them empty.
+        ("Client notes", "{{ notes }}", None),
+    ))
     number = 0
     for heading, body in spec.body:
         number += 1
@@ -523,21 +527,14 @@ CHECKLIST = "remediation-checklist"
 
 def remediation_checklist() -> bytes:
     """Every compliance order's to-do list: one row per finding of its sections (compliance context `findings`)."""
-    title = "Remediation Checklist"
-    b = Builder(title, "{{ entity_name }}", title, "Confidential \u2014 {{ order_name }}")
-    b.title(title, "{{ report_title }}")
-    b.p("Prepared for {{ entity_name }} \u2014 {{ report_date }}", align=WD_ALIGN_PARAGRAPH.LEFT, italic=True,
-        color=GRAY)
-    b.spacer()
-    b.facts(
-        (
-            ("Client", "{{ entity_name }}", None),
-            ("Service", "{{ service_type }}", None),
-            ("Reference", "{{ order_name }}", None),
-            ("Report date", "{{ report_date }}", None),
-            ("Findings", "{{ finding_count }}", None),
-        )
-    )
+    dated = "Prepared for {{ entity_name }} \u2014 {{ report_date }}"
+    b = _cover("Remediation Checklist", "{{ report_title }}", dated, (
+        ("Client", "{{ entity_name }}", None),
+        ("Service", "{{ service_type }}", None),
+        ("Reference", "{{ order_name }}", None),
+        ("Report date", "{{ report_date }}", None),
+        ("Findings", "{{ finding_count }}", None),
+    ))
     b.h1("Actions")
     b.tag("{%p if findings %}")
     b.p("One row per finding of the report. The authority each requirement rests on is in brackets. Record "
