@@ -7,17 +7,16 @@ socket) answer 500 naming exc_type, the DocType and the permission missing, neve
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from pwcore.model.signatures import sign
 from pwdev.erpnext import ERPNextStandin
+from pwdev.runner import load_handler
 
 ROOT = Path(__file__).parents[2]
 SECRET = "refusal-test-secret"
@@ -42,15 +41,6 @@ def site() -> Iterator[ERPNextStandin]:
     s.stop()
 
 
-def load_handler(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name.replace('-', '_')}_handler",
-                                                  ROOT / "functions" / name / "handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture()
 def env(site: ERPNextStandin, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     from pwcore.runtime import wiring
@@ -73,7 +63,7 @@ def test_on_payment_answers_a_403_as_a_refusal_naming_doctype_and_permission(sit
     customer = admin.insert("Customer", {"customer_name": "Refusal LLC"})["name"]
     inv = admin.insert("Sales Invoice", {"customer": customer, "docstatus": 1, "status": "Unpaid",
                                          "items": [{"item_code": "X", "qty": 1, "rate": 10}]})
-    handler = load_handler("on-payment")
+    handler = load_handler(ROOT / "functions" / "on-payment")
     body = json.dumps({"doctype": "Sales Invoice", "name": inv["name"]}).encode()
     answer = handler.handle(Event(body, {"X-Frappe-Webhook-Signature": sign(body, SECRET)}), None)
     assert answer["statusCode"] == 500, answer  # not 503: Frappe's 3 retries cannot fix a missing role
@@ -91,7 +81,7 @@ def test_reconcile_reports_a_403_as_refused_not_as_an_outage(site: ERPNextStandi
     admin = ERPNext(site.url, "adm-key", "adm-secret", retries=1)
     # An Ordered order: the sweep then reads its Sales Order, which the Pipeline role alone may not.
     place_order(admin, "Stranded LLC", "o@example.com", compliance=False)
-    handler = load_handler("reconcile")
+    handler = load_handler(ROOT / "functions" / "reconcile")
     monkeypatch.setenv("OPERATOR_TOKEN", "refusal-test-operator-token")  # a dry run is an operator's request
     answer = handler.handle(Event(query={"dry_run": "1"},
                                   headers={"Authorization": "Bearer refusal-test-operator-token"}), None)

@@ -3,7 +3,6 @@ an operator gets the full report, anything else unauthenticated is refused; a re
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import SecretStr
 
 from pwcore.clients.s3 import Storage
 from pwcore.steps.backup import BackupSettings, run_mode
+from pwdev import runner
 
 from .conftest import KeyPair
 
@@ -36,12 +36,7 @@ class Event:
 
 
 def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("restore_check_handler",
-                                                  ROOT / "functions" / "restore-check" / "handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return runner.load_handler(ROOT / "functions" / "restore-check")
 
 
 @pytest.fixture()

@@ -126,10 +126,10 @@ def test_lifecycle_rules_applied(storage: Storage) -> None:
 
 def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, settings: BackupSettings,
                                               monkeypatch: Any, tmp_path: Any) -> None:
-    import importlib.util
     from pathlib import Path
 
     from pwcore.runtime import wiring
+    from pwdev.runner import load_handler
 
     for k, v in s3.env().items():
         monkeypatch.setenv(k, v)
@@ -138,11 +138,7 @@ def test_handler_backup_retention_and_dry_run(s3: Any, storage: Storage, setting
     monkeypatch.setenv("BACKUP_PREFIX", settings.prefix)
     monkeypatch.setenv("OPERATOR_TOKEN", "backup-operator-token-for-tests")
     wiring.reset()
-    spec = importlib.util.spec_from_file_location(
-        "backup_handler", Path(__file__).parents[3] / "functions" / "backup" / "handler.py")
-    assert spec and spec.loader
-    handler = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(handler)
+    handler = load_handler(Path(__file__).parents[3] / "functions" / "backup")
 
     class Event:
         def __init__(self, body: bytes, query: dict[str, str], operator: bool = True) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from calhelpers import Env
 
 from pwcore.orders.commission_ledger import CommissionSettings
 from pwcore.steps.commissions import sweep_commissions
+from pwdev.runner import load_handler
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)  # naive, ERPNext's zone
 
@@ -110,12 +110,7 @@ def handler(env: Env, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
                  "ERPNEXT_API_KEY": api_key, "ERPNEXT_API_SECRET": api_secret}.items():
         monkeypatch.setenv(k, v)
     wiring.reset()
-    spec = importlib.util.spec_from_file_location(
-        "calendar_tick_handler", Path(__file__).parents[3] / "functions" / "calendar-tick" / "handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
+    yield load_handler(Path(__file__).parents[3] / "functions" / "calendar-tick")
     wiring.reset()
 
 
