@@ -251,16 +251,21 @@ def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults
 
     # -- 2. generation under faults for a bounded window, sweeping as cron would; then every fault ends and
     #       the sweep alone must bring every order to rest ---------------------------------------------------
-    def generation_settled() -> bool:
-        if not any(o["status"] in {"Ordered", "Queued", "Processing"} for o in all_orders(erp).values()):
-            return True
-        sweep(stack)
-        return False
+    def settle(what: str, busy: set[str], fault_window_s: float) -> None:
+        """Sweep as cron would until no order is in `busy` (for the fault window at most), then end every fault:
+        the sweep alone must bring every order to rest."""
+        def settled() -> bool:
+            if not any(o["status"] in busy for o in all_orders(erp).values()):
+                return True
+            sweep(stack)
+            return False
 
-    wait_until(generation_settled, GENERATION_FAULT_WINDOW_S, 3.0)
-    stop_faults()
-    assert wait_until(generation_settled, QUIESCENT_DEADLINE_S, 2.0), (
-        f"generation not at rest {QUIESCENT_DEADLINE_S} s after the faults ended")
+        wait_until(settled, fault_window_s, 3.0)
+        stop_faults()
+        assert wait_until(settled, QUIESCENT_DEADLINE_S, 2.0), (
+            f"{what} not at rest {QUIESCENT_DEADLINE_S} s after the faults ended")
+
+    settle("generation", {"Ordered", "Queued", "Processing"}, GENERATION_FAULT_WINDOW_S)
     generated_s = time.monotonic() - started
 
     # -- 3. approve a subset; SMTP / ERPNext / S3 faults during delivery ------------------------------------
@@ -270,20 +275,17 @@ def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults
     faults_on.set()
     chaos2 = Chaos(stack, s3_proxy, erp, set(approved), rec, random.Random(SEED + 2), ("refuse", "drop", "slow"))
     chaos2.start()
+    # An order whose roll is below a bound gets that SMTP fault (the first bound that fits), `times` in a row.
+    refuse, fail_data = stack.smtp.refuse_next, stack.smtp.fail_next_data
+    smtp_faults = ((0.12, refuse, 1, "421 on connect"), (0.20, refuse, 6, "421 on connect"),
+                   (0.32, fail_data, 1, "451 on DATA"), (0.40, fail_data, 6, "451 on DATA"))
     for name in approved:
         roll = rng.random()
-        if roll < 0.12:
-            stack.smtp.refuse_next(1)
-            rec.add("smtp", "421 on connect x1", "email", order=name)
-        elif roll < 0.20:
-            stack.smtp.refuse_next(6)
-            rec.add("smtp", "421 on connect x6", "email", order=name)
-        elif roll < 0.32:
-            stack.smtp.fail_next_data(1)
-            rec.add("smtp", "451 on DATA x1", "email", order=name)
-        elif roll < 0.40:
-            stack.smtp.fail_next_data(6)
-            rec.add("smtp", "451 on DATA x6", "email", order=name)
+        for bound, inject, times, what in smtp_faults:
+            if roll < bound:
+                inject(times)
+                rec.add("smtp", f"{what} x{times}", "email", order=name)
+                break
         erp.update(orders_now[name]["doctype"], name, {"status": "Approved"})
         if 0.40 <= roll < 0.55:
             faults.add(path_prefix=path(orders_now[name]["doctype"], name), method="PUT", status=502, count=12,
@@ -291,16 +293,7 @@ def test_orders_survive_faults(stack: LocalStack, s3_proxy: TcpProxy, end_faults
             rec.add("erpnext", "5xx", "deliver-status", tag=f"{name}-deliver-status", count=12, order=name)
         time.sleep(rng.uniform(0.0, 0.3))
 
-    def delivery_settled() -> bool:
-        if not any(o["status"] in ACTIVE for o in all_orders(erp).values()):
-            return True
-        sweep(stack)
-        return False
-
-    wait_until(delivery_settled, DELIVERY_FAULT_WINDOW_S, 3.0)
-    stop_faults()
-    assert wait_until(delivery_settled, QUIESCENT_DEADLINE_S, 2.0), (
-        f"delivery not at rest {QUIESCENT_DEADLINE_S} s after the faults ended")
+    settle("delivery", ACTIVE, DELIVERY_FAULT_WINDOW_S)
     total_s = time.monotonic() - started
 
     # -- 4. the verdict -----------------------------------------------------------------------------------
