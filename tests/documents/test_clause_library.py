@@ -206,6 +206,7 @@ def test_operating_agreement_variant(sample: str) -> None:
         for m in ctx["managers"]:
             assert m["name"] in text
     assert "senior representatives" not in text  # individual members negotiate in person
+    assert "and any franchise or similar tax that the state imposes" in text and "fee and franchise tax" not in text
     if ctx["single_member"]:
         assert "other Members" not in text and "Percentage Interest" not in text
         assert "Single-Member Limited Liability Company Operating Agreement" in text

@@ -406,6 +406,7 @@ def test_organizational_consent_board_variant() -> None:
         ],
     )
     assert "Action of the Incorporator" not in text
+    assert "Article 2. Bylaws and Offices" in text  # it holds the registered and principal offices too
     assert table_rows(r, "Shareholder") == [
         ("Shareholder", "Shares", "Consideration", "Certificate No."),
         ("Avery Lindqvist", "6,000,000", "$600.00", "CS-1"),
