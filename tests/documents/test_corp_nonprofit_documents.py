@@ -444,15 +444,8 @@ def test_organizational_consent_incorporator_variant_without_s_election() -> Non
 def test_organizational_consent_ratifies_a_recorded_ein() -> None:
     """Once the IRS has assigned the EIN, the consent ratifies the application instead of authorizing one."""
     text = reading(rendered("organizational-consent", "ein_corp_s"))
-    _require(
-        text,
-        [
-            "Employer Identification Number. RESOLVED, that the application for the Corporation\u2019s employer "
-            "identification number",
-            "and the assignment of that number by the Internal Revenue Service on December 1, 2026 are ratified, "
-            "approved and confirmed",
-        ],
-    )
+    assert "RESOLVED, that the application for the Corporation\u2019s employer identification number" in text
+    assert "by the Internal Revenue Service on December 1, 2026 are ratified, approved and confirmed" in text
     assert "are authorized to apply to the Internal Revenue Service" not in text and "92-1234567" not in text
 
 
