@@ -83,6 +83,16 @@ class Checklist:
                 authority=authority))
         return item
 
+    def answer(self, requirement: str, answer: bool | None, met: str, unmet: str, authority: str, *, action: str,
+               owner: str) -> ChecklistItem:
+        """An item for a yes/no intake answer: yes is Met (`met` says how); no is Not met (`unmet` says what is
+        missing) and no answer is Review, both with a High finding whose action is `action`."""
+        if answer is True:
+            return self.add(requirement, "Met", met, authority)
+        return self.add(requirement, "Not met" if answer is False else "Review",
+                        unmet if answer is False else "the intake does not say", authority, action=action,
+                        priority="High", owner=owner)
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for i in self.items:
