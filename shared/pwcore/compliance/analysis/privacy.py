@@ -1,8 +1,8 @@
 """What the CCPA, privacy policy, TCPA and breach analyses share: the entity's own state, a checklist that turns
 every "Not met" into a finding, the state privacy acts' applicability tests, and the facts of several services.
 
-Kept apart from `_common.py` (the FLSA/contractor/handbook helpers) so the two sets of analyses can change
-independently; it builds on `_common.FactsView` rather than changing it.
+Kept apart from `common` (what every analysis uses) so the two sets of analyses can change independently; it
+builds on `common.FactsView` rather than changing it.
 """
 
 from __future__ import annotations
