@@ -187,7 +187,8 @@ class ClauseBuilder(Builder):
         self.line("{{ sig.capacity }}", gray=True)
         self.tag("{%p endif %}")
         self.line("By: " + "_" * 36, before=16)
-        self.line("Name: {{ sig.by_name }}")
+        # a signatory not yet known is a blank to fill in, never a placeholder printed as a name
+        self.line("Name: {% if sig.by_name %}{{ sig.by_name }}{% else %}" + "_" * 34 + "{% endif %}")
         self.line("Title: {{ sig.by_title }}")
         self.tag("{%p else %}")
         self.line("_" * 40, before=30)

@@ -205,10 +205,16 @@ def test_operating_agreement_variant(sample: str) -> None:
         assert "Management by Managers" in text and "SCHEDULE B" in text
         for m in ctx["managers"]:
             assert m["name"] in text
+    assert "senior representatives" not in text  # individual members negotiate in person
+    assert "and any franchise or similar tax that the state imposes" in text and "fee and franchise tax" not in text
     if ctx["single_member"]:
         assert "other Members" not in text and "Percentage Interest" not in text
         assert "Single-Member Limited Liability Company Operating Agreement" in text
         assert "sole member" in text
+        assert "no Member owns" not in text and "the Member does not own any Company property" in text
+        assert "their respective heirs" not in text and "the Member\u2019s heirs" in text
+        if ctx["member_managed"]:
+            assert "that the Member selects and registers as an assumed" in text
     else:
         for heading in (
             "Right of First Refusal",
@@ -221,8 +227,24 @@ def test_operating_agreement_variant(sample: str) -> None:
         ):
             assert heading in text, heading
         assert ctx["partnership_representative"]["name"] in text
+        # the buy-out of an involuntary transfer points at the section that holds the payment terms
+        assert "on the terms of the Payment Terms section" in text and "payment terms of that section" not in text
+        # admission is a Major Decision everywhere it is mentioned (no Required Approval, no unanimity)
+        assert "approved by Supermajority Approval as a Major Decision" in text
+        assert "Required Approval of the Members other than the transferor" not in text
+        assert "The admission of a new Member, any amendment" not in text
+        # borrowing: one rule, the Major Decision above $10,000.00
+        assert "(d) borrow money in excess of $10,000.00 in any single transaction" in text
+        assert "without Required Approval, borrow money" not in text and "(d) incur indebtedness" not in text
+        assert "(d) its withdrawal, whether or not permitted under the No Voluntary Withdrawal section" in text
+        if ctx["member_managed"]:
+            assert "a Member or any of its Affiliates" in text and "of their Affiliates" not in text
     if state["community_property"] and ctx["has_individual_members"]:
         assert "SPOUSAL CONSENT" in text and "community property state" in text
+        if ctx["single_member"]:
+            assert "each married Member" not in text and "Each undersigned spouse of a Member" not in text
+            if not ctx["spousal_consents"]:
+                assert f"Spouse of {ctx['members'][0]['name']}" in text and "Spouse of Member: ___" not in text
     else:
         assert "SPOUSAL CONSENT" not in text
 
@@ -264,6 +286,15 @@ def test_texas_prints_full_state_name() -> None:
     assert "disregarded as an entity separate from the Member" in text
 
 
+def test_single_member_s_election_is_not_called_disregarded() -> None:
+    ctx = fs.sample("single-member-tx")
+    ctx["s_corp_election"] = True
+    text = clause_check.render_check(compiled("operating-agreement"), ctx).flat
+    assert "treated as an S corporation" in text
+    assert "disregarded for federal income tax purposes" not in text
+    assert "The Capital Account is kept for the Company\u2019s books" in text
+
+
 @pytest.mark.parametrize("sample", VARIANTS)
 def test_articles_of_organization_are_named_per_state(sample: str) -> None:
     ctx = fs.sample(sample)
@@ -274,6 +305,9 @@ def test_articles_of_organization_are_named_per_state(sample: str) -> None:
     assert ctx["entity_name"] in text and ctx["registered_agent"]["address"] in text
     assert ctx["state"]["filing_office"] in text and ctx["state"]["signer_title"] in text
     assert ctx["organizer"]["name"] in text
+    # "This Articles of Organization becomes ...": the sentence names the document, whatever its title's number
+    assert "This document becomes effective when filed by the" in text and "signs this document and affirms" in text
+    assert f"This {title} becomes" not in text and f"signs this {title}" not in text
     if ctx["manager_managed"]:
         assert "managed by one or more managers" in text
     else:
@@ -295,10 +329,40 @@ def test_organizer_statement(sample: str) -> None:
     signer_title = ctx["state"]["signer_title"]
     assert (f"STATEMENT OF {signer_title.upper()}" in text) == ctx["organizer_statement"]
     assert "RESOLVED" in text and ctx["state"]["formation_document"] in text
+    assert "as registered agent, with the registered office at" in text and "with its registered office" not in text
+    assert "Company\u2019s operating agreement permit," in text and "dated " + ctx["effective_date"] in text
+    assert "shall apply to the Internal Revenue Service for an employer identification number" in text
     if ctx["member_managed"]:
         assert "Manager" not in text and "manager" not in text
     if ctx["single_member"]:
         assert "other members" not in text.lower()
+
+
+def test_consent_without_an_operating_agreement_adopts_none() -> None:
+    """A filing-only order has no operating agreement: the consent neither adopts one nor relies on one."""
+    ctx = fs.sample("multi-member-ny")
+    ctx["addons"]["operating_agreement"] = False
+    text = clause_check.render_check(compiled("organizer-statement"), ctx).flat
+    assert "operating agreement of the Company dated" not in text and "operating agreement permit" not in text
+    assert "as the New York Limited Liability Company Law permits, and adopt" in text
+    assert "the members shall adopt a written operating agreement of the Company, and that until it is adopted" in text
+
+
+def test_consent_ratifies_a_recorded_ein() -> None:
+    ctx = fs.sample("multi-member-co")
+    ctx["ein"], ctx["ein_assigned_date"] = "92-1234567", "December 1, 2026"
+    text = clause_check.render_check(compiled("organizer-statement"), ctx).flat
+    assert "which the Internal Revenue Service assigned on December 1, 2026, is ratified and approved" in text
+    assert "shall apply to the Internal Revenue Service" not in text and "92-1234567" not in text
+
+
+def test_unknown_signatory_is_a_blank_to_fill_in() -> None:
+    """Performance West's signatory is not known when the documents are drafted: a Name line, not a role."""
+    ctx = fs.sample("single-member-tx")
+    ctx["organizer"]["by_name"] = ""
+    for doc in ("articles-of-organization", "organizer-statement"):
+        text = clause_check.render_check(compiled(doc), ctx).flat
+        assert re.search(r"By: _{10,} Name: _{10,} Title: Authorized Signatory", text), doc
 
 
 def test_organizer_statement_left_out_when_the_organizer_is_a_member() -> None:
@@ -354,7 +418,7 @@ def test_every_variable_is_in_the_vocabulary(doc: str) -> None:
     # and the sample contexts provide every one of them (StrictUndefined would fail the render otherwise)
     # optional values (documented as "optional", or multi-member only) may be absent from a context
     optional = set(re.findall(r"^\| `([a-z_]+)` \| [^|]*optional", vocabulary, flags=re.M))
-    optional |= {"partnership_representative"}
+    optional |= {"partnership_representative", "ein", "ein_assigned_date"}  # the EIN only once recorded
     assert {"formation_date", "successor", "principal_office_county"} <= optional
     for name in fs.SAMPLES:
         missing = {u for u in used if u not in fs.sample(name)} - optional

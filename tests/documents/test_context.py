@@ -10,7 +10,7 @@ import pytest
 from pwcore.compliance.fields import IntakeInvalid
 from pwcore.documents import context as ctx
 from pwcore.documents import formation, formation_docs
-from pwcore.model.formatting import ContextError, long_date, money, percent
+from pwcore.model.formatting import ContextError, count_in_words, long_date, money, percent
 from pwdev import samples
 
 SAMPLES = Path(__file__).resolve().parents[2] / "templates" / "samples"
@@ -25,6 +25,9 @@ def test_formatting_helpers() -> None:
     assert long_date(date(2026, 11, 25)) == "November 25, 2026"
     assert long_date("2026-03-05") == "March 5, 2026"
     assert ctx.section_text("a\nb\n\n\nc\x00\x07") == "a\nb\ac"
+    assert count_in_words(1) == "one (1)" and count_in_words(3) == "three (3)"
+    assert count_in_words(21) == "twenty-one (21)" and count_in_words(40) == "forty (40)"
+    assert count_in_words(150) == "150"
 
 
 def test_sensitive_values_never_reach_a_context() -> None:

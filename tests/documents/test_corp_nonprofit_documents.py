@@ -48,6 +48,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "corp_co_incorporator": lambda: S.corporation("CO", s_corp=False, directors_in_articles=False),
     "corp_tx": lambda: S.corporation("TX", s_corp=False, directors_in_articles=False),
     "corp_co": lambda: S.corporation("CO", s_corp=False),
+    "corp_ca": lambda: S.corporation("CA", s_corp=False, directors_in_articles=False),
     "np_co": lambda: S.nonprofit("CO"),
     "np_ca_members": lambda: S.nonprofit("CA", has_members=True),
     "ss4_corp": lambda: S.with_ein(S.corporation("DE"), recorded=False),
@@ -57,6 +58,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "ein_corp_s": lambda: S.with_ein(S.corporation("DE"), recorded=True),
     "ein_corp_c": lambda: S.with_ein(S.corporation("CO", s_corp=False), recorded=True),
     "ein_llc": lambda: S.with_ein(S.llc_for_ein(), recorded=True),
+    "ein_llc_s": lambda: dict(S.with_ein(S.llc_for_ein(single_member=True), recorded=True), s_corp_election=True),
 }
 SSN_SHAPED = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 MASKED_SHAPED = re.compile(r"\*{3}-\*{2}-\d{4}")
@@ -176,8 +178,9 @@ def test_vocabulary_covers_every_variable() -> None:
         for path in (LIBRARY / doc).glob("*.md"):
             body = path.read_text().split("+++", 2)[-1]
             for expr in re.findall(r"\{\{(.*?)\}\}|\{%-?\s*(?:if|elif)\s(.*?)%\}", body):
-                for name in re.findall(r"\b[a-z_][a-z_0-9]*(?:\.[a-z_0-9]+)*", " ".join(expr)):
-                    if name.split(".")[0] not in {"row", "not", "and", "or", "upper", "true", "false"}:
+                code = re.sub(r'"[^"]*"' + r"|'[^']*'", " ", " ".join(expr))  # string literals are not names
+                for name in re.findall(r"\b[a-z_][a-z_0-9]*(?:\.[a-z_0-9]+)*", code):
+                    if name.split(".")[0] not in {"row", "not", "and", "or", "is", "defined", "upper", "true", "false"}:
                         used.add(name)
     missing = sorted(n for n in used if n not in documented and n.split(".")[0] not in documented)
     assert not missing, f"variables used but not in VOCABULARY.md / VOCABULARY-corp.md: {missing}"
@@ -218,7 +221,7 @@ def test_corporate_bylaws_delaware() -> None:
             "Action by Written Consent.",
             "Inspectors of Election.",
             # board
-            "Number. The Board of Directors shall consist of 3 directors.",
+            "Number. The Board of Directors shall consist of three (3) directors.",
             "Qualification.",
             "Resignation.",
             "Removal.",
@@ -308,6 +311,7 @@ def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
             "Avery Lindqvist",
             "Marcus Oyelaran",
             "Priya Natarajan",
+            "The number of directors constituting the initial Board of Directors is three (3).",
             "12 Alder Court, Boulder, Colorado 80302",
             "Limitation of Liability.",
             "shall not be liable to the Corporation or its shareholders for money damages",
@@ -327,6 +331,25 @@ def test_articles_of_incorporation_incorporator_elects_board() -> None:
     )
     assert "Priya Natarajan" not in text  # directors are not listed when the articles do not name them
     _forbid(text, CORP_FORBIDDEN)
+
+
+def test_articles_of_incorporation_california_purpose_statement() -> None:
+    """California's articles carry the statement of Cal. Corp. Code § 202(b)(1)(i) and no other purpose."""
+    text = reading(rendered("articles-of-incorporation", "corp_ca"))
+    _require(
+        text,
+        [
+            "Articles of Incorporation",
+            "Purpose. The purpose of the Corporation is to engage in any lawful act or activity for which a "
+            "corporation may be organized under the General Corporation Law of California other than the banking "
+            "business, the trust company business or the practice of a profession permitted to be incorporated by "
+            "the California Corporations Code.",
+            "shall consist of three (3) directors, who shall be elected by the Incorporator",
+        ],
+    )
+    assert "intends initially" not in text and "corporations may be organized under the Act" not in text
+    colorado = reading(rendered("articles-of-incorporation", "corp_co"))
+    assert "General Corporation Law of California" not in colorado and "intends initially" in colorado
 
 
 def test_articles_of_incorporation_texas_wording() -> None:
@@ -383,6 +406,7 @@ def test_organizational_consent_board_variant() -> None:
         ],
     )
     assert "Action of the Incorporator" not in text
+    assert "Article 2. Bylaws and Offices" in text  # it holds the registered and principal offices too
     assert table_rows(r, "Shareholder") == [
         ("Shareholder", "Shares", "Consideration", "Certificate No."),
         ("Avery Lindqvist", "6,000,000", "$600.00", "CS-1"),
@@ -414,6 +438,15 @@ def test_organizational_consent_incorporator_variant_without_s_election() -> Non
     )
     assert "S Corporation Election" not in text and "Form 2553" not in text
     assert text.count("Date: ____") == len(ctx["directors"]) + 1  # the incorporator signs too
+    assert "which consists of three (3) directors" in text
+
+
+def test_organizational_consent_ratifies_a_recorded_ein() -> None:
+    """Once the IRS has assigned the EIN, the consent ratifies the application instead of authorizing one."""
+    text = reading(rendered("organizational-consent", "ein_corp_s"))
+    assert "RESOLVED, that the application for the Corporation\u2019s employer identification number" in text
+    assert "by the Internal Revenue Service on December 1, 2026 are ratified, approved and confirmed" in text
+    assert "are authorized to apply to the Internal Revenue Service" not in text and "92-1234567" not in text
 
 
 # --- share ledger -----------------------------------------------------------------------------------------
@@ -510,6 +543,13 @@ def test_nonprofit_bylaws_no_members() -> None:
     _forbid(text, NONPROFIT_FORBIDDEN)
     _no_distribution_to_insiders(text)
     assert 12 <= r.pages <= 25, f"nonprofit bylaws are {r.pages} pages"
+    # the Code § 4958 family, read as one list (it printed "children and grandchildren, great-grandchildren")
+    assert (
+        "\u201cFamily Member\u201d means a person\u2019s spouse or domestic partner, ancestors, brothers and "
+        "sisters (whether by the whole or half blood) and their spouses, and children, grandchildren and "
+        "great-grandchildren and their spouses." in text
+    )
+    assert "Number. The Board of Directors shall consist of three (3) directors." in text
 
 
 def test_nonprofit_bylaws_non_voting_members() -> None:
@@ -559,6 +599,9 @@ def test_nonprofit_articles_irs_clauses() -> None:
         ],
     )
     assert "public benefit corporation" not in text  # California's statement only in California
+    # no members: the inurement clause names none (the IRS wording keeps "members" where there are some)
+    assert "be distributable to, its directors, officers or other private persons" in text
+    assert "The number of directors constituting the initial Board of Directors is three (3)." in text
     _forbid(text, NONPROFIT_FORBIDDEN)
     _no_distribution_to_insiders(text)
 
@@ -576,6 +619,7 @@ def test_nonprofit_articles_state_statement() -> None:
         ],
     )
     assert text.count("not organized for the private gain of any person") == 1  # stated once
+    assert "be distributable to, its members, directors, officers or other private persons" in text
     _forbid(text, NONPROFIT_FORBIDDEN)
     _no_distribution_to_insiders(text)
 
@@ -649,6 +693,8 @@ def test_ss4_worksheet_full_number_only_on_line_7b(sample: str) -> None:
     ):
         assert line in text, line
     _require(text, ["Designee\u2019s name Performance West", ctx["ss4"]["line_9a"], ctx["entity_name"]])
+    assert "and the filing has been accepted by the" in text
+    assert f"the {ctx['state']['formation_document']} has been accepted" not in text
     if ctx["is_llc"]:
         assert re.search(r"Number of LLC members 2\b", text)
     else:
@@ -660,9 +706,18 @@ def test_ss4_worksheet_full_number_only_on_line_7b(sample: str) -> None:
     ("sample", "expected", "absent"),
     [
         ("ein_np", ["Form 1023", "27 months", "Form 990"], ["Form 2553", "Form 1120", "Form 1065"]),
-        ("ein_corp_s", ["Form 2553", "Form 1120-S"], ["Form 1023", "Form 1065"]),
+        (
+            "ein_corp_s",
+            ["Form 2553", "Form 1120-S", "To make the S corporation election that the organizational consent approves"],
+            ["Form 1023", "Form 1065", "If the corporation intends"],
+        ),
         ("ein_corp_c", ["Form 1120"], ["Form 2553", "Form 1023", "Form 1065"]),
         ("ein_llc", ["Form 1065"], ["Form 2553", "Form 1023", "Form 1120"]),
+        (
+            "ein_llc_s",
+            ["Form 2553", "Form 1120-S", "treated as having elected to be taxed as a corporation"],
+            ["Form 1065", "disregarded", "Form 1023"],
+        ),
     ],
 )
 def test_ein_confirmation_never_shows_a_taxpayer_number(sample: str, expected: list[str], absent: list[str]) -> None:
@@ -676,6 +731,7 @@ def test_ein_confirmation_never_shows_a_taxpayer_number(sample: str, expected: l
             "CP 575",
             "Open a Bank Account.",
             f"Register with {ctx['state']['name']}.",
+            "a sales and use tax account if the state imposes that tax",
             "Keep the CP 575",
             ctx["entity_name"],
             *expected,

@@ -59,7 +59,7 @@ def test_words_per_variant() -> None:
     de = build("corporation-de")
     assert de["entity_designation"] == "a Delaware corporation" and de["par_value"] == "$0.0001"
     assert de["total_issued_shares"] == "10,000,000" and de["unissued_shares"] == "10,000,000"
-    assert de["secretary"]["name"] == "Marcus Oyelaran" and de["board_size"] == "3"
+    assert de["secretary"]["name"] == "Marcus Oyelaran" and de["board_size"] == "three (3)"
     assert [m["certificate_no"] for m in de["members"]] == ["CS-1", "CS-2"]
     np = build("nonprofit-co")
     assert np["entity_designation"] == "a Colorado nonprofit corporation" and np["members"] == []

@@ -24,12 +24,17 @@ def test_defaults_for_unlisted_states_and_other_kinds() -> None:
     assert sfc.extras("Wyoming", "corporation") == {
         "emergency_bylaws": False,
         "nonprofit_statement": "",
+        "corporation_purpose_statement": "",
         "articles_directors_required": False,
     }
     assert sfc.extras("DE", "corporation")["emergency_bylaws"] is True
     # a fact belongs to the kinds that read it: no emergency article for a Delaware nonprofit's bylaws
     assert sfc.extras("DE", "nonprofit")["emergency_bylaws"] is False
     assert sfc.extras("CA", "corporation")["nonprofit_statement"] == ""
+    assert sfc.extras("CA", "corporation")["corporation_purpose_statement"].startswith(
+        "The purpose of the Corporation is to engage in any lawful act or activity"
+    )
+    assert sfc.extras("CA", "nonprofit")["corporation_purpose_statement"] == ""
     assert sfc.extras("california", "nonprofit")["nonprofit_statement"].startswith(
         "This corporation is a nonprofit public benefit corporation"
     )

@@ -130,6 +130,16 @@ def test_single_member_llc(generated: dict[str, dict[str, Any]]) -> None:
     assert 10 <= _pages(generated["single-member-llc-tx"]["pdfs"]["operating-agreement"]) <= 30
     assert "Certificate of Formation" in t["articles-of-organization"]  # Texas's name for the filing
     assert "1601 Congress Avenue, Suite 300, Austin, Texas 78701" in t["articles-of-organization"]
+    # the sole Member's own words, and the spousal consent names whose spouse signs
+    assert "that the Member selects and registers as" in oa and "the Member does not own any Company property" in oa
+    assert "Spouse of Dana Whitfield" in oa and "Spouse of Member:" not in oa and "their respective heirs" not in oa
+    articles, consent = t["articles-of-organization"], t["organizer-statement"]
+    assert "This document becomes effective when filed by the Texas Secretary of State" in articles
+    # Performance West's signatory is a Name line to fill in, never the role printed as a name
+    assert "Name: Authorized Signatory" not in articles and "Name: Authorized Signatory" not in consent
+    assert "with the registered office at 1601 Congress Avenue" in consent
+    assert "with its registered office" not in consent
+    assert "shall apply to the Internal Revenue Service for an employer identification number" in consent
 
 
 def test_multi_member_member_managed_llc(generated: dict[str, dict[str, Any]]) -> None:
@@ -143,6 +153,16 @@ def test_multi_member_member_managed_llc(generated: dict[str, dict[str, Any]]) -
     assert 12 <= _pages(g["pdfs"]["operating-agreement"]) <= 30
     ein = g["texts"]["ein-confirmation"]
     assert "92-1234567" in ein and "December 1, 2026" in ein
+    assert "if the state imposes that tax" in ein
+    # one rule for admission and for borrowing; the buy-out points at the section holding the payment terms
+    assert "approved by Supermajority Approval as a Major Decision" in oa
+    assert "Required Approval of the Members other than the transferor" not in oa
+    assert "borrow money in excess of $10,000.00 in any single transaction" in oa
+    assert "on the terms of the Payment Terms section" in oa and "payment terms of that section" not in oa
+    # the EIN is recorded: the consent ratifies it instead of applying for one
+    consent = g["texts"]["organizer-statement"]
+    assert "which the Internal Revenue Service assigned on December 1, 2026, is ratified and approved" in consent
+    assert "shall apply to the Internal Revenue Service" not in consent and "92-1234567" not in consent
 
 
 def test_manager_managed_llc(generated: dict[str, dict[str, Any]]) -> None:
@@ -151,12 +171,19 @@ def test_manager_managed_llc(generated: dict[str, dict[str, Any]]) -> None:
     assert "a California limited liability company" in oa
     assert "Jamie Santos" in oa and "Spouse of Riley Santos" in oa  # community property: spousal consent
     assert "Casey Morgan" in oa and "Managing Member" in oa
+    articles = generated["manager-managed-llc-ca"]["texts"]["articles-of-organization"]
+    assert "This document becomes effective when filed by the California Secretary of State" in articles
+    assert "This Articles of Organization becomes" not in articles and "signs this Articles" not in articles
 
 
 def test_llc_without_add_ons_gets_no_agreement(generated: dict[str, dict[str, Any]]) -> None:
     t = generated["llc-filing-only-ny"]["texts"]
     assert set(t) == {"articles-of-organization", "organizer-statement"}
     assert "New York County" in t["articles-of-organization"]
+    # no Operating Agreement add-on: the consent adopts no agreement that was never drafted
+    consent = t["organizer-statement"]
+    assert "operating agreement of the Company dated" not in consent and "operating agreement permit" not in consent
+    assert "the members shall adopt a written operating agreement of the Company" in consent
 
 
 def test_corporation(generated: dict[str, dict[str, Any]]) -> None:
@@ -172,6 +199,14 @@ def test_corporation(generated: dict[str, dict[str, Any]]) -> None:
     ledger = g["texts"]["share-ledger"]
     assert "6,000,000" in ledger and "4,000,000" in ledger and "10,000,000" in ledger
     assert "92-7654321" in g["texts"]["ein-confirmation"]
+    assert "initial Board of Directors is three (3)." in g["texts"]["articles-of-incorporation"]
+    assert "shall consist of three (3) directors" in bylaws
+    consent = g["texts"]["organizational-consent"]
+    assert "on December 1, 2026 are ratified, approved and confirmed" in consent
+    assert "are authorized to apply to the Internal Revenue Service" not in consent
+    ein = g["texts"]["ein-confirmation"]
+    assert "To make the S corporation election that the organizational consent approves" in ein
+    assert "If the corporation intends" not in ein
 
 
 def test_nonprofit(generated: dict[str, dict[str, Any]]) -> None:
@@ -182,6 +217,10 @@ def test_nonprofit(generated: dict[str, dict[str, Any]]) -> None:
     assert not re.search(r"distribut\w* (its assets )?to (the |its )?Members", bylaws)
     assert 10 <= _pages(g["pdfs"]["nonprofit-bylaws"]) <= 35
     assert "exempt purposes" in g["texts"]["nonprofit-articles"]
+    articles = g["texts"]["nonprofit-articles"]
+    assert "be distributable to, its directors, officers or other private persons" in articles  # no members
+    assert "its members, directors" not in articles and "initial Board of Directors is three (3)." in articles
+    assert "brothers and sisters (whether by the whole or half blood) and their spouses, and children" in bylaws
 
 
 def _fails(erp: Any, sample: str, tag: str, **changes: Any) -> tuple[str, list[str]]:

@@ -100,11 +100,11 @@ class ModelMissing(LLMError):
 
 
 class SectionFailed(LLMError):
-    def __init__(self, section: str, reason: str, attempts: int) -> None:
+    def __init__(self, section: str, reason: str, attempts: int, message: str | None = None) -> None:
         self.section = section
         self.reason = reason
         self.attempts = attempts
-        super().__init__(f"section '{section}' failed after {attempts} attempt(s): {reason}")
+        super().__init__(message or f"section '{section}' failed after {attempts} attempt(s): {reason}")
 
 
 class PromptTooLarge(SectionFailed):
@@ -115,10 +115,7 @@ class PromptTooLarge(SectionFailed):
         self.max_ctx = max_ctx
         reason = (f"the prompt needs about {needed} tokens of context (prompt + answer budget), more than the "
                   f"{max_ctx} allowed (OLLAMA_MAX_CTX): shorten the intake or raise OLLAMA_MAX_CTX")
-        self.section = section
-        self.reason = reason
-        self.attempts = 0
-        LLMError.__init__(self, f"section '{section}' cannot be written: {reason}")
+        super().__init__(section, reason, 0, f"section '{section}' cannot be written: {reason}")
 
 
 class _Retryable(Exception):

@@ -30,9 +30,16 @@ class Where:
 
 
 @dataclass(frozen=True)
-class Article:
+class TextBlock:
+    """A block that is one paragraph's text, and where it starts."""
+
     text: str
     where: Where
+
+
+@dataclass(frozen=True)
+class Article(TextBlock):
+    """A `# ` article heading; Word numbers it."""
 
 
 @dataclass(frozen=True)
@@ -43,24 +50,18 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Para:
-    text: str
-    where: Where
+class Para(TextBlock):
     style: str = "body"  # body | center | right (set by `::: center` / `::: right` blocks)
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(TextBlock):
     """A lettered sub-paragraph "(a) ..."; the builder numbers it."""
-
-    text: str
-    where: Where
 
 
 @dataclass(frozen=True)
-class Bullet:
-    text: str
-    where: Where
+class Bullet(TextBlock):
+    """A `- ` list item."""
 
 
 @dataclass(frozen=True)
@@ -220,19 +221,16 @@ def split_emphasis(text: str) -> Iterator[tuple[str, bool, bool]]:
             buf.append(text[i:end])
             i = end
             continue
-        if text.startswith("**", i):
-            if buf:
-                yield "".join(buf), bold, italic
-                buf = []
-            bold = not bold
-            i += 2
-            continue
         if text[i] == "*":
             if buf:
                 yield "".join(buf), bold, italic
                 buf = []
-            italic = not italic
-            i += 1
+            if text.startswith("**", i):
+                bold = not bold
+                i += 2
+            else:
+                italic = not italic
+                i += 1
             continue
         buf.append(text[i])
         i += 1

@@ -30,7 +30,7 @@ from typing import Any
 
 from pwcore.facts.states import StateFactsError, facts_for
 from pwcore.facts.states_corp import directors_in_articles, state_context
-from pwcore.model.formatting import ContextError, clean_text, long_date, money, percent
+from pwcore.model.formatting import ContextError, clean_text, count_in_words, long_date, money, percent
 from pwcore.model.problems import OrderFailure
 
 DT = "Formation Order"
@@ -373,7 +373,7 @@ def _board(order: Mapping[str, Any], ctx: dict[str, Any], kind: str) -> None:
     board_size = _dec(order, "board_size", "board_size") or Decimal(len(ctx["directors"]))
     if board_size < len(ctx["directors"]):
         raise _fail("board_size", "is smaller than the number of Directors named")
-    ctx["board_size"] = _count(board_size)
+    ctx["board_size"] = count_in_words(int(board_size))
     effective = _date(order, "articles_effective_date")
     ctx["articles_effective"] = f"on {effective}" if effective else "upon filing"
     if kind == "nonprofit":
@@ -487,7 +487,9 @@ def ss4_context(ctx: Mapping[str, Any], order: Mapping[str, Any], customer: Mapp
         "date_started": ctx.get("formation_date") or ctx["effective_date"],
         "closing_month": ctx["fiscal_year_end"].split()[0],
         "employees_expected": f"Agricultural 0; Household 0; Other {employees}" if employees else "0",
-        "form_944": "Yes" if employees else "No",
+        # Form 944 only for employment taxes of $1,000 or less a year, which the order does not tell: the
+        # default answer, changed by the operator after asking (the operator checks say when)
+        "form_944": "No",
         "first_wages_date": _date(order, "first_wages_date") or "N/A",
         "principal_activity": f"Other (specify): {activity}",
         "principal_products": activity,

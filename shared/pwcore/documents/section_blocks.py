@@ -14,6 +14,7 @@ is XML-escaped here (characters XML forbids were stripped by pwcore.documents.re
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -117,6 +118,16 @@ class Numbering:
         return new_id
 
 
+def _bullets(items: Iterable[str]) -> list[str]:
+    return [_para(item, style="ListBullet", justify=False) for item in items]
+
+
+def _numbered(items: Iterable[str], numbering: Numbering) -> list[str]:
+    """A numbered list on a numbering instance of its own, so it starts at 1."""
+    num_id = numbering.restart()
+    return [_para(item, style="ListNumber", num_id=num_id, justify=False) for item in items]
+
+
 def findings_table(findings: list[dict[str, Any]] | list[Any]) -> str:
     rows = []
     for f in findings:
@@ -132,10 +143,9 @@ def section_xml(content: SectionContent, numbering: Numbering, *, print_findings
         if isinstance(block, Paragraph):
             parts.append(_para(block.text))
         elif isinstance(block, BulletList):
-            parts.extend(_para(item, style="ListBullet", justify=False) for item in block.items)
+            parts.extend(_bullets(block.items))
         elif isinstance(block, NumberedList):
-            num_id = numbering.restart()
-            parts.extend(_para(item, style="ListNumber", num_id=num_id, justify=False) for item in block.items)
+            parts.extend(_numbered(block.items, numbering))
         elif isinstance(block, Table):
             parts.append(_table(block.headers, [list(r) for r in block.rows]))
     if print_findings and content.findings:
@@ -152,10 +162,9 @@ def part_xml(content: Part, numbering: Numbering) -> str:
         elif isinstance(block, PartSubheading):
             parts.append(_para(block.text, bold=True, justify=False, keep_next=True))
         elif isinstance(block, PartBullets):
-            parts.extend(_para(item, style="ListBullet", justify=False) for item in block.items)
+            parts.extend(_bullets(block.items))
         elif isinstance(block, PartNumbered):
-            num_id = numbering.restart()
-            parts.extend(_para(item, style="ListNumber", num_id=num_id, justify=False) for item in block.items)
+            parts.extend(_numbered(block.items, numbering))
         elif isinstance(block, PartTable):
             parts.append(_table(block.headers, block.rows, block.widths))
     return "".join(parts)

@@ -2,9 +2,10 @@
 
 states.toml carries what every entity kind needs (formation document, filing office, act, signer); this
 file adds the few facts only corporate and nonprofit documents read: whether the state's act authorizes
-emergency bylaws, any statement the state requires in nonprofit articles, and whether a corporation's
-articles must name the initial directors. A state not listed takes the
-safe default (no emergency article; no extra statement), so a missing row can never print a wrong rule.
+emergency bylaws, any statement the state requires in nonprofit articles, the purpose statement a state
+requires verbatim in a corporation's articles, and whether a corporation's articles must name the initial
+directors. A state not listed takes the safe default (no emergency article; no extra statement; the
+generic purpose clause), so a missing row can never print a wrong rule.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from pwcore.facts.states import EXPECTED_CODES, StateFactsError, facts_for, resolve_code
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "states_corp.toml"
-DEFAULTS: dict[str, Any] = {"emergency_bylaws": False, "nonprofit_statement": "", "articles_directors_required": False}
+DEFAULTS: dict[str, Any] = {
+    "emergency_bylaws": False,
+    "nonprofit_statement": "",
+    "corporation_purpose_statement": "",
+    "articles_directors_required": False,
+}
 # Which entity kinds read each fact (a nonprofit's bylaws have no emergency article).
 KINDS_FOR: dict[str, frozenset[str]] = {
     "emergency_bylaws": frozenset({"corporation"}),
     "nonprofit_statement": frozenset({"nonprofit"}),
+    "corporation_purpose_statement": frozenset({"corporation"}),
     "articles_directors_required": frozenset({"corporation"}),
 }
 

@@ -86,3 +86,22 @@ def join_words(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def count_in_words(value: int) -> str:
+    """ "three (3)", "twenty-one (21)": a count as legal documents write it; above 99 the figure alone."""
+    if value < 0 or value > 99:
+        return f"{value:,}"
+    if value < 20:
+        words = _ONES[value]
+    else:
+        tens, ones = divmod(value, 10)
+        words = _TENS[tens - 2] + (f"-{_ONES[ones]}" if ones else "")
+    return f"{words} ({value})"

@@ -45,10 +45,6 @@ class MethodNotAllowed(Problem):
         super().__init__(f"method not allowed; use {allowed}", headers={"Allow": allowed}, **extra)
 
 
-class Conflict(Problem):
-    status = 409
-
-
 class PayloadTooLarge(Problem):
     status = 413
 
@@ -57,12 +53,6 @@ class Unavailable(Problem):
     """An outage of something we depend on: a retry later can succeed."""
 
     status = 503
-
-
-class Misconfigured(Problem):
-    """A setting the function needs is missing or invalid (our fault, named, never its value)."""
-
-    status = 500
 
 
 class OrderFailure(Exception):

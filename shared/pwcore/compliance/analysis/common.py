@@ -1,4 +1,4 @@
-"""What the three analyses share: a view of the facts that records every fact used and notices stale ones, and
+"""What every analysis uses: a view of the facts that records every fact used and notices stale ones, and
 money arithmetic in Decimal (exposure figures are printed in a legal report: no float rounding drift)."""
 
 from __future__ import annotations

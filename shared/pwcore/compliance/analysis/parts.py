@@ -59,7 +59,7 @@ class Part(Frozen):
     blocks: list[PartBlock]
 
 
-def part(*blocks: PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable) -> Part:
+def part(*blocks: PartBlock) -> Part:
     return Part(blocks=list(blocks))
 
 

@@ -1,8 +1,8 @@
 """What the CCPA, privacy policy, TCPA and breach analyses share: the entity's own state, a checklist that turns
 every "Not met" into a finding, the state privacy acts' applicability tests, and the facts of several services.
 
-Kept apart from `_common.py` (the FLSA/contractor/handbook helpers) so the two sets of analyses can change
-independently; it builds on `_common.FactsView` rather than changing it.
+Kept apart from `common` (what every analysis uses) so the two sets of analyses can change independently; it
+builds on `common.FactsView` rather than changing it.
 """
 
 from __future__ import annotations
@@ -82,6 +82,16 @@ class Checklist:
                 action=action or f"Meet the requirement: {requirement}", owner=owner, priority=priority,
                 authority=authority))
         return item
+
+    def answer(self, requirement: str, answer: bool | None, met: str, unmet: str, authority: str, *, action: str,
+               owner: str) -> ChecklistItem:
+        """An item for a yes/no intake answer: yes is Met (`met` says how); no is Not met (`unmet` says what is
+        missing) and no answer is Review, both with a High finding whose action is `action`."""
+        if answer is True:
+            return self.add(requirement, "Met", met, authority)
+        return self.add(requirement, "Not met" if answer is False else "Review",
+                        unmet if answer is False else "the intake does not say", authority, action=action,
+                        priority="High", owner=owner)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -8,9 +8,10 @@ A service folder `pwcore/compliance/services/<slug>/` holds
 - `service.toml`: the service type (ERPNext's Select value), the report title, the template id, the order
   in lists, and the LLM section specs (prompt context and one `[[sections]]` per section, read by
   pwcore.compliance.section_generator together with `_common.toml` in this folder);
-- `analysis.py`: the deterministic analysis (pwcore.compliance.analysis holds what analyses share): `analyse(intake,
-  as_of)` and, for the report, `for_report(intake, as_of, entity_state) -> ReportAnalysis` (the result, its
-  report parts and the law applied; without it the report gets the standard parts and the entity's state);
+- `analysis.py`: the deterministic analysis (pwcore.compliance.analysis holds what analyses share, all of it
+  re-exported by its `kit`): `analyse(intake, as_of)` and, for the report, `for_report(intake, as_of,
+  entity_state) -> ReportAnalysis` (the result, its report parts and the law applied; without it the report
+  gets the standard parts and the entity's state);
 - `sample.json`: a realistic sample intake and sample section output (the template manifest's sample
   context, the template lint, the demos and the tests).
 The reviewed figures a report may state live with the other reviewed facts in `pwcore/data/facts/<slug>.toml`

@@ -13,22 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis.common import FactsView, clean, state_name
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    PartBlock,
-    PartParagraph,
-    ReportAnalysis,
-    bullets,
-    numbered,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
-from pwcore.compliance.analysis.privacy import Checklist, as_list, counts, home_state, ordered_states
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.breach_response_plan import BREACH_DATA_LABELS as BREACH_LABELS
 from pwcore.compliance.services.breach_response_plan import BreachResponsePlanIntake
 from pwcore.model.formatting import join_words
@@ -207,14 +192,10 @@ class _Analysis:
     def preparation(self) -> list[str]:
         m, cl = self.m, self.cl
         life = self.fv.source("breach.nist.sp800_61r2_lifecycle")
-        if m.has_incident_response_team is True:
-            cl.add("Incident response team with named roles", "Met", "a team exists", life)
-        else:
-            cl.add("Incident response team with named roles", "Not met" if m.has_incident_response_team is False
-                   else "Review", "no incident response team" if m.has_incident_response_team is False else
-                   "the intake does not say", life, priority="High", owner="Owner",
-                   action="Name an Incident Lead, a deputy, and contacts for IT, legal, communications and HR, "
-                          "with out-of-hours phone numbers")
+        cl.answer("Incident response team with named roles", m.has_incident_response_team, "a team exists",
+                  "no incident response team", life, owner="Owner",
+                  action="Name an Incident Lead, a deputy, and contacts for IT, legal, communications and HR, "
+                         "with out-of-hours phone numbers")
         cl.add("Outside IT and forensics contacts", "Met" if m.it_provider else "Review",
                clean(m.it_provider or "no IT provider named"), life, priority="Medium",
                action=None if m.it_provider else "Name the IT provider and a forensics firm (the insurer's panel "
@@ -223,14 +204,10 @@ class _Analysis:
                clean("; ".join(m.systems)) or "no systems listed", life, priority="Medium",
                action=None if m.systems else "List every system that stores personal information")
         enc = "encryption safe harbor (the states' rows): encrypted data is exempt unless the key is compromised"
-        if m.encrypts_data_at_rest is True:
-            cl.add("Encryption of personal information at rest", "Met", enc, life)
-        else:
-            cl.add("Encryption of personal information at rest", "Not met" if m.encrypts_data_at_rest is False
-                   else "Review", "data at rest is not encrypted" if m.encrypts_data_at_rest is False else
-                   "the intake does not say", life, priority="High", owner="IT provider",
-                   action="Encrypt personal information at rest: most state laws then exempt a breach unless the "
-                          "key is also compromised")
+        cl.answer("Encryption of personal information at rest", m.encrypts_data_at_rest, enc,
+                  "data at rest is not encrypted", life, owner="IT provider",
+                  action="Encrypt personal information at rest: most state laws then exempt a breach unless the "
+                         "key is also compromised")
         actions = ["Incident Lead: " + ("the existing team lead" if m.has_incident_response_team else
                                         "to be named (no team yet)")]
         if m.it_provider:
@@ -420,6 +397,11 @@ def _roles(m: BreachResponsePlanIntake, provider: str | None) -> list[list[str]]
     return rows
 
 
+def _headed(*sections: tuple[str, str]) -> list[PartBlock]:
+    """A letter's paragraphs, each under its bold heading line."""
+    return [block for heading, text in sections for block in (PartParagraph(text=heading, bold=True), para(text))]
+
+
 def _individual_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
     names = join_words([n.name for n in r.notifications]) if r.notifications else "[state]"
     return [
@@ -428,30 +410,31 @@ def _individual_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
              "letter against the content requirements of each state in the notification matrix (a state's own "
              "list governs where it differs)."),
         para("[Business letterhead]    [Date]    [Recipient name and address]"),
-        PartParagraph(text="NOTICE OF DATA BREACH", bold=True),
-        para("Dear [Recipient name],"),
-        PartParagraph(text="What happened", bold=True),
-        para("On [date of discovery], [business name] learned that [general description of the "
+        *_headed(
+            ("NOTICE OF DATA BREACH", "Dear [Recipient name],"),
+            ("What happened",
+             "On [date of discovery], [business name] learned that [general description of the "
              "incident]. The incident occurred [on / between] [date, estimated date or date range of the breach]. "
              "[Notice was delayed at the request of [law enforcement agency] because notice would have impeded its "
              "investigation.]"),
-        PartParagraph(text="What information was involved", bold=True),
-        para("The information involved included your name and [types of "
+            ("What information was involved",
+             "The information involved included your name and [types of "
              "personal information involved for this recipient]."),
-        PartParagraph(text="What we are doing", bold=True),
-        para("We [steps taken to contain the incident and protect the information], notified "
+            ("What we are doing",
+             "We [steps taken to contain the incident and protect the information], notified "
              "[law enforcement / regulators] and [offer of identity theft protection or credit monitoring: provider, "
              "duration, enrollment code and deadline]."),
-        PartParagraph(text="What you can do", bold=True),
-        para("Review your account statements and credit reports and report anything unusual. You "
+            ("What you can do",
+             "Review your account statements and credit reports and report anything unusual. You "
              "may place a fraud alert or a security freeze on your credit file free of charge by contacting the "
              "nationwide consumer reporting agencies: [Equifax: toll-free number, address, website]; [Experian: "
              "toll-free number, address, website]; [TransUnion: toll-free number, address, website]. You can learn "
              "more about identity theft from the Federal Trade Commission: [FTC toll-free number, address, "
              "website] [and from your state attorney general: [contact details where the state requires them]]."),
-        PartParagraph(text="For more information", bold=True),
-        para("Call [toll-free number] between [hours], write to [postal address] or email "
+            ("For more information",
+             "Call [toll-free number] between [hours], write to [postal address] or email "
              "[email address]."),
+        ),
         para("Sincerely, [Name, title]"),
     ]
 
@@ -467,23 +450,23 @@ def _ag_letter(r: BreachResponseAnalysis) -> list[PartBlock]:
         para(intro + " Many attorneys general take the notice through an online form; the form's fields then "
                      "govern, and the paragraphs below supply the answers."),
         para("[Office of the Attorney General of [state]]    [Address or online portal]    [Date]"),
-        PartParagraph(text="Re: Notice of a security breach affecting [number] [state] residents", bold=True),
-        para("[Business name], [address], [type of business], gives notice under [statute] of a breach of the "
+        *_headed(
+            ("Re: Notice of a security breach affecting [number] [state] residents",
+             "[Business name], [address], [type of business], gives notice under [statute] of a breach of the "
              "security of its system."),
-        PartParagraph(text="Dates", bold=True),
-        para("The breach occurred [on / between] [dates]; it was discovered on [date]; notice to residents "
+            ("Dates",
+             "The breach occurred [on / between] [dates]; it was discovered on [date]; notice to residents "
              "was [sent / will be sent] on [date] by [mail / email / substitute notice]."),
-        PartParagraph(text="Residents affected", bold=True),
-        para("[Number] residents of [state]; [total number] individuals in all."),
-        PartParagraph(text="Information involved", bold=True),
-        para("[Types of personal information]; the information [was / was not] encrypted "
+            ("Residents affected", "[Number] residents of [state]; [total number] individuals in all."),
+            ("Information involved",
+             "[Types of personal information]; the information [was / was not] encrypted "
              "[and the key was / was not compromised]."),
-        PartParagraph(text="Description and response", bold=True),
-        para("[General description of the incident, its cause as known, and the steps "
+            ("Description and response",
+             "[General description of the incident, its cause as known, and the steps "
              "taken to contain it and to prevent a recurrence.] [Law enforcement was notified on [date]; any delay "
              "requested by law enforcement: [details].]"),
-        PartParagraph(text="Services offered", bold=True),
-        para("[Credit monitoring or identity theft protection: provider and duration.]"),
+            ("Services offered", "[Credit monitoring or identity theft protection: provider and duration.]"),
+        ),
         para("Attached: a copy of the notice sent to residents. Contact: [name, title, phone, email]."),
     ]
 

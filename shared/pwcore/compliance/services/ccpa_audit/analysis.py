@@ -14,36 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pwcore.compliance.analysis.common import FactsView, clean, num, state_name, usd
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Frozen, Status
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    Part,
-    PartParagraph,
-    ReportAnalysis,
-    bullets,
-    checklist_table,
-    para,
-    part,
-    sources_part,
-    standard_parts,
-    subheading,
-    table,
-)
-from pwcore.compliance.analysis.privacy import (
-    CALIFORNIA,
-    CATEGORY_LABELS,
-    SENSITIVE_CATEGORIES,
-    Checklist,
-    StateLaw,
-    adtech_matches,
-    as_list,
-    as_text,
-    counts,
-    home_state,
-    ordered_states,
-    state_privacy_law,
-)
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.ccpa_audit import CCPAAuditIntake
 from pwcore.compliance.services.common import DATA_CATEGORY_LABELS
 

@@ -15,30 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis.common import WEEKS_PER_YEAR, FactsView, cents, clean, dec, num, state_name, usd
-from pwcore.compliance.analysis.findings import (
-    AnalysisBase,
-    ChecklistItem,
-    FactsTable,
-    Finding,
-    Frozen,
-    Priority,
-    Status,
-    finding,
-)
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    Part,
-    PartBlock,
-    PartTable,
-    ReportAnalysis,
-    bullets,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.contractor_assessment import (
     PAID_BY_LABELS,
     ContractorAssessmentIntake,

@@ -20,47 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis.common import (
-    WEEKS_PER_YEAR,
-    FactsView,
-    cents,
-    clean,
-    dec,
-    keywords,
-    matched_words,
-    num,
-    state_name,
-    usd,
-)
-from pwcore.compliance.analysis.findings import (
-    AnalysisBase,
-    ChecklistItem,
-    FactsTable,
-    Finding,
-    Frozen,
-    Priority,
-    Status,
-    finding,
-)
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    Part,
-    PartBullets,
-    PartNumbered,
-    PartParagraph,
-    PartSubheading,
-    PartTable,
-    ReportAnalysis,
-    bullets,
-    checklist_table,
-    facts_table,
-    numbered,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.flsa_audit import FLSAAuditIntake, FLSARole
 from pwcore.model.formatting import join_words
 
@@ -738,7 +698,7 @@ def _scope_part(m: FLSAAuditIntake, result: FLSAAnalysis, names: str) -> Part:
 
 def _classification_part(a: _Analysis, result: FLSAAnalysis) -> Part:
     non_exempt_authority = f"{a.fv.source('flsa.min_wage.federal')}; {a.fv.source('flsa.overtime.rule')}"
-    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [para(
+    blocks: list[PartBlock] = [para(
         "Each role was tested in each work state. \u201cMet\u201d means the intake's figures satisfy the test; "
         "\u201cNot met\u201d means they do not; \u201cReview\u201d means the test turns on facts the intake does "
         "not settle (the duties, deductions from salary, a threshold to be confirmed).")]
@@ -790,7 +750,7 @@ def _overtime_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis, state
         owed = ("overtime premium owed" if over > 0 and status != "Treated as exempt" else
                 "owed if the exemption fails" if over > 0 else "no weekly overtime")
         rows.append([role, num(hours), status, num(over), owed])
-    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+    blocks: list[PartBlock] = [
         para(f"Federal law requires pay of {rule.value} ({rule.source})."
              + (f" {rule.note[0].upper()}{rule.note[1:]}." if rule.note else "")),
         subheading("Weekly overtime"),
@@ -825,7 +785,7 @@ def _regular_rate_part(a: _Analysis, m: FLSAAuditIntake, result: FLSAAnalysis) -
                          "hourly rate, unless other pay (shift differentials, on-call pay) is added. Confirm that "
                          "no other pay is paid in weeks with overtime."))
     included = a.fv.fact("flsa.regular_rate.included")
-    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+    blocks: list[PartBlock] = [
         para(f"The regular rate includes {included.value} ({included.source})."),
     ]
     if m.pays_bonuses_or_commissions:
@@ -885,7 +845,7 @@ def _exposure_part(a: _Analysis, result: FLSAAnalysis) -> Part:
         return part(para("No role shows unpaid overtime on the intake's figures, so no back pay is estimated."),
                     subheading("Assumptions"), bullets(assumptions))
     lines = [[x.role, x.method, x.arithmetic, usd(x.total_2y), usd(x.total_3y)] for x in result.exposure]
-    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+    blocks: list[PartBlock] = [
         para("The estimate below is the back pay that would be owed if the overtime shown was not paid, with the "
              "arithmetic for each line. It is a range for planning, not a calculation of what is owed: payroll "
              "and time records replace the assumptions."),

@@ -13,32 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pwcore.compliance.analysis.common import FactsView, state_name
-from pwcore.compliance.analysis.findings import (
-    AnalysisBase,
-    ChecklistItem,
-    FactsTable,
-    Finding,
-    Frozen,
-    Priority,
-    Status,
-    finding,
-)
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    PartBullets,
-    PartNumbered,
-    PartParagraph,
-    PartSubheading,
-    PartTable,
-    ReportAnalysis,
-    bullets,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.handbook_review import HandbookPolicy, HandbookReviewIntake
 from pwcore.model.formatting import join_words
 
@@ -352,7 +327,7 @@ def for_report(intake: HandbookReviewIntake, as_of: date, entity_state: str) -> 
     at_risk = fv.fact("handbook.nlra.rules_at_risk")
     at_will = next(p for p in result.policies if p.policy == "at_will")
     nlra_present = [POLICY_LABELS[k] for k in NLRA_POLICIES if k in set(intake.policies_present)]
-    federal_blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = [
+    federal_blocks: list[PartBlock] = [
         para(f"Most federal employment laws start at a headcount. With {intake.headcount} employees the following "
              f"apply: {_listing([t.law for t in applies])}. Not triggered at this headcount: "
              f"{_listing([f'{t.law} ({t.threshold}+ employees)' for t in not_yet])}."),
@@ -380,7 +355,7 @@ def for_report(intake: HandbookReviewIntake, as_of: date, entity_state: str) -> 
     ]
     federal_part = part(*federal_blocks)
 
-    state_blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = []
+    state_blocks: list[PartBlock] = []
     for s in dict.fromkeys(intake.states):
         name = state_name(s)
         rows = [r for r in result.states if r.state == s]

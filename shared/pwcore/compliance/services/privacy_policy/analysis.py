@@ -13,40 +13,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis.common import FactsView, keywords, num, state_name
-from pwcore.compliance.analysis.findings import AnalysisBase, FactsTable, Finding, Frozen, finding
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    Part,
-    PartBullets,
-    PartNumbered,
-    PartParagraph,
-    PartSubheading,
-    PartTable,
-    ReportAnalysis,
-    bullets,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
-from pwcore.compliance.analysis.privacy import (
-    CALIFORNIA,
-    CATEGORY_LABELS,
-    SENSITIVE_CATEGORIES,
-    Checklist,
-    MultiFacts,
-    StateLaw,
-    adtech_matches,
-    as_list,
-    as_text,
-    counts,
-    home_state,
-    ordered_states,
-    pick,
-    state_privacy_law,
-)
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.privacy_policy import PrivacyPolicyIntake
 from pwcore.model.formatting import long_date
 
@@ -688,7 +655,7 @@ def _states_part(r: PrivacyPolicyAnalysis, email: str) -> Part:
     if not laws:
         return part(para("The rights described in this policy are those of California law. If your state's privacy "
                          f"law gives you further rights, email {email} and we will honor them."))
-    blocks: list[PartParagraph | PartSubheading | PartBullets | PartNumbered | PartTable] = []
+    blocks: list[PartBlock] = []
     for law in laws:
         own = " (our home state)" if law.state == r.home_state else ""
         blocks.append(subheading(f"{state_name(law.state)} residents: {law.act}{own}"))

@@ -14,22 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from pwcore.compliance.analysis.common import FactsView, clean, keywords, num, state_name, usd
-from pwcore.compliance.analysis.findings import AnalysisBase, ChecklistItem, FactsTable, Frozen, Status
-from pwcore.compliance.analysis.parts import (
-    Jurisdiction,
-    Part,
-    PartBlock,
-    ReportAnalysis,
-    bullets,
-    checklist_table,
-    para,
-    part,
-    standard_parts,
-    subheading,
-    table,
-)
-from pwcore.compliance.analysis.privacy import Checklist, as_list, as_text, counts, home_state, ordered_states, pick
+from pwcore.compliance.analysis.kit import *
 from pwcore.compliance.services.tcpa_audit import CHANNEL_LABELS, CONSENT_LABELS, DIALER_LABELS, TCPAAuditIntake
 from pwcore.model.formatting import join_words
 
@@ -263,24 +248,16 @@ class _Analysis:
         m, cl = self.m, self.cl
         nat = "tcpa.dnc.national_scrub"
         interval = num(self.fv.number(nat))
-        if m.scrubs_national_dnc is True:
-            cl.add("National Do-Not-Call Registry scrub", "Met", f"scrubbed (at most every {interval} days)",
-                   self.src(nat))
-        else:
-            cl.add("National Do-Not-Call Registry scrub", "Not met" if m.scrubs_national_dnc is False else "Review",
-                   "numbers are not scrubbed" if m.scrubs_national_dnc is False else "the intake does not say",
-                   self.src(nat), priority="High", owner="Marketing",
-                   action=f"Scrub against the registry using a version no more than {interval} days old, unless the "
-                          "number has written consent or an established business relationship")
+        cl.answer("National Do-Not-Call Registry scrub", m.scrubs_national_dnc,
+                  f"scrubbed (at most every {interval} days)", "numbers are not scrubbed", self.src(nat),
+                  owner="Marketing",
+                  action=f"Scrub against the registry using a version no more than {interval} days old, unless the "
+                         "number has written consent or an established business relationship")
         internal = "tcpa.dnc.internal_list"
         req = "; ".join(as_list(self.fv.value(internal)))
-        if m.keeps_internal_dnc is True:
-            cl.add("Internal do-not-call list", "Met", "kept; it must meet each requirement of the rule (listed in the "
-                   "report)", self.src(internal))
-        else:
-            cl.add("Internal do-not-call list", "Not met" if m.keeps_internal_dnc is False else "Review",
-                   "no internal list" if m.keeps_internal_dnc is False else "the intake does not say",
-                   self.src(internal), priority="High", owner="Marketing", action=f"Keep an internal list: {req}")
+        cl.answer("Internal do-not-call list", m.keeps_internal_dnc,
+                  "kept; it must meet each requirement of the rule (listed in the report)", "no internal list",
+                  self.src(internal), owner="Marketing", action=f"Keep an internal list: {req}")
         ebr = "tcpa.dnc.ebr"
         cl.add("Established business relationship exception", "Review",
                f"{num(self.fv.number(ebr, 'months_after_last_transaction'))} months after the last transaction, "
