@@ -202,7 +202,7 @@ class ClauseBuilder(Builder):
 
 
 def _right_columns(cells: Sequence[str]) -> tuple[int, ...]:
-    keys = ("pct", "capital", "units", "shares", "consideration", "amount")
+    keys = ("pct", "capital", "shares", "consideration", "amount")
     return tuple(i for i, c in enumerate(cells) if any(k in c for k in keys))
 
 

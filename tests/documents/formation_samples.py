@@ -22,13 +22,12 @@ def entity(name: str, by_name: str, by_title: str, capacity: str = "Member") -> 
     return {"name": name, "is_entity": True, "by_name": by_name, "by_title": by_title, "capacity": capacity}
 
 
-def member(name: str, address: str, pct: str, capital: str, units: str, signer: dict[str, Any]) -> dict[str, Any]:
+def member(name: str, address: str, pct: str, capital: str, signer: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
         "address": address,
         "ownership_pct": pct,
         "capital": capital,
-        "units": units,
         "signer": signer,
     }
 
@@ -69,6 +68,7 @@ def llc_context(
         "registered_agent": {
             "name": "Performance West Registered Agents LLC" if registered_agent_service else members[0]["name"],
             "address": agent_address or members[0]["address"],
+            "county": "",
             "is_service": registered_agent_service,
         },
         "addons": {"ein": True, "operating_agreement": True, "registered_agent": registered_agent_service},
@@ -113,7 +113,6 @@ SINGLE_TX = llc_context(
             "88 Live Oak Lane, Austin, Texas 78704",
             "100%",
             "$10,000.00",
-            "1,000",
             person("Dana Whitfield", "Sole Member"),
         )
     ],
@@ -126,15 +125,12 @@ MULTI_CO = llc_context(
     state="Colorado",
     entity_name="Harbor Lane Ventures LLC",
     members=[
-        member(
-            "Avery Chen", "12 Pearl Street, Boulder, Colorado 80302", "60%", "$30,000.00", "600", person("Avery Chen")
-        ),
+        member("Avery Chen", "12 Pearl Street, Boulder, Colorado 80302", "60%", "$30,000.00", person("Avery Chen")),
         member(
             "Summit Peak Holdings, Inc.",
             "400 17th Street, Denver, Colorado 80202",
             "40%",
             "$20,000.00",
-            "400",
             entity("Summit Peak Holdings, Inc.", "Jordan Reyes", "President"),
         ),
     ],
@@ -151,7 +147,6 @@ MANAGER_CA = llc_context(
             "210 Ocean Avenue, Santa Cruz, California 95060",
             "50%",
             "$25,000.00",
-            "500",
             person("Riley Santos"),
         ),
         member(
@@ -159,7 +154,6 @@ MANAGER_CA = llc_context(
             "77 Market Street, San Francisco, California 94105",
             "50%",
             "$25,000.00",
-            "500",
             entity("Blue Fern Capital LLC", "Casey Morgan", "Managing Member"),
         ),
     ],
@@ -185,7 +179,6 @@ SINGLE_MANAGER_DE = llc_context(
             "1 Rodney Square, Wilmington, Delaware 19801",
             "100%",
             "$1,000.00",
-            "100",
             entity("Northgate Partners, LLC", "Sam Ortiz", "Manager", "Sole Member"),
         )
     ],
@@ -212,12 +205,8 @@ MULTI_NY = llc_context(
     state="New York",
     entity_name="Hudson Line Analytics LLC",
     members=[
-        member(
-            "Priya Raman", "40 Wall Street, New York, New York 10005", "50%", "$5,000.00", "500", person("Priya Raman")
-        ),
-        member(
-            "Marcus Bell", "12 State Street, Albany, New York 12207", "50%", "$5,000.00", "500", person("Marcus Bell")
-        ),
+        member("Priya Raman", "40 Wall Street, New York, New York 10005", "50%", "$5,000.00", person("Priya Raman")),
+        member("Marcus Bell", "12 State Street, Albany, New York 12207", "50%", "$5,000.00", person("Marcus Bell")),
     ],
     total_capital="$10,000.00",
     agent_address="80 State Street, Albany, New York 12207",

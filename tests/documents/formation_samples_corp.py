@@ -28,9 +28,15 @@ def _registered_agent(service: bool) -> dict[str, Any]:
         return {
             "name": "Performance West Registered Agents Inc.",
             "address": "1209 Orange Street, Wilmington, Delaware 19801",
+            "county": "",
             "is_service": True,
         }
-    return {"name": "Dana Whitfield", "address": "48 Larkspur Lane, Denver, Colorado 80205", "is_service": False}
+    return {
+        "name": "Dana Whitfield",
+        "address": "48 Larkspur Lane, Denver, Colorado 80205",
+        "county": "",
+        "is_service": False,
+    }
 
 
 def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles: bool = True) -> dict[str, Any]:
@@ -43,6 +49,7 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
     ]
     for d in directors:
         d["signer"] = _person(d["name"], "Director")
+    st = state_context(state, "corporation")
     shareholders = [
         {
             "name": "Avery Lindqvist",
@@ -50,7 +57,7 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
             "shares": "6,000,000",
             "consideration": "$600.00",
             "certificate_no": "CS-1",
-            "signer": _person("Avery Lindqvist", "Shareholder"),
+            "signer": _person("Avery Lindqvist", st["Holder"]),
         },
         {
             "name": "Marcus Oyelaran",
@@ -58,10 +65,9 @@ def corporation(state: str = "DE", *, s_corp: bool = True, directors_in_articles
             "shares": "4,000,000",
             "consideration": "$400.00",
             "certificate_no": "CS-2",
-            "signer": _person("Marcus Oyelaran", "Shareholder"),
+            "signer": _person("Marcus Oyelaran", st["Holder"]),
         },
     ]
-    st = state_context(state, "corporation")
     return {
         "order_name": "FORM-2026-00412",
         "effective_date": "November 25, 2026",

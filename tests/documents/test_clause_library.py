@@ -336,6 +336,23 @@ def test_organizer_statement(sample: str) -> None:
         assert "Manager" not in text and "manager" not in text
     if ctx["single_member"]:
         assert "other members" not in text.lower()
+    # the interests issued are the operating agreement's: its Schedule A columns, and no units it never defines
+    assert not re.search(r"\bunits?\b", text, re.I)
+    consent = _table(rendered("organizer-statement", sample).docx, "Member", "Capital Contribution")
+    schedule = _table(rendered("operating-agreement", sample).docx, "Member", "Capital Contribution")
+    assert consent[0] == (schedule[0][0], *schedule[0][2:])  # Schedule A also has the Address column
+    assert consent[1:] == [(m["name"], m["capital"], m["ownership_pct"]) for m in ctx["members"]] + [
+        ("Total", ctx["total_capital"], ctx["total_ownership_pct"])
+    ]
+
+
+def _table(docx: bytes, *header: str) -> list[tuple[str, ...]]:
+    """The rows of the first table whose header row contains `header`, each cell's text collapsed."""
+    for table in Document(io.BytesIO(docx)).tables:
+        rows = [tuple(" ".join(c.text.split()) for c in row.cells) for row in table.rows]
+        if rows and all(h in rows[0] for h in header):
+            return rows
+    raise AssertionError(f"no table headed {header}")
 
 
 def test_consent_without_an_operating_agreement_adopts_none() -> None:

@@ -49,6 +49,9 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "corp_tx": lambda: S.corporation("TX", s_corp=False, directors_in_articles=False),
     "corp_co": lambda: S.corporation("CO", s_corp=False),
     "corp_ca": lambda: S.corporation("CA", s_corp=False, directors_in_articles=False),
+    "corp_vt": lambda: S.corporation("VT", s_corp=False),
+    "np_de": lambda: S.nonprofit("DE"),
+    "np_de_members": lambda: S.nonprofit("DE", has_members=True),
     "np_co": lambda: S.nonprofit("CO"),
     "np_ca_members": lambda: S.nonprofit("CA", has_members=True),
     "ss4_corp": lambda: S.with_ein(S.corporation("DE"), recorded=False),
@@ -196,7 +199,7 @@ def test_corporate_bylaws_delaware() -> None:
         text,
         [
             "Article 1. Offices",
-            "Meetings of Shareholders",
+            "Meetings of Stockholders",
             "Board of Directors",
             "Committees of the Board",
             "Officers",
@@ -257,10 +260,10 @@ def test_corporate_bylaws_delaware() -> None:
             "Execution of Instruments.",
             "Loans to the Corporation.",
             "Checks, Drafts and Notes.",
-            "Inspection by Shareholders.",
+            "Inspection by Stockholders.",
             "Notice by Electronic Transmission.",
             "Amendment by the Board of Directors.",
-            "Amendment by the Shareholders.",
+            "Amendment by the Stockholders.",
             "Copperline Analytics, Inc.",
             "Certificate of Incorporation",
             "Marcus Oyelaran",
@@ -268,6 +271,44 @@ def test_corporate_bylaws_delaware() -> None:
     )
     _forbid(text, CORP_FORBIDDEN)
     assert 12 <= r.pages <= 25, f"corporate bylaws are {r.pages} pages"
+    _delaware_words(text)
+    # 8 Del. C. § 211(d): special meetings are called by the board or the persons the charter or bylaws name;
+    # the stockholders have no statutory right to demand one (MBCA § 7.02's ten percent is not Delaware's)
+    assert (
+        "A special meeting of the stockholders may be called at any time by the Board of Directors, by the Chair "
+        "of the Board (if any) or by the President, and by no other person unless the Charter so provides. The "
+        "stockholders have no right to call or to demand a special meeting unless the Charter grants it." in text
+    )
+    assert "ten percent" not in text and "written demands" not in text
+    assert "entitled to notice of a meeting of stockholders, to vote or to take any other action" in text
+    # no MBCA-only rules: no financial statements to holders (MBCA § 16.20), no eleven-month proxy (§ 7.22)
+    assert "statement of changes in" not in text and "equity" not in text
+    assert "eleven months" not in text and "valid for the period the Act provides" in text
+
+
+def _delaware_words(text: str) -> None:
+    """Delaware's General Corporation Law speaks of stockholders, never shareholders."""
+    assert not re.search(r"shareholder", text, re.I), re.findall(r"[^.]*shareholder[^.]*", text, re.I)[:3]
+    assert re.search(r"\bstockholders?\b", text, re.I)
+
+
+def test_corporate_bylaws_special_meetings_follow_the_state() -> None:
+    """A state whose act gives holders ten percent (Vermont, MBCA § 7.02) prints it; a state not listed in
+    states_corp.toml (Colorado) defers to its Act; both say shareholders."""
+    vermont = reading(rendered("corporate-bylaws", "corp_vt"))
+    assert (
+        "Unless the Charter provides otherwise, the Secretary shall also call a special meeting when the holders "
+        "of at least ten percent of all the votes entitled to be cast on any issue proposed to be considered at "
+        "the meeting sign, date and deliver to the Secretary one or more written demands" in vermont
+    )
+    colorado = reading(rendered("corporate-bylaws", "corp_co_incorporator"))
+    assert (
+        "Where the Act gives shareholders the right to demand a special meeting, the Secretary shall also call "
+        "one when the holders of the percentage of the votes the Act requires" in colorado
+    )
+    for text in (vermont, colorado):
+        _require(text, ["Meetings of Shareholders", "Inspection by Shareholders.", "to demand a special meeting"])
+        assert "stockholder" not in text.casefold() and "have no right to call" not in text
 
 
 def test_corporate_bylaws_without_emergency_article_number_without_gap() -> None:
@@ -314,14 +355,30 @@ def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
             "The number of directors constituting the initial Board of Directors is three (3).",
             "12 Alder Court, Boulder, Colorado 80302",
             "Limitation of Liability.",
-            "shall not be liable to the Corporation or its shareholders for money damages",
+            "shall not be liable to the Corporation or its stockholders for money damages",
             "Indemnification.",
             "to the fullest extent permitted by the Act",
             "effective upon filing",
             "Delaware Secretary of State",
+            # 8 Del. C. § 109(a): the board may amend the bylaws only if the certificate confers the power
+            "Power to Adopt, Amend and Repeal Bylaws. The Board of Directors is expressly authorized to adopt, "
+            "amend and repeal the Bylaws of the Corporation.",
         ],
     )
     _forbid(text, CORP_FORBIDDEN)
+    _delaware_words(text)
+    # 8 Del. C. § 102(a)(2): the registered office's county; the order's address does not name it, so a blank
+    assert "is 1209 Orange Street, Wilmington, Delaware 19801 (County: ________)." in text
+
+
+def test_articles_of_incorporation_county_from_the_address_or_none_where_not_required() -> None:
+    ctx = S.corporation("DE")
+    ctx["registered_agent"] |= {"address": "1209 Orange Street, Wilmington, New Castle County, Delaware 19801",
+                                "county": "New Castle County"}
+    text = reading(clause_check.render_check(compiled("articles-of-incorporation"), ctx))
+    assert "is 1209 Orange Street, Wilmington, New Castle County, Delaware 19801." in text and "County: _" not in text
+    colorado = reading(rendered("articles-of-incorporation", "corp_co"))
+    assert "County:" not in colorado and "Power to Adopt, Amend and Repeal Bylaws." in colorado
 
 
 def test_articles_of_incorporation_incorporator_elects_board() -> None:
@@ -407,8 +464,11 @@ def test_organizational_consent_board_variant() -> None:
     )
     assert "Action of the Incorporator" not in text
     assert "Article 2. Bylaws and Offices" in text  # it holds the registered and principal offices too
-    assert table_rows(r, "Shareholder") == [
-        ("Shareholder", "Shares", "Consideration", "Certificate No."),
+    _delaware_words(text)
+    assert "the following persons (the \u201cInitial Stockholders\u201d)" in text
+    assert "obtain the consent of each stockholder required to consent to the election on Form 2553" in text
+    assert table_rows(r, "Stockholder") == [
+        ("Stockholder", "Shares", "Consideration", "Certificate No."),
         ("Avery Lindqvist", "6,000,000", "$600.00", "CS-1"),
         ("Marcus Oyelaran", "4,000,000", "$400.00", "CS-2"),
         ("Total", "10,000,000", "$1,000.00", ""),
@@ -476,11 +536,14 @@ def test_share_ledger_totals_match_rows() -> None:
         ],
     )
     assert table_rows(r, "Certificate No.") == [
-        ("Certificate No.", "Shareholder", "Class", "Shares", "Consideration", "Date Issued"),
+        ("Certificate No.", "Stockholder", "Class", "Shares", "Consideration", "Date Issued"),
         ("CS-1", "Avery Lindqvist", "Common Stock", "6,000,000", "$600.00", "November 25, 2026"),
         ("CS-2", "Marcus Oyelaran", "Common Stock", "4,000,000", "$400.00", "November 25, 2026"),
         ("Total issued", "", "", "10,000,000", "$1,000.00", ""),
     ]
+    _delaware_words(text)
+    assert table_rows(r, "Stockholder")[0] == ("Stockholder", "Address")
+    assert "Shareholder" in reading(rendered("share-ledger", "corp_co"))  # elsewhere the act's own word
     # the sample's totals are consistent, so a ledger printed from it balances
     issued = sum(int(m["shares"].replace(",", "")) for m in ctx["members"])
     assert issued == int(ctx["total_issued_shares"].replace(",", ""))
@@ -622,6 +685,39 @@ def test_nonprofit_articles_state_statement() -> None:
     assert "be distributable to, its members, directors, officers or other private persons" in text
     _forbid(text, NONPROFIT_FORBIDDEN)
     _no_distribution_to_insiders(text)
+
+
+@pytest.mark.parametrize("sample", ["np_de", "np_de_members"])
+def test_delaware_nonprofit_is_nonstock_with_its_conditions_of_membership(sample: str) -> None:
+    """8 Del. C. § 102(a)(4): a nonstock corporation's certificate states that it has no capital stock and its
+    conditions of membership; Delaware nonstock corporations have members, so the directors are its members
+    (never "no members"), in the certificate and in the bylaws alike. § 102(a)(2): the county line."""
+    text = reading(rendered("nonprofit-articles", sample))
+    _require(
+        text,
+        [
+            "Certificate of Incorporation",
+            "Nonstock Corporation. The Corporation is a nonstock corporation and is not authorized to issue "
+            "capital stock.",
+            "Conditions of Membership. The members of the Corporation within the meaning of the Act are its "
+            "directors in office from time to time, being the persons entitled to vote for the election of the "
+            "Board of Directors",
+            "(County: ________).",
+            *DISSOLUTION,
+        ],
+    )
+    assert "shall have no members" not in text and "No Members." not in text
+    assert ("non-voting members" in text) == SAMPLES[sample]()["has_members"]
+    assert re.findall(r"\bstock\b", text) == ["stock"]  # only in the no-capital-stock sentence
+    _forbid(text, [p for p in NONPROFIT_FORBIDDEN if p != r"\bstock\b"])
+    _no_distribution_to_insiders(text)
+    bylaws = reading(rendered("nonprofit-bylaws", sample))
+    assert "Directors as Members. As the Charter provides, the members of the Corporation" in bylaws
+    assert "has no members within the meaning of the Act" not in bylaws
+    _forbid(bylaws, NONPROFIT_FORBIDDEN)
+    # elsewhere nothing changes: Colorado's articles say no members and carry no nonstock or county line
+    colorado = reading(rendered("nonprofit-articles", "np_co"))
+    assert "No Members." in colorado and "Nonstock" not in colorado and "County:" not in colorado
 
 
 # --- conflict of interest policy ------------------------------------------------------------------------

@@ -61,10 +61,28 @@ def test_words_per_variant() -> None:
     assert de["total_issued_shares"] == "10,000,000" and de["unissued_shares"] == "10,000,000"
     assert de["secretary"]["name"] == "Marcus Oyelaran" and de["board_size"] == "three (3)"
     assert [m["certificate_no"] for m in de["members"]] == ["CS-1", "CS-2"]
+    assert de["state"]["holders"] == "stockholders" and de["members"][0]["signer"]["capacity"] == "Stockholder"
+    assert de["registered_agent"]["county"] == ""  # the sample's address names no county: the blank prints
+    assert "units" not in co["members"][0]  # interests are percentages; the operating agreement has no units
     np = build("nonprofit-co")
     assert np["entity_designation"] == "a Colorado nonprofit corporation" and np["members"] == []
     assert np["has_members"] is False and np["fiscal_year_end"] == "June 30"
     assert formation.designation("Ohio", "corporation") == "an Ohio corporation"
+
+
+@pytest.mark.parametrize(
+    ("address", "county"),
+    [
+        ("1209 Orange Street, Wilmington, New Castle County, Delaware 19801", "New Castle County"),
+        ("80 State Street, Albany, Albany county, New York 12207", "Albany county"),
+        ("1209 Orange Street, Wilmington, Delaware 19801", ""),  # never guessed from the city or ZIP code
+        ("12 County Road, Dover, Delaware 19901", ""),
+    ],
+)
+def test_registered_office_county_only_from_the_address(address: str, county: str) -> None:
+    assert formation.county_in(address) == county
+    ctx = build("corporation-de", registered_agent_address=address)
+    assert ctx["registered_agent"]["county"] == county
 
 
 def test_document_sets() -> None:

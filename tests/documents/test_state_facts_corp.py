@@ -26,6 +26,10 @@ def test_defaults_for_unlisted_states_and_other_kinds() -> None:
         "nonprofit_statement": "",
         "corporation_purpose_statement": "",
         "articles_directors_required": False,
+        "owner_term": "shareholders",
+        "special_meeting_by_holders": "",
+        "registered_office_county_required": False,
+        "nonstock_statement": False,
     }
     assert sfc.extras("DE", "corporation")["emergency_bylaws"] is True
     # a fact belongs to the kinds that read it: no emergency article for a Delaware nonprofit's bylaws
@@ -38,6 +42,25 @@ def test_defaults_for_unlisted_states_and_other_kinds() -> None:
     assert sfc.extras("california", "nonprofit")["nonprofit_statement"].startswith(
         "This corporation is a nonprofit public benefit corporation"
     )
+
+
+def test_delaware_speaks_of_stockholders_without_a_statutory_right_to_a_special_meeting() -> None:
+    de = sfc.state_context("DE", "corporation")
+    assert (de["holder"], de["holders"], de["Holder"], de["Holders"]) == (
+        "stockholder",
+        "stockholders",
+        "Stockholder",
+        "Stockholders",
+    )
+    assert de["special_meeting_by_holders"] == "none"  # 8 Del. C. § 211(d)
+    assert de["registered_office_county_required"] is True  # 8 Del. C. § 102(a)(2)
+    co = sfc.state_context("CO", "corporation")
+    assert (co["holders"], co["Holder"], co["special_meeting_by_holders"]) == ("shareholders", "Shareholder", "")
+    assert sfc.extras("VT", "corporation")["special_meeting_by_holders"] == "ten percent"
+    # kinds: a Delaware nonprofit is nonstock and names its county; its holder words stay the default
+    np = sfc.extras("DE", "nonprofit")
+    assert np["nonstock_statement"] is True and np["registered_office_county_required"] is True
+    assert np["owner_term"] == "shareholders" and sfc.extras("DE", "corporation")["nonstock_statement"] is False
 
 
 def test_state_context_merges_with_state_facts() -> None:
@@ -55,6 +78,8 @@ _TAIL = 'source = "x y z"\nchecked = "x y z"\nstatus = "verified"\n'
         ("[surprise.DE]\nvalue = true\n" + _TAIL, "unknown fact"),
         ("[emergency_bylaws.XX]\nvalue = true\n" + _TAIL, "state code"),
         ('[emergency_bylaws.DE]\nvalue = "yes"\n' + _TAIL, "bool"),
+        ('[owner_term.DE]\nvalue = "members"\n' + _TAIL, "one of"),
+        ('[special_meeting_by_holders.DE]\nvalue = "10%"\n' + _TAIL, "percentage in words"),
         ('[emergency_bylaws.DE]\nvalue = true\nchecked = "x y z"\nstatus = "verified"\n', "source"),
         ('[emergency_bylaws.DE]\nvalue = true\nsource = "x y z"\nchecked = "x y z"\nstatus = "maybe"\n', "status"),
     ],

@@ -154,13 +154,15 @@ def test_multi_member_member_managed_llc(generated: dict[str, dict[str, Any]]) -
     ein = g["texts"]["ein-confirmation"]
     assert "92-1234567" in ein and "December 1, 2026" in ein
     assert "if the state imposes that tax" in ein
+    # the consent issues the agreement's percentage interests, never units the agreement does not define
+    consent = g["texts"]["organizer-statement"]
+    assert "Member Capital Contribution Percentage Interest" in consent and not re.search(r"\bUnits?\b", consent)
     # one rule for admission and for borrowing; the buy-out points at the section holding the payment terms
     assert "approved by Supermajority Approval as a Major Decision" in oa
     assert "Required Approval of the Members other than the transferor" not in oa
     assert "borrow money in excess of $10,000.00 in any single transaction" in oa
     assert "on the terms of the Payment Terms section" in oa and "payment terms of that section" not in oa
     # the EIN is recorded: the consent ratifies it instead of applying for one
-    consent = g["texts"]["organizer-statement"]
     assert "which the Internal Revenue Service assigned on December 1, 2026, is ratified and approved" in consent
     assert "shall apply to the Internal Revenue Service" not in consent and "92-1234567" not in consent
 
@@ -189,7 +191,7 @@ def test_llc_without_add_ons_gets_no_agreement(generated: dict[str, dict[str, An
 def test_corporation(generated: dict[str, dict[str, Any]]) -> None:
     g = generated["corporation-de"]
     bylaws = g["texts"]["corporate-bylaws"]
-    assert "Board of Directors" in bylaws and "Shareholders" in bylaws and "Secretary" in bylaws
+    assert "Board of Directors" in bylaws and "Stockholders" in bylaws and "Secretary" in bylaws
     assert "a Delaware corporation" in bylaws and "Inc.." not in bylaws
     assert not re.search(r"\bMembers?\b", bylaws) and "member-managed" not in bylaws.casefold()
     assert "Profits and losses" not in bylaws
@@ -207,6 +209,16 @@ def test_corporation(generated: dict[str, dict[str, Any]]) -> None:
     ein = g["texts"]["ein-confirmation"]
     assert "To make the S corporation election that the organizational consent approves" in ein
     assert "If the corporation intends" not in ein
+    # Delaware's words and rules, not the Model Business Corporation Act's
+    for stem in ("corporate-bylaws", "articles-of-incorporation", "organizational-consent", "share-ledger"):
+        assert not re.search(r"shareholder", g["texts"][stem], re.I), stem
+    assert "Meetings of Stockholders" in bylaws and "Initial Stockholders" in consent
+    assert "The stockholders have no right to call or to demand a special meeting unless the Charter grants it." \
+        in bylaws  # 8 Del. C. § 211(d)
+    assert "ten percent of all the votes" not in bylaws and "statement of changes in" not in bylaws
+    articles = g["texts"]["articles-of-incorporation"]
+    assert "1209 Orange Street, Wilmington, Delaware 19801 (County: ________)." in articles  # § 102(a)(2)
+    assert "The Board of Directors is expressly authorized to adopt, amend and repeal the Bylaws" in articles
 
 
 def test_nonprofit(generated: dict[str, dict[str, Any]]) -> None:

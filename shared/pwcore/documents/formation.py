@@ -23,7 +23,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ NAME_DESIGNATORS = {
     "corporation": re.compile(r"(?i)\b(Inc\.|Incorporated|Corporation|Corp\.|Company|Co\.|Limited|Ltd\.)$"),
 }
 EIN_SHAPE = re.compile(r"^\d{2}-\d{7}$")
+COUNTY_PART = re.compile(r"(?i)[a-z][a-z .'-]* County")
 # Add-ons: the Formation Add-On row's `add_on` or a Sales Order item's code / name, matched by keyword.
 ADD_ON_KEYWORDS: dict[str, re.Pattern[str]] = {
     "ein": re.compile(r"(?i)\bEIN\b|employer identification"),
@@ -105,6 +106,12 @@ def _one_line(value: str) -> str:
     """An address typed on several lines (Small Text) printed on one: "1 Main St, Austin, Texas 78701"."""
     parts = [p.strip().rstrip(",") for p in re.split(r"[\r\n]+", value) if p.strip()]
     return ", ".join(parts)
+
+
+def county_in(address: str) -> str:
+    """ "New Castle County" when a one-line address names its county as one of its parts; "" otherwise (a
+    county is never guessed from a city or ZIP code: the documents print a blank to fill in instead)."""
+    return next((p for p in address.split(", ") if COUNTY_PART.fullmatch(p)), "")
 
 
 def _dec(doc: Mapping[str, Any], field: str, label: str) -> Decimal:
@@ -242,7 +249,8 @@ def formation_context(
         "principal_office": _one_line(_req(order, "principal_office")),
         "fiscal_year_end": _text(order, "fiscal_year_end") or "December 31",
         "term": _date(order, "term_end") or "perpetual",
-        "registered_agent": {"name": agent_name, "address": agent_address, "is_service": bought["registered_agent"]},
+        "registered_agent": {"name": agent_name, "address": agent_address, "county": county_in(agent_address),
+                             "is_service": bought["registered_agent"]},
         "addons": bought,
         "s_corp_election": _check(order, "s_corp_election"),
         "members": [],
@@ -301,13 +309,11 @@ def _llc(order: Mapping[str, Any], ctx: dict[str, Any], management: str) -> None
             raise _fail(f"{label}.ownership_pct", "must be above 0")
         total_pct += pct
         total_capital += capital
-        units = _dec(row, "units", f"{label}.units") or (pct * 100).quantize(Decimal(1), ROUND_HALF_UP)
         ctx["members"].append({
             "name": _req(row, "member_name", f"{label}.member_name"),
             "address": _one_line(_req(row, "address", f"{label}.address")),
             "ownership_pct": percent(pct),
             "capital": money(capital),
-            "units": _count(units),
             "signer": _signer(row, "Sole Member" if single else "Member", label),
         })
         spouse = _text(row, "spouse_name")
@@ -407,7 +413,7 @@ def _board(order: Mapping[str, Any], ctx: dict[str, Any], kind: str) -> None:
             "shares": _count(shares),
             "consideration": money(paid),
             "certificate_no": f"CS-{i}",
-            "signer": _signer(row, "Shareholder", label),
+            "signer": _signer(row, ctx["state"]["Holder"], label),
         })
     if issued > authorized:
         raise _fail("authorized_shares", "is fewer than the shares issued to the shareholders")
