@@ -160,7 +160,9 @@ def test_pro_mode_retries_with_backoff_and_callback(fn: FunctionProcess, record_
 
 def test_queue_is_bounded_and_reports_counts(fn: FunctionProcess) -> None:
     with Gateway({"fn": fn.url}, workers=1, queue_size=2) as small:
-        first = httpx.post(f"{small.url}/async-function/fn/sleep?s=0.5", content=b"")
+        # The first call holds the one worker long enough that the next three posts and the stats read land
+        # while it runs, even on a loaded machine (0.5 s was not always enough).
+        first = httpx.post(f"{small.url}/async-function/fn/sleep?s=3", content=b"")
         assert first.status_code == 202
         deadline = time.monotonic() + 5
         while small.queue_stats()["inflight"] != 1 and time.monotonic() < deadline:
