@@ -4,7 +4,9 @@ exactly one of the runs that find the stale claim takes it over and records."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -41,7 +43,15 @@ def test_a_live_claim_blocks_and_a_stale_one_is_taken_over_once(
     assert busy.status == "busy", busy
     assert records(erp, order) == 0
 
-    results = race(6, lambda i: str(deliverer(erp, storage, smtp_settings, record_lease_s=0).run(
+    # The dead run's claim ages past the lease (backdated, as if it died an hour ago). The racers keep the
+    # normal lease, so the claim one of them takes over is live for the rest: a lease of 0 would make every
+    # new holder stale at once and let a second racer take over from a holder still recording.
+    key = recorded_marker_key(order["name"], 1)
+    dead = json.loads(storage.get_bytes_if_exists(key) or b"{}")
+    dead["at"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    storage.put_bytes(key, json.dumps(dead).encode(), "application/json")
+
+    results = race(6, lambda i: str(deliverer(erp, storage, smtp_settings, record_lease_s=600).run(
         order["doctype"], order["name"], f"r{i}").status), timeout=60)
     assert records(erp, order) == 1
     assert "delivered" in results, results
