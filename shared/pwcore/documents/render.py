@@ -10,6 +10,8 @@
 - Structured LLM sections (`sections.<key>` holding content dicts) are rendered to WordprocessingML by
   pwcore.documents.section_blocks and placed with `{{p sections.<key> }}`; the analysis parts likewise with
   `{{p parts.<key> }}`.
+- Style definitions the rendered document does not use are dropped (pwcore.documents.docx_styles): they
+  only slow LibreOffice's load.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import jinja2
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
+from pwcore.documents.docx_styles import prune_styles
 from pwcore.documents.section_blocks import Numbering, prepare_sections
 
 _ILLEGAL_EXCEPT_BEL = re.compile("[\x00-\x06\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -96,6 +99,7 @@ def render_docx(template_bytes: bytes, context: Mapping[str, Any]) -> bytes:
         raise TemplateError(f"template syntax error: {exc.message}", near[:300], exc.lineno) from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template error: {exc.message}") from exc
+    prune_styles(tpl.docx)  # (get_docx() would reload the template once rendered)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
