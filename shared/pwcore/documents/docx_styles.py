@@ -12,6 +12,8 @@ built-in styles), so the document looks and edits in Word exactly as before.
 
 from __future__ import annotations
 
+from typing import cast
+
 from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.part import XmlPart
@@ -28,7 +30,7 @@ _VAL = f"{{{W}}}val"
 
 def prune_styles(document: Document) -> int:
     """Remove unused style definitions and the stylesWithEffects part in place; returns how many styles went."""
-    styles_part = document.part.part_related_by(RT.STYLES)
+    styles_part = cast(XmlPart, document.part.part_related_by(RT.STYLES))
     wanted: set[str] = set()
     for part in document.part.package.iter_parts():
         if isinstance(part, XmlPart) and part is not styles_part:
