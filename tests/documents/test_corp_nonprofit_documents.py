@@ -286,6 +286,25 @@ def test_corporate_bylaws_delaware() -> None:
     assert "eleven months" not in text and "valid for the period the Act provides" in text
 
 
+def test_corporate_bylaws_conflicts_follow_the_state_statute() -> None:
+    """Delaware's bylaws frame interested transactions as 8 Del. C. § 144 does (a majority of the disinterested
+    directors, even if less than a quorum); other states keep the Model Act's qualified directors and shares."""
+    delaware = reading(rendered("corporate-bylaws", "corp_de"))
+    _require(delaware, [
+        "as 8 Del. C. § 144 provides",
+        "by the affirmative votes of a majority of the disinterested directors, even though the disinterested "
+        "directors are less than a quorum",
+        "specifically approved in good faith by vote of those stockholders",
+        "is fair as to the Corporation as of the time it is authorized",
+        "Common or interested directors may be counted in determining the presence of a quorum",
+    ])
+    assert not re.search(r"\bqualified (directors?|shares)", delaware)  # ("disqualified director" is Delaware's)
+    assert delaware.count("Quorum and Counting.") == 1  # one article, the Delaware one
+    vermont = reading(rendered("corporate-bylaws", "corp_vt"))
+    _require(vermont, ["majority (but not fewer than two) of the qualified directors", "qualified shares"])
+    assert "Del. C." not in vermont and "disinterested directors are less than a quorum" not in vermont
+
+
 def _delaware_words(text: str) -> None:
     """Delaware's General Corporation Law speaks of stockholders, never shareholders."""
     assert not re.search(r"shareholder", text, re.I), re.findall(r"[^.]*shareholder[^.]*", text, re.I)[:3]
