@@ -17,15 +17,13 @@ from typing import cast
 from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.part import XmlPart
+from docx.oxml.ns import qn
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 # Elements whose w:val names a style: references from content, and the chains between styles.
-_STYLE_REFS = tuple(f"{{{W}}}{tag}" for tag in (
+_STYLE_REFS = tuple(qn(f"w:{tag}") for tag in (
     "pStyle", "rStyle", "tblStyle", "numStyleLink", "styleLink", "basedOn", "next", "link"))
-_STYLE = f"{{{W}}}style"
-_STYLE_ID = f"{{{W}}}styleId"
-_VAL = f"{{{W}}}val"
+_STYLE, _STYLE_ID, _VAL, _DEFAULT = qn("w:style"), qn("w:styleId"), qn("w:val"), qn("w:default")
 
 
 def prune_styles(document: Document) -> int:
@@ -37,7 +35,7 @@ def prune_styles(document: Document) -> int:
             wanted.update(str(ref.get(_VAL)) for ref in part.element.iter(*_STYLE_REFS))
     root = styles_part.element
     by_id = {str(s.get(_STYLE_ID)): s for s in root.iterchildren(_STYLE)}
-    wanted.update(sid for sid, s in by_id.items() if s.get(f"{{{W}}}default") in {"1", "true", "on"})
+    wanted.update(sid for sid, s in by_id.items() if s.get(_DEFAULT) in {"1", "true", "on"})
     todo = list(wanted)
     while todo:  # the closure over basedOn / next / link and any reference inside a kept style
         style = by_id.get(todo.pop())
