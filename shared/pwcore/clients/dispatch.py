@@ -20,6 +20,7 @@ import httpx
 from pydantic_settings import SettingsConfigDict
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pwcore.clients.tls import verifying_context
 from pwcore.logs import get_logger
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.settings import Settings
@@ -72,7 +73,7 @@ class Dispatcher:
         self.source = source
         # Bodies are signed like Frappe's webhooks, so every function verifies every caller the same way.
         self.signing_secret = signing_secret
-        self._http = httpx.Client(timeout=settings.timeout_s)
+        self._http = httpx.Client(timeout=settings.timeout_s, verify=verifying_context())
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         def once() -> httpx.Response:

@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pwcore.clients.tls import verifying_context
 from pwcore.logs import get_logger, register_secret
 from pwcore.settings import Settings
 
@@ -91,7 +92,7 @@ class Mailer:
         self.settings = settings
         self.attempts = max(1, attempts)
         self.max_wait_s = max_wait_s
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ssl_context = ssl_context or verifying_context()
         register_secret(settings.password.get_secret_value())
 
     def _connect(self) -> smtplib.SMTP:

@@ -60,6 +60,7 @@ from pwcore.clients.gpg import (
     import_public_keys,
 )
 from pwcore.clients.s3 import MIN_PART_SIZE, Storage
+from pwcore.clients.tls import verifying_context
 from pwcore.logs import get_logger
 from pwcore.model import problems
 from pwcore.model.backup_manifest import (
@@ -256,7 +257,7 @@ def open_source_url(settings: BackupSettings) -> Iterator[IO[bytes]]:
     elif settings.source_user:
         auth = httpx.BasicAuth(settings.source_user, settings.source_password.get_secret_value())
     timeout = httpx.Timeout(settings.source_timeout_s, connect=10.0)
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client, \
+    with httpx.Client(timeout=timeout, follow_redirects=True, verify=verifying_context()) as client, \
             client.stream("GET", settings.source_url, headers=headers, auth=auth) as response:
         if response.status_code != 200:
             raise BackupError(f"backup source answered HTTP {response.status_code}")
@@ -295,7 +296,8 @@ def open_frappe_backup(settings: BackupSettings, now: dt.datetime | None = None)
                           "(secret files backup-source-api-key, backup-source-api-secret)")
     timeout = httpx.Timeout(settings.source_timeout_s, connect=10.0)
     headers = {"Authorization": f"token {key}:{secret}", "Accept": "application/json"}
-    with httpx.Client(base_url=settings.source_url.rstrip("/"), timeout=timeout, headers=headers) as client:
+    with httpx.Client(base_url=settings.source_url.rstrip("/"), timeout=timeout, headers=headers,
+                      verify=verifying_context()) as client:
         r = client.post(FETCH_LATEST)
         if r.status_code in (401, 403):
             raise BackupError(f"ERPNext refused fetch_latest_backups (HTTP {r.status_code}): the backup user "
