@@ -21,16 +21,11 @@ def test_data_file_rows_are_valid_and_sourced() -> None:
 
 
 def test_defaults_for_unlisted_states_and_other_kinds() -> None:
-    assert sfc.extras("Wyoming", "corporation") == {
-        "emergency_bylaws": False,
-        "nonprofit_statement": "",
-        "corporation_purpose_statement": "",
-        "articles_directors_required": False,
-        "owner_term": "shareholders",
-        "special_meeting_by_holders": "",
-        "registered_office_county_required": False,
-        "nonstock_statement": False,
-    }
+    wyoming = sfc.extras("Wyoming", "corporation")
+    assert wyoming == sfc.DEFAULTS  # a state with no row for any fact reads every default
+    # the defaults that keep an unlisted state's documents on the Model Act's wording
+    assert wyoming["owner_term"] == "shareholders" and wyoming["emergency_bylaws"] is False
+    assert wyoming["special_meeting_by_holders"] == "" and wyoming["nonstock_statement"] is False
     assert sfc.extras("DE", "corporation")["emergency_bylaws"] is True
     # a fact belongs to the kinds that read it: no emergency article for a Delaware nonprofit's bylaws
     assert sfc.extras("DE", "nonprofit")["emergency_bylaws"] is False
