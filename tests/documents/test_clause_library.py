@@ -13,7 +13,7 @@ import pytest
 from docx import Document
 
 from pwcore.documents import clause_check, clauses
-from pwcore.documents.render import render_docx
+from pwcore.documents.render import TemplateFieldMissing, render_docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import formation_samples as fs
@@ -451,6 +451,37 @@ def test_new_york_articles_designate_the_secretary_of_state_and_publication() ->
     colorado = rendered("articles-of-organization", "multi-member-co").flat
     assert "Secretary of State is designated" not in colorado
     assert "Publication" not in rendered("organizer-statement", "multi-member-co").flat
+
+
+def test_new_york_llc_without_a_registered_agent() -> None:
+    """N.Y. LLC Law § 203(e)(5): a New York LLC need not designate a registered agent (the Secretary of State is
+    always its agent for service), so an order without one prints no agent anywhere; every other state needs one,
+    and a context without it fails the render naming the field."""
+    ctx = fs.sample("multi-member-ny")
+    del ctx["registered_agent"]
+    ctx["addons"]["registered_agent"] = False
+    articles = clause_check.render_check(compiled("articles-of-organization"), ctx).flat
+    assert "Office and Agent for Service of Process" in articles
+    assert "The Secretary of State is designated as the agent of the Company upon whom process" in articles
+    assert "New York County" in articles and "40 Wall Street, New York, New York 10005" in articles
+    assert not re.search(r"registered agent", articles, re.I), re.findall(r"[^.]*registered agent[^.]*", articles, re.I)
+    agreement = clause_check.render_check(compiled("operating-agreement"), ctx).flat
+    assert "Agent for Service of Process. The Company has no registered agent. Under its Articles of Organization, " \
+        "the Secretary of State is designated as the agent of the Company" in agreement
+    assert "Registered Agent and Office" not in agreement
+    assert not re.search(r"registered (agent|office) (of|information)", agreement, re.I)
+    assert "shall keep the address to which the Secretary of State mails process against the Company current" \
+        in agreement
+    consent = clause_check.render_check(compiled("organizer-statement"), ctx).flat
+    assert "as registered agent" not in consent and "Registered Agent." not in consent
+    with_agent = rendered("articles-of-organization", "multi-member-ny").flat
+    assert "The name of the Company\u2019s registered agent is Performance West Registered Agents LLC" in with_agent
+    colorado = fs.sample("multi-member-co")
+    del colorado["registered_agent"]
+    for doc in ("articles-of-organization", "operating-agreement", "organizer-statement"):
+        with pytest.raises(TemplateFieldMissing) as err:
+            render_docx(compiled(doc), colorado)
+        assert err.value.field == "registered_agent", doc
 
 
 @pytest.mark.parametrize(("state", "required"), [("FL", True), ("OH", True), ("MA", True), ("CO", False)])

@@ -305,6 +305,43 @@ def test_corporate_bylaws_conflicts_follow_the_state_statute() -> None:
     assert "Del. C." not in vermont and "disinterested directors are less than a quorum" not in vermont
 
 
+def test_corporate_bylaws_indemnification_follows_the_state_statute() -> None:
+    """Delaware's bylaws indemnify as 8 Del. C. § 145 does (third-party and derivative standards, the Court of
+    Chancery, success on the merits or otherwise, disinterested directors / counsel / stockholders, an undertaking
+    only); other states keep the Model Act's article (a good-faith affirmation, wholly successful, Liability)."""
+    delaware = reading(rendered("corporate-bylaws", "corp_de"))
+    _require(delaware, [
+        "Indemnification and Advancement of Expenses",
+        "as 8 Del. C. § 145 provides",
+        "reasonably believed to be in or not opposed to the best interests of the Corporation and, with respect "
+        "to any criminal action or proceeding, had no reasonable cause to believe the Indemnitee\u2019s conduct was "
+        "unlawful",
+        "adjudged to be liable to the Corporation unless and only to the extent that the Court of Chancery",
+        "Indemnification When Successful. To the extent that a present or former director or officer",
+        "successful on the merits or otherwise",
+        "by a majority vote of the directors who are not parties to the Proceeding, even though less than a quorum",
+        "by independent legal counsel in a written opinion",
+        "by the stockholders.",
+        "upon receipt by the Corporation of an undertaking by or on behalf of the Indemnitee to repay",
+        "are mandatory, as 8 Del. C. § 145(f) permits the Bylaws to provide",
+        "whether or not the Corporation would have the power to indemnify the person against that liability "
+        "under 8 Del. C. § 145",
+    ])
+    _delaware_words(delaware)
+    assert delaware.count("Nature of Rights; Non-Exclusivity.") == 1  # one article, the Delaware one
+    assert "written affirmation" not in delaware and "wholly successful" not in delaware
+    assert "reported to the stockholders" not in delaware  # an MBCA report, not Delaware's
+    vermont = reading(rendered("corporate-bylaws", "corp_vt"))
+    _require(vermont, [
+        "a written affirmation by the Indemnitee of the Indemnitee\u2019s good faith belief",
+        "who was wholly successful, on the merits or otherwise",
+        "\u201cLiability\u201d means the obligation to pay a judgment",
+        "shall be reported to the shareholders where and as the Act requires",
+    ])
+    assert "Court of Chancery" not in vermont and "§ 145" not in vermont
+    assert "Indemnification When Successful" not in vermont
+
+
 def _delaware_words(text: str) -> None:
     """Delaware's General Corporation Law speaks of stockholders, never shareholders."""
     assert not re.search(r"shareholder", text, re.I), re.findall(r"[^.]*shareholder[^.]*", text, re.I)[:3]
@@ -374,7 +411,13 @@ def test_articles_of_incorporation_titled_per_state_with_directors() -> None:
             "The number of directors constituting the initial Board of Directors is three (3).",
             "12 Alder Court, Boulder, Colorado 80302",
             "Limitation of Liability.",
-            "shall not be liable to the Corporation or its stockholders for money damages",
+            # 8 Del. C. § 102(b)(7): directors and (since 2022) officers, with the statute's exceptions
+            "Limitation of Director and Officer Liability and Indemnification",
+            "no director or officer of the Corporation shall be personally liable to the Corporation or its "
+            "stockholders for monetary damages for breach of fiduciary duty as a director or officer",
+            "as 8 Del. C. § 102(b)(7) requires",
+            "a director under 8 Del. C. § 174",
+            "an officer in any action by or in the right of the Corporation",
             "Indemnification.",
             "to the fullest extent permitted by the Act",
             "effective upon filing",
@@ -407,6 +450,10 @@ def test_articles_of_incorporation_incorporator_elects_board() -> None:
     )
     assert "Priya Natarajan" not in text  # directors are not listed when the articles do not name them
     _forbid(text, CORP_FORBIDDEN)
+    # a Model Act state exculpates directors as its Act permits; Delaware's § 102(b)(7) officers are not here
+    _require(text, ["a director of the Corporation shall not be liable to the Corporation or its shareholders for "
+                    "money damages"])
+    assert "Del. C." not in text and "director or officer of the Corporation shall be personally liable" not in text
 
 
 def test_articles_of_incorporation_california_purpose_statement() -> None:

@@ -104,6 +104,9 @@ def test_document_sets() -> None:
         ("single-member-llc-tx", {"management_type": ""}, "'management_type' does not fit"),
         ("nonprofit-co", {"management_type": "Manager-Managed"}, "'management_type' does not fit a Nonprofit"),
         ("single-member-llc-tx", {"registered_agent_address": ""}, "'registered_agent_address' is empty"),
+        ("multi-member-llc-co", {"registered_agent": "", "registered_agent_address": ""}, "'registered_agent' is empty"),
+        ("llc-filing-only-ny", {"registered_agent_address": ""}, "'registered_agent_address' is empty"),
+        ("corporation-de", {"registered_agent": "", "registered_agent_address": ""}, "'registered_agent' is empty"),
         ("single-member-llc-tx", {"principal_office": " "}, "'principal_office' is empty"),
         ("single-member-llc-tx", {"state": "ZZ"}, "'state' is not a US state"),
         ("single-member-llc-tx", {"entity_name": "Juniper Ridge"}, "'entity_name' lacks the designator"),
@@ -119,6 +122,20 @@ def test_document_sets() -> None:
 def test_refused_naming_the_field(sample: str, changes: dict[str, Any], reason: str) -> None:
     with pytest.raises(OrderFailure, match=reason.replace("(", r"\(")):
         build(sample, **changes)
+
+
+def test_new_york_llc_may_name_no_registered_agent() -> None:
+    """N.Y. LLC Law § 203(e)(5): the Secretary of State is a New York LLC's agent for service; a registered agent
+    is optional, so an order without one builds a context without one (the clauses then print none)."""
+    ctx = build("llc-filing-only-ny", registered_agent="", registered_agent_address=" ")
+    assert "registered_agent" not in ctx and ctx["state"]["secretary_is_agent"]
+    assert build("llc-filing-only-ny")["registered_agent"]["name"] == "Priya Raman"
+    # the agent add-on bought without an agent is a gap, not a choice
+    b = bundle("llc-filing-only-ny")
+    order = dict(b.order, registered_agent="", registered_agent_address="",
+                 add_ons=[{"doctype": "Formation Add-On", "add_on": "Registered Agent"}])
+    with pytest.raises(OrderFailure, match="'registered_agent' is empty"):
+        formation.formation_context(order, b.customer, b.sales_order, as_of=date(2026, 11, 25))
 
 
 def test_member_rows_are_checked() -> None:

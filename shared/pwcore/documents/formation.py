@@ -233,8 +233,7 @@ def formation_context(
     customer_name = clean_text(customer.get("customer_name") or customer.get("name"))
     if not customer_name:
         raise ContextError("Customer field 'customer_name' is empty")
-    agent_name = _req(order, "registered_agent")
-    agent_address = _one_line(_req(order, "registered_agent_address"))
+    agent = _registered_agent(order, state, kind, bought["registered_agent"])
     ctx: dict[str, Any] = {
         "order_name": _req(order, "name"),
         "customer_name": customer_name,
@@ -249,8 +248,6 @@ def formation_context(
         "principal_office": _one_line(_req(order, "principal_office")),
         "fiscal_year_end": _text(order, "fiscal_year_end") or "December 31",
         "term": _date(order, "term_end") or "perpetual",
-        "registered_agent": {"name": agent_name, "address": agent_address, "county": county_in(agent_address),
-                             "is_service": bought["registered_agent"]},
         "addons": bought,
         "s_corp_election": _check(order, "s_corp_election"),
         "members": [],
@@ -259,6 +256,8 @@ def formation_context(
         "officers": [],
         "spousal_consents": [],
     }
+    if agent is not None:
+        ctx["registered_agent"] = agent
     if kind != "nonprofit":
         ctx["purpose"] = _req(order, "purpose")
     county = _text(order, "principal_office_county")
@@ -278,6 +277,21 @@ def formation_context(
         _board(order, ctx, kind)
     _ein(order, ctx)
     return ctx
+
+
+def _registered_agent(
+    order: Mapping[str, Any], state: Mapping[str, Any], kind: str, service: bool
+) -> dict[str, Any] | None:
+    """The registered agent and its office. Required, except for an LLC of a state whose Secretary of State is
+    always its agent for service of process (`state.secretary_is_agent`: New York, where designating a registered
+    agent is optional, N.Y. LLC Law § 203(e)(5)): None there when both fields are empty, so the context has no
+    `registered_agent` and the clauses print none. Half an agent, or the agent add-on without one, is refused."""
+    optional = kind == "llc" and bool(state.get("secretary_is_agent")) and not service
+    if optional and not _text(order, "registered_agent") and not _text(order, "registered_agent_address"):
+        return None
+    name = _req(order, "registered_agent")
+    address = _one_line(_req(order, "registered_agent_address"))
+    return {"name": name, "address": address, "county": county_in(address), "is_service": service}
 
 
 def _organizer(order: Mapping[str, Any], ctx: dict[str, Any], kind: str) -> None:
