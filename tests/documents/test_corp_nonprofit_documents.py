@@ -342,6 +342,22 @@ def test_corporate_bylaws_indemnification_follows_the_state_statute() -> None:
     assert "Indemnification When Successful" not in vermont
 
 
+
+def test_corporate_bylaws_limit_dividends_as_the_state_statute_does() -> None:
+    """Delaware pays dividends out of surplus or net profits (8 Del. C. § 170(a)); the Model Act states use its
+    solvency and balance-sheet tests. Each state's bylaws state only their own test."""
+    delaware = reading(rendered("corporate-bylaws", "corp_de"))
+    _require(delaware, [
+        "only out of the Corporation\u2019s surplus, as defined in and computed in accordance with the Act",
+        "out of its net profits for the fiscal year in which the dividend is declared and/or the preceding fiscal year",
+        "having a preference upon the distribution of assets, until that deficiency is repaired",
+        "A director who willfully or negligently approves an unlawful dividend may be liable",
+    ])
+    assert "pay its debts as they become due" not in delaware
+    vermont = reading(rendered("corporate-bylaws", "corp_vt"))
+    _require(vermont, ["would not be able to pay its debts as they become due in the usual course of business"])
+    assert "surplus" not in vermont and "net profits" not in vermont
+
 def _delaware_words(text: str) -> None:
     """Delaware's General Corporation Law speaks of stockholders, never shareholders."""
     assert not re.search(r"shareholder", text, re.I), re.findall(r"[^.]*shareholder[^.]*", text, re.I)[:3]
