@@ -20,7 +20,7 @@ import httpx
 from pydantic_settings import SettingsConfigDict
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from pwcore.clients.tls import verifying_context
+from pwcore.clients.tls import context_for
 from pwcore.logs import get_logger
 from pwcore.model.signatures import SIGNATURE_HEADER, sign
 from pwcore.settings import Settings
@@ -73,7 +73,8 @@ class Dispatcher:
         self.source = source
         # Bodies are signed like Frappe's webhooks, so every function verifies every caller the same way.
         self.signing_secret = signing_secret
-        self._http = httpx.Client(timeout=settings.timeout_s, verify=verifying_context())
+        self._http = httpx.Client(timeout=settings.timeout_s,
+                                  verify=context_for(settings.gateway_url, settings.broker_url))
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         def once() -> httpx.Response:

@@ -26,7 +26,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from pwcore.clients.tls import verifying_context
+from pwcore.clients.tls import context_for
 from pwcore.logs import get_logger, register_secret
 from pwcore.settings import Settings
 
@@ -204,7 +204,7 @@ class ERPNext:
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             headers={"Authorization": f"token {api_key}:{api_secret}", "Accept": "application/json"},
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            verify=verifying_context(),
+            verify=context_for(self.base_url),
             transport=transport,  # a unit test passes httpx.MockTransport: no socket
         )
 

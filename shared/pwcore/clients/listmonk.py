@@ -13,7 +13,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from pwcore.clients.tls import verifying_context
+from pwcore.clients.tls import context_for
 from pwcore.settings import Settings
 
 
@@ -40,7 +40,7 @@ class Listmonk:
         self.settings = settings
         token = f"{settings.user}:{settings.password.get_secret_value()}"
         self._http = httpx.Client(base_url=settings.url.rstrip("/"), timeout=settings.timeout_s,
-                                  headers={"Authorization": f"token {token}"}, verify=verifying_context())
+                                  headers={"Authorization": f"token {token}"}, verify=context_for(settings.url))
         self._list_ids: dict[str, int] = {}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -92,8 +92,14 @@ class Mailer:
         self.settings = settings
         self.attempts = max(1, attempts)
         self.max_wait_s = max_wait_s
-        self.ssl_context = ssl_context or verifying_context()
+        self._ssl_context = ssl_context
         register_secret(settings.password.get_secret_value())
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The context TLS connections use: the one given, else the shared verifying one, built on the first TLS
+        connection (a tick that sends no reminder never loads the CA bundle)."""
+        return self._ssl_context or verifying_context()
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
