@@ -50,6 +50,8 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "corp_co": lambda: S.corporation("CO", s_corp=False),
     "corp_ca": lambda: S.corporation("CA", s_corp=False, directors_in_articles=False),
     "corp_vt": lambda: S.corporation("VT", s_corp=False),
+    "corp_ny": lambda: S.corporation("NY", s_corp=False),
+    "np_ny": lambda: S.nonprofit("NY"),
     "np_de": lambda: S.nonprofit("DE"),
     "np_de_members": lambda: S.nonprofit("DE", has_members=True),
     "np_co": lambda: S.nonprofit("CO"),
@@ -357,6 +359,34 @@ def test_corporate_bylaws_limit_dividends_as_the_state_statute_does() -> None:
     vermont = reading(rendered("corporate-bylaws", "corp_vt"))
     _require(vermont, ["would not be able to pay its debts as they become due in the usual course of business"])
     assert "surplus" not in vermont and "net profits" not in vermont
+
+
+def test_new_york_certificates_designate_the_secretary_of_state() -> None:
+    """A New York certificate of incorporation (business or not-for-profit) states the county of the office and
+    designates the Secretary of State as agent for service with a mailing address (BCL §§ 304(b), 402(a)(3), (7);
+    N-PCL § 402(a)(3), (7)); the business one states the purpose with the agency-consent proviso, the nonprofit
+    one that it is a § 102(a)(5) corporation and charitable. Other states keep the registered office wording."""
+    designation = ("The Secretary of State is designated as the agent of the Corporation upon whom process against "
+                   "it may be served, and the post office address to which the Secretary of State shall mail a copy "
+                   "of any process against the Corporation served upon the Secretary of State is")
+    business = reading(rendered("articles-of-incorporation", "corp_ny"))
+    _require(business, [
+        "Office and Agents for Service of Process",
+        "The county within the State of New York in which the office of the Corporation is to be located is",
+        designation,
+        "The name of the Corporation\u2019s registered agent is",
+        "provided that the Corporation is not formed to engage in any act or activity requiring the consent or "
+        "approval of any state official",
+    ])
+    assert "initial registered office" not in business
+    nonprofit = reading(rendered("nonprofit-articles", "np_ny"))
+    _require(nonprofit, [
+        designation,
+        "The Corporation is a corporation as defined in subparagraph (5) of paragraph (a) of section 102 of the "
+        "Not-for-Profit Corporation Law. It is a charitable corporation under section 201 of that law.",
+    ])
+    vermont = reading(rendered("articles-of-incorporation", "corp_vt"))
+    assert "Secretary of State is designated" not in vermont and "initial registered office" in vermont
 
 def _delaware_words(text: str) -> None:
     """Delaware's General Corporation Law speaks of stockholders, never shareholders."""

@@ -16,6 +16,7 @@ from pwcore.admin.render import ss4_worksheet
 from pwcore.clients.erpnext import ERPNext
 from pwcore.documents import formation, formation_docs, formation_set
 from pwcore.documents.pdf_check import pdf_text
+from pwcore.facts.states import facts_for
 from pwcore.model.problems import OrderFailure
 
 SAMPLES = Path(__file__).resolve().parents[2] / "templates" / "samples"
@@ -71,17 +72,34 @@ def test_words_per_variant() -> None:
 
 
 @pytest.mark.parametrize(
-    ("address", "county"),
+    ("address", "code", "inside"),
     [
-        ("1209 Orange Street, Wilmington, New Castle County, Delaware 19801", "New Castle County"),
-        ("80 State Street, Albany, Albany county, New York 12207", "Albany county"),
-        ("1209 Orange Street, Wilmington, Delaware 19801", ""),  # never guessed from the city or ZIP code
-        ("12 County Road, Dover, Delaware 19901", ""),
+        ("1601 Congress Avenue, Suite 300, Austin, Texas 78701", "TX", True),
+        ("1601 Congress Avenue, Austin, TX 78701-1234", "TX", True),
+        ("40 Wall Street, New York, New York 10005", "NY", True),
+        ("1209 Orange Street, Wilmington, Delaware 19801", "TX", False),
+        ("12 Texas Avenue, Boulder, CO 80302", "CO", True),
+        ("12 Texas Avenue, Boulder, CO 80302", "TX", False),  # a street named for a state is not the state
+        ("500 Capitol Mall, Sacramento, California 95814, USA", "CA", True),
+        ("77 Birch Way, Golden, Colorado", "CO", True),
     ],
 )
-def test_registered_office_county_only_from_the_address(address: str, county: str) -> None:
+def test_a_registered_agent_address_must_name_the_state(address: str, code: str, inside: bool) -> None:
+    assert formation.in_state(address, facts_for(code, "llc").context()) is inside
+
+
+@pytest.mark.parametrize(
+    ("sample", "address", "county"),
+    [
+        ("corporation-de", "1209 Orange Street, Wilmington, New Castle County, Delaware 19801", "New Castle County"),
+        ("llc-filing-only-ny", "80 State Street, Albany, Albany county, New York 12207", "Albany county"),
+        ("corporation-de", "1209 Orange Street, Wilmington, Delaware 19801", ""),  # never guessed from city or ZIP
+        ("corporation-de", "12 County Road, Dover, Delaware 19901", ""),
+    ],
+)
+def test_registered_office_county_only_from_the_address(sample: str, address: str, county: str) -> None:
     assert formation.county_in(address) == county
-    ctx = build("corporation-de", registered_agent_address=address)
+    ctx = build(sample, registered_agent_address=address)
     assert ctx["registered_agent"]["county"] == county
 
 
@@ -104,9 +122,14 @@ def test_document_sets() -> None:
         ("single-member-llc-tx", {"management_type": ""}, "'management_type' does not fit"),
         ("nonprofit-co", {"management_type": "Manager-Managed"}, "'management_type' does not fit a Nonprofit"),
         ("single-member-llc-tx", {"registered_agent_address": ""}, "'registered_agent_address' is empty"),
-        ("multi-member-llc-co", {"registered_agent": "", "registered_agent_address": ""}, "'registered_agent' is empty"),
+        ("multi-member-llc-co", {"registered_agent": "", "registered_agent_address": ""},
+         "'registered_agent' is empty"),
         ("llc-filing-only-ny", {"registered_agent_address": ""}, "'registered_agent_address' is empty"),
         ("corporation-de", {"registered_agent": "", "registered_agent_address": ""}, "'registered_agent' is empty"),
+        ("single-member-llc-tx", {"registered_agent_address": "1209 Orange Street, Wilmington, Delaware 19801"},
+         "'registered_agent_address' is not in the State of Texas"),
+        ("corporation-de", {"registered_agent_address": "40 Wall Street, New York, NY 10005"},
+         "'registered_agent_address' is not in the State of Delaware"),
         ("single-member-llc-tx", {"principal_office": " "}, "'principal_office' is empty"),
         ("single-member-llc-tx", {"state": "ZZ"}, "'state' is not a US state"),
         ("single-member-llc-tx", {"entity_name": "Juniper Ridge"}, "'entity_name' lacks the designator"),

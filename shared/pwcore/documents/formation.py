@@ -108,6 +108,15 @@ def _one_line(value: str) -> str:
     return ", ".join(parts)
 
 
+def in_state(address: str, state: Mapping[str, Any]) -> bool:
+    """Whether a one-line address ends in the state: its name or USPS code, then the ZIP code if any ("Austin,
+    Texas 78701", "Austin, TX 78701-1234"; a trailing ", USA" is allowed). A street or city named for another state
+    does not count ("12 Texas Avenue, Boulder, CO 80302" is in Colorado)."""
+    tail = re.sub(r",?\s*(USA|U\.S\.A\.|United States( of America)?)\s*$", "", address.strip(), flags=re.I)
+    names = rf"{re.escape(state['name'])}|{re.escape(state['code'])}"
+    return bool(re.search(rf"(?:^|[,\s])(?:{names}),?(?:\s+\d{{5}}(?:-\d{{4}})?)?$", tail, re.I))
+
+
 def county_in(address: str) -> str:
     """ "New Castle County" when a one-line address names its county as one of its parts; "" otherwise (a
     county is never guessed from a city or ZIP code: the documents print a blank to fill in instead)."""
@@ -291,6 +300,11 @@ def _registered_agent(
         return None
     name = _req(order, "registered_agent")
     address = _one_line(_req(order, "registered_agent_address"))
+    if not in_state(address, state):
+        # Every state's statute puts the registered agent's office in that state; a filing naming an office
+        # elsewhere is rejected, so the order is refused before anything is drafted.
+        raise _fail("registered_agent_address", f"is not in {state['the_state']} (a registered agent's office must "
+                                                "be in the state of formation)")
     return {"name": name, "address": address, "county": county_in(address), "is_service": service}
 
 
