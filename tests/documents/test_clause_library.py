@@ -175,7 +175,7 @@ COMMON_HEADINGS = [
     "Bank Accounts",
     "Amendments.",
     "Notices.",
-    "Counterparts and Electronic Signatures",
+    "Electronic Signatures.",
     "Severability.",
     "Governing Law.",
     "Entire Agreement.",
@@ -215,6 +215,10 @@ def test_operating_agreement_variant(sample: str) -> None:
         assert "their respective heirs" not in text and "the Member\u2019s heirs" in text
         if ctx["member_managed"]:
             assert "that the Member selects and registers as an assumed" in text
+        # headings promise only what a one-member agreement holds: no partnership, counterparts or buy-sell
+        assert "Separate Entity. The Company" in text and "No Partnership Intended" not in text
+        assert "Counterparts" not in text and "Buy-Sell" not in text and "purchase provisions" not in text
+        assert "Withdrawal, Death and Incapacity" in text
     else:
         for heading in (
             "Right of First Refusal",
@@ -224,8 +228,13 @@ def test_operating_agreement_variant(sample: str) -> None:
             "Quorum.",
             "Action by Written Consent",
             "Buy-Sell on Dissociation",
+            "Separate Entity; No Partnership Intended.",
+            "Counterparts and Electronic Signatures.",
+            "Withdrawal, Death, Incapacity and Buy-Sell",
         ):
             assert heading in text, heading
+        # "Major Decision" (notice, voting, admission) is defined where the list is
+        assert "actions (each a \u201cMajor Decision\u201d) without Supermajority Approval" in text
         assert ctx["partnership_representative"]["name"] in text
         # the buy-out of an involuntary transfer points at the section that holds the payment terms
         assert "on the terms of the Payment Terms section" in text and "payment terms of that section" not in text
@@ -239,6 +248,12 @@ def test_operating_agreement_variant(sample: str) -> None:
         assert "(d) its withdrawal, whether or not permitted under the No Voluntary Withdrawal section" in text
         if ctx["member_managed"]:
             assert "a Member or any of its Affiliates" in text and "of their Affiliates" not in text
+        elif len(ctx["managers"]) == 1:
+            # a sole Manager has no "other Managers" to disclose a conflict to
+            assert "other Managers" not in text
+            assert "to the Members and, unless that person is the Manager, to the Manager, before" in text
+        else:
+            assert "disclose the material facts of that interest to the other Managers and the Members" in text
     if state["community_property"] and ctx["has_individual_members"]:
         assert "SPOUSAL CONSENT" in text and "community property state" in text
         if ctx["single_member"]:
@@ -336,6 +351,19 @@ def test_organizer_statement(sample: str) -> None:
         assert "Manager" not in text and "manager" not in text
     if ctx["single_member"]:
         assert "other members" not in text.lower()
+    # one governing person takes further actions alone; the consent defines no "Code", and names the
+    # organizational-expense section of the company's tax classification (§ 709 is a partnership's)
+    one = ctx["managers"][1:] == [] if ctx["manager_managed"] else ctx["single_member"]
+    if ctx["organizer_statement"]:
+        assert ("taken by the person named above" in text) == one
+        assert ("taken by the persons named above" in text) == (not one)
+    assert "Code Sections" not in text and "of the Internal Revenue Code of 1986, as amended, to the extent" in text
+    if ctx["s_corp_election"]:
+        assert "\u00a7\u00a7 195 and 248 of the Internal Revenue Code" in text and "709" not in text
+    elif ctx["single_member"]:
+        assert "under \u00a7 195 of the Internal Revenue Code" in text and "709" not in text
+    else:
+        assert "\u00a7\u00a7 195 and 709 of the Internal Revenue Code" in text
     # the interests issued are the operating agreement's: its Schedule A columns, and no units it never defines
     assert not re.search(r"\bunits?\b", text, re.I)
     consent = _table(rendered("organizer-statement", sample).docx, "Member", "Capital Contribution")

@@ -286,6 +286,12 @@ def test_corporate_bylaws_delaware() -> None:
     # no MBCA-only rules: no financial statements to holders (MBCA § 16.20), no eleven-month proxy (§ 7.22)
     assert "statement of changes in" not in text and "equity" not in text
     assert "eleven months" not in text and "valid for the period the Act provides" in text
+    # the DGCL states no standard of conduct (MBCA §§ 8.30, 8.42); Delaware duties are fiduciary (case law)
+    assert "standards of conduct described in the Act" not in text
+    assert "compliance by a director with the director\u2019s fiduciary duties to the Corporation" in text
+    assert "same fiduciary duties of care and loyalty that its directors owe" in text
+    vermont = reading(rendered("corporate-bylaws", "corp_vt"))
+    assert "standards of conduct described in the Act" in vermont and "fiduciary duties of care" not in vermont
 
 
 def test_corporate_bylaws_conflicts_follow_the_state_statute() -> None:
