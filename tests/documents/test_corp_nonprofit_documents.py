@@ -292,6 +292,11 @@ def test_corporate_bylaws_delaware() -> None:
     assert "same fiduciary duties of care and loyalty that its directors owe" in text
     vermont = reading(rendered("corporate-bylaws", "corp_vt"))
     assert "standards of conduct described in the Act" in vermont and "fiduciary duties of care" not in vermont
+    # the DGCL lists no records for the principal office (MBCA § 16.01(e)); Delaware's report is the franchise tax one
+    assert "make available there, the following records: the Charter" in text
+    assert "the records the Act requires, which include" not in text and "for the period the Act specifies" not in text
+    assert "annual franchise tax report filed with the Delaware Secretary of State" in text
+    assert "the records the Act requires, which include" in vermont and "franchise tax report" not in vermont
 
 
 def test_corporate_bylaws_conflicts_follow_the_state_statute() -> None:
