@@ -297,6 +297,9 @@ def test_corporate_bylaws_delaware() -> None:
     assert "the records the Act requires, which include" not in text and "for the period the Act specifies" not in text
     assert "annual franchise tax report filed with the Delaware Secretary of State" in text
     assert "the records the Act requires, which include" in vermont and "franchise tax report" not in vermont
+    # 8 Del. C. § 232(a): mailed notice is given when deposited, not five days later (MBCA § 1.41(e))
+    assert "(3) when it is deposited in the United States mail, postage prepaid, directed to the recipient" in text
+    assert "five days after it is deposited" not in text and "five days after it is deposited" in vermont
 
 
 def test_corporate_bylaws_conflicts_follow_the_state_statute() -> None:
