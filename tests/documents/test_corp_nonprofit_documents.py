@@ -402,6 +402,29 @@ def test_new_york_certificates_designate_the_secretary_of_state() -> None:
     vermont = reading(rendered("articles-of-incorporation", "corp_vt"))
     assert "Secretary of State is designated" not in vermont and "initial registered office" in vermont
 
+
+def test_new_york_corporation_may_name_no_registered_agent() -> None:
+    """A New York corporation needs no registered agent (BCL § 402(a)(8), N-PCL § 402(a)(8)): without one its
+    certificate, bylaws and organizational consent print none and still designate the Secretary of State; its bylaws
+    never promise a registered office New York does not have."""
+    def without_agent(sample: str) -> dict[str, Any]:
+        ctx = SAMPLES[sample]()
+        del ctx["registered_agent"]
+        return ctx
+
+    for doc, sample in (("articles-of-incorporation", "corp_ny"), ("corporate-bylaws", "corp_ny"),
+                        ("organizational-consent", "corp_ny"), ("nonprofit-articles", "np_ny"),
+                        ("nonprofit-bylaws", "np_ny")):
+        ctx = without_agent(sample)
+        text = reading(clause_check.render_check(compiled(doc), ctx))
+        # (the consent may still authorize registered agents in other states, for qualifying to do business there)
+        assert "Registered Agents" not in text and not re.search(r"registered office", text, re.I), doc
+        assert not re.search(r"(the Corporation\u2019s|its|initial) registered agent", text, re.I), doc
+        if doc != "organizational-consent":
+            assert "Secretary of State" in text, doc
+    bylaws = reading(rendered("corporate-bylaws", "corp_ny"))
+    assert "The Corporation has also designated" in bylaws and "continuously maintain" not in bylaws
+
 def _delaware_words(text: str) -> None:
     """Delaware's General Corporation Law speaks of stockholders, never shareholders."""
     assert not re.search(r"shareholder", text, re.I), re.findall(r"[^.]*shareholder[^.]*", text, re.I)[:3]

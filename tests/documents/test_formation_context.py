@@ -161,6 +161,17 @@ def test_new_york_llc_may_name_no_registered_agent() -> None:
         formation.formation_context(order, b.customer, b.sales_order, as_of=date(2026, 11, 25))
 
 
+
+def test_new_york_corporation_may_name_no_registered_agent() -> None:
+    """BCL § 402(a)(8): a New York corporation's registered agent is optional too; a Delaware one's is not."""
+    b = bundle("corporation-de")
+    order = dict(b.order, state="NY", registered_agent="", registered_agent_address="",
+                 add_ons=[a for a in b.order.get("add_ons", []) if a.get("add_on") != "Registered Agent"])
+    ctx = formation.formation_context(order, b.customer, b.sales_order, as_of=date(2026, 11, 25))
+    assert "registered_agent" not in ctx and ctx["state"]["secretary_is_agent"]
+    with pytest.raises(OrderFailure, match="'registered_agent' is empty"):
+        formation.formation_context(dict(order, state="DE"), b.customer, b.sales_order, as_of=date(2026, 11, 25))
+
 def test_member_rows_are_checked() -> None:
     b = bundle("multi-member-llc-co")
     order = copy.deepcopy(b.order)

@@ -291,11 +291,12 @@ def formation_context(
 def _registered_agent(
     order: Mapping[str, Any], state: Mapping[str, Any], kind: str, service: bool
 ) -> dict[str, Any] | None:
-    """The registered agent and its office. Required, except for an LLC of a state whose Secretary of State is
-    always its agent for service of process (`state.secretary_is_agent`: New York, where designating a registered
-    agent is optional, N.Y. LLC Law § 203(e)(5)): None there when both fields are empty, so the context has no
-    `registered_agent` and the clauses print none. Half an agent, or the agent add-on without one, is refused."""
-    optional = kind == "llc" and bool(state.get("secretary_is_agent")) and not service
+    """The registered agent and its office. Required, except in a state whose Secretary of State is always the
+    entity's agent for service of process (`state.secretary_is_agent`: New York, where designating a registered
+    agent is optional for an LLC, N.Y. LLC Law § 203(e)(5), and a corporation, BCL § 402(a)(8), N-PCL § 402(a)(8)):
+    None there when both fields are empty, so the context has no `registered_agent` and the clauses print none.
+    Half an agent, or the agent add-on without one, is refused."""
+    optional = bool(state.get("secretary_is_agent")) and not service
     if optional and not _text(order, "registered_agent") and not _text(order, "registered_agent_address"):
         return None
     name = _req(order, "registered_agent")
