@@ -242,7 +242,7 @@ def formation_context(
     customer_name = clean_text(customer.get("customer_name") or customer.get("name"))
     if not customer_name:
         raise ContextError("Customer field 'customer_name' is empty")
-    agent = _registered_agent(order, state, kind, bought["registered_agent"])
+    agent = _registered_agent(order, state, bought["registered_agent"])
     ctx: dict[str, Any] = {
         "order_name": _req(order, "name"),
         "customer_name": customer_name,
@@ -288,9 +288,7 @@ def formation_context(
     return ctx
 
 
-def _registered_agent(
-    order: Mapping[str, Any], state: Mapping[str, Any], kind: str, service: bool
-) -> dict[str, Any] | None:
+def _registered_agent(order: Mapping[str, Any], state: Mapping[str, Any], service: bool) -> dict[str, Any] | None:
     """The registered agent and its office. Required, except in a state whose Secretary of State is always the
     entity's agent for service of process (`state.secretary_is_agent`: New York, where designating a registered
     agent is optional for an LLC, N.Y. LLC Law § 203(e)(5), and a corporation, BCL § 402(a)(8), N-PCL § 402(a)(8)):
